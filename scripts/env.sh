@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# Development environment of the fleet platform. Source it (bash):
+#
+#     . scripts/env.sh
+#
+# It is sourced by up.sh and test.sh, and works in an interactive shell too (it never
+# exits the shell). Every variable keeps a value already set in the environment.
+#
+# Exports: JWT_SECRET (a dev secret generated once into .run/jwt_secret, so tokens
+# survive restarts), REDIS_URL, REDIS_PREFIX, RUST_LOG, TEST_DATABASE_URL,
+# TEST_REDIS_URL, CARGO_TERM_COLOR, FLEET_ROOT, FLEET_RUN_DIR, FLEET_DB_PASSWORD.
+# Defines: FLEET_SERVICES (the seven services in port order), fleet_service_port,
+# fleet_service_db, fleet_database_url, fleet_device_key.
+
+FLEET_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FLEET_RUN_DIR="$FLEET_ROOT/.run"
+export FLEET_ROOT FLEET_RUN_DIR
+
+# cargo installed by rustup but not on PATH (e.g. a non-login shell or sudo).
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
+    PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+    export PATH
+fi
+
+# Prints a file's content, first writing a fresh random value into it (mode 600)
+# when it does not exist yet. $1 = file, $2 = prefix, $3 = random bytes.
+fleet_generated_secret() {
+    local file="$1" prefix="$2" bytes="$3" tmp value
+    if [ ! -s "$file" ]; then
+        mkdir -p "$(dirname "$file")" || return 1
+        value="$prefix$(od -An -tx1 -N"$bytes" /dev/urandom | tr -d ' \n')"
+        tmp="$(mktemp "$file.XXXXXX")" || return 1
+        if ! { printf '%s\n' "$value" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$file"; }; then
+            rm -f "$tmp"
+            return 1
+        fi
+    fi
+    printf '%s\n' "$(tr -d ' \n' <"$file")"
+}
+
+# The development device key ingestion accepts (INGESTION_BOOTSTRAP_DEVICE_KEY),
+# generated once into .run/device_key: fk_dev_<32 hex characters>.
+fleet_device_key() {
+    fleet_generated_secret "$FLEET_RUN_DIR/device_key" fk_dev_ 16
+}
+
+: "${JWT_SECRET:=$(fleet_generated_secret "$FLEET_RUN_DIR/jwt_secret" "" 32)}"
+: "${FLEET_DB_PASSWORD:=fleet}"
+: "${REDIS_URL:=redis://127.0.0.1:6379}"
+: "${REDIS_PREFIX:=fleet:}"
+: "${RUST_LOG:=info}"
+: "${TEST_DATABASE_URL:=postgres://fleet:${FLEET_DB_PASSWORD}@127.0.0.1:5432/postgres}"
+: "${TEST_REDIS_URL:=redis://127.0.0.1:6379}"
+: "${CARGO_TERM_COLOR:=auto}"
+export JWT_SECRET FLEET_DB_PASSWORD REDIS_URL REDIS_PREFIX RUST_LOG TEST_DATABASE_URL \
+    TEST_REDIS_URL CARGO_TERM_COLOR
+
+# The services, in port order (DESIGN.md "Shape").
+# shellcheck disable=SC2034 # used by the scripts that source this file
+FLEET_SERVICES=(ingestion health agent alert scheduling warranty analytics)
+
+# Prints the HTTP port of service $1; returns 1 for an unknown name.
+fleet_service_port() {
+    case "$1" in
+        ingestion) echo 8001 ;;
+        health) echo 8002 ;;
+        agent) echo 8003 ;;
+        alert) echo 8004 ;;
+        scheduling) echo 8005 ;;
+        warranty) echo 8006 ;;
+        analytics) echo 8007 ;;
+        *) return 1 ;;
+    esac
+}
+
+# Prints the database name of service $1.
+fleet_service_db() {
+    fleet_service_port "$1" >/dev/null || return 1
+    echo "${1}_db"
+}
+
+# Prints the DATABASE_URL of service $1.
+fleet_database_url() {
+    local db
+    db="$(fleet_service_db "$1")" || return 1
+    echo "postgres://fleet:${FLEET_DB_PASSWORD}@127.0.0.1:5432/$db"
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make test` (and CI through .ci/run): prepares PostgreSQL and Redis with setup.sh,
+# then runs, failing fast:
+#   1. cargo fmt --all -- --check
+#   2. cargo clippy --workspace --all-targets --locked -- -D warnings
+#   3. cargo test --workspace --locked [extra arguments given to this script]
+# The output ends with cargo test's own summary lines and the exit status is its own.
+set -euo pipefail
+
+LOG_TAG="test"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=lib.sh
+. "$ROOT/scripts/lib.sh"
+
+banner() {
+    printf '\n==================== %s ====================\n' "$*"
+}
+
+banner "setup: PostgreSQL, Redis, databases"
+bash "$ROOT/scripts/setup.sh"
+
+# shellcheck source=env.sh
+. "$ROOT/scripts/env.sh"
+
+# clippy and rustfmt are rustup components: add them when rustup can.
+for component in rustfmt clippy; do
+    case "$component" in
+        rustfmt) probe=(cargo fmt --version) ;;
+        clippy) probe=(cargo clippy --version) ;;
+    esac
+    if ! "${probe[@]}" >/dev/null 2>&1; then
+        command -v rustup >/dev/null 2>&1 ||
+            die "cargo ${component/rustfmt/fmt} is missing and rustup is not installed: install the $component component"
+        log "installing the $component component"
+        rustup component add "$component"
+    fi
+done
+
+banner "1/3 format: cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+banner "2/3 lint: cargo clippy --workspace --all-targets --locked -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+banner "3/3 tests: cargo test --workspace --locked${*:+ $*}"
+exec cargo test --workspace --locked "$@"

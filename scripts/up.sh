@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# `make up`: runs the whole platform on this machine for development.
+#
+#  1. scripts/setup.sh (PostgreSQL, Redis, role and databases);
+#  2. `cargo build --release` of every service under services/ (package name =
+#     directory name) plus the fleetsim and fleetctl tools;
+#  3. starts each service binary with its DATABASE_URL and BIND_ADDR (127.0.0.1:<port>)
+#     and the environment of scripts/env.sh, logging to .run/logs/<name>.log;
+#  4. waits for each /health/ready, prints the URLs, a development admin token and the
+#     development device key;
+#  5. keeps running until Ctrl-C (SIGINT) or SIGTERM, then stops every service
+#     gracefully (SIGTERM, up to 10 s, then SIGKILL) and exits 0.
+#
+# A service that exits or never becomes ready is reported with the tail of its log and
+# the others keep running (so one broken service does not block work on the rest);
+# up.sh exits 1 only when no service is left running. `make down` stops services left
+# behind by an up.sh that was killed hard (their pids are in .run/pids/).
+#
+# Environment: FLEET_UP_BUILD=0 skips the cargo build (use the binaries already built);
+# FLEET_READY_TIMEOUT (seconds, default 120) bounds the wait for /health/ready;
+# CARGO_TARGET_DIR is respected.
+set -euo pipefail
+
+LOG_TAG=up
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=lib.sh
+. "$ROOT/scripts/lib.sh"
+
+bash "$ROOT/scripts/setup.sh"
+
+# shellcheck source=env.sh
+. "$ROOT/scripts/env.sh"
+[ -n "$JWT_SECRET" ] || die "could not create the development JWT secret in .run/jwt_secret"
+DEVICE_KEY="$(fleet_device_key)" || DEVICE_KEY=""
+[ -n "$DEVICE_KEY" ] || die "could not create the development device key in .run/device_key"
+
+READY_TIMEOUT="${FLEET_READY_TIMEOUT:-120}"
+LOG_DIR="$FLEET_RUN_DIR/logs"
+PID_DIR="$FLEET_RUN_DIR/pids"
+mkdir -p "$LOG_DIR" "$PID_DIR"
+
+# ---------------------------------------------------------------- what to run
+services=()
+for name in "${FLEET_SERVICES[@]}"; do
+    [ -f "services/$name/Cargo.toml" ] && services+=("$name")
+done
+for manifest in services/*/Cargo.toml; do
+    [ -f "$manifest" ] || continue
+    name="$(basename "$(dirname "$manifest")")"
+    fleet_service_port "$name" >/dev/null ||
+        warn "services/$name has no port in scripts/env.sh: not started"
+done
+[ "${#services[@]}" -gt 0 ] || die "no services found (services/<name>/Cargo.toml)"
+tools=()
+for name in fleetsim fleetctl; do
+    [ -f "tools/$name/Cargo.toml" ] && tools+=("$name")
+done
+
+check_ports() {
+    local name port owner busy=0
+    for name in "${services[@]}"; do
+        port="$(fleet_service_port "$name")"
+        if port_in_use "$port"; then
+            owner="$(port_owner "$port")"
+            printf '[up] ERROR: port %s (%s) is already in use%s\n' "$port" "$name" \
+                "${owner:+ by $owner}" >&2
+            busy=1
+        fi
+    done
+    if [ "$busy" -ne 0 ]; then
+        echo "[up] Is an earlier \`make up\` still running? Stop it (Ctrl-C in its terminal," \
+            "or \`make down\`), or free the port(s)." >&2
+        exit 1
+    fi
+}
+check_ports
+
+# ---------------------------------------------------------------- build
+if [ "${FLEET_UP_BUILD:-1}" != 0 ]; then
+    packages=()
+    for name in "${services[@]}" "${tools[@]}"; do
+        packages+=(-p "$name")
+    done
+    log "cargo build --release ${packages[*]}"
+    cargo build --release "${packages[@]}"
+fi
+
+# Where cargo put the binaries (honours CARGO_TARGET_DIR and .cargo/config.toml).
+target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')" || true
+if [ -z "$target_dir" ]; then
+    target_dir="${CARGO_TARGET_DIR:-target}"
+    case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac
+fi
+BIN_DIR="$target_dir/release"
+
+# ---------------------------------------------------------------- run
+declare -A PID=() STATE=()
+running=()
+STOP_REQUESTED=0
+
+stop_all() {
+    local name pids=() killed
+    for name in "${running[@]+"${running[@]}"}"; do
+        pids+=("${PID[$name]}")
+    done
+    [ "${#pids[@]}" -eq 0 ] && return 0
+    log "stopping ${running[*]} (SIGTERM, up to ${STOP_TIMEOUT:-10}s)"
+    # (stderr off: bash's own "Killed" job notices; we report below)
+    {
+        killed="$(stop_processes "${pids[@]}")"
+        for name in "${running[@]}"; do
+            wait "${PID[$name]}" || true
+        done
+    } 2>/dev/null
+    for name in "${running[@]}"; do
+        if printf '%s\n' "$killed" | grep -qx "${PID[$name]}"; then
+            warn "$name did not stop within ${STOP_TIMEOUT:-10}s: killed"
+        fi
+        rm -f "$PID_DIR/$name.pid"
+    done
+    running=()
+}
+trap stop_all EXIT
+trap 'STOP_REQUESTED=1' INT TERM HUP
+
+show_log_tail() { # $1 = name
+    local logfile="$LOG_DIR/$1.log"
+    printf -- '----- last lines of %s -----\n' "${logfile#"$ROOT"/}" >&2
+    tail -n 20 "$logfile" >&2 || true
+    printf -- '-----\n' >&2
+}
+
+# Removes $1 from `running` after it exited, and reports it.
+reap() {
+    local name="$1" status=0 keep=() n
+    { wait "${PID[$name]}" || status=$?; } 2>/dev/null
+    STATE[$name]="exited($status)"
+    for n in "${running[@]}"; do
+        [ "$n" = "$name" ] || keep+=("$n")
+    done
+    running=("${keep[@]+"${keep[@]}"}")
+    rm -f "$PID_DIR/$name.pid"
+    warn "$name exited with status $status"
+    show_log_tail "$name"
+}
+
+check_ports
+launcher=()
+# Own session: Ctrl-C in the terminal reaches up.sh only, which then stops each
+# service once with SIGTERM.
+command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+for name in "${services[@]}"; do
+    bin="$BIN_DIR/$name"
+    if [ ! -x "$bin" ]; then
+        warn "$name: no binary at $bin (build failed or the package has no binary named $name): not started"
+        STATE[$name]="missing"
+        continue
+    fi
+    port="$(fleet_service_port "$name")"
+    logfile="$LOG_DIR/$name.log"
+    [ -f "$logfile" ] && mv -f "$logfile" "$logfile.prev"
+    extra=()
+    [ "$name" = ingestion ] && extra+=("INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY")
+    "${launcher[@]+"${launcher[@]}"}" env \
+        DATABASE_URL="$(fleet_database_url "$name")" \
+        BIND_ADDR="127.0.0.1:$port" \
+        "${extra[@]+"${extra[@]}"}" \
+        "$bin" </dev/null >"$logfile" 2>&1 &
+    PID[$name]=$!
+    echo "${PID[$name]}" >"$PID_DIR/$name.pid"
+    STATE[$name]="starting"
+    running+=("$name")
+    log "started $name (pid ${PID[$name]}, port $port, log ${logfile#"$ROOT"/})"
+done
+
+# Waits for /health/ready of every started service, within READY_TIMEOUT seconds.
+deadline=$((SECONDS + READY_TIMEOUT))
+while [ "$STOP_REQUESTED" -eq 0 ]; do
+    waiting=0
+    for name in "${running[@]+"${running[@]}"}"; do
+        [ "${STATE[$name]}" = starting ] || continue
+        if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+            reap "$name"
+        elif curl -fsS -o /dev/null --max-time 2 \
+            "http://127.0.0.1:$(fleet_service_port "$name")/health/ready" 2>/dev/null; then
+            STATE[$name]="ready"
+            log "$name is ready"
+        else
+            waiting=1
+        fi
+    done
+    [ "$waiting" -eq 0 ] && break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        for name in "${running[@]}"; do
+            if [ "${STATE[$name]}" = starting ]; then
+                STATE[$name]="not ready"
+                warn "$name is not ready after ${READY_TIMEOUT}s (still running; /health/ready fails)"
+                show_log_tail "$name"
+            fi
+        done
+        break
+    fi
+    sleep 0.5 &
+    wait $! || true
+done
+if [ "$STOP_REQUESTED" -ne 0 ]; then
+    stop_all
+    log "stopped"
+    exit 0
+fi
+if [ "${#running[@]}" -eq 0 ]; then
+    die "no service is running (see .run/logs/)"
+fi
+
+# ---------------------------------------------------------------- summary
+rel() { case "$1" in "$ROOT"/*) echo "${1#"$ROOT"/}" ;; *) echo "$1" ;; esac; }
+
+echo
+printf '%-11s %-12s %-30s %-38s %s\n' SERVICE STATUS DOCS READY METRICS
+for name in "${services[@]}"; do
+    port="$(fleet_service_port "$name")"
+    base="http://127.0.0.1:$port"
+    printf '%-11s %-12s %-30s %-38s %s\n' "$name" "${STATE[$name]:-?}" \
+        "$base/docs" "$base/health/ready" "$base/metrics"
+done
+echo
+echo "Logs: .run/logs/<service>.log    JWT secret: .run/jwt_secret    device key: .run/device_key"
+echo
+
+token=""
+if [ -x "$BIN_DIR/fleetctl" ]; then
+    token="$("$BIN_DIR/fleetctl" token --role admin --org dev --ttl 24h 2>"$LOG_DIR/fleetctl.err" |
+        tr -d '[:space:]')" || token=""
+fi
+echo "Development credentials:"
+if [ -n "$token" ]; then
+    echo "  export FLEET_ADMIN_TOKEN=$token"
+else
+    warn "could not mint an admin token with $(rel "$BIN_DIR/fleetctl") token --role admin --org dev --ttl 24h (see .run/logs/fleetctl.err)"
+fi
+echo "  export FLEET_DEVICE_KEY=$DEVICE_KEY"
+echo
+echo "Send simulated telemetry:"
+echo "  $(rel "$BIN_DIR/fleetsim") simulate --vehicles 20 --days 2 --url http://127.0.0.1:8001"
+echo
+log "running; press Ctrl-C to stop every service"
+
+# ---------------------------------------------------------------- watch
+while [ "$STOP_REQUESTED" -eq 0 ]; do
+    for name in "${running[@]+"${running[@]}"}"; do
+        if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+            reap "$name"
+        elif [ "${STATE[$name]}" = "not ready" ] && curl -fsS -o /dev/null --max-time 2 \
+            "http://127.0.0.1:$(fleet_service_port "$name")/health/ready" 2>/dev/null; then
+            STATE[$name]="ready"
+            log "$name is ready now"
+        fi
+    done
+    if [ "${#running[@]}" -eq 0 ]; then
+        die "every service has exited (see .run/logs/)"
+    fi
+    sleep 1 &
+    wait $! || true
+done
+stop_all
+log "stopped"
+exit 0

@@ -1,0 +1,47 @@
+//! Ingestion settings from the environment.
+
+use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
+
+/// Service port from DESIGN.md.
+pub const DEFAULT_PORT: u16 = 8001;
+
+/// Everything ingestion reads from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Settings every service shares.
+    pub common: CommonConfig,
+    /// `INGESTION_MAX_FUTURE_S`: readings stamped further ahead are rejected (default 300).
+    pub max_future_s: i64,
+    /// `INGESTION_MAX_AGE_S`: older readings are rejected (default 30 days).
+    pub max_age_s: i64,
+    /// `INGESTION_MAX_BATCH`: readings per batch request (default 10,000).
+    pub max_batch: usize,
+    /// `INGESTION_DEDUPE_TTL_S`: how long an idempotency key is remembered (default 600).
+    pub dedupe_ttl_s: u64,
+    /// `INGESTION_AUDIT_BATCH`: readings per audit insert (default 1,000).
+    pub audit_batch: usize,
+    /// `INGESTION_AUDIT_RECLAIM_MS`: audit entries pending this long on a dead consumer
+    /// are taken over (default 30,000).
+    pub audit_reclaim_ms: u64,
+    /// `INGESTION_BOOTSTRAP_DEVICE_KEY`: a device key created at start (development).
+    pub bootstrap_device_key: Option<Secret>,
+    /// `INGESTION_BOOTSTRAP_ORG`: organization of the bootstrap key (default `dev`).
+    pub bootstrap_org: String,
+}
+
+impl Config {
+    /// Reads the configuration; the error names the offending variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(DEFAULT_PORT)?,
+            max_future_s: config::or("INGESTION_MAX_FUTURE_S", 300)?,
+            max_age_s: config::or("INGESTION_MAX_AGE_S", 30 * 86_400)?,
+            max_batch: config::or("INGESTION_MAX_BATCH", 10_000)?,
+            dedupe_ttl_s: config::or("INGESTION_DEDUPE_TTL_S", 600)?,
+            audit_batch: config::or("INGESTION_AUDIT_BATCH", 1_000)?,
+            audit_reclaim_ms: config::or("INGESTION_AUDIT_RECLAIM_MS", 30_000)?,
+            bootstrap_device_key: config::secret("INGESTION_BOOTSTRAP_DEVICE_KEY").ok(),
+            bootstrap_org: config::or("INGESTION_BOOTSTRAP_ORG", "dev".to_owned())?,
+        })
+    }
+}

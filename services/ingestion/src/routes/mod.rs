@@ -1,0 +1,17 @@
+//! HTTP routes, one module per resource.
+
+pub mod device_keys;
+pub mod readings;
+pub mod telemetry;
+
+use axum::Router;
+
+use crate::app::AppState;
+
+/// Every resource route (ops routes and docs are added in `app`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(telemetry::router())
+        .merge(readings::router())
+        .merge(device_keys::router())
+}

@@ -1,0 +1,175 @@
+//! `GET /v1/vehicles/{vehicle_id}/telemetry…`: a vehicle's latest reading and history.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use shared_runtime::auth::Auth;
+use shared_runtime::http::{ApiPath, ApiQuery};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::db::readings::{self, StoredReading};
+use crate::error::ApiError;
+
+const MAX_LIMIT: i64 = 5_000;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/vehicles/{vehicle_id}/telemetry/latest", get(latest))
+        .route("/v1/vehicles/{vehicle_id}/telemetry", get(history))
+}
+
+/// An audited reading.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadingView {
+    /// Protocol it arrived in.
+    pub protocol: String,
+    /// When ingestion accepted it.
+    pub received_at: DateTime<Utc>,
+    /// The normalized reading.
+    #[schema(value_type = shared_schemas::telemetry::TelemetryReading)]
+    pub reading: serde_json::Value,
+}
+
+impl From<StoredReading> for ReadingView {
+    fn from(r: StoredReading) -> Self {
+        Self {
+            protocol: r.protocol,
+            received_at: r.received_at,
+            reading: r.normalized.0,
+        }
+    }
+}
+
+/// A page of history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryPage {
+    /// Readings, oldest first.
+    pub items: Vec<ReadingView>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// History query.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Start (inclusive, RFC 3339); default 24 h before `to`.
+    pub from: Option<DateTime<Utc>>,
+    /// End (exclusive, RFC 3339); default now.
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1–5000 (default 500).
+    pub limit: Option<i64>,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Authorizes the caller for `vehicle_id` using the organization its readings belong
+/// to; an unknown vehicle and a vehicle out of scope both answer 404.
+async fn authorize(
+    state: &AppState,
+    auth: &Auth,
+    vehicle_id: &str,
+) -> Result<StoredReading, ApiError> {
+    let latest = readings::latest(&state.db, vehicle_id).await?;
+    match latest {
+        Some(r) if auth.0.can_read_vehicle(&r.org_id, vehicle_id) => Ok(r),
+        _ => Err(ApiError::NotFound(format!(
+            "no telemetry for vehicle {vehicle_id}"
+        ))),
+    }
+}
+
+/// The newest audited reading of a vehicle.
+#[utoipa::path(get, path = "/v1/vehicles/{vehicle_id}/telemetry/latest", tag = "history",
+    params(("vehicle_id" = String, Path, description = "Vehicle id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ReadingView),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 404, description = "No readings, or not visible to the caller", body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn latest(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(vehicle_id): ApiPath<String>,
+) -> Result<Json<ReadingView>, ApiError> {
+    Ok(Json(authorize(&state, &auth, &vehicle_id).await?.into()))
+}
+
+/// A vehicle's audited readings in a time range, oldest first, paged.
+#[utoipa::path(get, path = "/v1/vehicles/{vehicle_id}/telemetry", tag = "history",
+    params(("vehicle_id" = String, Path, description = "Vehicle id"), HistoryQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = HistoryPage),
+        (status = 400, description = "Bad range, limit or cursor", body = shared_runtime::http::ErrorBody),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 404, description = "No readings, or not visible to the caller", body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(vehicle_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let to = q.to.unwrap_or_else(Utc::now);
+    let from = q.from.unwrap_or(to - Duration::hours(24));
+    if from >= to {
+        return Err(ApiError::BadRequest(format!(
+            "`from` ({from}) must be before `to` ({to})"
+        )));
+    }
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "`limit` must be 1..={MAX_LIMIT}, got {limit}"
+        )));
+    }
+    let cursor = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    authorize(&state, &auth, &vehicle_id).await?;
+    let mut rows = readings::history(&state.db, &vehicle_id, from, to, cursor, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|r| encode_cursor(r.recorded_at, r.id)))
+        .flatten();
+    Ok(Json(HistoryPage {
+        items: rows.into_iter().map(ReadingView::from).collect(),
+        next_cursor,
+    }))
+}
+
+fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
+    format!("{}_{id}", at.timestamp_micros())
+}
+
+fn decode_cursor(s: &str) -> Result<(DateTime<Utc>, i64), ApiError> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "`cursor` {s:?} is not a cursor from a previous page"
+        ))
+    };
+    let (micros, id) = s.split_once('_').ok_or_else(bad)?;
+    let at = micros
+        .parse()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, id.parse().map_err(|_| bad())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        assert_eq!(decode_cursor(&encode_cursor(at, 42)).unwrap(), (at, 42));
+        assert!(decode_cursor("nope").is_err());
+        assert!(decode_cursor("1_x").is_err());
+    }
+}

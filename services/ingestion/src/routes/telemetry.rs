@@ -1,0 +1,393 @@
+//! `POST /v1/telemetry…`: readings in, per protocol.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use shared_runtime::http::CorrelationId;
+use shared_schemas::events::telemetry::Problem;
+use shared_schemas::telemetry::{Protocol, TelemetryReading};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::device_auth::{Device, DeviceAuth};
+use crate::domain::{generic, j1939, obd2, validate};
+use crate::error::ApiError;
+use crate::events::intake::{Accepted, Origin, Refused, Status};
+use crate::parse;
+
+/// Largest request body: a full batch of verbose readings.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/telemetry", post(ingest_one))
+        .route("/v1/telemetry/batch", post(ingest_batch))
+        .route("/v1/telemetry/obd2", post(ingest_obd2))
+        .route("/v1/telemetry/j1939", post(ingest_j1939))
+        .route("/v1/telemetry/generic", post(ingest_generic))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// The answer for one accepted reading.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResponse {
+    /// The idempotency key the reading was taken under.
+    pub reading_id: String,
+    /// `accepted`, or `duplicate` when that key was accepted before.
+    pub status: Status,
+    /// Things ignored (e.g. unknown signals), with where they were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Problem>,
+}
+
+/// A batch of canonical readings.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchRequest {
+    /// Up to `INGESTION_MAX_BATCH` (default 10,000) readings; each is judged on its own.
+    #[schema(value_type = Vec<TelemetryReading>)]
+    pub readings: Vec<Box<RawValue>>,
+}
+
+/// Per-reading results of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// Readings appended now.
+    pub accepted: usize,
+    /// Readings already accepted earlier under the same key.
+    pub duplicates: usize,
+    /// Readings refused.
+    pub rejected: usize,
+    /// One result per reading, in request order.
+    pub results: Vec<BatchItem>,
+}
+
+/// The result of one reading of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItem {
+    /// Position in the request.
+    pub index: usize,
+    /// Idempotency key, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading_id: Option<String>,
+    /// What happened.
+    pub status: Status,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+    /// What was ignored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Problem>,
+}
+
+/// A reading after parsing and validation.
+enum Checked {
+    Ok {
+        accepted: Accepted,
+        warnings: Vec<Problem>,
+    },
+    Refused(Refused),
+}
+
+/// Validates one parsed (or unparseable) reading for `device`.
+fn check(
+    state: &AppState,
+    device: &Device,
+    parsed: Result<(TelemetryReading, Vec<Problem>), Vec<Problem>>,
+    raw: Option<String>,
+) -> Checked {
+    let (mut reading, mut warnings) = match parsed {
+        Ok(r) => r,
+        Err(problems) => {
+            return Checked::Refused(Refused {
+                reading_id: None,
+                vehicle_id: String::new(),
+                problems,
+            });
+        }
+    };
+    let mut outcome = validate::validate(&mut reading, Utc::now(), &state.limits);
+    if !reading.vehicle_id.is_empty() && !device.allows(&reading.vehicle_id) {
+        outcome.problems.push(Problem::new(
+            "vehicle_id",
+            format!(
+                "this device key may not report for vehicle {}",
+                reading.vehicle_id
+            ),
+        ));
+    }
+    if !outcome.problems.is_empty() {
+        return Checked::Refused(Refused {
+            reading_id: reading.reading_id,
+            vehicle_id: reading.vehicle_id,
+            problems: outcome.problems,
+        });
+    }
+    if reading.reading_id.is_none() {
+        reading.reading_id = Some(validate::derive_reading_id(
+            &reading.vehicle_id,
+            reading.recorded_at,
+        ));
+    }
+    warnings.append(&mut outcome.warnings);
+    Checked::Ok {
+        accepted: Accepted { reading, raw },
+        warnings,
+    }
+}
+
+/// Hands one checked reading off; 202 when taken, 422 naming every problem otherwise.
+async fn submit_one(
+    state: &AppState,
+    device: &Device,
+    correlation: CorrelationId,
+    protocol: Protocol,
+    checked: Checked,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let origin = Origin {
+        org_id: &device.org_id,
+        protocol,
+        correlation_id: correlation.0,
+        received_at: Utc::now(),
+    };
+    match checked {
+        Checked::Refused(refused) => {
+            state
+                .intake
+                .submit(origin, &[], std::slice::from_ref(&refused))
+                .await
+                .map_err(|e| ApiError::Unavailable(e.into()))?;
+            Err(ApiError::Invalid(refused.problems))
+        }
+        Checked::Ok { accepted, warnings } => {
+            let statuses = state
+                .intake
+                .submit(origin, std::slice::from_ref(&accepted), &[])
+                .await
+                .map_err(|e| ApiError::Unavailable(e.into()))?;
+            let status = statuses.first().copied().unwrap_or(Status::Duplicate);
+            let reading_id = accepted.reading.reading_id.unwrap_or_default();
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(IngestResponse {
+                    reading_id,
+                    status,
+                    warnings,
+                }),
+            ))
+        }
+    }
+}
+
+fn no_warnings(reading: TelemetryReading) -> (TelemetryReading, Vec<Problem>) {
+    (reading, Vec::new())
+}
+
+fn utf8(body: &Bytes) -> Result<&str, ApiError> {
+    std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".to_owned()))
+}
+
+/// Ingest one canonical reading.
+///
+/// 202 means the reading is in the `vehicle.telemetry.received` stream (once per
+/// `reading_id`, so retries are safe). 422 lists every problem found.
+#[utoipa::path(post, path = "/v1/telemetry", tag = "telemetry",
+    request_body = TelemetryReading,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Invalid reading; every problem listed"),
+        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_one(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let checked = check(&state, &device, parse::reading(utf8(&body)?), None);
+    submit_one(&state, &device, correlation, Protocol::Canonical, checked).await
+}
+
+/// Ingest a batch of canonical readings.
+///
+/// Each reading is judged on its own: the answer has one result per reading. A 200
+/// means every `accepted` or `duplicate` reading is in the stream.
+#[utoipa::path(post, path = "/v1/telemetry/batch", tag = "telemetry",
+    request_body = BatchRequest,
+    security(("device_key" = [])),
+    responses(
+        (status = 200, description = "Per-reading results", body = BatchResponse),
+        (status = 400, description = "Not a batch (malformed JSON, no `readings`, empty)", body = shared_runtime::http::ErrorBody),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 413, description = "More readings than INGESTION_MAX_BATCH", body = shared_runtime::http::ErrorBody),
+        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_batch(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let batch: BatchRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!("body is not a batch {{\"readings\": [...]}}: {e}"))
+    })?;
+    if batch.readings.is_empty() {
+        return Err(ApiError::BadRequest("`readings` is empty".to_owned()));
+    }
+    if batch.readings.len() > state.max_batch {
+        return Err(ApiError::TooLarge(format!(
+            "{} readings in one batch; at most {} allowed",
+            batch.readings.len(),
+            state.max_batch
+        )));
+    }
+    let mut accepted = Vec::with_capacity(batch.readings.len());
+    let mut refused = Vec::new();
+    // Where each reading went: Ok(index into accepted) or Err(index into refused).
+    let mut slots = Vec::with_capacity(batch.readings.len());
+    let mut warnings = Vec::with_capacity(batch.readings.len());
+    for raw in &batch.readings {
+        match check(&state, &device, parse::reading(raw.get()), None) {
+            Checked::Ok {
+                accepted: a,
+                warnings: w,
+            } => {
+                slots.push(Ok(accepted.len()));
+                accepted.push(a);
+                warnings.push(w);
+            }
+            Checked::Refused(r) => {
+                slots.push(Err(refused.len()));
+                refused.push(r);
+                warnings.push(Vec::new());
+            }
+        }
+    }
+    let origin = Origin {
+        org_id: &device.org_id,
+        protocol: Protocol::Canonical,
+        correlation_id: correlation.0,
+        received_at: Utc::now(),
+    };
+    let statuses = state
+        .intake
+        .submit(origin, &accepted, &refused)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    let mut response = BatchResponse {
+        accepted: 0,
+        duplicates: 0,
+        rejected: refused.len(),
+        results: Vec::with_capacity(slots.len()),
+    };
+    for (index, (slot, warnings)) in slots.into_iter().zip(warnings).enumerate() {
+        let item = match slot {
+            Ok(i) => {
+                let status = statuses.get(i).copied().unwrap_or(Status::Duplicate);
+                match status {
+                    Status::Accepted => response.accepted += 1,
+                    _ => response.duplicates += 1,
+                }
+                BatchItem {
+                    index,
+                    reading_id: accepted[i].reading.reading_id.clone(),
+                    status,
+                    problems: Vec::new(),
+                    warnings,
+                }
+            }
+            Err(i) => BatchItem {
+                index,
+                reading_id: refused[i].reading_id.clone(),
+                status: Status::Rejected,
+                problems: std::mem::take(&mut refused[i].problems),
+                warnings,
+            },
+        };
+        response.results.push(item);
+    }
+    Ok(Json(response))
+}
+
+/// Ingest OBD-II mode-01 PIDs (SAE J1979), decoded into a canonical reading.
+#[utoipa::path(post, path = "/v1/telemetry/obd2", tag = "telemetry",
+    request_body = obd2::Obd2Request,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Undecodable or invalid; every problem listed"),
+        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_obd2(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let raw = utf8(&body)?.to_owned();
+    let parsed = serde_json::from_str::<obd2::Obd2Request>(&raw)
+        .map_err(|e| vec![Problem::new("", e.to_string())])
+        .and_then(obd2::decode)
+        .map(no_warnings);
+    let checked = check(&state, &device, parsed, Some(raw));
+    submit_one(&state, &device, correlation, Protocol::Obd2, checked).await
+}
+
+/// Ingest J1939 CAN frames (PGN/SPN decoding, DM1 faults), decoded into a canonical
+/// reading.
+#[utoipa::path(post, path = "/v1/telemetry/j1939", tag = "telemetry",
+    request_body = j1939::J1939Request,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Undecodable or invalid; every problem listed"),
+        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_j1939(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let raw = utf8(&body)?.to_owned();
+    let parsed = serde_json::from_str::<j1939::J1939Request>(&raw)
+        .map_err(|e| vec![Problem::new("", e.to_string())])
+        .and_then(j1939::decode)
+        .map(no_warnings);
+    let checked = check(&state, &device, parsed, Some(raw));
+    submit_one(&state, &device, correlation, Protocol::J1939, checked).await
+}
+
+/// Ingest a flat JSON object from a device that cannot send the canonical form:
+/// aliases and unit suffixes (`_f`, `_psi`, `_mph`, `_mi`…) are normalized.
+#[utoipa::path(post, path = "/v1/telemetry/generic", tag = "telemetry",
+    request_body = Object,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Not normalizable or invalid; every problem listed"),
+        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_generic(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let raw = utf8(&body)?.to_owned();
+    let parsed = serde_json::from_str::<serde_json::Value>(&raw)
+        .map_err(|e| vec![Problem::new("", format!("not valid JSON: {e}"))])
+        .and_then(generic::normalize)
+        .map(no_warnings);
+    let checked = check(&state, &device, parsed, Some(raw));
+    submit_one(&state, &device, correlation, Protocol::GenericJson, checked).await
+}

@@ -1,0 +1,192 @@
+//! `spawn_app()` and friends.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use ingestion::{Application, Config};
+use redis::aio::ConnectionManager;
+use serde_json::{Value, json};
+use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::bus::Keys;
+use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::testing;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
+pub(crate) const ORG: &str = "acme";
+
+/// A running app and handles on what it writes.
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) db: PgPool,
+    pub(crate) redis: ConnectionManager,
+    pub(crate) keys: Keys,
+    pub(crate) device_key: String,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The configuration a test app runs with.
+pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
+    Config {
+        common: CommonConfig {
+            database_url: Secret::new(database_url),
+            redis_url: Secret::new(testing::redis_url()),
+            redis_prefix: prefix.to_owned(),
+            bind_addr: ([127, 0, 0, 1], 0).into(),
+            jwt_secret: Secret::new(JWT_SECRET),
+            stream_max_len: 1_000_000,
+            db_max_connections: 8,
+        },
+        max_future_s: 300,
+        max_age_s: 30 * 86_400,
+        max_batch: 10_000,
+        dedupe_ttl_s: 600,
+        audit_batch: 500,
+        audit_reclaim_ms: 500,
+        bootstrap_device_key: Some(Secret::new(format!(
+            "fk_test_{}",
+            uuid::Uuid::new_v4().simple()
+        ))),
+        bootstrap_org: ORG.to_owned(),
+    }
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    let database_url = testing::fresh_database("ingestion").await;
+    let prefix = testing::unique_prefix("ingestion");
+    let config = test_config(&database_url, &prefix);
+    let device_key = config
+        .bootstrap_device_key
+        .as_ref()
+        .map(|k| k.expose().to_owned())
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let app = Application::build(config, shutdown.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db: PgPool::connect(&database_url).await.unwrap(),
+        redis: shared_runtime::bus::connect(&testing::redis_url())
+            .await
+            .unwrap(),
+        keys: Keys::new(prefix),
+        device_key,
+        shutdown,
+    }
+}
+
+/// A token for `role` in organization `org`.
+pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
+    let mut claims = Claims::new("tester", role, org, chrono::Duration::hours(1));
+    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
+    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+}
+
+/// A valid canonical reading recorded `ago` seconds before now.
+pub(crate) fn reading(vehicle: &str, reading_id: &str, ago_s: i64) -> Value {
+    json!({
+        "reading_id": reading_id,
+        "vehicle_id": vehicle,
+        "vin": "1M8GDM9AXKP042788",
+        "recorded_at": (Utc::now() - chrono::Duration::seconds(ago_s)).to_rfc3339(),
+        "odometer_km": 120_345.5,
+        "engine_hours": 5_432.1,
+        "location": {"lat": 48.85, "lon": 2.35},
+        "signals": {"engine_rpm": 1450.0, "coolant_temp_c": 88.0, "dpf_diff_pressure_kpa": 6.5},
+        "dtcs": [{"kind": "obd", "code": "P2463"}]
+    })
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub(crate) async fn post_device(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("x-api-key", &self.device_key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Every entry of an event type's stream: the envelope JSON and other fields.
+    pub(crate) async fn stream(&self, event_type: &str) -> Vec<HashMap<String, String>> {
+        stream_entries(&self.redis, &self.keys, event_type).await
+    }
+
+    /// Waits until the audit table holds `n` rows (fails after 20 s).
+    pub(crate) async fn wait_audited(&self, n: i64) {
+        wait_audited(&self.db, n).await;
+    }
+}
+
+pub(crate) async fn stream_entries(
+    redis: &ConnectionManager,
+    keys: &Keys,
+    event_type: &str,
+) -> Vec<HashMap<String, String>> {
+    let mut conn = redis.clone();
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(keys.stream(event_type))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    reply
+        .ids
+        .into_iter()
+        .map(|id| {
+            id.map
+                .into_iter()
+                .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap()))
+                .collect()
+        })
+        .collect()
+}
+
+pub(crate) async fn wait_audited(db: &PgPool, n: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let count = ingestion::db::readings::count(db).await.unwrap();
+        if count >= n {
+            assert_eq!(count, n, "more audit rows than expected");
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "audit writer did not catch up: {count} of {n} rows"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The envelope JSON of a stream entry.
+pub(crate) fn envelope(entry: &HashMap<String, String>) -> Value {
+    serde_json::from_str(&entry["e"]).unwrap()
+}

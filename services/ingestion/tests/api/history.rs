@@ -1,0 +1,102 @@
+//! Latest reading and history, scoped by the caller's token.
+
+use serde_json::Value;
+use shared_runtime::auth::Role;
+
+use crate::helpers::{ORG, reading, spawn_app, token};
+
+#[tokio::test]
+async fn latest_is_scoped_to_the_callers_vehicles() {
+    let app = spawn_app().await;
+    for (i, ago) in [30, 10, 20].iter().enumerate() {
+        let r = app
+            .post_device("/v1/telemetry", &reading("VH-7", &format!("h-{i}"), *ago))
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    app.wait_audited(3).await;
+    let path = "/v1/vehicles/VH-7/telemetry/latest";
+
+    let manager = app.get_as(path, &token(Role::FleetManager, ORG, &[])).await;
+    assert_eq!(manager.status(), 200);
+    let body: Value = manager.json().await.unwrap();
+    assert_eq!(
+        body["reading"]["reading_id"], "h-1",
+        "newest by recorded_at"
+    );
+
+    let owner = app.get_as(path, &token(Role::Owner, ORG, &["VH-7"])).await;
+    assert_eq!(owner.status(), 200);
+    let other_owner = app.get_as(path, &token(Role::Owner, ORG, &["VH-8"])).await;
+    assert_eq!(other_owner.status(), 404);
+    let other_org = app
+        .get_as(path, &token(Role::FleetManager, "globex", &[]))
+        .await;
+    assert_eq!(other_org.status(), 404);
+    let anonymous = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let unknown = app
+        .get_as(
+            "/v1/vehicles/NOPE/telemetry/latest",
+            &token(Role::Admin, "x", &[]),
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn history_pages_in_time_order() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let r = app
+            .post_device(
+                "/v1/telemetry",
+                &reading("VH-9", &format!("p-{i}"), 100 - i * 10),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    app.wait_audited(5).await;
+    let admin = token(Role::Admin, "root", &[]);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = "/v1/vehicles/VH-9/telemetry?limit=2".to_owned();
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = app.get_as(&path, &admin).await.json().await.unwrap();
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["reading"]["reading_id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["p-0", "p-1", "p-2", "p-3", "p-4"]);
+
+    let bad_cursor = app
+        .get_as("/v1/vehicles/VH-9/telemetry?cursor=zzz", &admin)
+        .await;
+    assert_eq!(bad_cursor.status(), 400);
+    let bad_range = app
+        .get_as(
+            "/v1/vehicles/VH-9/telemetry?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+            &admin,
+        )
+        .await;
+    assert_eq!(bad_range.status(), 400);
+    let bad_limit = app
+        .get_as("/v1/vehicles/VH-9/telemetry?limit=0", &admin)
+        .await;
+    assert_eq!(bad_limit.status(), 400);
+    let bad_time = app
+        .get_as("/v1/vehicles/VH-9/telemetry?from=yesterday", &admin)
+        .await;
+    assert_eq!(bad_time.status(), 400);
+    assert_eq!(
+        bad_time.json::<Value>().await.unwrap()["code"],
+        "bad_request"
+    );
+}

@@ -1,0 +1,12 @@
+//! Ingestion's integration tests: one binary, the real app on port 0, a fresh database
+//! and a unique Redis prefix per test.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod device_keys;
+mod durability;
+mod helpers;
+mod history;
+mod openapi;
+mod telemetry;

@@ -1,0 +1,123 @@
+//! Configuration from the environment, with errors that name the variable.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+/// A variable is missing or does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("environment variable {0} is required but not set")]
+    Missing(String),
+    /// A variable is set but invalid.
+    #[error("environment variable {name}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// Variable name.
+        name: String,
+        /// Its value (never a secret: secrets are read with [`secret`]).
+        value: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+}
+
+fn lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A required variable.
+pub fn required<T>(name: &str) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    let raw = lookup(name).ok_or_else(|| ConfigError::Missing(name.to_owned()))?;
+    parse(name, raw)
+}
+
+/// An optional variable with a default.
+pub fn or<T>(name: &str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    lookup(name).map_or(Ok(default), |raw| parse(name, raw))
+}
+
+/// A required secret; its value never appears in an error or a log.
+pub fn secret(name: &str) -> Result<Secret, ConfigError> {
+    lookup(name)
+        .map(Secret)
+        .ok_or_else(|| ConfigError::Missing(name.to_owned()))
+}
+
+fn parse<T>(name: &str, raw: String) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    raw.trim()
+        .parse()
+        .map_err(|e: T::Err| ConfigError::Invalid {
+            name: name.to_owned(),
+            reason: e.to_string(),
+            value: raw,
+        })
+}
+
+/// A secret string whose `Debug` does not print it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret value; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Settings every service shares, read from the environment:
+/// `DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`, `BIND_ADDR`, `JWT_SECRET`,
+/// `STREAM_MAX_LEN`, `DB_MAX_CONNECTIONS`.
+#[derive(Debug, Clone)]
+pub struct CommonConfig {
+    /// Postgres URL of the service's own database.
+    pub database_url: Secret,
+    /// Redis URL.
+    pub redis_url: Secret,
+    /// Prefix of every Redis key (lets several environments or tests share one Redis).
+    pub redis_prefix: String,
+    /// Address the HTTP server binds.
+    pub bind_addr: std::net::SocketAddr,
+    /// HMAC key the JWTs are signed with.
+    pub jwt_secret: Secret,
+    /// Approximate maximum length of each stream.
+    pub stream_max_len: usize,
+    /// Postgres pool size.
+    pub db_max_connections: u32,
+}
+
+impl CommonConfig {
+    /// Reads the shared settings; `default_port` is the service's port from DESIGN.md.
+    pub fn from_env(default_port: u16) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database_url: secret("DATABASE_URL")?,
+            redis_url: Secret(or("REDIS_URL", "redis://127.0.0.1:6379".to_owned())?),
+            redis_prefix: or("REDIS_PREFIX", "fleet:".to_owned())?,
+            bind_addr: or("BIND_ADDR", ([0, 0, 0, 0], default_port).into())?,
+            jwt_secret: secret("JWT_SECRET")?,
+            stream_max_len: or("STREAM_MAX_LEN", 1_000_000)?,
+            db_max_connections: or("DB_MAX_CONNECTIONS", 16)?,
+        })
+    }
+}

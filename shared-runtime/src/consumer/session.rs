@@ -1,0 +1,192 @@
+//! One consumer's connection: reading, group creation, reconnection bookkeeping and a
+//! clean leave on shutdown.
+
+use std::time::Duration;
+
+use redis::AsyncTypedCommands;
+use redis::aio::MultiplexedConnection;
+use redis::streams::StreamReadOptions;
+use tokio_util::sync::CancellationToken;
+
+use super::Worker;
+use super::batch::Entry;
+
+/// A dedicated connection whose reply timeout outlasts the blocking read.
+pub(super) async fn connect(
+    client: &redis::Client,
+    block: Duration,
+) -> Result<MultiplexedConnection, redis::RedisError> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(block + Duration::from_secs(5)));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// Outage bookkeeping: one warning per outage, capped exponential backoff.
+#[derive(Debug)]
+pub(super) struct Health {
+    failing: bool,
+    backoff: Duration,
+}
+
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+impl Default for Health {
+    fn default() -> Self {
+        Self {
+            failing: false,
+            backoff: BACKOFF_MIN,
+        }
+    }
+}
+
+impl Health {
+    /// Records a failure; returns how long to wait before retrying.
+    pub(super) fn failed(&mut self, group: &str, e: &redis::RedisError) -> Duration {
+        if self.failing {
+            tracing::debug!(group, error = %e, "consumer still failing against Redis");
+        } else {
+            tracing::warn!(group, error = %e, "consumer lost its Redis session; reconnecting with backoff");
+            self.failing = true;
+        }
+        let delay = self.backoff;
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+        delay
+    }
+
+    /// Records a successful round trip.
+    fn ok(&mut self, group: &str) {
+        if self.failing {
+            tracing::info!(group, "consumer reconnected to Redis");
+            *self = Self::default();
+        }
+    }
+}
+
+impl Worker {
+    /// Reads and handles over one connection until shutdown (`Ok`) or a Redis error.
+    pub(super) async fn session(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+        shutdown: &CancellationToken,
+        health: &mut Health,
+    ) -> Result<(), redis::RedisError> {
+        // Again on every connection: Redis may have restarted empty.
+        self.create_groups(conn).await?;
+        health.ok(&self.config.group);
+        let keys: Vec<String> = self.streams.iter().map(|s| s.key.clone()).collect();
+        let ids = vec![">"; keys.len()];
+        let block_ms = usize::try_from(self.config.block.as_millis())
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let options = StreamReadOptions::default()
+            .group(&self.config.group, &self.config.consumer)
+            .count(self.config.batch_size)
+            .block(block_ms);
+        // Reclaim at once: a restarted service picks up what its predecessor left.
+        let mut next_reclaim = tokio::time::Instant::now();
+        loop {
+            if shutdown.is_cancelled() {
+                self.leave(conn).await;
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= next_reclaim {
+                self.reclaim(conn, shutdown).await?;
+                self.record_lag(conn).await;
+                next_reclaim = tokio::time::Instant::now() + self.config.reclaim_every;
+            }
+            let reply = conn.xread_options(&keys, &ids, &options).await?;
+            health.ok(&self.config.group);
+            let Some(reply) = reply else {
+                continue;
+            };
+            let mut entries = Vec::new();
+            for stream in reply.keys {
+                // Redis answers with the keys we asked for; anything else is ignored.
+                if let Some(&index) = self.by_key.get(&stream.key) {
+                    entries.extend(stream.ids.into_iter().map(|entry| Entry {
+                        stream: index,
+                        entry,
+                        delivered: 1,
+                    }));
+                }
+            }
+            self.process(conn, entries).await?;
+        }
+    }
+
+    /// Exports the group's lag (entries not yet delivered) and pending count (delivered,
+    /// not acknowledged) as gauges; a failure only skips one sample.
+    async fn record_lag(&self, conn: &mut MultiplexedConnection) {
+        let group = &self.config.group;
+        match super::lag(conn, &self.keys, group, &self.config.event_types).await {
+            Ok(l) => {
+                let labels = [("group", group.clone())];
+                metrics::gauge!("consumer_group_pending", &labels).set(l.pending as f64);
+                if let Some(lag) = l.lag {
+                    metrics::gauge!("consumer_group_lag", &labels).set(lag as f64);
+                }
+            }
+            Err(e) => tracing::debug!(%group, error = %e, "lag sample failed"),
+        }
+    }
+
+    /// `XGROUP CREATE … MKSTREAM` for each stream; an existing group is fine.
+    async fn create_groups(
+        &self,
+        conn: &mut MultiplexedConnection,
+    ) -> Result<(), redis::RedisError> {
+        for stream in &self.streams {
+            let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(&stream.key)
+                .arg(&self.config.group)
+                .arg(self.config.start.id())
+                .arg("MKSTREAM")
+                .query_async(conn)
+                .await;
+            match created {
+                Ok(()) => {
+                    tracing::info!(group = %self.config.group, stream = %stream.key, "consumer group created");
+                }
+                Err(e) if e.code() == Some("BUSYGROUP") => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// On a graceful stop, removes this consumer's name from the groups where it holds
+    /// nothing pending, so restarts do not pile up names. A name that still holds
+    /// entries stays: deleting it would drop them from the pending list, and no one
+    /// could reclaim them.
+    async fn leave(&self, conn: &mut MultiplexedConnection) {
+        for stream in &self.streams {
+            let pending = redis::cmd("XPENDING")
+                .arg(&stream.key)
+                .arg(&self.config.group)
+                .arg("-")
+                .arg("+")
+                .arg(1)
+                .arg(&self.config.consumer)
+                .query_async::<Vec<redis::Value>>(conn)
+                .await;
+            if !matches!(pending, Ok(ref p) if p.is_empty()) {
+                continue;
+            }
+            let deleted = redis::cmd("XGROUP")
+                .arg("DELCONSUMER")
+                .arg(&stream.key)
+                .arg(&self.config.group)
+                .arg(&self.config.consumer)
+                .query_async::<i64>(conn)
+                .await;
+            if let Err(e) = deleted {
+                tracing::debug!(error = %e, stream = %stream.key, "could not remove consumer name");
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Postgres pool and migrations.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// Migrations of the runtime's own tables (outbox, inbox), tracked apart from the
+/// service's in `_runtime_migrations` so both can number from 1.
+static RUNTIME_MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
+
+/// Opens a pool to `url` with `max_connections`.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+}
+
+/// Runs the runtime's migrations, then the service's own.
+pub async fn migrate(pool: &PgPool, service: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut runtime = Migrator::with_migrations(RUNTIME_MIGRATIONS.migrations.to_vec());
+    runtime.dangerous_set_table_name("_runtime_migrations");
+    runtime.run(pool).await?;
+    service.run(pool).await
+}

@@ -1,0 +1,229 @@
+//! HTTP plumbing every service shares: the `{code, message}` error body, health and
+//! metrics routes, the request middleware (correlation id, span, metrics) and serving
+//! with graceful shutdown.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use redis::aio::ConnectionManager;
+use serde::Serialize;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// Header carrying the correlation id in requests and responses.
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `validation_failed`.
+    pub code: String,
+    /// What went wrong, for a human.
+    pub message: String,
+}
+
+/// A `{code, message}` JSON response.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = ErrorBody {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// The correlation id of the current request (from `x-correlation-id`, or new).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CorrelationId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for CorrelationId {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CorrelationId>()
+            .copied()
+            .unwrap_or_else(|| CorrelationId(Uuid::now_v7())))
+    }
+}
+
+/// Middleware: assigns the correlation id, runs the request in a span carrying it,
+/// echoes it in the response and records `http_requests_total` and
+/// `http_request_duration_seconds` by route template (not raw path: bounded labels).
+pub async fn observe(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .unwrap_or_else(Uuid::now_v7);
+    req.extensions_mut().insert(CorrelationId(id));
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", %method, route = %route, correlation_id = %id);
+    let started = Instant::now();
+    let mut response = next.run(req).instrument(span).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [
+        ("method", method.as_str().to_owned()),
+        ("route", route),
+        ("status", status),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert(CORRELATION_HEADER, v);
+    }
+    response
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new();
+        match builder.install_recorder() {
+            Ok(handle) => handle,
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder already installed; /metrics will be empty");
+                PrometheusBuilder::new().build_recorder().handle()
+            }
+        }
+    })
+}
+
+/// What `/health/ready` checks.
+#[derive(Clone)]
+pub struct Readiness {
+    /// The service's database.
+    pub db: PgPool,
+    /// Redis.
+    pub redis: ConnectionManager,
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readiness").finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct ReadyBody {
+    status: &'static str,
+    database: String,
+    redis: String,
+}
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn ready(State(r): State<Readiness>) -> Response {
+    let db = tokio::time::timeout(CHECK_TIMEOUT, sqlx::query("SELECT 1").execute(&r.db)).await;
+    let database = match db {
+        Ok(Ok(_)) => "ok".to_owned(),
+        Ok(Err(e)) => format!("error: {e}"),
+        Err(_) => "error: timed out".to_owned(),
+    };
+    let mut conn = r.redis.clone();
+    let ping = tokio::time::timeout(
+        CHECK_TIMEOUT,
+        redis::cmd("PING").query_async::<String>(&mut conn),
+    )
+    .await;
+    let redis = match ping {
+        Ok(Ok(_)) => "ok".to_owned(),
+        Ok(Err(e)) => format!("error: {e}"),
+        Err(_) => "error: timed out".to_owned(),
+    };
+    let healthy = database == "ok" && redis == "ok";
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = ReadyBody {
+        status: if healthy { "ready" } else { "unavailable" },
+        database,
+        redis,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// `/health/live` (the process answers), `/health/ready` (its database and Redis
+/// answer) and `/metrics` (Prometheus text format). Unauthenticated by design.
+/// Installs the metrics recorder, so everything recorded from now on is exported.
+pub fn ops_routes(readiness: Readiness) -> Router {
+    let handle = metrics_handle();
+    Router::new()
+        .route(
+            "/health/live",
+            get(|| async { Json(serde_json::json!({"status": "live"})) }),
+        )
+        .route("/health/ready", get(ready))
+        .route("/metrics", get(move || async move { handle.render() }))
+        .with_state(readiness)
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled, then lets requests in
+/// flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+/// A malformed request (body, path or query), answered `400 {code, message}` naming
+/// what could not be read, instead of axum's plain-text rejection.
+#[derive(Debug)]
+pub struct BadRequest(String);
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        error_response(StatusCode::BAD_REQUEST, "bad_request", &self.0)
+    }
+}
+
+macro_rules! rejection_into_bad_request {
+    ($($rejection:ty),*) => {$(
+        impl From<$rejection> for BadRequest {
+            fn from(r: $rejection) -> Self {
+                Self(r.body_text())
+            }
+        }
+    )*};
+}
+rejection_into_bad_request!(
+    axum::extract::rejection::JsonRejection,
+    axum::extract::rejection::PathRejection,
+    axum::extract::rejection::QueryRejection
+);
+
+/// `axum::Json` whose rejection is a `{code, message}` 400.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(BadRequest))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Path` whose rejection is a `{code, message}` 400.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(BadRequest))]
+pub struct ApiPath<T>(pub T);
+
+/// `axum::extract::Query` whose rejection is a `{code, message}` 400.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(BadRequest))]
+pub struct ApiQuery<T>(pub T);

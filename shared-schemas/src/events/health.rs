@@ -1,0 +1,323 @@
+//! Events produced by the health service, and the component/health vocabulary every
+//! later stage (agent, alert, scheduling, warranty) shares.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::envelope::Event;
+use crate::telemetry::Dtc;
+
+/// A monitored vehicle component (subsystem).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    /// Engine oil and lubrication.
+    EngineOil,
+    /// Engine cooling.
+    Cooling,
+    /// Diesel particulate filter.
+    Dpf,
+    /// Selective catalytic reduction and diesel exhaust fluid.
+    ScrDef,
+    /// Brakes.
+    Brakes,
+    /// Battery and charging.
+    Battery,
+    /// Transmission.
+    Transmission,
+    /// Tires.
+    Tires,
+}
+
+impl Component {
+    /// Every component, in catalog order.
+    pub const ALL: [Self; 8] = [
+        Self::EngineOil,
+        Self::Cooling,
+        Self::Dpf,
+        Self::ScrDef,
+        Self::Brakes,
+        Self::Battery,
+        Self::Transmission,
+        Self::Tires,
+    ];
+
+    /// The wire name, e.g. `scr_def`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EngineOil => "engine_oil",
+            Self::Cooling => "cooling",
+            Self::Dpf => "dpf",
+            Self::ScrDef => "scr_def",
+            Self::Brakes => "brakes",
+            Self::Battery => "battery",
+            Self::Transmission => "transmission",
+            Self::Tires => "tires",
+        }
+    }
+}
+
+/// Health band of a score. Ordered from best to worst, so `a < b` means `a` is healthier.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthBand {
+    /// Score 0.8 to 1.
+    Excellent,
+    /// Score 0.6 to under 0.8.
+    Good,
+    /// Score 0.4 to under 0.6.
+    Fair,
+    /// Score 0.2 to under 0.4.
+    Poor,
+    /// Score under 0.2.
+    Critical,
+}
+
+impl HealthBand {
+    /// The band of a 0..1 health score; a boundary belongs to the better band (0.8 is
+    /// excellent). A NaN score is treated as critical.
+    pub fn from_score(score: f64) -> Self {
+        if score >= 0.8 {
+            Self::Excellent
+        } else if score >= 0.6 {
+            Self::Good
+        } else if score >= 0.4 {
+            Self::Fair
+        } else if score >= 0.2 {
+            Self::Poor
+        } else {
+            Self::Critical
+        }
+    }
+
+    /// The wire name, e.g. `poor`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Excellent => "excellent",
+            Self::Good => "good",
+            Self::Fair => "fair",
+            Self::Poor => "poor",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+/// One indicator that contributed to a component's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Factor {
+    /// Indicator name, e.g. `soot_load_pct` or `failed_regen_count`.
+    pub name: String,
+    /// The indicator's value (in the unit its name carries).
+    pub value: f64,
+    /// Signed contribution to the score: negative lowers it.
+    pub impact: f64,
+    /// Human-readable explanation, e.g. `soot load 78 % (regeneration due at 80 %)`.
+    pub detail: String,
+}
+
+/// Health of one component of one vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ComponentHealth {
+    /// The component.
+    pub component: Component,
+    /// Health score, 0 (failed) to 1 (as new).
+    pub score: f64,
+    /// Band of `score`.
+    pub band: HealthBand,
+    /// Remaining useful life, days.
+    pub rul_days: f64,
+    /// Remaining useful life, km (from the vehicle's recent daily distance); absent when
+    /// the vehicle has no recent distance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rul_km: Option<f64>,
+    /// Confidence in score and RUL, 0..1.
+    pub confidence: f64,
+    /// The indicators behind the score, most influential first.
+    #[serde(default)]
+    pub factors: Vec<Factor>,
+    /// Version of the model (or rule set) that computed it.
+    pub model_version: String,
+}
+
+/// Health of every component was computed from a reading. `vehicle.health.computed`, v1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HealthComputed {
+    /// Organization (fleet) the vehicle belongs to: the scope of the event.
+    pub org_id: String,
+    /// The vehicle.
+    pub vehicle_id: String,
+    /// When the health was computed.
+    pub computed_at: DateTime<Utc>,
+    /// Per-component health.
+    pub components: Vec<ComponentHealth>,
+    /// Overall vehicle score, 0..1.
+    pub overall_score: f64,
+    /// Band of `overall_score`.
+    pub overall_band: HealthBand,
+}
+
+impl Event for HealthComputed {
+    const TYPE: &'static str = "vehicle.health.computed";
+    const VERSION: u32 = 1;
+    fn vehicle_id(&self) -> &str {
+        &self.vehicle_id
+    }
+}
+
+/// Why a health change was significant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeReason {
+    /// The score moved into another band (up or down).
+    BandCrossed,
+    /// The score dropped by more than the threshold within its band.
+    ScoreDropped,
+}
+
+/// A component's health changed significantly. `vehicle.health.changed`, v1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HealthChanged {
+    /// Organization (fleet) the vehicle belongs to: the scope of the event.
+    pub org_id: String,
+    /// The vehicle.
+    pub vehicle_id: String,
+    /// The component.
+    pub component: Component,
+    /// Score before the change.
+    pub previous_score: f64,
+    /// Band before the change.
+    pub previous_band: HealthBand,
+    /// Score now.
+    pub current_score: f64,
+    /// Band now.
+    pub current_band: HealthBand,
+    /// Remaining useful life now, days.
+    pub rul_days: f64,
+    /// Why the change is significant.
+    pub reason: ChangeReason,
+    /// When the change was detected.
+    pub detected_at: DateTime<Utc>,
+}
+
+impl Event for HealthChanged {
+    const TYPE: &'static str = "vehicle.health.changed";
+    const VERSION: u32 = 1;
+    fn vehicle_id(&self) -> &str {
+        &self.vehicle_id
+    }
+}
+
+/// Declares a component-condition event: both carry the same fields.
+macro_rules! component_condition_event {
+    ($(#[$doc:meta])* $name:ident, $wire:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+        pub struct $name {
+            /// Organization (fleet) the vehicle belongs to: the scope of the event.
+            pub org_id: String,
+            /// The vehicle.
+            pub vehicle_id: String,
+            /// The component.
+            pub component: Component,
+            /// Health score, 0..1.
+            pub score: f64,
+            /// Band of `score`.
+            pub band: HealthBand,
+            /// Remaining useful life, days.
+            pub rul_days: f64,
+            /// Remaining useful life, km, when the vehicle has a recent daily distance.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub rul_km: Option<f64>,
+            /// Confidence in score and RUL, 0..1.
+            pub confidence: f64,
+            /// The indicators behind the score, most influential first.
+            #[serde(default)]
+            pub factors: Vec<Factor>,
+            /// Active diagnostic trouble codes related to the vehicle, if any.
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub dtcs: Vec<Dtc>,
+            /// Odometer at detection, km, when known.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub odometer_km: Option<f64>,
+            /// When the condition was detected.
+            pub detected_at: DateTime<Utc>,
+        }
+
+        impl Event for $name {
+            const TYPE: &'static str = $wire;
+            const VERSION: u32 = 1;
+            fn vehicle_id(&self) -> &str {
+                &self.vehicle_id
+            }
+        }
+    };
+}
+
+component_condition_event!(
+    /// A component's score crossed into the poor band. `component.degraded`, v1.
+    ComponentDegraded,
+    "component.degraded"
+);
+
+component_condition_event!(
+    /// A component's score crossed into the critical band. `component.critical`, v1.
+    ComponentCritical,
+    "component.critical"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_at_boundaries() {
+        let cases = [
+            (1.0, HealthBand::Excellent),
+            (0.8, HealthBand::Excellent),
+            (0.799_999, HealthBand::Good),
+            (0.6, HealthBand::Good),
+            (0.599_999, HealthBand::Fair),
+            (0.4, HealthBand::Fair),
+            (0.399_999, HealthBand::Poor),
+            (0.2, HealthBand::Poor),
+            (0.199_999, HealthBand::Critical),
+            (0.0, HealthBand::Critical),
+            (f64::NAN, HealthBand::Critical),
+        ];
+        for (score, band) in cases {
+            assert_eq!(HealthBand::from_score(score), band, "score {score}");
+        }
+        assert!(HealthBand::Good < HealthBand::Poor);
+    }
+
+    #[test]
+    fn wire_names_match_serde() {
+        for c in Component::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for b in [
+            HealthBand::Excellent,
+            HealthBand::Good,
+            HealthBand::Fair,
+            HealthBand::Poor,
+            HealthBand::Critical,
+        ] {
+            assert_eq!(serde_json::to_value(b).unwrap(), b.as_str());
+        }
+    }
+}

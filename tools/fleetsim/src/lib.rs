@@ -1,0 +1,26 @@
+//! Fleet simulator and ingestion load generator.
+//!
+//! `simulate` generates realistic, correlated telemetry for a mixed fleet of diesel
+//! trucks and petrol cars, injects component degradations with known onset and failure
+//! instants, and writes the readings as JSON lines or posts them to ingestion; the
+//! ground truth goes to a JSON file for scoring the health service. `load` drives
+//! ingestion flat out and reports throughput and latency.
+//!
+//! Layout: [`profile`] and [`vehicle`] describe the fleet and its duty cycles,
+//! [`physics`] the signal models, [`degradation`] the failure modes and the truth,
+//! [`sample`] the compact reading and its JSON, [`simulate`] the time loop and sinks,
+//! [`client`] posting with retries, [`load`] the load generator.
+
+// `f64::mul_add` compiles to a libm call unless the target has FMA enabled, which is
+// several times slower than a multiply and an add; the simulator evaluates its models
+// millions of times and has no use for the extra precision.
+#![allow(clippy::suboptimal_flops)]
+
+pub mod client;
+pub mod degradation;
+pub mod load;
+pub mod physics;
+pub mod profile;
+pub mod sample;
+pub mod simulate;
+pub mod vehicle;
