@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use redis::aio::ConnectionManager;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -89,11 +89,20 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// The process-wide Prometheus recorder (installed on first use).
+/// Buckets of every `*_seconds` histogram, from 1 ms to 30 s.
+const SECONDS_BUCKETS: [f64; 16] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0,
+];
+
+/// The process-wide Prometheus recorder (installed on first use). Durations are
+/// exported as histograms with fixed buckets, not as the exporter's default rolling
+/// summaries: buckets add up across replicas and give quantiles over any window.
 pub fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let builder = PrometheusBuilder::new();
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &SECONDS_BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
         match builder.install_recorder() {
             Ok(handle) => handle,
             Err(e) => {
@@ -173,6 +182,60 @@ pub fn ops_routes(readiness: Readiness) -> Router {
         .route("/health/ready", get(ready))
         .route("/metrics", get(move || async move { handle.render() }))
         .with_state(readiness)
+}
+
+/// A built service, bound and not yet serving: its router and the background tasks
+/// (consumers, relays) it must wait for on the way out.
+#[derive(Debug)]
+pub struct Server {
+    name: &'static str,
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    shutdown: CancellationToken,
+}
+
+impl Server {
+    /// Binds `addr` for the service called `name` (for the logs); the error names the
+    /// address.
+    pub async fn bind(
+        name: &'static str,
+        addr: std::net::SocketAddr,
+        router: Router,
+        tasks: Vec<tokio::task::JoinHandle<()>>,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("binding {addr}: {e}")))?;
+        Ok(Self {
+            name,
+            listener,
+            router,
+            tasks,
+            shutdown,
+        })
+    }
+
+    /// The bound port (tests bind port 0).
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// Serves until the shutdown token is cancelled, lets requests in flight finish,
+    /// then waits for the background tasks to finish their work in hand.
+    pub async fn run(self) -> std::io::Result<()> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "{} listening", self.name);
+        serve(self.listener, self.router, self.shutdown.clone()).await?;
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        Ok(())
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, then lets requests in

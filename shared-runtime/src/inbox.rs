@@ -60,3 +60,25 @@ pub async fn prune(pool: &PgPool, older_than: chrono::Duration) -> Result<u64, s
         .rows_affected();
     Ok(deleted)
 }
+
+/// Prunes marks older than `retention` every `every` until `shutdown` is cancelled: run
+/// it as a background task of any service that uses the inbox. A failure is logged and
+/// retried at the next period.
+pub async fn prune_every(
+    pool: PgPool,
+    retention: chrono::Duration,
+    every: std::time::Duration,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match prune(&pool, retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "inbox marks pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning inbox marks failed; retrying later"),
+        }
+    }
+}

@@ -38,3 +38,65 @@ pub async fn fresh_database(label: &str) -> String {
 pub fn unique_prefix(label: &str) -> String {
     format!("test:{label}:{}:", Uuid::new_v4().simple())
 }
+
+/// Checks what every service serves beside its API, without authentication: the
+/// OpenAPI document at `/openapi.json` equals `generated` (built from the code), which
+/// equals the file committed at `committed` (rewritten instead when `UPDATE_OPENAPI` is
+/// set: `UPDATE_OPENAPI=1 cargo test -p <package> openapi`); the interactive docs at
+/// `/docs/`; `/health/live`; `/health/ready` with the database and Redis up; and
+/// `/metrics` with request counts and duration buckets. Panics naming what failed.
+pub async fn check_ops_and_docs(
+    base_url: &str,
+    package: &str,
+    generated: &str,
+    committed: &std::path::Path,
+) {
+    let client = reqwest::Client::new();
+    let get = |path: &'static str| get_ok(&client, base_url, path);
+    let served: serde_json::Value =
+        serde_json::from_str(&get("/openapi.json").await).expect("/openapi.json is JSON");
+    let built: serde_json::Value = serde_json::from_str(generated).expect("the document is JSON");
+    assert_eq!(
+        served, built,
+        "/openapi.json is not the document built from the code"
+    );
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(committed, generated).expect("writing the OpenAPI document");
+    }
+    let on_disk = std::fs::read_to_string(committed).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "{} is out of date: run `UPDATE_OPENAPI=1 cargo test -p {package} openapi` and commit it",
+        committed.display()
+    );
+    assert!(
+        get("/docs/").await.contains("swagger"),
+        "/docs/ is not the Swagger UI"
+    );
+    get("/health/live").await;
+    let ready: serde_json::Value =
+        serde_json::from_str(&get("/health/ready").await).expect("/health/ready is JSON");
+    assert_eq!(ready["database"], "ok", "{ready}");
+    assert_eq!(ready["redis"], "ok", "{ready}");
+    let metrics = get("/metrics").await;
+    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    // Durations are histograms with buckets (they add up across replicas), not
+    // rolling summaries.
+    assert!(
+        metrics.contains("http_request_duration_seconds_bucket{"),
+        "no duration buckets in /metrics: {metrics}"
+    );
+}
+
+/// The body of `GET {base_url}{path}`, which must answer 200.
+async fn get_ok(client: &reqwest::Client, base_url: &str, path: &str) -> String {
+    let response = client
+        .get(format!("{base_url}{path}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "GET {path} answered {status}: {body}");
+    body
+}

@@ -4,6 +4,9 @@
 //! unambiguous without a lookup. Ranges are physical plausibility bounds used to reject
 //! garbage (a sensor fault, a decoding error), not alarm thresholds.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 /// One known signal.
@@ -96,9 +99,14 @@ signals! {
     CAN_DROP_RATE_PCT = ("can_drop_rate_pct", "%", 0.0, 100.0, Network, "CAN bus message drop rate");
 }
 
-/// The spec of a signal by canonical name.
+/// The spec of a signal by canonical name. A hash lookup: ingestion calls it for every
+/// signal of every reading.
 pub fn spec(name: &str) -> Option<&'static SignalSpec> {
-    SIGNALS.iter().find(|s| s.name == name)
+    static BY_NAME: OnceLock<HashMap<&'static str, &'static SignalSpec>> = OnceLock::new();
+    BY_NAME
+        .get_or_init(|| SIGNALS.iter().map(|s| (s.name, s)).collect())
+        .get(name)
+        .copied()
 }
 
 #[cfg(test)]

@@ -8,12 +8,10 @@ use axum::extract::FromRef;
 use shared_runtime::auth::Jwt;
 use shared_runtime::bus::Keys;
 use shared_runtime::consumer::{BatchConsumer, ConsumerConfig};
-use shared_runtime::http::{Readiness, observe, ops_routes, serve};
+use shared_runtime::http::{Readiness, Server, observe, ops_routes};
 use shared_schemas::Event;
 use shared_schemas::events::TelemetryReceived;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -67,12 +65,7 @@ pub fn router(state: AppState, readiness: Readiness) -> Router {
 
 /// A built service, listening, not yet serving.
 #[derive(Debug)]
-pub struct Application {
-    listener: TcpListener,
-    router: Router,
-    tasks: Vec<JoinHandle<()>>,
-    shutdown: CancellationToken,
-}
+pub struct Application(Server);
 
 impl Application {
     /// Connects, migrates, bootstraps, starts the audit writer and binds the port.
@@ -124,34 +117,20 @@ impl Application {
             max_batch: config.max_batch,
             db: db.clone(),
         };
-        let listener = TcpListener::bind(common.bind_addr)
-            .await
-            .with_context(|| format!("binding {}", common.bind_addr))?;
-        Ok(Self {
-            router: router(state, Readiness { db, redis }),
-            listener,
-            tasks,
-            shutdown,
-        })
+        let router = router(state, Readiness { db, redis });
+        let server = Server::bind("ingestion", common.bind_addr, router, tasks, shutdown).await?;
+        Ok(Self(server))
     }
 
     /// The bound port (tests bind port 0).
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.0.port()
     }
 
-    /// Serves until the shutdown token is cancelled, then waits for background tasks.
+    /// Serves until the shutdown token is cancelled, then waits for the background
+    /// tasks to finish their work in hand.
     pub async fn run(self) -> anyhow::Result<()> {
-        tracing::info!(addr = ?self.listener.local_addr().ok(), "ingestion listening");
-        serve(self.listener, self.router, self.shutdown.clone()).await?;
-        self.shutdown.cancel();
-        for task in self.tasks {
-            let _ = task.await;
-        }
-        Ok(())
+        Ok(self.0.run().await?)
     }
 }
 

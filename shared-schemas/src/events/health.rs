@@ -10,7 +10,20 @@ use crate::envelope::Event;
 use crate::telemetry::Dtc;
 
 /// A monitored vehicle component (subsystem).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Component {
     /// Engine oil and lubrication.

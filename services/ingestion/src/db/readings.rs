@@ -57,7 +57,7 @@ pub async fn insert_batch(pool: &PgPool, rows: &[AuditRow]) -> Result<u64, sqlx:
     let done = sqlx::query(
         "INSERT INTO readings
            (org_id, vehicle_id, reading_id, event_id, protocol, recorded_at, received_at, normalized, raw)
-         SELECT o, v, r, e, p, rec, rcv, n::jsonb, raw
+         SELECT o, v, r, e, p, rec, rcv, n::json, raw
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[],
                      $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[])
               AS t(o, v, r, e, p, rec, rcv, n, raw)

@@ -250,26 +250,22 @@ fn check_signals(reading: &mut TelemetryReading, out: &mut Checked) {
             format!("has {count} signals; at most {MAX_SIGNALS} are allowed per reading"),
         ));
     }
-    let warnings = &mut out.warnings;
-    reading.signals.retain(|name, _| {
-        let known = signals::spec(name).is_some();
-        if !known {
+    // One pass, and field paths are only formatted for problems: this runs for every
+    // signal of every reading.
+    let (problems, warnings) = (&mut out.problems, &mut out.warnings);
+    reading.signals.retain(|name, value| {
+        let Some(spec) = signals::spec(name) else {
             warnings.push(Problem::new(
                 format!("signals.{name}"),
                 "unknown signal name; the value was ignored (see the signal catalog)",
             ));
+            return false;
+        };
+        if let Err(message) = check_signal(spec, *value) {
+            problems.push(Problem::new(format!("signals.{name}"), message));
         }
-        known
+        true
     });
-    for (name, &value) in &reading.signals {
-        if let Some(spec) = signals::spec(name) {
-            push_err(
-                &mut out.problems,
-                &format!("signals.{name}"),
-                check_signal(spec, value),
-            );
-        }
-    }
 }
 
 fn check_signal(spec: &SignalSpec, value: f64) -> Result<(), String> {

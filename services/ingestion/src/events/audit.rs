@@ -4,9 +4,13 @@
 //! `(vehicle_id, reading_id)` key. Its lag is the group's lag (`/metrics`).
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use shared_runtime::consumer::{BatchHandler, Delivery, HandlerError};
-use shared_schemas::RawEnvelope;
 use shared_schemas::events::TelemetryReceived;
+use shared_schemas::telemetry::Protocol;
+use shared_schemas::{Event, RawEnvelope};
 use sqlx::PgPool;
 
 use crate::db::readings::{self, AuditRow};
@@ -28,18 +32,44 @@ impl AuditWriter {
     }
 }
 
+/// The parts of a `TelemetryReceived` payload the audit row needs; the normalized
+/// reading is kept as the JSON it arrived in rather than parsed and written again (the
+/// audit writer handles every accepted reading).
+#[derive(Deserialize)]
+struct Payload<'a> {
+    org_id: String,
+    reading_id: String,
+    protocol: Protocol,
+    received_at: DateTime<Utc>,
+    #[serde(borrow)]
+    reading: &'a RawValue,
+}
+
+/// The reading's key fields.
+#[derive(Deserialize)]
+struct ReadingKey {
+    vehicle_id: String,
+    recorded_at: DateTime<Utc>,
+}
+
 fn row(envelope: &RawEnvelope, raw: Option<String>) -> anyhow::Result<AuditRow> {
-    let event = envelope.decode::<TelemetryReceived>()?;
-    let p = event.payload;
+    anyhow::ensure!(
+        envelope.event_type == TelemetryReceived::TYPE,
+        "event type is {}, expected {}",
+        envelope.event_type,
+        TelemetryReceived::TYPE
+    );
+    let p: Payload<'_> = serde_json::from_str(envelope.payload.get())?;
+    let key: ReadingKey = serde_json::from_str(p.reading.get())?;
     Ok(AuditRow {
         org_id: p.org_id,
-        vehicle_id: p.reading.vehicle_id.clone(),
+        vehicle_id: key.vehicle_id,
         reading_id: p.reading_id,
-        event_id: event.event_id,
+        event_id: envelope.event_id,
         protocol: p.protocol.as_str().to_owned(),
-        recorded_at: p.reading.recorded_at,
+        recorded_at: key.recorded_at,
         received_at: p.received_at,
-        normalized: serde_json::to_string(&p.reading)?,
+        normalized: p.reading.get().to_owned(),
         raw,
     })
 }

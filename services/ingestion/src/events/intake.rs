@@ -6,6 +6,14 @@
 //! was new. Redis runs a script to completion even if this process dies mid-request, so
 //! a reading is either in the stream with its key set, or neither: a retry after a
 //! crash or a timeout is appended at most once (within the dedupe window).
+//!
+//! Requests do not call Redis themselves: they queue their readings for a few writer
+//! tasks, and a writer hands off everything queued while its previous call was in
+//! flight in one script call (group commit). Nobody waits for a timer, a request is
+//! answered when the call holding its readings returns, and many concurrent
+//! single-reading requests cost one round trip instead of one each.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use redis::aio::ConnectionManager;
@@ -14,10 +22,15 @@ use shared_runtime::bus::Keys;
 use shared_schemas::events::telemetry::{Problem, TelemetryReceived, TelemetryRejected};
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
 use shared_schemas::{Event, EventEnvelope};
+use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 /// Readings per script call: bounds how long one call holds Redis.
 const CHUNK: usize = 500;
+/// Writer tasks: how many script calls may be in flight at once.
+const WRITERS: usize = 2;
+/// Submissions that may wait for a writer before requests wait to queue.
+const QUEUE: usize = 4096;
 const PRODUCER: &str = "ingestion";
 
 /// What happened to one reading.
@@ -32,13 +45,19 @@ pub enum Status {
     Rejected,
 }
 
-/// A validated reading ready to hand off.
+/// A validated reading ready to hand off: its event and idempotency key are made once,
+/// by the request, moving the reading in rather than copying it (this is the hot path
+/// of ingestion). Made by [`Intake::accept`].
 #[derive(Debug)]
 pub struct Accepted {
-    /// The normalized reading, `reading_id` set.
-    pub reading: TelemetryReading,
+    /// The idempotency key.
+    pub reading_id: String,
+    /// Its Redis key.
+    idempotency_key: String,
+    /// The `vehicle.telemetry.received` envelope, as JSON.
+    envelope: Vec<u8>,
     /// Raw input for adapter protocols.
-    pub raw: Option<String>,
+    raw: Option<String>,
 }
 
 /// A refused reading.
@@ -52,14 +71,31 @@ pub struct Refused {
     pub problems: Vec<Problem>,
 }
 
+/// Redis could not take the readings (or the service is stopping): nothing of the
+/// submission can be counted on.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// Redis refused or could not be reached.
+    #[error("redis: {0}")]
+    Redis(#[from] Arc<redis::RedisError>),
+    /// The writers stopped.
+    #[error("the intake writers have stopped")]
+    Stopped,
+}
+
+/// One submission waiting for a writer.
+struct Job {
+    accepted: Vec<Accepted>,
+    /// `vehicle.telemetry.rejected` envelopes, as JSON.
+    rejected: Vec<String>,
+    reply: oneshot::Sender<Result<Vec<Status>, IntakeError>>,
+}
+
 /// Hands readings to the streams.
 #[derive(Clone)]
 pub struct Intake {
-    conn: ConnectionManager,
     keys: Keys,
-    max_len: usize,
-    dedupe_ttl_s: u64,
-    script: redis::Script,
+    queue: mpsc::Sender<Job>,
 }
 
 impl std::fmt::Debug for Intake {
@@ -68,6 +104,24 @@ impl std::fmt::Debug for Intake {
             .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
+}
+
+/// What the writers share: the connection, the key names and the script.
+struct Writer {
+    conn: ConnectionManager,
+    received: String,
+    rejected: String,
+    max_len: usize,
+    dedupe_ttl_s: u64,
+    script: redis::Script,
+}
+
+/// Serializes an envelope into a buffer sized for a typical reading (no regrowth).
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(2048);
+    // Serializing plain data structs into memory cannot fail.
+    let _ = serde_json::to_writer(&mut buf, value);
+    buf
 }
 
 /// Who sent a request, for the envelopes.
@@ -84,67 +138,73 @@ pub struct Origin<'a> {
 }
 
 impl Intake {
-    /// An intake writing under `keys`, trimming streams to about `max_len`.
+    /// An intake writing under `keys`, trimming streams to about `max_len`; starts its
+    /// writer tasks (they stop once every clone of the intake is dropped).
     pub fn new(conn: ConnectionManager, keys: Keys, max_len: usize, dedupe_ttl_s: u64) -> Self {
-        Self {
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        let writer = Arc::new(Writer {
             conn,
-            keys,
+            received: keys.stream(TelemetryReceived::TYPE),
+            rejected: keys.stream(TelemetryRejected::TYPE),
             max_len,
             dedupe_ttl_s,
             script: redis::Script::new(include_str!("intake.lua")),
+        });
+        let jobs = Arc::new(Mutex::new(jobs));
+        for _ in 0..WRITERS {
+            tokio::spawn(Arc::clone(&writer).run(Arc::clone(&jobs)));
+        }
+        Self { keys, queue }
+    }
+
+    /// The hand-off form of `reading` (whose `reading_id` is set) received from
+    /// `origin`.
+    pub fn accept(
+        &self,
+        origin: Origin<'_>,
+        reading: TelemetryReading,
+        raw: Option<String>,
+    ) -> Accepted {
+        let reading_id = reading.reading_id.clone().unwrap_or_default();
+        let idempotency_key = self.idempotency_key(&reading.vehicle_id, &reading_id);
+        let recorded_at = reading.recorded_at;
+        let payload = TelemetryReceived {
+            org_id: origin.org_id.to_owned(),
+            reading_id: reading_id.clone(),
+            protocol: origin.protocol,
+            received_at: origin.received_at,
+            reading,
+        };
+        let envelope = EventEnvelope::new(PRODUCER, origin.correlation_id, payload).at(recorded_at);
+        Accepted {
+            reading_id,
+            idempotency_key,
+            envelope: to_json(&envelope),
+            raw,
         }
     }
 
     /// Hands off `accepted` and records `refused`; returns the status of each accepted
-    /// reading, in order. An error means Redis was unreachable: the caller answers 503
-    /// and the sender retries (readings already appended are then duplicates).
+    /// reading, in order, once Redis holds them. An error means Redis was unreachable:
+    /// the caller answers 503 and the sender retries (readings already appended are
+    /// then duplicates).
     pub async fn submit(
         &self,
         origin: Origin<'_>,
-        accepted: &[Accepted],
+        accepted: Vec<Accepted>,
         refused: &[Refused],
-    ) -> Result<Vec<Status>, redis::RedisError> {
-        let received = self.keys.stream(TelemetryReceived::TYPE);
-        let rejected = self.keys.stream(TelemetryRejected::TYPE);
-        let mut statuses = Vec::with_capacity(accepted.len());
-        let mut refused_left = refused;
-        let mut conn = self.conn.clone();
-        // At least one call, so refusals are recorded even when nothing was accepted.
-        let mut chunks = accepted.chunks(CHUNK).peekable();
-        loop {
-            let chunk = chunks.next().unwrap_or(&[]);
-            let last = chunks.peek().is_none();
-            let mut inv = self.script.prepare_invoke();
-            inv.key(&received).key(&rejected);
-            inv.arg(self.max_len)
-                .arg(self.dedupe_ttl_s)
-                .arg(chunk.len());
-            for a in chunk {
-                let reading_id = a.reading.reading_id.as_deref().unwrap_or_default();
-                inv.key(self.idempotency_key(&a.reading.vehicle_id, reading_id));
-                inv.arg(received_json(origin, a))
-                    .arg(a.raw.as_deref().unwrap_or(""));
-            }
-            if last {
-                for r in refused_left {
-                    inv.arg(rejected_json(origin, r));
-                }
-                refused_left = &[];
-            }
-            let flags: Vec<u8> = inv.invoke_async(&mut conn).await?;
-            statuses.extend(flags.into_iter().map(|f| {
-                if f == 1 {
-                    Status::Accepted
-                } else {
-                    Status::Duplicate
-                }
-            }));
-            if last {
-                break;
-            }
-        }
-        debug_assert!(refused_left.is_empty());
-        Ok(statuses)
+    ) -> Result<Vec<Status>, IntakeError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            accepted,
+            rejected: refused.iter().map(|r| rejected_json(origin, r)).collect(),
+            reply,
+        };
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| IntakeError::Stopped)?;
+        answer.await.map_err(|_| IntakeError::Stopped)?
     }
 
     /// `{prefix}idem:telemetry:<128-bit hash of vehicle and reading id>`: fixed size,
@@ -160,18 +220,92 @@ impl Intake {
     }
 }
 
-fn received_json(origin: Origin<'_>, a: &Accepted) -> String {
-    let payload = TelemetryReceived {
-        org_id: origin.org_id.to_owned(),
-        reading_id: a.reading.reading_id.clone().unwrap_or_default(),
-        protocol: origin.protocol,
-        received_at: origin.received_at,
-        reading: a.reading.clone(),
-    };
-    let envelope =
-        EventEnvelope::new(PRODUCER, origin.correlation_id, payload).at(a.reading.recorded_at);
-    // Serializing plain data structs cannot fail.
-    serde_json::to_string(&envelope).unwrap_or_default()
+impl Writer {
+    /// Takes whatever is queued (at least one job, up to a chunk of readings), hands it
+    /// off in one go and answers each job, until the queue closes.
+    async fn run(self: Arc<Self>, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
+        loop {
+            let group = {
+                let mut jobs = jobs.lock().await;
+                let Some(first) = jobs.recv().await else {
+                    return;
+                };
+                let mut readings = first.accepted.len();
+                let mut group = vec![first];
+                while readings < CHUNK {
+                    match jobs.try_recv() {
+                        Ok(job) => {
+                            readings += job.accepted.len();
+                            group.push(job);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                group
+            };
+            match self.write(&group).await {
+                Ok(mut statuses) => {
+                    for job in group {
+                        let rest = statuses.split_off(job.accepted.len().min(statuses.len()));
+                        let _ = job.reply.send(Ok(std::mem::replace(&mut statuses, rest)));
+                    }
+                }
+                Err(e) => {
+                    let e = Arc::new(e);
+                    for job in group {
+                        let _ = job.reply.send(Err(IntakeError::Redis(Arc::clone(&e))));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One script call per chunk of the group's readings; the refusals go with the
+    /// last. Returns the statuses of every accepted reading, in order.
+    async fn write(&self, group: &[Job]) -> Result<Vec<Status>, redis::RedisError> {
+        // Collected before the first await: iterator adapters over the borrowed group
+        // held across it would make the future not `Send`.
+        let mut accepted: Vec<&Accepted> = Vec::new();
+        let mut rejected: Vec<&str> = Vec::new();
+        for job in group {
+            accepted.extend(&job.accepted);
+            rejected.extend(job.rejected.iter().map(String::as_str));
+        }
+        let mut statuses = Vec::with_capacity(accepted.len());
+        let mut conn = self.conn.clone();
+        // At least one call, so refusals are recorded even when nothing was accepted.
+        let mut chunks = accepted.chunks(CHUNK).peekable();
+        loop {
+            let chunk = chunks.next().unwrap_or(&[]);
+            let last = chunks.peek().is_none();
+            let mut inv = self.script.prepare_invoke();
+            inv.key(&self.received).key(&self.rejected);
+            inv.arg(self.max_len)
+                .arg(self.dedupe_ttl_s)
+                .arg(chunk.len());
+            for a in chunk {
+                inv.key(&a.idempotency_key);
+                inv.arg(&a.envelope).arg(a.raw.as_deref().unwrap_or(""));
+            }
+            if last {
+                for json in &rejected {
+                    inv.arg(*json);
+                }
+            }
+            let flags: Vec<u8> = inv.invoke_async(&mut conn).await?;
+            statuses.extend(flags.into_iter().map(|f| {
+                if f == 1 {
+                    Status::Accepted
+                } else {
+                    Status::Duplicate
+                }
+            }));
+            if last {
+                break;
+            }
+        }
+        Ok(statuses)
+    }
 }
 
 fn rejected_json(origin: Origin<'_>, r: &Refused) -> String {

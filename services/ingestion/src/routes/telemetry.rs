@@ -97,6 +97,7 @@ enum Checked {
 fn check(
     state: &AppState,
     device: &Device,
+    origin: Origin<'_>,
     parsed: Result<(TelemetryReading, Vec<Problem>), Vec<Problem>>,
     raw: Option<String>,
 ) -> Checked {
@@ -110,7 +111,7 @@ fn check(
             });
         }
     };
-    let mut outcome = validate::validate(&mut reading, Utc::now(), &state.limits);
+    let mut outcome = validate::validate(&mut reading, origin.received_at, &state.limits);
     if !reading.vehicle_id.is_empty() && !device.allows(&reading.vehicle_id) {
         outcome.problems.push(Problem::new(
             "vehicle_id",
@@ -135,42 +136,44 @@ fn check(
     }
     warnings.append(&mut outcome.warnings);
     Checked::Ok {
-        accepted: Accepted { reading, raw },
+        accepted: state.intake.accept(origin, reading, raw),
         warnings,
+    }
+}
+
+/// Who sent a request: the envelopes' origin.
+fn origin(device: &Device, protocol: Protocol, correlation: CorrelationId) -> Origin<'_> {
+    Origin {
+        org_id: &device.org_id,
+        protocol,
+        correlation_id: correlation.0,
+        received_at: Utc::now(),
     }
 }
 
 /// Hands one checked reading off; 202 when taken, 422 naming every problem otherwise.
 async fn submit_one(
     state: &AppState,
-    device: &Device,
-    correlation: CorrelationId,
-    protocol: Protocol,
+    origin: Origin<'_>,
     checked: Checked,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
-    let origin = Origin {
-        org_id: &device.org_id,
-        protocol,
-        correlation_id: correlation.0,
-        received_at: Utc::now(),
-    };
     match checked {
         Checked::Refused(refused) => {
             state
                 .intake
-                .submit(origin, &[], std::slice::from_ref(&refused))
+                .submit(origin, Vec::new(), std::slice::from_ref(&refused))
                 .await
                 .map_err(|e| ApiError::Unavailable(e.into()))?;
             Err(ApiError::Invalid(refused.problems))
         }
         Checked::Ok { accepted, warnings } => {
+            let reading_id = accepted.reading_id.clone();
             let statuses = state
                 .intake
-                .submit(origin, std::slice::from_ref(&accepted), &[])
+                .submit(origin, vec![accepted], &[])
                 .await
                 .map_err(|e| ApiError::Unavailable(e.into()))?;
             let status = statuses.first().copied().unwrap_or(Status::Duplicate);
-            let reading_id = accepted.reading.reading_id.unwrap_or_default();
             Ok((
                 StatusCode::ACCEPTED,
                 Json(IngestResponse {
@@ -210,8 +213,9 @@ pub async fn ingest_one(
     correlation: CorrelationId,
     body: Bytes,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
-    let checked = check(&state, &device, parse::reading(utf8(&body)?), None);
-    submit_one(&state, &device, correlation, Protocol::Canonical, checked).await
+    let origin = origin(&device, Protocol::Canonical, correlation);
+    let checked = check(&state, &device, origin, parse::reading(utf8(&body)?), None);
+    submit_one(&state, origin, checked).await
 }
 
 /// Ingest a batch of canonical readings.
@@ -252,8 +256,9 @@ pub async fn ingest_batch(
     // Where each reading went: Ok(index into accepted) or Err(index into refused).
     let mut slots = Vec::with_capacity(batch.readings.len());
     let mut warnings = Vec::with_capacity(batch.readings.len());
+    let origin = origin(&device, Protocol::Canonical, correlation);
     for raw in &batch.readings {
-        match check(&state, &device, parse::reading(raw.get()), None) {
+        match check(&state, &device, origin, parse::reading(raw.get()), None) {
             Checked::Ok {
                 accepted: a,
                 warnings: w,
@@ -269,15 +274,10 @@ pub async fn ingest_batch(
             }
         }
     }
-    let origin = Origin {
-        org_id: &device.org_id,
-        protocol: Protocol::Canonical,
-        correlation_id: correlation.0,
-        received_at: Utc::now(),
-    };
+    let accepted_ids: Vec<String> = accepted.iter().map(|a| a.reading_id.clone()).collect();
     let statuses = state
         .intake
-        .submit(origin, &accepted, &refused)
+        .submit(origin, accepted, &refused)
         .await
         .map_err(|e| ApiError::Unavailable(e.into()))?;
     let mut response = BatchResponse {
@@ -296,7 +296,7 @@ pub async fn ingest_batch(
                 }
                 BatchItem {
                     index,
-                    reading_id: accepted[i].reading.reading_id.clone(),
+                    reading_id: Some(accepted_ids[i].clone()),
                     status,
                     problems: Vec::new(),
                     warnings,
@@ -336,8 +336,9 @@ pub async fn ingest_obd2(
         .map_err(|e| vec![Problem::new("", e.to_string())])
         .and_then(obd2::decode)
         .map(no_warnings);
-    let checked = check(&state, &device, parsed, Some(raw));
-    submit_one(&state, &device, correlation, Protocol::Obd2, checked).await
+    let origin = origin(&device, Protocol::Obd2, correlation);
+    let checked = check(&state, &device, origin, parsed, Some(raw));
+    submit_one(&state, origin, checked).await
 }
 
 /// Ingest J1939 CAN frames (PGN/SPN decoding, DM1 faults), decoded into a canonical
@@ -362,8 +363,9 @@ pub async fn ingest_j1939(
         .map_err(|e| vec![Problem::new("", e.to_string())])
         .and_then(j1939::decode)
         .map(no_warnings);
-    let checked = check(&state, &device, parsed, Some(raw));
-    submit_one(&state, &device, correlation, Protocol::J1939, checked).await
+    let origin = origin(&device, Protocol::J1939, correlation);
+    let checked = check(&state, &device, origin, parsed, Some(raw));
+    submit_one(&state, origin, checked).await
 }
 
 /// Ingest a flat JSON object from a device that cannot send the canonical form:
@@ -388,6 +390,7 @@ pub async fn ingest_generic(
         .map_err(|e| vec![Problem::new("", format!("not valid JSON: {e}"))])
         .and_then(generic::normalize)
         .map(no_warnings);
-    let checked = check(&state, &device, parsed, Some(raw));
-    submit_one(&state, &device, correlation, Protocol::GenericJson, checked).await
+    let origin = origin(&device, Protocol::GenericJson, correlation);
+    let checked = check(&state, &device, origin, parsed, Some(raw));
+    submit_one(&state, origin, checked).await
 }

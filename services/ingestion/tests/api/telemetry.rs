@@ -30,6 +30,33 @@ async fn accepted_reading_is_in_the_stream_once_and_audited() {
 }
 
 #[tokio::test]
+async fn concurrent_single_readings_each_get_their_own_status() {
+    // Requests are grouped into shared script calls: every request must still get
+    // the status of its own reading, and each reading sent twice at once must be
+    // accepted exactly once.
+    let app = spawn_app().await;
+    let requests = (0..200).map(|i| {
+        let body = reading("TRUCK-GC", &format!("gc-{}", i / 2), 60 + i64::from(i / 2));
+        let app = &app;
+        async move {
+            let response = app.post_device("/v1/telemetry", &body).await;
+            assert_eq!(response.status(), 202);
+            let answer: Value = response.json().await.unwrap();
+            assert_eq!(answer["reading_id"], format!("gc-{}", i / 2));
+            answer["status"].as_str().unwrap().to_owned()
+        }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    for pair in statuses.chunks(2) {
+        let mut pair = pair.to_vec();
+        pair.sort();
+        assert_eq!(pair, ["accepted", "duplicate"], "one of each per reading");
+    }
+    assert_eq!(app.stream("vehicle.telemetry.received").await.len(), 100);
+    app.wait_audited(100).await;
+}
+
+#[tokio::test]
 async fn invalid_reading_is_refused_naming_every_problem() {
     let app = spawn_app().await;
     let mut body = reading("VH-1", "r-bad", 0);
