@@ -1,0 +1,383 @@
+//! The assessment of a vehicle: every observed component's score, band, RUL in days
+//! and km, confidence and contributing factors.
+
+use chrono::{DateTime, Utc};
+use shared_schemas::events::{Component, ComponentHealth, Factor, HealthBand};
+
+use super::baseline::{BASELINE_DAYS, Baselines};
+use super::damage::{self, PartDay, PartSpec};
+use super::indicators::Indicator;
+use super::rul::{self, Features, ModelError, Normalization, RulModel, Verdict};
+use super::score;
+use super::state::{DAY_S, VehicleState, day_of};
+use super::tracker::{Reported, Transition};
+use super::trend::Point;
+
+/// Largest weight a day gets in a trend fit, in readings: a busy day is not worth more
+/// than a few quiet ones.
+const MAX_DAY_WEIGHT: f64 = 20.0;
+/// Share of its usual daily readings a day needs to count.
+const MIN_DAY_SHARE: f64 = 0.3;
+/// Fewest readings a day needs to count.
+const MIN_DAY_SAMPLES: u32 = 2;
+/// Days of odometer history behind the daily distance.
+const DISTANCE_DAYS: i64 = 7;
+
+/// Scores vehicles with a learned RUL model.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    model: RulModel,
+}
+
+/// One vehicle's health at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    /// The instant assessed: the vehicle's newest reading.
+    pub at: DateTime<Utc>,
+    /// Every component the vehicle reports on.
+    pub components: Vec<ComponentHealth>,
+    /// The worst component's score (1 with no component).
+    pub overall_score: f64,
+    /// Band of `overall_score`.
+    pub overall_band: HealthBand,
+    /// Recent distance per calendar day, km.
+    pub daily_km: Option<f64>,
+}
+
+impl Assessment {
+    /// Records this assessment in `reported` and returns the transitions to announce.
+    pub fn transitions(&self, reported: &mut Reported) -> Vec<Transition> {
+        let at = self.at.timestamp();
+        self.components
+            .iter()
+            .flat_map(|c| reported.update(c.component, c.score, at))
+            .collect()
+    }
+
+    /// The health of one component, if assessed.
+    pub fn component(&self, c: Component) -> Option<&ComponentHealth> {
+        self.components.iter().find(|h| h.component == c)
+    }
+}
+
+impl Engine {
+    /// An engine scoring with `model`.
+    pub fn new(model: RulModel) -> Self {
+        Self { model }
+    }
+
+    /// An engine with the model artifact bundled in the code.
+    pub fn bundled() -> Result<Self, ModelError> {
+        Ok(Self::new(RulModel::bundled()?))
+    }
+
+    /// The model's version, stored with every health record.
+    pub fn model_version(&self) -> &str {
+        &self.model.version
+    }
+
+    /// Assesses `state`; `None` before its first reading.
+    pub fn assess(&self, state: &VehicleState) -> Option<Assessment> {
+        let newest = state.head.newest?;
+        let daily_km = daily_km(state, newest);
+        let mut components = Vec::new();
+        for c in Component::ALL {
+            if let Some(h) = self.component(state, c, newest, daily_km) {
+                components.push(h);
+            }
+        }
+        let overall_score = components.iter().map(|c| c.score).fold(1.0, f64::min);
+        Some(Assessment {
+            at: DateTime::from_timestamp(newest, 0).unwrap_or_default(),
+            overall_band: HealthBand::from_score(overall_score),
+            overall_score,
+            components,
+            daily_km,
+        })
+    }
+
+    fn component(
+        &self,
+        state: &VehicleState,
+        c: Component,
+        newest: i64,
+        daily_km: Option<f64>,
+    ) -> Option<ComponentHealth> {
+        if !state.days().any(|(_, data)| damage::observed(c, data)) {
+            return None;
+        }
+        let wear = damage::is_wear_item(c);
+        let cal = self.model.calibration(c);
+        let judged: Vec<Judged> = damage::parts(c)
+            .iter()
+            .filter_map(|p| part_features(state, p, newest, &self.model.normalization))
+            .map(|(spec, latest, features)| {
+                let verdict = cal.verdict(&features, wear);
+                let score = score::score(verdict.scored_rul(), features.recent, wear);
+                Judged {
+                    spec,
+                    latest,
+                    features,
+                    verdict,
+                    score,
+                }
+            })
+            .collect();
+        let Some(worst) = judged.iter().min_by(|a, b| a.score.total_cmp(&b.score)) else {
+            return Some(learning(c, state, newest, self.model.version.clone()));
+        };
+        let (f, verdict, score) = (&worst.features, worst.verdict, worst.score);
+        let confidence = if verdict.degrading {
+            let strength = 1.0 - (-(f.t_stat - cal.min_t).max(0.0) / 3.0).exp();
+            (0.55 + 0.4 * strength) * (f.days as f64 / 4.0).min(1.0)
+        } else {
+            0.6 + 0.35 * (f.days as f64 / rul::TREND_DAYS).min(1.0)
+        };
+        let mut factors = Vec::with_capacity(judged.len() + 1);
+        if verdict.degrading || (wear && verdict.rul_days < rul::RUL_CAP_DAYS) {
+            factors.push(Factor {
+                name: format!("{}_trend_per_day", worst.spec.name),
+                value: round(f.slope, 4),
+                impact: round(-(1.0 - score), 3),
+                detail: format!(
+                    "{} damage rising {:.2} %/day (t = {:.1}); limit in about {:.0} days",
+                    worst.spec.name,
+                    100.0 * f.slope,
+                    f.t_stat.min(99.0),
+                    verdict.rul_days
+                ),
+            });
+        }
+        let mut by_damage: Vec<&Judged> = judged.iter().collect();
+        by_damage.sort_by(|a, b| b.latest.damage.total_cmp(&a.latest.damage));
+        factors.extend(by_damage.into_iter().map(|j| {
+            let d = j.latest;
+            Factor {
+                name: j.spec.indicator.name().to_owned(),
+                value: round(d.value, 3),
+                impact: round(-d.damage.clamp(0.0, 1.0), 3),
+                detail: format!(
+                    "{}: {:.3} against a baseline of {:.3} (limit {:.3}), {:.0} % of the way",
+                    j.spec.name,
+                    d.value,
+                    d.baseline,
+                    d.limit,
+                    100.0 * d.damage.max(0.0)
+                ),
+            }
+        }));
+        // A component close to its limit without a clear trend scores low on its
+        // damage alone; its RUL then says what that score stands for rather than "no
+        // failure foreseen", so score, band and RUL never contradict each other.
+        let rul_days = if wear {
+            verdict.rul_days
+        } else {
+            verdict.rul_days.min(score::rul_for(score))
+        };
+        Some(ComponentHealth {
+            component: c,
+            score: round(score, 4),
+            band: HealthBand::from_score(score),
+            rul_days: round(rul_days, 1),
+            rul_km: daily_km.map(|km| round(km * rul_days, 0)),
+            confidence: round(confidence, 3),
+            factors,
+            model_version: self.model.version.clone(),
+        })
+    }
+}
+
+/// One failure part's latest day, trend features, verdict and score.
+struct Judged {
+    spec: &'static PartSpec,
+    latest: PartDay,
+    features: Features,
+    verdict: Verdict,
+    score: f64,
+}
+
+/// The latest usable day and the trend features of part `p` of a vehicle whose newest
+/// reading is at `newest`; `None` without a usable day. Calibration-free, so the
+/// trainer records it once and tries many calibrations on it.
+pub fn part_features(
+    state: &VehicleState,
+    p: &'static PartSpec,
+    newest: i64,
+    norm: &Normalization,
+) -> Option<(&'static PartSpec, PartDay, Features)> {
+    let base = &state.head.baselines;
+    let daily: Vec<(i64, PartDay)> = state
+        .days()
+        .filter_map(|(day, data)| damage::of_day(p, data, base, norm).map(|d| (day, d)))
+        .collect();
+    // A day counts when it has a fair share of the vehicle's usual readings: a yard
+    // move or the first minutes of today say little, and a temperature maximum from
+    // them is misleading.
+    let mut counts: Vec<u32> = daily.iter().map(|(_, d)| d.samples).collect();
+    counts.sort_unstable();
+    let usual = counts.get(counts.len() / 2).copied().unwrap_or(0);
+    let enough = (f64::from(usual) * MIN_DAY_SHARE).max(f64::from(MIN_DAY_SAMPLES));
+    let mut points = Vec::with_capacity(daily.len());
+    let mut latest = None;
+    for (day, d) in daily {
+        if f64::from(d.samples) < enough {
+            continue;
+        }
+        points.push(Point {
+            t: (mid_day(day, newest) - newest as f64) / DAY_S as f64,
+            y: d.damage,
+            w: f64::from(d.samples).min(MAX_DAY_WEIGHT),
+        });
+        latest = Some(d);
+    }
+    let pace = (p.indicator == Indicator::BrakeWear)
+        .then(|| base.pad_pace().map(|pct| pct / 100.0))
+        .flatten();
+    let latest = latest?;
+    // One usable day has no trend, but its level still counts.
+    let features = rul::features(&points, pace).unwrap_or_else(|| Features::level(latest.damage));
+    Some((p, latest, features))
+}
+
+/// A component observed but whose baselines are still being learned.
+fn learning(c: Component, state: &VehicleState, newest: i64, version: String) -> ComponentHealth {
+    let have = damage::parts(c)
+        .iter()
+        .map(|p| Baselines::progress(state.day_map(), day_of(newest), p.indicator))
+        .max()
+        .unwrap_or(0);
+    ComponentHealth {
+        component: c,
+        score: 1.0,
+        band: HealthBand::Excellent,
+        rul_days: rul::RUL_CAP_DAYS,
+        rul_km: None,
+        confidence: 0.1,
+        factors: vec![Factor {
+            name: "baseline_days".to_owned(),
+            value: have as f64,
+            impact: 0.0,
+            detail: format!(
+                "learning this vehicle's healthy baseline: {have} of {BASELINE_DAYS} days"
+            ),
+        }],
+        model_version: version,
+    }
+}
+
+/// The representative instant of `day`: its middle, or for the newest (partial) day the
+/// middle of what has elapsed.
+fn mid_day(day: i64, newest: i64) -> f64 {
+    let start = day * DAY_S;
+    if day == day_of(newest) {
+        (start + newest) as f64 / 2.0
+    } else {
+        (start + DAY_S / 2) as f64
+    }
+}
+
+/// Distance per calendar day over the last week, from the odometer.
+fn daily_km(state: &VehicleState, newest: i64) -> Option<f64> {
+    let first_day = day_of(newest) - DISTANCE_DAYS + 1;
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    let mut from = None;
+    for (day, data) in state.days().filter(|(d, _)| *d >= first_day) {
+        let a = data.agg(Indicator::Odometer);
+        if a.n > 0 {
+            lo = lo.min(a.min);
+            hi = hi.max(a.max);
+            from.get_or_insert(day);
+        }
+    }
+    let span_days = ((newest - from? * DAY_S) as f64 / DAY_S as f64).max(1.0);
+    let km = (hi - lo) / span_days;
+    (km.is_finite() && km > 0.0).then(|| round(km, 1))
+}
+
+fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use shared_schemas::signals::names;
+    use shared_schemas::telemetry::TelemetryReading;
+
+    use super::*;
+
+    fn idle(t: i64, pressure: f64) -> TelemetryReading {
+        TelemetryReading {
+            reading_id: None,
+            vehicle_id: "V1".to_owned(),
+            vin: None,
+            recorded_at: Utc.timestamp_opt(t, 0).single().expect("instant"),
+            odometer_km: Some(10_000.0 + t as f64 / 864.0),
+            engine_hours: None,
+            location: None,
+            signals: [
+                (names::ENGINE_RPM, 650.0),
+                (names::VEHICLE_SPEED_KPH, 0.0),
+                (names::OIL_TEMP_C, 95.0),
+                (names::OIL_PRESSURE_KPA, pressure),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            dtcs: Vec::new(),
+        }
+    }
+
+    /// Oil pressure steady at 200 kPa for `healthy_days`, then falling linearly to
+    /// 100 kPa over `span_days`.
+    fn run(healthy_days: i64, span_days: i64, until_day: i64) -> VehicleState {
+        let mut s = VehicleState::new();
+        let t0 = 1_750_000_000 - 1_750_000_000 % DAY_S;
+        for k in 0..until_day * 48 {
+            let t = t0 + k * 1800;
+            let day = k as f64 / 48.0;
+            let p = if day < healthy_days as f64 {
+                200.0
+            } else {
+                200.0 - 100.0 * (day - healthy_days as f64) / span_days as f64
+            };
+            s.apply(&idle(t, p + if k % 2 == 0 { 2.0 } else { -2.0 }));
+        }
+        s
+    }
+
+    #[test]
+    fn healthy_vehicle_scores_excellent_with_a_distance() {
+        let engine = Engine::bundled().expect("model");
+        let a = engine.assess(&run(10, 20, 10)).expect("assessed");
+        let oil = a.component(Component::EngineOil).expect("oil assessed");
+        assert_eq!(oil.band, HealthBand::Excellent, "{oil:?}");
+        assert_eq!(oil.rul_days, rul::RUL_CAP_DAYS);
+        assert!(oil.confidence > 0.6);
+        assert!(a.component(Component::Dpf).is_none(), "no DPF signals");
+        assert!((a.daily_km.expect("distance") - 100.0).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_falling_pressure_is_caught_with_a_finite_rul() {
+        let engine = Engine::bundled().expect("model");
+        // 20-day leak starting on day 5; assess on day 19: 14 of 20 days gone.
+        let a = engine.assess(&run(5, 20, 19)).expect("assessed");
+        let oil = a.component(Component::EngineOil).expect("oil");
+        assert!(oil.band >= HealthBand::Poor, "{oil:?}");
+        assert!(oil.rul_days > 1.0 && oil.rul_days < 15.0, "{oil:?}");
+        assert_eq!(oil.factors[0].name, "oil_pressure_trend_per_day");
+    }
+
+    #[test]
+    fn new_vehicles_are_learning() {
+        let engine = Engine::bundled().expect("model");
+        let a = engine.assess(&run(10, 20, 2)).expect("assessed");
+        let oil = a.component(Component::EngineOil).expect("oil");
+        assert_eq!(oil.confidence, 0.1);
+        assert_eq!(oil.factors[0].name, "baseline_days");
+        assert!(engine.assess(&VehicleState::new()).is_none());
+    }
+}

@@ -1,0 +1,32 @@
+//! Vehicle component health: from telemetry readings to a score, band, remaining
+//! useful life (days and km), confidence and contributing factors per component, and
+//! the transitions the health service announces.
+//!
+//! The pipeline, shared by the health service and the `detection-bench`:
+//! 1. [`indicators`]: each reading yields condition indicators, taken only under the
+//!    operating conditions where they are informative (oil pressure at warm idle…).
+//! 2. [`state`]: indicators fold into per-day aggregates (order-free, so late and
+//!    out-of-order readings are fine); [`baseline`] learns the vehicle's own healthy
+//!    values from its first days.
+//! 3. [`damage`]: each day, each component's distance from baseline to its physical
+//!    limit (0 healthy, 1 failed).
+//! 4. [`rul`]: the damage trend, extrapolated and calibrated by a model learned from
+//!    simulated fleets with known failures, gives the RUL; [`score`] maps RUL and
+//!    damage to 0..1.
+//! 5. [`tracker`]: band changes with hysteresis become `vehicle.health.changed`,
+//!    `component.degraded` and `component.critical`.
+
+pub mod baseline;
+pub mod damage;
+pub mod engine;
+pub mod indicators;
+pub mod rul;
+pub mod score;
+pub mod state;
+pub mod tracker;
+pub mod trend;
+
+pub use engine::{Assessment, Engine};
+pub use rul::{ModelError, RulModel};
+pub use state::{Applied, VehicleState};
+pub use tracker::{Reported, Transition};

@@ -1,0 +1,358 @@
+//! A vehicle's rolling state: daily aggregates of every condition indicator, the
+//! baselines learned from its first healthy days, and what was last reported.
+//!
+//! Aggregates are sums, counts, minima and maxima per UTC day, so applying readings in
+//! any order gives the same state. Readings older than [`LATE_HORIZON_DAYS`] behind the
+//! vehicle's newest reading are refused (their day may already have been summarized);
+//! days older than [`WINDOW_DAYS`] are dropped.
+//!
+//! The state persists in two parts so a busy vehicle rewrites little: a small *head*
+//! (newest instant, baselines, report tracker) and one record per day; only days
+//! touched since the last save are marked dirty.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared_schemas::telemetry::TelemetryReading;
+
+use super::baseline::Baselines;
+use super::indicators::{Indicator, N_INDICATORS, observe};
+use super::tracker::Reported;
+
+/// Seconds per day.
+pub const DAY_S: i64 = 86_400;
+/// Days of aggregates kept: the longest trend window plus the late horizon.
+pub const WINDOW_DAYS: i64 = 28;
+/// How far behind the newest reading a reading may arrive and still count, days.
+pub const LATE_HORIZON_DAYS: i64 = 7;
+
+/// Sum, count, minimum and maximum of one indicator over one day.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Agg {
+    /// Number of values.
+    pub n: u32,
+    /// Their sum.
+    pub sum: f64,
+    /// The smallest.
+    pub min: f64,
+    /// The largest.
+    pub max: f64,
+}
+
+impl Default for Agg {
+    fn default() -> Self {
+        Self {
+            n: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Agg {
+    fn add(&mut self, v: f64) {
+        self.n += 1;
+        self.sum += v;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    /// The mean, when there is at least one value.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / f64::from(self.n))
+    }
+}
+
+/// One day of aggregates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    /// Per indicator, indexed by [`Indicator::index`].
+    pub aggs: [Agg; N_INDICATORS],
+    /// Σ soot² over the DPF readings, for the per-vehicle pressure-vs-soot regression.
+    pub dpf_xx: f64,
+    /// Σ soot × pressure over the same readings.
+    pub dpf_xy: f64,
+}
+
+impl Default for Day {
+    fn default() -> Self {
+        Self {
+            aggs: [Agg::default(); N_INDICATORS],
+            dpf_xx: 0.0,
+            dpf_xy: 0.0,
+        }
+    }
+}
+
+impl Day {
+    /// The aggregate of one indicator.
+    pub fn agg(&self, i: Indicator) -> &Agg {
+        &self.aggs[i.index()]
+    }
+}
+
+/// What happened to a reading given to [`VehicleState::apply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Folded into its day.
+    Counted,
+    /// Older than the late horizon: ignored.
+    TooLate,
+}
+
+/// The head of the state: everything but the days.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    /// Newest reading, Unix seconds.
+    pub newest: Option<i64>,
+    /// Baselines learned so far.
+    pub baselines: Baselines,
+    /// What was last reported per component (hysteresis).
+    pub reported: Reported,
+}
+
+/// A vehicle's rolling state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VehicleState {
+    /// Newest instant, baselines, report tracker.
+    pub head: Head,
+    days: BTreeMap<i64, Day>,
+    dirty: BTreeSet<i64>,
+}
+
+/// The state could not be decoded (written by an incompatible version).
+#[derive(Debug, thiserror::Error)]
+#[error("undecodable health state: {0}")]
+pub struct DecodeError(#[from] postcard::Error);
+
+/// Format tag written before every encoded part; bump on an incompatible change.
+const FORMAT: u8 = 2;
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![FORMAT];
+    // Serializing plain data into a Vec cannot fail.
+    out.extend(postcard::to_allocvec(value).unwrap_or_default());
+    out
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, DecodeError> {
+    match bytes.split_first() {
+        Some((&FORMAT, rest)) => Ok(postcard::from_bytes(rest)?),
+        _ => Err(DecodeError(postcard::Error::DeserializeBadEncoding)),
+    }
+}
+
+/// The UTC day number of a Unix instant.
+pub fn day_of(t: i64) -> i64 {
+    t.div_euclid(DAY_S)
+}
+
+impl VehicleState {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds a state from its encoded head and days (as saved by
+    /// [`Self::encode_head`] and [`Self::encode_day`]).
+    pub fn restore<'a>(
+        head: &[u8],
+        days: impl IntoIterator<Item = (i64, &'a [u8])>,
+    ) -> Result<Self, DecodeError> {
+        let mut state = Self {
+            head: decode(head)?,
+            ..Self::default()
+        };
+        for (day, bytes) in days {
+            state.days.insert(day, decode(bytes)?);
+        }
+        state.prune();
+        Ok(state)
+    }
+
+    /// The head, encoded.
+    pub fn encode_head(&self) -> Vec<u8> {
+        encode(&self.head)
+    }
+
+    /// One day, encoded (`None` if the state does not hold it).
+    pub fn encode_day(&self, day: i64) -> Option<Vec<u8>> {
+        self.days.get(&day).map(encode)
+    }
+
+    /// Days changed since the last call, and forgets them.
+    pub fn take_dirty_days(&mut self) -> Vec<i64> {
+        std::mem::take(&mut self.dirty).into_iter().collect()
+    }
+
+    /// The newest reading's instant.
+    pub fn newest(&self) -> Option<DateTime<Utc>> {
+        self.head
+            .newest
+            .and_then(|t| DateTime::from_timestamp(t, 0))
+    }
+
+    /// The days held, oldest first.
+    pub fn days(&self) -> impl DoubleEndedIterator<Item = (i64, &Day)> {
+        self.days.iter().map(|(d, day)| (*d, day))
+    }
+
+    /// The days held, by day number.
+    pub(crate) fn day_map(&self) -> &BTreeMap<i64, Day> {
+        &self.days
+    }
+
+    /// The oldest day still kept (days before it can be deleted from storage).
+    pub fn oldest_kept_day(&self) -> Option<i64> {
+        self.head.newest.map(|t| day_of(t) - WINDOW_DAYS + 1)
+    }
+
+    /// Folds one reading into its day. Order does not matter; the caller makes sure a
+    /// reading is applied once (see the service's applied-readings table).
+    pub fn apply(&mut self, reading: &TelemetryReading) -> Applied {
+        let t = reading.recorded_at.timestamp();
+        if let Some(newest) = self.head.newest
+            && t < newest - LATE_HORIZON_DAYS * DAY_S
+        {
+            return Applied::TooLate;
+        }
+        let day = day_of(t);
+        let entry = self.days.entry(day).or_default();
+        let mut soot = None;
+        let mut dp = None;
+        observe(reading, |i, v| {
+            entry.aggs[i.index()].add(v);
+            match i {
+                Indicator::DpfSoot => soot = Some(v),
+                Indicator::DpfDpRef => dp = Some(v),
+                _ => {}
+            }
+        });
+        if let (Some(x), Some(y)) = (soot, dp) {
+            entry.dpf_xx += x * x;
+            entry.dpf_xy += x * y;
+        }
+        self.dirty.insert(day);
+        let previous = self.head.newest;
+        if previous.is_none_or(|n| t > n) {
+            self.head.newest = Some(t);
+            if previous.is_none_or(|n| day_of(n) < day) {
+                // A day closed: baselines may now be learnable.
+                self.prune();
+                self.head.baselines.learn(&self.days, day);
+            }
+        }
+        Applied::Counted
+    }
+
+    fn prune(&mut self) {
+        if let Some(oldest) = self.oldest_kept_day() {
+            self.days = self.days.split_off(&oldest);
+            self.dirty.retain(|d| *d >= oldest);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    use shared_schemas::signals::names;
+
+    use super::*;
+
+    fn reading(t: i64, coolant: f64) -> TelemetryReading {
+        TelemetryReading {
+            reading_id: None,
+            vehicle_id: "V1".to_owned(),
+            vin: None,
+            recorded_at: Utc.timestamp_opt(t, 0).single().expect("valid instant"),
+            odometer_km: Some(t as f64 / 100.0),
+            engine_hours: None,
+            location: None,
+            signals: [
+                (names::ENGINE_RPM.to_owned(), 1500.0),
+                (names::VEHICLE_SPEED_KPH.to_owned(), 80.0),
+                (names::COOLANT_TEMP_C.to_owned(), coolant),
+            ]
+            .into_iter()
+            .collect(),
+            dtcs: Vec::new(),
+        }
+    }
+
+    fn readings() -> Vec<TelemetryReading> {
+        let t0 = 1_750_000_000;
+        (0..2000)
+            .map(|i| reading(t0 + i * 600, 85.0 + (i % 17) as f64))
+            .collect()
+    }
+
+    #[test]
+    fn order_does_not_matter() {
+        let mut in_order = VehicleState::new();
+        for r in readings() {
+            assert_eq!(in_order.apply(&r), Applied::Counted);
+        }
+        let mut shuffled_readings = readings();
+        // Shuffle within windows of a day, i.e. inside the late horizon.
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        for chunk in shuffled_readings.chunks_mut(144) {
+            chunk.shuffle(&mut rng);
+        }
+        let mut shuffled = VehicleState::new();
+        for r in &shuffled_readings {
+            assert_eq!(shuffled.apply(r), Applied::Counted);
+        }
+        assert_eq!(in_order.head, shuffled.head);
+        let a: Vec<_> = in_order.days().map(|(d, day)| (d, day.clone())).collect();
+        let b: Vec<_> = shuffled.days().map(|(d, day)| (d, day.clone())).collect();
+        assert_eq!(a.len(), b.len());
+        for ((da, x), (db, y)) in a.iter().zip(&b) {
+            assert_eq!(da, db);
+            for (p, q) in x.aggs.iter().zip(&y.aggs) {
+                assert_eq!(p.n, q.n);
+                assert!((p.sum - q.sum).abs() < 1e-6);
+                assert_eq!(p.max, q.max);
+            }
+        }
+    }
+
+    #[test]
+    fn too_late_readings_are_refused_and_old_days_pruned() {
+        let mut s = VehicleState::new();
+        // Forty days, one reading an hour.
+        for i in 0..40 * 24 {
+            s.apply(&reading(1_750_000_000 + i * 3600, 90.0));
+        }
+        let newest = s.head.newest.expect("newest");
+        let late = reading(newest - (LATE_HORIZON_DAYS + 1) * DAY_S, 90.0);
+        assert_eq!(s.apply(&late), Applied::TooLate);
+        let first = s.days().next().expect("a day").0;
+        assert_eq!(first, day_of(newest) - WINDOW_DAYS + 1);
+    }
+
+    #[test]
+    fn encoding_round_trips_and_rejects_garbage() {
+        let mut s = VehicleState::new();
+        for r in readings() {
+            s.apply(&r);
+        }
+        let dirty = s.take_dirty_days();
+        assert!(!dirty.is_empty());
+        assert!(s.take_dirty_days().is_empty());
+        let head = s.encode_head();
+        let days: Vec<(i64, Vec<u8>)> = dirty
+            .iter()
+            .filter_map(|d| s.encode_day(*d).map(|b| (*d, b)))
+            .collect();
+        let restored = VehicleState::restore(&head, days.iter().map(|(d, b)| (*d, b.as_slice())))
+            .expect("decodes");
+        assert_eq!(restored.head, s.head);
+        assert_eq!(restored.days().count(), s.days().count());
+        assert!(VehicleState::restore(&[9, 9, 9], []).is_err());
+    }
+}
