@@ -1,0 +1,268 @@
+//! Throughput and latency of the health consumer on this machine, against the real
+//! Postgres and Redis (a fresh database and Redis prefix, like the tests).
+//!
+//! ```text
+//! cargo run --release -p health --example consumer_bench -- backlog 2000 200000
+//! cargo run --release -p health --example consumer_bench -- paced 2000 10000 30
+//! ```
+//!
+//! `backlog <vehicles> <readings>`: the readings (simulated with fleetsim, time-ordered
+//! across the vehicles) are in the stream before the service starts; reports readings
+//! applied per second until it has caught up.
+//!
+//! `paced <vehicles> <rate> <seconds>`: publishes `rate` readings per second (in 100 ms
+//! slices, `received_at` = publish time) for `seconds`; reports the time from each
+//! slice's publication until the group had acknowledged it (p50, p99, max over slices:
+//! the latency of each slice's last reading), and the service's own
+//! `health_ingest_to_health_seconds` histogram from `/metrics`.
+//!
+//! Needs the `make test` setup (role `fleet` with CREATEDB; `TEST_DATABASE_URL`,
+//! `TEST_REDIS_URL` to override). The generator, the service, Postgres and Redis share
+//! the machine: figures are a floor.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use fleetsim::simulate::{Merged, SimConfig, build_fleet};
+use health::{Application, Config};
+use shared_runtime::bus::{Keys, Publisher};
+use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::testing;
+use shared_schemas::events::TelemetryReceived;
+use shared_schemas::telemetry::{Protocol, TelemetryReading};
+use shared_schemas::{Event, EventEnvelope};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+fn readings(vehicles: u32, n: usize) -> Vec<TelemetryReading> {
+    let end = 1_767_225_600;
+    let cfg = SimConfig {
+        start: end - 7 * 86_400,
+        end,
+        interval_s: 60,
+        seed: 11,
+    };
+    let fleet = build_fleet(vehicles, &cfg, 0.2);
+    let mut merged = Merged::new(fleet, cfg);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let Some((sample, slot)) = merged.next_with_slot() else {
+            break;
+        };
+        out.push(sample.to_reading(merged.slot_vehicle(slot), cfg.seed));
+    }
+    out
+}
+
+fn envelope(r: &TelemetryReading) -> (String, String) {
+    let payload = TelemetryReceived {
+        org_id: "bench".to_owned(),
+        reading_id: r.reading_id.clone().unwrap_or_default(),
+        protocol: Protocol::Canonical,
+        received_at: Utc::now(),
+        reading: r.clone(),
+    };
+    let e = EventEnvelope::new("ingestion", Uuid::now_v7(), payload).at(r.recorded_at);
+    (
+        TelemetryReceived::TYPE.to_owned(),
+        serde_json::to_string(&e).unwrap(),
+    )
+}
+
+/// Deletes the run's Redis keys and database (a run leaves hundreds of MB otherwise).
+async fn clean_up(redis: &mut redis::aio::ConnectionManager, prefix: &str, database_url: &str) {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(redis)
+        .await
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(redis).await;
+    }
+    if let Some((_, name)) = database_url.rsplit_once('/') {
+        let mut admin =
+            <sqlx::PgConnection as sqlx::Connection>::connect(&testing::database_admin_url())
+                .await
+                .unwrap();
+        let drop = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+        let _ = sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(drop)).await;
+    }
+}
+
+async fn caught_up(redis: &mut redis::aio::ConnectionManager, keys: &Keys) -> bool {
+    let lag = shared_runtime::consumer::lag(
+        redis,
+        keys,
+        health::events::GROUP,
+        &[TelemetryReceived::TYPE],
+    )
+    .await
+    .unwrap();
+    lag.lag == Some(0) && lag.pending == 0
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize, default: u64| -> u64 {
+        args.get(i)
+            .map_or(default, |s| s.parse().expect("a number"))
+    };
+    let mode = args.first().map_or("backlog", String::as_str).to_owned();
+    let vehicles = arg(1, 2_000) as u32;
+    assert!(
+        mode == "backlog" || mode == "paced",
+        "unknown mode {mode:?}: backlog or paced"
+    );
+    let database_url = testing::fresh_database("health_bench").await;
+    let prefix = testing::unique_prefix("health-bench");
+    let keys = Keys::new(prefix.clone());
+    let (run_prefix, run_database) = (prefix.clone(), database_url.clone());
+    let mut redis = shared_runtime::bus::connect(&testing::redis_url())
+        .await
+        .unwrap();
+    let publisher = Publisher::new(redis.clone(), keys.clone(), 10_000_000);
+    let config = Config {
+        common: CommonConfig {
+            database_url: Secret::new(database_url),
+            redis_url: Secret::new(testing::redis_url()),
+            redis_prefix: prefix,
+            bind_addr: ([127, 0, 0, 1], 0).into(),
+            jwt_secret: Secret::new("bench-secret-bench-secret-bench-secret"),
+            stream_max_len: 10_000_000,
+            db_max_connections: 16,
+        },
+        batch: 1_000,
+        computed_every: Duration::from_secs(60),
+        model_path: None,
+        reclaim_idle: Duration::from_secs(30),
+        cache_vehicles: 20_000,
+        maintenance_every: Duration::from_secs(30),
+        history_retention_days: 36_500,
+    };
+    let shutdown = CancellationToken::new();
+
+    match mode.as_str() {
+        "backlog" => {
+            let n = arg(2, 200_000) as usize;
+            eprintln!("simulating {n} readings of {vehicles} vehicles…");
+            let all = readings(vehicles, n);
+            for chunk in all.chunks(1_000) {
+                let events: Vec<_> = chunk.iter().map(envelope).collect();
+                publisher.publish_raw(&events).await.unwrap();
+            }
+            eprintln!("{} readings in the stream; starting health", all.len());
+            let app = Application::build(config, shutdown.clone()).await.unwrap();
+            let started = Instant::now();
+            let run = tokio::spawn(app.run());
+            while !caught_up(&mut redis, &keys).await {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let s = started.elapsed().as_secs_f64();
+            println!(
+                "backlog: {} readings of {vehicles} vehicles applied in {s:.1} s: {:.0} readings/s",
+                all.len(),
+                all.len() as f64 / s
+            );
+            shutdown.cancel();
+            run.await.unwrap().unwrap();
+        }
+        "paced" => {
+            let rate = arg(2, 10_000) as usize;
+            let seconds = arg(3, 30);
+            let n = rate * seconds as usize;
+            eprintln!("simulating {n} readings of {vehicles} vehicles…");
+            let all = readings(vehicles, n);
+            let app = Application::build(config, shutdown.clone()).await.unwrap();
+            let port = app.port();
+            let run = tokio::spawn(app.run());
+            let slice = rate / 10;
+            // Acknowledged entries over time, polled every 20 ms: a slice's latency is
+            // the time from its publication until the group had acknowledged it (the
+            // consumer handles the stream in order), i.e. its last reading's.
+            let poll_keys = keys.clone();
+            let mut poll_redis = redis.clone();
+            let acked = tokio::spawn(async move {
+                let mut samples = Vec::new();
+                loop {
+                    let lag = shared_runtime::consumer::lag(
+                        &mut poll_redis,
+                        &poll_keys,
+                        health::events::GROUP,
+                        &[TelemetryReceived::TYPE],
+                    )
+                    .await
+                    .unwrap();
+                    let len: usize = redis::cmd("XLEN")
+                        .arg(poll_keys.stream(TelemetryReceived::TYPE))
+                        .query_async(&mut poll_redis)
+                        .await
+                        .unwrap();
+                    let done = len as u64 - lag.lag.unwrap_or(len as u64) - lag.pending;
+                    samples.push((Instant::now(), done));
+                    if done as usize >= n {
+                        return samples;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+            let started = Instant::now();
+            let mut slices = Vec::new();
+            let mut published_n = 0;
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            for chunk in all.chunks(slice.max(1)) {
+                tick.tick().await;
+                let events: Vec<_> = chunk.iter().map(envelope).collect();
+                publisher.publish_raw(&events).await.unwrap();
+                published_n += chunk.len() as u64;
+                slices.push((Instant::now(), published_n));
+            }
+            let published = started.elapsed().as_secs_f64();
+            let samples = acked.await.unwrap();
+            let done = started.elapsed().as_secs_f64();
+            let mut latencies: Vec<f64> = slices
+                .iter()
+                .map(|(at, count)| {
+                    samples
+                        .iter()
+                        .find(|(t, acked)| acked >= count && t >= at)
+                        .map_or(f64::NAN, |(t, _)| (*t - *at).as_secs_f64())
+                })
+                .collect();
+            latencies.sort_by(f64::total_cmp);
+            let q = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+            println!(
+                "paced: {} readings of {vehicles} vehicles published in {published:.1} s ({:.0}/s); \
+                 all applied {:.2} s after the last was published",
+                all.len(),
+                all.len() as f64 / published,
+                done - published
+            );
+            println!(
+                "publish-to-applied per 100 ms slice: p50 {:.3} s, p99 {:.3} s, max {:.3} s",
+                q(0.5),
+                q(0.99),
+                q(1.0)
+            );
+            let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            for line in metrics.lines().filter(|l| {
+                l.starts_with("health_ingest_to_health_seconds")
+                    || l.starts_with("event_batch_handle_seconds")
+                    || l.starts_with("health_readings_total")
+            }) {
+                println!("{line}");
+            }
+            shutdown.cancel();
+            run.await.unwrap().unwrap();
+        }
+        other => panic!("unknown mode {other:?}: backlog or paced"),
+    }
+    clean_up(&mut redis, &run_prefix, &run_database).await;
+}

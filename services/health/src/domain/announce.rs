@@ -1,0 +1,270 @@
+//! Which events an assessment makes: one `vehicle.health.changed` per significant
+//! change, `component.degraded` / `component.critical` per crossing (quoting the
+//! component's health and the newest reading's DTCs and odometer), and the
+//! `vehicle.health.computed` snapshot.
+
+use chrono::{DateTime, Utc};
+use models::health::rul::RUL_CAP_DAYS;
+use models::health::{Assessment, Transition};
+use serde::Serialize;
+use shared_schemas::events::{
+    ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth, HealthBand,
+    HealthChanged, HealthComputed,
+};
+use shared_schemas::telemetry::Dtc;
+use utoipa::ToSchema;
+
+/// The newest reading's facts that condition events quote.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Latest {
+    /// Active DTCs.
+    pub dtcs: Vec<Dtc>,
+    /// Odometer, km.
+    pub odometer_km: Option<f64>,
+}
+
+/// An event to publish.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    /// `vehicle.health.changed`.
+    Changed(HealthChanged),
+    /// `component.degraded`.
+    Degraded(ComponentDegraded),
+    /// `component.critical`.
+    Critical(ComponentCritical),
+    /// `vehicle.health.computed`.
+    Computed(HealthComputed),
+}
+
+/// The events of `transitions`, made by `assessment` of `vehicle_id`.
+pub fn transition_events(
+    org_id: &str,
+    vehicle_id: &str,
+    assessment: &Assessment,
+    transitions: &[Transition],
+    latest: &Latest,
+) -> Vec<Outgoing> {
+    transitions
+        .iter()
+        .filter_map(|t| match *t {
+            Transition::Changed {
+                component,
+                previous,
+                current,
+                reason,
+            } => Some(Outgoing::Changed(HealthChanged {
+                org_id: org_id.to_owned(),
+                vehicle_id: vehicle_id.to_owned(),
+                component,
+                previous_score: previous.score,
+                previous_band: previous.band,
+                current_score: current.score,
+                current_band: current.band,
+                rul_days: assessment
+                    .component(component)
+                    .map_or(RUL_CAP_DAYS, |h| h.rul_days),
+                reason,
+                detected_at: assessment.at,
+            })),
+            Transition::Degraded(c) => assessment.component(c).map(|h| {
+                let e = condition(org_id, vehicle_id, h, latest, assessment.at);
+                Outgoing::Degraded(e)
+            }),
+            Transition::Critical(c) => assessment.component(c).map(|h| {
+                let e: ComponentDegraded = condition(org_id, vehicle_id, h, latest, assessment.at);
+                Outgoing::Critical(ComponentCritical {
+                    org_id: e.org_id,
+                    vehicle_id: e.vehicle_id,
+                    component: e.component,
+                    score: e.score,
+                    band: e.band,
+                    rul_days: e.rul_days,
+                    rul_km: e.rul_km,
+                    confidence: e.confidence,
+                    factors: e.factors,
+                    dtcs: e.dtcs,
+                    odometer_km: e.odometer_km,
+                    detected_at: e.detected_at,
+                })
+            }),
+        })
+        .collect()
+}
+
+fn condition(
+    org_id: &str,
+    vehicle_id: &str,
+    h: &ComponentHealth,
+    latest: &Latest,
+    at: DateTime<Utc>,
+) -> ComponentDegraded {
+    ComponentDegraded {
+        org_id: org_id.to_owned(),
+        vehicle_id: vehicle_id.to_owned(),
+        component: h.component,
+        score: h.score,
+        band: h.band,
+        rul_days: h.rul_days,
+        rul_km: h.rul_km,
+        confidence: h.confidence,
+        factors: h.factors.clone(),
+        dtcs: latest.dtcs.clone(),
+        odometer_km: latest.odometer_km,
+        detected_at: at,
+    }
+}
+
+/// The `vehicle.health.computed` snapshot of an assessment.
+pub fn computed(
+    org_id: &str,
+    vehicle_id: &str,
+    computed_at: DateTime<Utc>,
+    components: Vec<ComponentHealth>,
+    overall_score: f64,
+    overall_band: HealthBand,
+) -> HealthComputed {
+    HealthComputed {
+        org_id: org_id.to_owned(),
+        vehicle_id: vehicle_id.to_owned(),
+        computed_at,
+        components,
+        overall_score,
+        overall_band,
+    }
+}
+
+/// What kind of transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransitionKind {
+    /// A significant change (`vehicle.health.changed`).
+    Changed,
+    /// Crossed into the poor band or worse (`component.degraded`).
+    Degraded,
+    /// Crossed into the critical band (`component.critical`).
+    Critical,
+}
+
+/// A transition as the API reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TransitionView {
+    /// Kind.
+    pub kind: TransitionKind,
+    /// Component.
+    pub component: Component,
+    /// Band reported before (changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_band: Option<HealthBand>,
+    /// Score reported before (changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_score: Option<f64>,
+    /// Band reported now (changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_band: Option<HealthBand>,
+    /// Score now (changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_score: Option<f64>,
+    /// Why the change is significant: `band_crossed` or `score_dropped` (changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<ChangeReason>,
+}
+
+impl From<&Transition> for TransitionView {
+    fn from(t: &Transition) -> Self {
+        let bare = |kind, component| Self {
+            kind,
+            component,
+            previous_band: None,
+            previous_score: None,
+            current_band: None,
+            current_score: None,
+            reason: None,
+        };
+        match *t {
+            Transition::Changed {
+                component,
+                previous,
+                current,
+                reason,
+            } => Self {
+                previous_band: Some(previous.band),
+                previous_score: Some(previous.score),
+                current_band: Some(current.band),
+                current_score: Some(current.score),
+                reason: Some(reason),
+                ..bare(TransitionKind::Changed, component)
+            },
+            Transition::Degraded(c) => bare(TransitionKind::Degraded, c),
+            Transition::Critical(c) => bare(TransitionKind::Critical, c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use models::health::tracker::Reported;
+    use shared_schemas::events::Factor;
+
+    use super::*;
+
+    fn health(component: Component, score: f64) -> ComponentHealth {
+        ComponentHealth {
+            component,
+            score,
+            band: HealthBand::from_score(score),
+            rul_days: 9.5,
+            rul_km: Some(950.0),
+            confidence: 0.8,
+            factors: vec![Factor {
+                name: "soot".to_owned(),
+                value: 1.0,
+                impact: -0.5,
+                detail: "d".to_owned(),
+            }],
+            model_version: "m1".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_jump_to_critical_makes_changed_degraded_and_critical() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let a = Assessment {
+            at,
+            components: vec![health(Component::Dpf, 0.1)],
+            overall_score: 0.1,
+            overall_band: HealthBand::Critical,
+            daily_km: Some(100.0),
+        };
+        let mut reported = Reported::default();
+        let transitions = a.transitions(&mut reported);
+        let latest = Latest {
+            dtcs: vec![Dtc::Obd {
+                code: "P2463".to_owned(),
+            }],
+            odometer_km: Some(1234.5),
+        };
+        let events = transition_events("acme", "V1", &a, &transitions, &latest);
+        assert_eq!(events.len(), 3, "{events:?}");
+        let Outgoing::Changed(c) = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(
+            (c.previous_band, c.current_band),
+            (HealthBand::Excellent, HealthBand::Critical)
+        );
+        assert_eq!(c.rul_days, 9.5);
+        assert_eq!(c.detected_at, at);
+        let Outgoing::Degraded(d) = &events[1] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(d.odometer_km, Some(1234.5));
+        assert_eq!(d.dtcs.len(), 1);
+        assert_eq!(d.factors[0].name, "soot");
+        assert!(matches!(&events[2], Outgoing::Critical(c) if c.rul_km == Some(950.0)));
+        let views: Vec<TransitionView> = transitions.iter().map(Into::into).collect();
+        assert_eq!(views[0].kind, TransitionKind::Changed);
+        assert_eq!(views[2].kind, TransitionKind::Critical);
+    }
+}

@@ -1,0 +1,11 @@
+//! The pure domain of the health service: nothing here does I/O.
+//!
+//! - [`cache`]: decoded vehicle states kept between batches, validated by version;
+//! - [`announce`]: which events an assessment and its transitions make;
+//! - [`history`]: validation and planning of history queries (range, bucket, points);
+//! - [`component`]: component names in URLs.
+
+pub mod announce;
+pub mod cache;
+pub mod component;
+pub mod history;

@@ -1,0 +1,17 @@
+//! HTTP routes, one module per resource.
+
+pub mod fleet;
+pub mod recompute;
+pub mod vehicles;
+
+use axum::Router;
+
+use crate::app::AppState;
+
+/// Every resource route (ops routes and docs are added in `app`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(vehicles::router())
+        .merge(fleet::router())
+        .merge(recompute::router())
+}

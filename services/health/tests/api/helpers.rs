@@ -1,0 +1,302 @@
+//! `spawn_app()`, simulated readings, publishing and waiting.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use fleetsim::degradation::{Degradation, FailureMode};
+use fleetsim::profile::DutyProfile;
+use fleetsim::simulate::{SimConfig, VehicleSim};
+use fleetsim::vehicle::Vehicle;
+use health::{Application, Config};
+use models::health::{Assessment, Engine, VehicleState};
+use redis::aio::ConnectionManager;
+use serde_json::Value;
+use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::bus::{Keys, Publisher};
+use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::testing;
+use shared_schemas::events::TelemetryReceived;
+use shared_schemas::telemetry::{Protocol, TelemetryReading};
+use shared_schemas::{Event, EventEnvelope};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
+pub(crate) const ORG: &str = "acme";
+/// Simulated runs end here, so a seed always gives the same readings.
+pub(crate) const SIM_END: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+/// A running health app and handles on what it writes.
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) db: PgPool,
+    pub(crate) redis: ConnectionManager,
+    pub(crate) keys: Keys,
+    pub(crate) shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The configuration a test app runs with.
+pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
+    Config {
+        common: CommonConfig {
+            database_url: Secret::new(database_url),
+            redis_url: Secret::new(testing::redis_url()),
+            redis_prefix: prefix.to_owned(),
+            bind_addr: ([127, 0, 0, 1], 0).into(),
+            jwt_secret: Secret::new(JWT_SECRET),
+            stream_max_len: 1_000_000,
+            db_max_connections: 8,
+        },
+        batch: 1_000,
+        computed_every: Duration::from_secs(60),
+        model_path: None,
+        reclaim_idle: Duration::from_secs(2),
+        cache_vehicles: 1_000,
+        // Maintenance prunes marks of simulated (past) readings; tests that want it
+        // shorten this.
+        maintenance_every: Duration::from_secs(3_600),
+        // Simulated readings are in the past: keep their history.
+        history_retention_days: 36_500,
+    }
+}
+
+/// A health app on a fresh database and Redis prefix.
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// A health app on a fresh database and Redis prefix, with a tweaked configuration.
+pub(crate) async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let database_url = testing::fresh_database("health").await;
+    let prefix = testing::unique_prefix("health");
+    let mut config = test_config(&database_url, &prefix);
+    tweak(&mut config);
+    spawn_config(config).await
+}
+
+/// A health app with exactly this configuration (e.g. an existing database and prefix).
+pub(crate) async fn spawn_config(config: Config) -> TestApp {
+    let database_url = config.common.database_url.expose().to_owned();
+    let keys = Keys::new(config.common.redis_prefix.clone());
+    let shutdown = CancellationToken::new();
+    let app = Application::build(config, shutdown.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = tokio::spawn(app.run());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db: PgPool::connect(&database_url).await.unwrap(),
+        redis: shared_runtime::bus::connect(&testing::redis_url())
+            .await
+            .unwrap(),
+        keys,
+        shutdown,
+        handle: Some(handle),
+    }
+}
+
+/// A token for `role` in organization `org`.
+pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
+    let mut claims = Claims::new("tester", role, org, chrono::Duration::hours(1));
+    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
+    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+}
+
+/// One simulated vehicle's readings over `days` days ending at [`SIM_END`], reported
+/// every `interval_s` while driving; with `dpf` a DPF clogging from 30 % to 90 % of the
+/// run. The vehicle's id is `VH-{index + 1:06}`.
+pub(crate) fn simulate(
+    seed: u64,
+    index: u32,
+    profile: DutyProfile,
+    days: i64,
+    interval_s: u32,
+    dpf: bool,
+) -> Vec<TelemetryReading> {
+    let start = SIM_END - days * 86_400;
+    let cfg = SimConfig {
+        start,
+        end: SIM_END,
+        interval_s,
+        seed,
+    };
+    let mut vehicle = Vehicle::generate(seed, index, profile, days as f64);
+    if dpf {
+        let span = SIM_END - start;
+        vehicle.degradation = Some(Degradation {
+            mode: FailureMode::DpfClogging,
+            onset: start + span * 3 / 10,
+            failure: start + span * 9 / 10,
+            wheel: 0,
+        });
+    }
+    VehicleSim::new(vehicle.clone(), cfg)
+        .map(|s| s.to_reading(&vehicle, seed))
+        .collect()
+}
+
+/// What the engine makes of `readings` applied once each, in one go: the reference
+/// a service run must reproduce.
+pub(crate) fn reference(readings: &[TelemetryReading]) -> Assessment {
+    let mut state = VehicleState::new();
+    for r in readings {
+        state.apply(r);
+    }
+    Engine::bundled().unwrap().assess(&state).unwrap()
+}
+
+/// The `vehicle.telemetry.received` event ingestion would publish for `reading`.
+pub(crate) fn received(reading: &TelemetryReading, org: &str) -> EventEnvelope<TelemetryReceived> {
+    let payload = TelemetryReceived {
+        org_id: org.to_owned(),
+        reading_id: reading.reading_id.clone().unwrap(),
+        protocol: Protocol::Canonical,
+        received_at: Utc::now(),
+        reading: reading.clone(),
+    };
+    EventEnvelope::new("ingestion", Uuid::now_v7(), payload).at(reading.recorded_at)
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn post_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Cancels the app and waits until it has stopped (consumer, relay, server).
+    pub(crate) async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+
+    /// Publishes envelopes to the telemetry stream (pipelined, in order).
+    pub(crate) async fn publish(&self, events: &[EventEnvelope<TelemetryReceived>]) {
+        publish(&self.redis, &self.keys, events).await;
+    }
+
+    /// Every entry of an event type's stream, as envelope JSON.
+    pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
+        stream_envelopes(&self.redis, &self.keys, event_type).await
+    }
+
+    /// Waits until the consumer has handled every telemetry entry and the relay has
+    /// published every event (fails after 60 s).
+    pub(crate) async fn wait_caught_up(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let mut conn = self.redis.clone();
+        loop {
+            let lag = shared_runtime::consumer::lag(
+                &mut conn,
+                &self.keys,
+                health::events::GROUP,
+                &[TelemetryReceived::TYPE],
+            )
+            .await
+            .unwrap();
+            let outbox = shared_runtime::outbox::pending(&self.db).await.unwrap();
+            if lag.lag == Some(0) && lag.pending == 0 && outbox == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "health did not catch up: {lag:?}, {outbox} events in the outbox"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The stored assessment of a vehicle, as JSON (`null` fields before one).
+    pub(crate) async fn stored(&self, vehicle_id: &str) -> Value {
+        stored_assessment(&self.db, vehicle_id).await
+    }
+}
+
+pub(crate) async fn stored_assessment(db: &PgPool, vehicle_id: &str) -> Value {
+    let row: (Value,) = sqlx::query_as(
+        "SELECT jsonb_build_object(
+             'newest_at', newest_at, 'odometer_km', odometer_km, 'dtcs', dtcs,
+             'overall_score', overall_score, 'overall_band', overall_band,
+             'daily_km', daily_km, 'components', components,
+             'model_version', model_version)
+         FROM vehicles WHERE vehicle_id = $1",
+    )
+    .bind(vehicle_id)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    row.0
+}
+
+pub(crate) async fn publish(
+    redis: &ConnectionManager,
+    keys: &Keys,
+    events: &[EventEnvelope<TelemetryReceived>],
+) {
+    let publisher = Publisher::new(redis.clone(), keys.clone(), 1_000_000);
+    for chunk in events.chunks(500) {
+        let raw: Vec<(String, String)> = chunk
+            .iter()
+            .map(|e| (e.event_type.clone(), serde_json::to_string(e).unwrap()))
+            .collect();
+        publisher.publish_raw(&raw).await.unwrap();
+    }
+}
+
+pub(crate) async fn stream_envelopes(
+    redis: &ConnectionManager,
+    keys: &Keys,
+    event_type: &str,
+) -> Vec<Value> {
+    let mut conn = redis.clone();
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(keys.stream(event_type))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    reply
+        .ids
+        .into_iter()
+        .map(|id| {
+            let fields: HashMap<String, String> = id
+                .map
+                .into_iter()
+                .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap()))
+                .collect();
+            serde_json::from_str(&fields["e"]).unwrap()
+        })
+        .collect()
+}

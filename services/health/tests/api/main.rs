@@ -1,0 +1,13 @@
+//! The health service's integration tests: one binary, the real app on port 0, a fresh
+//! database and a unique Redis prefix per test, real Postgres and Redis.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+mod idempotency;
+mod maintenance;
+mod openapi;
+mod pipeline;
+mod rest;
+mod restart;
