@@ -1,0 +1,4 @@
+//! Query functions over `agent_db` (runtime-checked queries, bound parameters only).
+
+pub mod decisions;
+pub mod stats;

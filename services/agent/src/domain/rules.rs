@@ -1,0 +1,792 @@
+//! The deterministic rule-based diagnoser: the default when no model provider is
+//! configured and the fallback whenever one fails. It names the failure mode from the
+//! health engine's factors (which part trends, which way, how far) and the trouble
+//! codes, takes the severity from the rule band, recommends the mode's actions and
+//! derives a confidence from the strength of the evidence.
+
+use shared_schemas::events::{Component, HealthBand};
+
+use super::case::{Case, HealthSource, Trigger};
+use super::decision::{Draft, wheel_name};
+use super::dtc::{self, Meaning};
+use super::evidence::{Evidence, PartState};
+use super::modes::FailureMode;
+use super::orchestrator::{Classification, worker_name};
+
+/// Provider name recorded for rule-based decisions.
+pub const PROVIDER: &str = "rules";
+/// Version of this rule set, recorded as the decision's model.
+pub const VERSION: &str = "agent-rules-1";
+
+/// What the evidence says about the mode.
+#[derive(Debug, Clone, PartialEq)]
+struct Inference {
+    mode: FailureMode,
+    wheel: Option<String>,
+    /// The part the mode is about (for figures), if one was read.
+    part: Option<PartState>,
+    /// Codes supporting the mode.
+    supporting: Vec<Meaning>,
+    /// Codes pointing at a competing mode of the component.
+    contradicting: Vec<Meaning>,
+    /// Whether the trend names the mode's part.
+    trend_matches: bool,
+    /// Whether two modes scored alike.
+    ambiguous: bool,
+    notes: Vec<String>,
+}
+
+/// Hints of [`dtc::Meaning`] that support `mode`.
+fn supporting_hints(mode: FailureMode) -> &'static [&'static str] {
+    match mode {
+        FailureMode::OilLeak => &["leak", "level", "pressure"],
+        FailureMode::CoolantOverheat => &["hot", "level"],
+        FailureMode::ThermostatStuckOpen => &["cold"],
+        FailureMode::DpfClogging => &["soot", "ash", "regen", "backpressure"],
+        FailureMode::ScrCatalystAgeing => &["conversion"],
+        FailureMode::DefDilution => &["def_quality", "conversion"],
+        FailureMode::AbnormalBrakeWear => &["wear"],
+        FailureMode::BatterySulphation => &["low_voltage", "voltage", "ageing", "starter"],
+        FailureMode::ChargingFault => &["charging", "low_voltage", "high_voltage"],
+        FailureMode::TransmissionOverheat => &["hot", "fluid", "slip", "pressure", "converter"],
+        FailureMode::TireSlowLeak => &["leak"],
+        FailureMode::SensorFault => &["sensor"],
+        FailureMode::Monitor | FailureMode::Undetermined => &[],
+    }
+}
+
+/// The trouble codes of `case` that concern its component, explained.
+fn component_codes(case: &Case) -> Vec<Meaning> {
+    let c = case.component.as_str();
+    case.dtcs
+        .iter()
+        .map(dtc::explain)
+        .filter(|m| {
+            m.component == c
+                || (m.component == "engine"
+                    && matches!(case.component, Component::EngineOil | Component::Cooling))
+        })
+        .collect()
+}
+
+fn has_hint(codes: &[Meaning], hints: &[&str]) -> bool {
+    codes.iter().any(|m| hints.contains(&m.hint.as_str()))
+}
+
+fn matching(codes: &[Meaning], hints: &[&str]) -> Vec<Meaning> {
+    codes
+        .iter()
+        .filter(|m| hints.contains(&m.hint.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Picks between two competing modes of a component by points.
+fn contest(
+    a: (FailureMode, i32),
+    b: (FailureMode, i32),
+    undetermined: FailureMode,
+) -> (FailureMode, bool) {
+    match a.1.cmp(&b.1) {
+        std::cmp::Ordering::Greater => (a.0, a.1 - b.1 < 2 && b.1 > 0),
+        std::cmp::Ordering::Less => (b.0, b.1 - a.1 < 2 && a.1 > 0),
+        std::cmp::Ordering::Equal => (undetermined, true),
+    }
+}
+
+fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
+    let trend_part = ev.trend.as_ref().map(|t| t.part.as_str());
+    let mut notes = Vec::new();
+    let (mode, wheel, ambiguous, part_name): (FailureMode, Option<String>, bool, Option<String>) =
+        match case.component {
+            Component::Cooling => {
+                let mut hot = 0;
+                let mut cold = 0;
+                match trend_part {
+                    Some("coolant_hot") => hot += 3,
+                    Some("coolant_cold") => cold += 3,
+                    _ => {}
+                }
+                if let Some(w) = ev.worst().filter(|w| w.damage > 0.1) {
+                    match w.part.as_str() {
+                        "coolant_hot" => hot += 1,
+                        "coolant_cold" => cold += 1,
+                        _ => {}
+                    }
+                }
+                if let Some(p) = ev.parts.iter().find(|p| p.baseline.is_some()) {
+                    let base = p.baseline.unwrap_or(p.value);
+                    if p.value > base + 2.0 {
+                        hot += 1;
+                    } else if p.value < base - 2.0 {
+                        cold += 1;
+                    }
+                }
+                if has_hint(codes, &["hot"]) {
+                    hot += 2;
+                }
+                if has_hint(codes, &["level"]) {
+                    hot += 1;
+                }
+                if has_hint(codes, &["cold"]) {
+                    cold += 2;
+                }
+                let (m, amb) = contest(
+                    (FailureMode::CoolantOverheat, hot),
+                    (FailureMode::ThermostatStuckOpen, cold),
+                    FailureMode::Undetermined,
+                );
+                let part = match m {
+                    FailureMode::CoolantOverheat => Some("coolant_hot".to_owned()),
+                    FailureMode::ThermostatStuckOpen => Some("coolant_cold".to_owned()),
+                    _ => None,
+                };
+                (m, None, amb, part)
+            }
+            Component::ScrDef => {
+                let mut def = 0;
+                let mut scr = 0;
+                match trend_part {
+                    Some("def_quality") => def += 3,
+                    Some("scr_conversion") => scr += 2,
+                    _ => {}
+                }
+                let def_damage = ev.part("def_quality").map(|p| p.damage);
+                let scr_damage = ev.part("scr_conversion").map(|p| p.damage);
+                if def_damage.is_some_and(|d| d >= 0.25) {
+                    def += 2;
+                }
+                if scr_damage.is_some_and(|d| d >= 0.25) && def_damage.is_none_or(|d| d < 0.15) {
+                    scr += 2;
+                }
+                if has_hint(codes, &["def_quality"]) {
+                    def += 3;
+                }
+                if has_hint(codes, &["conversion"]) && !has_hint(codes, &["def_quality"]) {
+                    scr += 1;
+                }
+                if has_hint(codes, &["def_level"]) {
+                    notes.push(
+                        "a DEF level code is active: refill before judging conversion".to_owned(),
+                    );
+                }
+                let (m, amb) = contest(
+                    (FailureMode::DefDilution, def),
+                    (FailureMode::ScrCatalystAgeing, scr),
+                    FailureMode::Undetermined,
+                );
+                let part = match m {
+                    FailureMode::DefDilution => Some("def_quality".to_owned()),
+                    FailureMode::ScrCatalystAgeing => Some("scr_conversion".to_owned()),
+                    _ => None,
+                };
+                (m, None, amb, part)
+            }
+            Component::Tires => {
+                let wheel = trend_part
+                    .and_then(|p| p.strip_prefix("tire_"))
+                    .or_else(|| {
+                        ev.worst()
+                            .filter(|w| w.damage > 0.05)
+                            .and_then(|w| w.part.strip_prefix("tire_"))
+                    })
+                    .map(str::to_owned);
+                let part = wheel.as_ref().map(|w| format!("tire_{w}"));
+                (FailureMode::TireSlowLeak, wheel, false, part)
+            }
+            Component::Battery => {
+                let charging = has_hint(codes, &["charging", "high_voltage"]);
+                if charging && trend_part != Some("battery_rest") {
+                    (FailureMode::ChargingFault, None, false, None)
+                } else {
+                    (
+                        FailureMode::BatterySulphation,
+                        None,
+                        false,
+                        Some("battery_rest".to_owned()),
+                    )
+                }
+            }
+            Component::EngineOil => (
+                FailureMode::OilLeak,
+                None,
+                false,
+                Some("oil_pressure".to_owned()),
+            ),
+            Component::Dpf => (
+                FailureMode::DpfClogging,
+                None,
+                false,
+                Some("dpf_restriction".to_owned()),
+            ),
+            Component::Brakes => (
+                FailureMode::AbnormalBrakeWear,
+                None,
+                false,
+                Some("pad_wear".to_owned()),
+            ),
+            Component::Transmission => (
+                FailureMode::TransmissionOverheat,
+                None,
+                false,
+                Some("trans_hot".to_owned()),
+            ),
+        };
+    // Only sensor/wiring codes and nothing trending: the sensor, not the component.
+    let (mode, part_name) = if ev.trend.is_none()
+        && ev.max_damage().is_none_or(|d| d < 0.3)
+        && !codes.is_empty()
+        && codes.iter().all(|m| m.hint == "sensor")
+    {
+        (FailureMode::SensorFault, None)
+    } else {
+        (mode, part_name)
+    };
+    let part = part_name
+        .as_deref()
+        .and_then(|n| ev.part(n))
+        .or_else(|| ev.worst())
+        .cloned();
+    let trend_matches = match (trend_part, part_name.as_deref()) {
+        (Some(t), Some(p)) => t == p,
+        _ => false,
+    };
+    let supporting = matching(codes, supporting_hints(mode));
+    let competing: &[&str] = match mode {
+        FailureMode::CoolantOverheat => &["cold"],
+        FailureMode::ThermostatStuckOpen => &["hot", "level"],
+        FailureMode::DpfClogging => &["efficiency"],
+        FailureMode::ScrCatalystAgeing => &["def_quality"],
+        _ => &[],
+    };
+    let contradicting = matching(codes, competing);
+    Inference {
+        mode,
+        wheel,
+        part,
+        supporting,
+        contradicting,
+        trend_matches,
+        ambiguous,
+        notes,
+    }
+}
+
+/// Confidence from the evidence: trend strength, how far the part has gone, codes that
+/// corroborate or contradict, ambiguity, and the health engine's own confidence.
+fn confidence(case: &Case, ev: &Evidence, inf: &Inference) -> f64 {
+    let mut c: f64 = 0.40;
+    if let Some(t) = ev.trend.as_ref().filter(|_| inf.trend_matches) {
+        c += 0.25 * (t.t_stat / 8.0).clamp(0.0, 1.0);
+    } else if ev.trend.is_some() {
+        c += 0.05;
+    }
+    if let Some(p) = &inf.part {
+        c += 0.15 * p.damage.clamp(0.0, 1.0);
+    }
+    if !inf.supporting.is_empty() {
+        c += 0.15;
+    }
+    if !inf.contradicting.is_empty() {
+        c -= 0.2;
+    }
+    if inf.ambiguous {
+        c -= 0.1;
+    }
+    if matches!(inf.mode, FailureMode::Undetermined) {
+        c -= 0.15;
+    }
+    if let Some(h) = case.health_confidence {
+        c = 0.6 * c + 0.4 * h.clamp(0.0, 1.0);
+    }
+    if ev.is_empty() {
+        // Only the event's score and RUL: no indicator to read.
+        c = c.min(0.5);
+    }
+    if case.rul_days.is_none() {
+        c = c.min(0.4);
+    }
+    c.clamp(0.05, 0.97)
+}
+
+/// `oil_pressure_warm_idle_kpa` → (`warm-idle oil pressure`, `kPa`).
+fn indicator_label(name: &str) -> (String, &'static str) {
+    let unit = if name.ends_with("_kpa") {
+        "kPa"
+    } else if name.ends_with("_c") {
+        "°C"
+    } else if name.ends_with("_v") {
+        "V"
+    } else if name.ends_with("_pct") {
+        "%"
+    } else {
+        ""
+    };
+    let label = match name {
+        "oil_pressure_warm_idle_kpa" => "warm-idle oil pressure".to_owned(),
+        "coolant_temp_warm_c" => "warm-engine coolant temperature".to_owned(),
+        "dpf_dp_at_highway_flow_kpa" => "DPF pressure drop at highway flow".to_owned(),
+        "scr_nox_conversion" => "SCR NOx conversion".to_owned(),
+        "def_quality_pct" => "DEF urea concentration".to_owned(),
+        "battery_rest_voltage_20c_v" => "rested battery voltage (at 20 °C)".to_owned(),
+        "trans_oil_temp_warm_c" => "warm transmission oil temperature".to_owned(),
+        "brake_pad_wear_pct" => "brake pad wear".to_owned(),
+        n if n.starts_with("tire_pressure_") => {
+            let wheel = n
+                .trim_start_matches("tire_pressure_")
+                .get(..2)
+                .unwrap_or("");
+            format!(
+                "{} tire pressure (at 20 °C)",
+                wheel_name(wheel).trim_end_matches(" wheel")
+            )
+        }
+        n => n.replace('_', " "),
+    };
+    (label, unit)
+}
+
+fn fmt_value(v: f64, unit: &str) -> String {
+    if unit.is_empty() && v.abs() <= 1.5 {
+        format!("{:.0} %", v * 100.0)
+    } else if unit == "V" {
+        format!("{v:.2} V")
+    } else {
+        format!("{v:.1} {unit}")
+    }
+}
+
+/// `warm-idle oil pressure 142.0 kPa against a baseline of 205.0 kPa (limit 100.0 kPa), 60 % of the way`.
+fn describe_part(p: &PartState) -> String {
+    let (label, unit) = indicator_label(&p.indicator);
+    let mut s = format!("{label} {}", fmt_value(p.value, unit));
+    if let Some(b) = p.baseline {
+        s.push_str(&format!(" against a baseline of {}", fmt_value(b, unit)));
+    }
+    if let Some(l) = p.limit {
+        s.push_str(&format!(" (limit {})", fmt_value(l, unit)));
+    }
+    s.push_str(&format!(
+        ", {:.0} % of the way to the limit",
+        100.0 * p.damage
+    ));
+    s
+}
+
+fn time_left(case: &Case) -> String {
+    match case.rul_days {
+        Some(d) if d >= 365.0 => "no failure expected within a year".to_owned(),
+        Some(d) => {
+            let km = case
+                .rul_km
+                .map(|km| format!(" (about {:.0} km)", km))
+                .unwrap_or_default();
+            format!("about {d:.0} days{km} to the limit at the current trend")
+        }
+        None => "remaining life unknown (no health data)".to_owned(),
+    }
+}
+
+fn code_list(codes: &[Meaning]) -> String {
+    codes
+        .iter()
+        .map(|m| format!("{} ({})", m.code, m.description))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rule-based draft of `case`.
+pub fn diagnose(case: &Case, class: &Classification) -> Draft {
+    let ev = Evidence::read(&case.factors);
+    let codes = component_codes(case);
+    let severity = class.band.severity;
+    if case.trigger == Trigger::Changed && case.improved() {
+        return monitor(case, class, &ev);
+    }
+    let inf = infer(case, &ev, &codes);
+    let confidence = confidence(case, &ev, &inf);
+    // A change that leaves the component better than "poor" is an early sign: the
+    // same mode and actions, worded as such (its severity is the band's, usually low).
+    let early = case.trigger == Trigger::Changed && case.band.is_some_and(|b| b < HealthBand::Poor);
+    let mut diagnosis = format!(
+        "{}: {}",
+        match inf.mode {
+            FailureMode::Undetermined =>
+                format!("{} degrading, cause not determined", nice(case.component)),
+            m if early => format!("Early sign of {}", m.as_str().replace('_', " ")),
+            m => format!("Probable {}", m.as_str().replace('_', " ")),
+        },
+        inf.mode.meaning()
+    );
+    if let Some(w) = &inf.wheel {
+        diagnosis.push_str(&format!(" on the {}", wheel_name(w)));
+    }
+    diagnosis.push('.');
+    if let Some(p) = &inf.part {
+        diagnosis.push_str(&format!(" {}", capitalize(&describe_part(p))));
+        if let Some(t) = ev.trend.as_ref().filter(|_| inf.trend_matches) {
+            diagnosis.push_str(&format!(", moving {:.1} %/day", 100.0 * t.slope_per_day));
+        }
+        diagnosis.push('.');
+    }
+    diagnosis.push_str(&format!(" {}.", capitalize(&time_left(case))));
+    if !inf.supporting.is_empty() {
+        diagnosis.push_str(&format!(" Confirmed by {}.", code_list(&inf.supporting)));
+    }
+
+    let mut reasoning = vec![format!(
+        "Routed to the {} worker ({}{}).",
+        worker_name(class.worker),
+        case.trigger.as_str(),
+        if class.other_systems.is_empty() {
+            String::new()
+        } else {
+            format!("; codes also point at {}", class.other_systems.join(", "))
+        }
+    )];
+    reasoning.push(severity_reason(case, class));
+    match &ev.trend {
+        Some(t) => reasoning.push(format!(
+            "Trend: {} damage rising {:.2} %/day (t = {:.1}){}.",
+            t.part,
+            100.0 * t.slope_per_day,
+            t.t_stat,
+            if inf.trend_matches {
+                ""
+            } else {
+                ", not the part the mode is about"
+            }
+        )),
+        None => {
+            reasoning.push("No trend factor: the judgement rests on levels and codes.".to_owned())
+        }
+    }
+    for p in ev.parts.iter().take(3) {
+        reasoning.push(format!("{}: {}.", p.part, describe_part(p)));
+    }
+    if !inf.supporting.is_empty() {
+        reasoning.push(format!("Supporting codes: {}.", code_list(&inf.supporting)));
+    }
+    if !inf.contradicting.is_empty() {
+        reasoning.push(format!(
+            "Contradicting codes: {}.",
+            code_list(&inf.contradicting)
+        ));
+    }
+    let unrelated: Vec<Meaning> = case
+        .dtcs
+        .iter()
+        .map(dtc::explain)
+        .filter(|m| !inf.supporting.contains(m) && !inf.contradicting.contains(m))
+        .collect();
+    if !unrelated.is_empty() {
+        reasoning.push(format!("Other active codes: {}.", code_list(&unrelated)));
+    }
+    if inf.ambiguous {
+        reasoning.push("The evidence is split between two failure modes.".to_owned());
+    }
+    reasoning.extend(inf.notes.iter().cloned());
+    if let HealthSource::Unavailable { reason } = &case.health_source {
+        reasoning.push(format!(
+            "Health details unavailable ({reason}): decided on the event alone."
+        ));
+    }
+    reasoning.push(format!(
+        "Confidence {confidence:.2} from trend strength, distance to the limit, codes and the health engine's confidence ({}).",
+        case.health_confidence.map_or_else(|| "unknown".to_owned(), |h| format!("{h:.2}"))
+    ));
+    Draft {
+        mode: inf.mode,
+        wheel: inf.wheel,
+        diagnosis,
+        severity,
+        actions: inf.mode.actions().iter().map(|a| (*a).to_owned()).collect(),
+        confidence,
+        reasoning: reasoning.join("\n"),
+    }
+}
+
+/// The severity line of the reasoning.
+pub fn severity_reason(case: &Case, class: &Classification) -> String {
+    let b = &class.band;
+    match case.rul_days {
+        None => "Severity medium by default: no remaining-life estimate.".to_owned(),
+        Some(rul) => {
+            let mut s = format!(
+                "Severity {} from the urgency guide: remaining life {:.1} days",
+                b.severity.as_str(),
+                rul
+            );
+            if b.heavy_use {
+                s.push_str(&format!(
+                    ", {:.1} days for heavy use ({:.0} km/day)",
+                    b.effective_days,
+                    case.daily_km.unwrap_or_default()
+                ));
+            }
+            if b.raised_by_use {
+                s.push_str(", which raised it one level");
+            }
+            if b.past_limit {
+                s.push_str("; already past its limit, so critical");
+            }
+            s.push('.');
+            s
+        }
+    }
+}
+
+/// An improvement: nothing to repair, keep watching.
+fn monitor(case: &Case, class: &Classification, ev: &Evidence) -> Draft {
+    let from = case.previous_band.map_or("?", HealthBand::as_str);
+    let to = case.band.map_or("?", HealthBand::as_str);
+    let mut reasoning = vec![
+        format!(
+            "{} health improved from {from} to {to}.",
+            nice(case.component)
+        ),
+        severity_reason(case, class),
+    ];
+    if let Some(w) = ev.worst() {
+        reasoning.push(format!("{}: {}.", w.part, describe_part(w)));
+    }
+    Draft {
+        mode: FailureMode::Monitor,
+        wheel: None,
+        diagnosis: format!(
+            "{} health improved ({from} → {to}); {}. No repair needed now.",
+            nice(case.component),
+            time_left(case)
+        ),
+        severity: class.band.severity,
+        actions: vec!["monitor".to_owned()],
+        confidence: case
+            .health_confidence
+            .map_or(0.8, |h| (0.5 + 0.5 * h).min(0.95)),
+        reasoning: reasoning.join("\n"),
+    }
+}
+
+fn nice(c: Component) -> &'static str {
+    match c {
+        Component::EngineOil => "Engine oil",
+        Component::Cooling => "Cooling",
+        Component::Dpf => "DPF",
+        Component::ScrDef => "SCR/DEF",
+        Component::Brakes => "Brake",
+        Component::Battery => "Battery",
+        Component::Transmission => "Transmission",
+        Component::Tires => "Tire",
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use shared_schemas::events::{ComponentDegraded, Factor, Severity};
+    use shared_schemas::telemetry::Dtc;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::orchestrator::classify;
+
+    fn f(name: &str, value: f64, impact: f64, detail: &str) -> Factor {
+        Factor {
+            name: name.to_owned(),
+            value,
+            impact,
+            detail: detail.to_owned(),
+        }
+    }
+
+    fn case(component: Component, rul_days: f64, factors: Vec<Factor>, codes: &[&str]) -> Case {
+        Case::degraded(
+            Uuid::nil(),
+            Uuid::nil(),
+            ComponentDegraded {
+                org_id: "o".to_owned(),
+                vehicle_id: "V".to_owned(),
+                component,
+                score: 0.3,
+                band: HealthBand::Poor,
+                rul_days,
+                rul_km: None,
+                confidence: 0.85,
+                factors,
+                dtcs: codes
+                    .iter()
+                    .map(|c| Dtc::Obd {
+                        code: (*c).to_owned(),
+                    })
+                    .collect(),
+                odometer_km: None,
+                detected_at: Utc::now(),
+            },
+        )
+    }
+
+    fn run(c: &Case) -> Draft {
+        diagnose(c, &classify(c))
+    }
+
+    #[test]
+    fn a_cold_running_engine_is_a_stuck_open_thermostat_not_overheating() {
+        let c = case(
+            Component::Cooling,
+            10.0,
+            vec![
+                f(
+                    "coolant_cold_trend_per_day",
+                    0.05,
+                    -0.6,
+                    "coolant_cold damage rising 5.00 %/day (t = 7.0); limit in about 10 days",
+                ),
+                f(
+                    "coolant_temp_warm_c",
+                    79.0,
+                    -0.55,
+                    "coolant_cold: 79.000 against a baseline of 90.000 (limit 70.000), 55 % of the way",
+                ),
+                f(
+                    "coolant_temp_warm_c",
+                    79.0,
+                    0.0,
+                    "coolant_hot: 79.000 against a baseline of 90.000 (limit 110.000), 0 % of the way",
+                ),
+            ],
+            &["P0128"],
+        );
+        let d = run(&c);
+        assert_eq!(d.mode, FailureMode::ThermostatStuckOpen);
+        assert_eq!(d.actions[0], "replace_thermostat");
+        assert_eq!(d.severity, Severity::Medium);
+        assert!(d.confidence >= 0.7, "{}", d.confidence);
+        assert!(d.diagnosis.contains("79.0 °C"), "{}", d.diagnosis);
+        let hot = case(
+            Component::Cooling,
+            2.0,
+            vec![f(
+                "coolant_hot_trend_per_day",
+                0.08,
+                -0.9,
+                "coolant_hot damage rising 8.00 %/day (t = 12.0)",
+            )],
+            &["P0217"],
+        );
+        let d = run(&hot);
+        assert_eq!(d.mode, FailureMode::CoolantOverheat);
+        assert_eq!(d.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn diluted_def_is_told_from_an_ageing_catalyst() {
+        let def = case(
+            Component::ScrDef,
+            12.0,
+            vec![
+                f(
+                    "def_quality_trend_per_day",
+                    0.04,
+                    -0.5,
+                    "def_quality damage rising 4.00 %/day (t = 5.0)",
+                ),
+                f(
+                    "def_quality_pct",
+                    29.5,
+                    -0.5,
+                    "def_quality: 29.500 against a baseline of 32.500 (limit 26.000), 46 % of the way",
+                ),
+                f(
+                    "scr_nox_conversion",
+                    0.8,
+                    -0.3,
+                    "scr_conversion: 0.800 against a baseline of 0.950 (limit 0.600), 43 % of the way",
+                ),
+            ],
+            &["P207F"],
+        );
+        assert_eq!(run(&def).mode, FailureMode::DefDilution);
+        let scr = case(
+            Component::ScrDef,
+            30.0,
+            vec![
+                f(
+                    "scr_conversion_trend_per_day",
+                    0.02,
+                    -0.4,
+                    "scr_conversion damage rising 2.00 %/day (t = 6.0)",
+                ),
+                f(
+                    "scr_nox_conversion",
+                    0.78,
+                    -0.5,
+                    "scr_conversion: 0.780 against a baseline of 0.950 (limit 0.600), 49 % of the way",
+                ),
+                f(
+                    "def_quality_pct",
+                    32.4,
+                    0.0,
+                    "def_quality: 32.400 against a baseline of 32.500 (limit 26.000), 2 % of the way",
+                ),
+            ],
+            &["P20EE"],
+        );
+        let d = run(&scr);
+        assert_eq!(d.mode, FailureMode::ScrCatalystAgeing);
+        assert_eq!(d.severity, Severity::Low);
+        assert!(d.actions.contains(&"replace_scr_catalyst".to_owned()));
+    }
+
+    #[test]
+    fn a_slow_leak_names_its_wheel() {
+        let c = case(
+            Component::Tires,
+            4.0,
+            vec![
+                f(
+                    "tire_rl_trend_per_day",
+                    0.1,
+                    -0.7,
+                    "tire_rl damage rising 10.00 %/day (t = 8.0)",
+                ),
+                f(
+                    "tire_pressure_rl_20c_kpa",
+                    640.0,
+                    -0.6,
+                    "tire_rl: 640.000 against a baseline of 760.000 (limit 570.000), 63 % of the way",
+                ),
+            ],
+            &[],
+        );
+        let d = run(&c);
+        assert_eq!(d.mode, FailureMode::TireSlowLeak);
+        assert_eq!(d.wheel.as_deref(), Some("rl"));
+        assert!(d.diagnosis.contains("rear left"), "{}", d.diagnosis);
+        assert_eq!(
+            classify(&c).worker,
+            shared_schemas::events::WorkerAgent::Generic
+        );
+    }
+
+    #[test]
+    fn without_indicators_the_decision_is_unsure_and_codes_elsewhere_go_generic() {
+        let bare = case(Component::Battery, 30.0, Vec::new(), &[]);
+        let d = run(&bare);
+        assert!(d.confidence < 0.7, "{}", d.confidence);
+        let cross = case(Component::Cooling, 20.0, Vec::new(), &["P0218"]);
+        assert_eq!(
+            classify(&cross).worker,
+            shared_schemas::events::WorkerAgent::Generic
+        );
+        let sensor = case(Component::Cooling, 200.0, Vec::new(), &["P0118"]);
+        assert_eq!(run(&sensor).mode, FailureMode::SensorFault);
+    }
+}

@@ -1,0 +1,190 @@
+//! `POST /v1/orchestrate`: a person or service asks the agent to diagnose a vehicle's
+//! component now.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use shared_runtime::auth::{Auth, Role};
+use shared_runtime::http::{ApiJson, CorrelationId};
+use shared_schemas::events::Component;
+use shared_schemas::telemetry::Dtc;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::db::decisions;
+use crate::domain::case::{Case, HealthSource, Trigger};
+use crate::domain::decision::Decision;
+use crate::error::ApiError;
+use crate::events::record::Recorded;
+use crate::tools::ToolError;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/v1/orchestrate", post(orchestrate))
+}
+
+/// A manual diagnosis request.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrchestrateRequest {
+    /// The vehicle.
+    pub vehicle_id: String,
+    /// The component to diagnose.
+    pub component: Component,
+    /// Idempotency key: the same id returns the same decision (default: a new one).
+    #[serde(default)]
+    pub request_id: Option<Uuid>,
+    /// What the requester observed, passed to the worker.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Trouble codes read by a technician.
+    #[serde(default)]
+    pub dtcs: Vec<Dtc>,
+    /// Remaining life in days, used only when the health service cannot be reached.
+    #[serde(default)]
+    pub rul_days: Option<f64>,
+    /// Organization of the vehicle, used only when the health service cannot be reached
+    /// (admins and services; others are limited to their own organization).
+    #[serde(default)]
+    pub org_id: Option<String>,
+}
+
+/// Diagnoses a vehicle's component now and records the decision (announced like any
+/// other). The component's health comes from the health service; when it is down the
+/// request's `rul_days` and `dtcs` are used and the decision is degraded (and usually
+/// escalated). 201 with the new decision, 200 with the existing one for a repeated
+/// `request_id`. Admins, fleet managers, technicians and services.
+#[utoipa::path(post, path = "/v1/orchestrate", tag = "orchestrate",
+    request_body = OrchestrateRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Decided", body = Decision),
+        (status = 200, description = "Already decided for this request_id", body = Decision),
+        (status = 400, body = shared_runtime::http::ErrorBody),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 403, body = shared_runtime::http::ErrorBody),
+        (status = 404, description = "The vehicle has no assessment of the component, or is not visible to the caller", body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn orchestrate(
+    State(state): State<AppState>,
+    auth: Auth,
+    correlation: CorrelationId,
+    ApiJson(req): ApiJson<OrchestrateRequest>,
+) -> Result<(StatusCode, Json<Decision>), ApiError> {
+    let claims = &auth.0;
+    claims.require(&[
+        Role::Admin,
+        Role::FleetManager,
+        Role::Technician,
+        Role::Service,
+    ])?;
+    let vehicle_id = req.vehicle_id.trim().to_owned();
+    if vehicle_id.is_empty() || vehicle_id.len() > 64 {
+        return Err(ApiError::BadRequest(
+            "vehicle_id must be 1 to 64 characters".to_owned(),
+        ));
+    }
+    if let Some(rul) = req.rul_days
+        && !(rul.is_finite() && rul >= 0.0)
+    {
+        return Err(ApiError::BadRequest(
+            "rul_days must be a number of days, 0 or more".to_owned(),
+        ));
+    }
+    if req.note.as_ref().is_some_and(|n| n.len() > 2_000) {
+        return Err(ApiError::BadRequest(
+            "note must be at most 2000 characters".to_owned(),
+        ));
+    }
+    let request_id = req.request_id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = decisions::by_trigger(&state.db, request_id).await? {
+        if !claims.can_read_vehicle(&existing.org_id, &existing.vehicle_id) {
+            return Err(ApiError::NotFound(format!(
+                "no decision for request {request_id}"
+            )));
+        }
+        return Ok((StatusCode::OK, Json(existing)));
+    }
+
+    let mut case = Case {
+        trigger_event_id: request_id,
+        trigger: Trigger::Manual,
+        correlation_id: correlation.0,
+        org_id: String::new(),
+        vehicle_id: vehicle_id.clone(),
+        component: req.component,
+        score: None,
+        band: None,
+        previous_band: None,
+        previous_score: None,
+        change_reason: None,
+        rul_days: req.rul_days,
+        rul_km: None,
+        health_confidence: None,
+        factors: Vec::new(),
+        dtcs: req.dtcs,
+        odometer_km: None,
+        daily_km: None,
+        detected_at: Utc::now(),
+        health_source: HealthSource::Event,
+        note: req.note,
+    };
+    match state.agent.tools().health().vehicle(&vehicle_id).await {
+        Ok(v) => {
+            if !claims.can_read_vehicle(&v.org_id, &vehicle_id) {
+                return Err(ApiError::NotFound(format!(
+                    "no health assessment for vehicle {vehicle_id}"
+                )));
+            }
+            let h = v
+                .components
+                .iter()
+                .find(|h| h.component == req.component)
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "vehicle {vehicle_id} has no {} assessment",
+                        req.component.as_str()
+                    ))
+                })?;
+            case.org_id = v.org_id.clone();
+            case.enrich(h, v.daily_km, v.odometer_km);
+        }
+        Err(ToolError::NotFound(_)) if case.rul_days.is_none() => {
+            return Err(ApiError::NotFound(format!(
+                "no health assessment for vehicle {vehicle_id}"
+            )));
+        }
+        Err(e) => {
+            case.org_id = match (claims.org_scope(), req.org_id) {
+                (None, Some(org)) => org,
+                (None, None) => {
+                    return Err(ApiError::Unavailable(format!(
+                        "the health service cannot tell the vehicle's organization ({e}); pass org_id"
+                    )));
+                }
+                (Some(own), _) => own.to_owned(),
+            };
+            if !claims.can_read_vehicle(&case.org_id, &vehicle_id) {
+                return Err(ApiError::NotFound(format!(
+                    "no health assessment for vehicle {vehicle_id}"
+                )));
+            }
+            case.health_source = HealthSource::Unavailable {
+                reason: e.to_string(),
+            };
+        }
+    }
+    let decision = state.agent.decide(case).await;
+    match state
+        .recorder
+        .record(decision, None, Some(&claims.sub))
+        .await
+        .map_err(ApiError::Internal)?
+    {
+        Recorded::New(d) => Ok((StatusCode::CREATED, Json(d))),
+        Recorded::Existing(d) => Ok((StatusCode::OK, Json(d))),
+    }
+}

@@ -1,0 +1,209 @@
+//! `GET /v1/agent/status`: throughput, fallback rate, latency percentiles, tokens and
+//! cost over a window, the provider in use and the consumer's backlog.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared_runtime::auth::{Auth, Role};
+use shared_runtime::http::ApiQuery;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::db::stats;
+use crate::error::ApiError;
+use crate::events::consumer::{EVENT_TYPES, GROUP};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/v1/agent/status", get(status))
+}
+
+/// Window.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatusQuery {
+    /// Hours back, 1–720 (default 24).
+    pub window_hours: Option<u32>,
+}
+
+/// The configured model provider.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProviderInfo {
+    /// Whether a model decides (otherwise the rules decide everything).
+    pub configured: bool,
+    /// Provider name (`rules` when none).
+    pub name: String,
+    /// Model (or rule-set version).
+    pub model: String,
+}
+
+/// Decision latency percentiles, ms.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Latency {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Largest.
+    pub max: Option<i64>,
+}
+
+/// The health-event consumer's backlog (absent when Redis cannot be asked).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Backlog {
+    /// Events delivered and not yet decided.
+    pub pending: u64,
+    /// Events not delivered yet (unknown when the streams were trimmed mid-way).
+    pub lag: Option<u64>,
+}
+
+/// Agent status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgentStatus {
+    /// Window start.
+    pub since: DateTime<Utc>,
+    /// Window length, hours.
+    pub window_hours: u32,
+    /// The provider.
+    pub provider: ProviderInfo,
+    /// Decisions in the window.
+    pub decisions: i64,
+    /// Decisions per hour over the window.
+    pub throughput_per_hour: f64,
+    /// Share decided by the rules because the provider failed (0 with no provider).
+    pub fallback_rate: f64,
+    /// Share decided by a model.
+    pub model_rate: f64,
+    /// Share escalated to a human.
+    pub escalation_rate: f64,
+    /// Decision latency, ms.
+    pub latency_ms: Latency,
+    /// Prompt tokens.
+    pub tokens_in: i64,
+    /// Completion tokens.
+    pub tokens_out: i64,
+    /// Provider cost, USD.
+    pub cost_usd: f64,
+    /// Decisions per severity.
+    pub by_severity: BTreeMap<String, i64>,
+    /// Decisions per worker agent.
+    pub by_agent: BTreeMap<String, i64>,
+    /// Decisions per provider.
+    pub by_provider: BTreeMap<String, i64>,
+    /// Fallbacks per reason (`timeout`, `rate_limited`, `invalid_output`…).
+    pub fallback_reasons: BTreeMap<String, i64>,
+    /// The consumer's backlog (all organizations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<Backlog>,
+    /// Newest decision in the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_decision_at: Option<DateTime<Utc>>,
+}
+
+fn rate(n: i64, d: i64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        ((n as f64 / d as f64) * 10_000.0).round() / 10_000.0
+    }
+}
+
+/// The agent's throughput, fallback rate and latency percentiles over a window, for
+/// the caller's organization (all for admins and services).
+#[utoipa::path(get, path = "/v1/agent/status", tag = "status",
+    params(StatusQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AgentStatus),
+        (status = 400, body = shared_runtime::http::ErrorBody),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 403, body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn status(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> Result<Json<AgentStatus>, ApiError> {
+    auth.0.require(&[
+        Role::Admin,
+        Role::FleetManager,
+        Role::Technician,
+        Role::Support,
+        Role::Service,
+    ])?;
+    let hours = q.window_hours.unwrap_or(24);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::BadRequest(
+            "window_hours must be 1 to 720".to_owned(),
+        ));
+    }
+    let since = Utc::now() - chrono::Duration::hours(i64::from(hours));
+    let org = auth.0.org_scope();
+    let w = stats::window(&state.db, since, org).await?;
+    let mut by_severity = BTreeMap::new();
+    let mut by_agent = BTreeMap::new();
+    let mut by_provider = BTreeMap::new();
+    let mut fallback_reasons = BTreeMap::new();
+    for (kind, key, n) in stats::breakdown(&state.db, since, org).await? {
+        let map = match kind.as_str() {
+            "severity" => &mut by_severity,
+            "agent" => &mut by_agent,
+            "provider" => &mut by_provider,
+            _ => &mut fallback_reasons,
+        };
+        map.insert(key, n);
+    }
+    let mut conn = state.redis.clone();
+    let backlog = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        shared_runtime::consumer::lag(&mut conn, &state.keys, GROUP, &EVENT_TYPES),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .map(|l| Backlog {
+        pending: l.pending,
+        lag: l.lag,
+    });
+    let provider = match state.agent.llm() {
+        Some(llm) => ProviderInfo {
+            configured: true,
+            name: llm.provider().to_owned(),
+            model: llm.model().to_owned(),
+        },
+        None => ProviderInfo {
+            configured: false,
+            name: crate::domain::rules::PROVIDER.to_owned(),
+            model: crate::domain::rules::VERSION.to_owned(),
+        },
+    };
+    Ok(Json(AgentStatus {
+        since,
+        window_hours: hours,
+        provider,
+        decisions: w.decisions,
+        throughput_per_hour: (w.decisions as f64 / f64::from(hours) * 100.0).round() / 100.0,
+        fallback_rate: rate(w.fallbacks, w.decisions),
+        model_rate: rate(w.by_model, w.decisions),
+        escalation_rate: rate(w.escalated, w.decisions),
+        latency_ms: Latency {
+            p50: w.p50_ms,
+            p95: w.p95_ms,
+            p99: w.p99_ms,
+            max: w.max_ms,
+        },
+        tokens_in: w.tokens_in,
+        tokens_out: w.tokens_out,
+        cost_usd: w.cost_usd,
+        by_severity,
+        by_agent,
+        by_provider,
+        fallback_reasons,
+        backlog,
+        last_decision_at: w.last_at,
+    }))
+}

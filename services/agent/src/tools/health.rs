@@ -1,0 +1,198 @@
+//! The health service as a tool: `GET /v1/vehicles/{id}/health/{component}`,
+//! `…/health/history` and `…/health`, with a service token (role `service`).
+//!
+//! Calls are bounded by the tool timeout. After a failure the client answers
+//! "unavailable" at once for a short cool-down instead of making every decision wait
+//! for the timeout while the health service is down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_schemas::events::Component;
+
+use super::{ComponentSnapshot, ToolError, VehicleSnapshot};
+
+/// What the workers need from the health service.
+#[async_trait::async_trait]
+pub trait HealthTool: Send + Sync + 'static {
+    /// The component's current health.
+    async fn component(
+        &self,
+        vehicle_id: &str,
+        c: Component,
+    ) -> Result<ComponentSnapshot, ToolError>;
+    /// The component's daily history over `days`.
+    async fn history(&self, vehicle_id: &str, c: Component, days: u32) -> Result<Value, ToolError>;
+    /// The vehicle's current health (organization, every component).
+    async fn vehicle(&self, vehicle_id: &str) -> Result<VehicleSnapshot, ToolError>;
+}
+
+/// Cool-down after a failed call, during which calls fail at once.
+const COOL_DOWN: Duration = Duration::from_secs(5);
+
+/// The HTTP client of the health service.
+#[derive(Clone)]
+pub struct HealthClient {
+    base: String,
+    http: reqwest::Client,
+    jwt: Arc<Jwt>,
+    token: Arc<std::sync::Mutex<Option<(String, i64)>>>,
+    down_until_ms: Arc<AtomicI64>,
+}
+
+impl std::fmt::Debug for HealthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HealthClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HealthClient {
+    /// A client of the health service at `base` (e.g. `http://127.0.0.1:8002`), signing
+    /// its service token with `jwt`; each call is bounded by `timeout`.
+    pub fn new(base: &str, jwt: Arc<Jwt>, timeout: Duration) -> anyhow::Result<Self> {
+        crate::llm::install_tls();
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+            jwt,
+            token: Arc::new(std::sync::Mutex::new(None)),
+            down_until_ms: Arc::new(AtomicI64::new(0)),
+        })
+    }
+
+    /// A service token, re-issued when it has less than 5 minutes left.
+    fn token(&self) -> Result<String, ToolError> {
+        let now = Utc::now().timestamp();
+        let mut guard = self
+            .token
+            .lock()
+            .map_err(|_| ToolError::Unavailable("token cache poisoned".to_owned()))?;
+        if let Some((t, exp)) = guard.as_ref()
+            && *exp - now > 300
+        {
+            return Ok(t.clone());
+        }
+        let claims = Claims::new(
+            "agent",
+            Role::Service,
+            "platform",
+            chrono::Duration::hours(1),
+        );
+        let t = self
+            .jwt
+            .issue(&claims)
+            .map_err(|e| ToolError::Unavailable(format!("signing a service token: {e}")))?;
+        *guard = Some((t.clone(), claims.exp));
+        Ok(t)
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ToolError> {
+        let now = Utc::now().timestamp_millis();
+        if self.down_until_ms.load(Ordering::Relaxed) > now {
+            return Err(ToolError::Unavailable(
+                "health service failed moments ago; not retried yet".to_owned(),
+            ));
+        }
+        let result = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(query)
+            .bearer_auth(self.token()?)
+            .send()
+            .await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => return Err(self.failed(format!("{} {path}: {e}", self.base))),
+        };
+        let status = response.status();
+        if status.is_success() {
+            return response
+                .json::<Value>()
+                .await
+                .map_err(|e| self.failed(format!("reading {path}: {e}")));
+        }
+        let body = response.text().await.unwrap_or_default();
+        let body: String = body.chars().take(300).collect();
+        if status.as_u16() == 404 {
+            Err(ToolError::NotFound(body))
+        } else if status.is_server_error() {
+            Err(self.failed(format!("{path} answered {status}: {body}")))
+        } else {
+            Err(ToolError::Unavailable(format!(
+                "{path} answered {status}: {body}"
+            )))
+        }
+    }
+
+    fn failed(&self, message: String) -> ToolError {
+        let until = Utc::now().timestamp_millis() + COOL_DOWN.as_millis() as i64;
+        self.down_until_ms.store(until, Ordering::Relaxed);
+        ToolError::Unavailable(message)
+    }
+}
+
+/// Path segment of a vehicle id (ids are `[A-Za-z0-9_-]` in practice; anything else is
+/// percent-encoded).
+pub(crate) fn segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl HealthTool for HealthClient {
+    async fn component(
+        &self,
+        vehicle_id: &str,
+        c: Component,
+    ) -> Result<ComponentSnapshot, ToolError> {
+        let v = self
+            .get(
+                &format!("/v1/vehicles/{}/health/{}", segment(vehicle_id), c.as_str()),
+                &[],
+            )
+            .await?;
+        serde_json::from_value(v)
+            .map_err(|e| ToolError::Unavailable(format!("unexpected answer: {e}")))
+    }
+
+    async fn history(&self, vehicle_id: &str, c: Component, days: u32) -> Result<Value, ToolError> {
+        let to = Utc::now();
+        let from = to - chrono::Duration::days(i64::from(days));
+        self.get(
+            &format!("/v1/vehicles/{}/health/history", segment(vehicle_id)),
+            &[
+                ("component", c.as_str().to_owned()),
+                ("from", from.to_rfc3339()),
+                ("to", to.to_rfc3339()),
+                ("bucket", "1d".to_owned()),
+                ("points", "28".to_owned()),
+            ],
+        )
+        .await
+    }
+
+    async fn vehicle(&self, vehicle_id: &str) -> Result<VehicleSnapshot, ToolError> {
+        let v = self
+            .get(&format!("/v1/vehicles/{}/health", segment(vehicle_id)), &[])
+            .await?;
+        serde_json::from_value(v)
+            .map_err(|e| ToolError::Unavailable(format!("unexpected answer: {e}")))
+    }
+}

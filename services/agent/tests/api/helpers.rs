@@ -1,0 +1,308 @@
+//! `spawn_app()`, events, publishing and waiting.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use agent::config::LlmConfig;
+use agent::{Application, Config};
+use chrono::Utc;
+use redis::aio::ConnectionManager;
+use serde_json::Value;
+use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::bus::{Keys, Publisher};
+use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::testing;
+use shared_schemas::events::{Component, ComponentDegraded, Factor, HealthBand};
+use shared_schemas::telemetry::Dtc;
+use shared_schemas::{Event, EventEnvelope};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
+pub(crate) const ORG: &str = "acme";
+/// Nothing listens there: the health service is down unless a test says otherwise.
+pub(crate) const NO_HEALTH: &str = "http://127.0.0.1:9";
+
+/// A running agent app and handles on what it writes.
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) db: PgPool,
+    pub(crate) redis: ConnectionManager,
+    pub(crate) keys: Keys,
+    pub(crate) shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The configuration a test app runs with (rules only, health service down).
+pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
+    Config {
+        common: CommonConfig {
+            database_url: Secret::new(database_url),
+            redis_url: Secret::new(testing::redis_url()),
+            redis_prefix: prefix.to_owned(),
+            bind_addr: ([127, 0, 0, 1], 0).into(),
+            jwt_secret: Secret::new(JWT_SECRET),
+            stream_max_len: 1_000_000,
+            db_max_connections: 8,
+        },
+        llm: None,
+        health_url: NO_HEALTH.to_owned(),
+        scheduling_url: None,
+        tool_timeout: Duration::from_millis(500),
+        concurrency: 8,
+        batch: 64,
+        consumers: 4,
+        reclaim_idle: Duration::from_secs(30),
+        currency: "USD".to_owned(),
+        inbox_retention_days: 14,
+    }
+}
+
+/// Provider settings pointing at a test server, with short timeouts.
+pub(crate) fn llm_config(base_url: &str) -> LlmConfig {
+    let mut c = LlmConfig::new(
+        base_url.to_owned(),
+        "fake-model-1".to_owned(),
+        Some(Secret::new("sk-test-never-logged")),
+    );
+    c.provider = "fake-llm".to_owned();
+    c.call_timeout = Duration::from_millis(800);
+    c.deadline = Duration::from_secs(4);
+    c.backoff = Duration::from_millis(50);
+    c.price_in_per_1k = 0.5;
+    c.price_out_per_1k = 1.5;
+    c
+}
+
+/// An agent app on a fresh database and Redis prefix, with a tweaked configuration.
+pub(crate) async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let database_url = testing::fresh_database("agent").await;
+    let prefix = testing::unique_prefix("agent");
+    let mut config = test_config(&database_url, &prefix);
+    tweak(&mut config);
+    spawn_config(config).await
+}
+
+/// An agent app deciding with the rules.
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// An agent app with exactly this configuration.
+pub(crate) async fn spawn_config(config: Config) -> TestApp {
+    let database_url = config.common.database_url.expose().to_owned();
+    let keys = Keys::new(config.common.redis_prefix.clone());
+    let shutdown = CancellationToken::new();
+    let app = Application::build(config, shutdown.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = tokio::spawn(app.run());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db: PgPool::connect(&database_url).await.unwrap(),
+        redis: shared_runtime::bus::connect(&testing::redis_url())
+            .await
+            .unwrap(),
+        keys,
+        shutdown,
+        handle: Some(handle),
+    }
+}
+
+/// A token for `role` in organization `org`.
+pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
+    let mut claims = Claims::new("tester", role, org, chrono::Duration::hours(1));
+    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
+    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+}
+
+/// A `component.degraded` payload of a clogging DPF, as the health engine words it.
+pub(crate) fn dpf_degraded(vehicle_id: &str, rul_days: f64) -> ComponentDegraded {
+    ComponentDegraded {
+        org_id: ORG.to_owned(),
+        vehicle_id: vehicle_id.to_owned(),
+        component: Component::Dpf,
+        score: 0.31,
+        band: HealthBand::Poor,
+        rul_days,
+        rul_km: Some(rul_days * 420.0),
+        confidence: 0.86,
+        factors: vec![
+            Factor {
+                name: "dpf_restriction_trend_per_day".to_owned(),
+                value: 0.052,
+                impact: -0.69,
+                detail: format!(
+                    "dpf_restriction damage rising 5.20 %/day (t = 9.4); limit in about {rul_days:.0} days"
+                ),
+            },
+            Factor {
+                name: "dpf_dp_at_highway_flow_kpa".to_owned(),
+                value: 19.4,
+                impact: -0.62,
+                detail: "dpf_restriction: 19.400 against a baseline of 10.200 (limit 25.000), 62 % of the way".to_owned(),
+            },
+        ],
+        dtcs: vec![Dtc::Obd {
+            code: "P2463".to_owned(),
+        }],
+        odometer_km: Some(184_220.0),
+        detected_at: Utc::now(),
+    }
+}
+
+/// A `component.degraded` with nothing but the score (weak evidence: escalated).
+pub(crate) fn bare_degraded(vehicle_id: &str, component: Component) -> ComponentDegraded {
+    ComponentDegraded {
+        org_id: ORG.to_owned(),
+        vehicle_id: vehicle_id.to_owned(),
+        component,
+        score: 0.35,
+        band: HealthBand::Poor,
+        rul_days: 30.0,
+        rul_km: None,
+        confidence: 0.4,
+        factors: Vec::new(),
+        dtcs: Vec::new(),
+        odometer_km: None,
+        detected_at: Utc::now(),
+    }
+}
+
+/// Wraps a payload as the health service would publish it.
+pub(crate) fn envelope<P: Event>(payload: P) -> EventEnvelope<P> {
+    let mut e = EventEnvelope::new("health", Uuid::now_v7(), payload);
+    e.causation_id = Some(Uuid::now_v7());
+    e
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Publishes envelopes to their streams (in order).
+    pub(crate) async fn publish<P: Event>(&self, events: &[EventEnvelope<P>]) {
+        let publisher = Publisher::new(self.redis.clone(), self.keys.clone(), 1_000_000);
+        let raw: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.event_type.clone(), serde_json::to_string(e).unwrap()))
+            .collect();
+        publisher.publish_raw(&raw).await.unwrap();
+    }
+
+    /// Every entry of an event type's stream, as envelope JSON.
+    pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
+        stream_envelopes(&self.redis, &self.keys, event_type).await
+    }
+
+    /// Decisions recorded.
+    pub(crate) async fn decision_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM decisions")
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the consumer has handled everything and the relay has published
+    /// every event (fails after 90 s).
+    pub(crate) async fn wait_caught_up(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        let mut conn = self.redis.clone();
+        loop {
+            let lag = shared_runtime::consumer::lag(
+                &mut conn,
+                &self.keys,
+                agent::events::GROUP,
+                &agent::events::consumer::EVENT_TYPES,
+            )
+            .await
+            .unwrap();
+            let outbox = shared_runtime::outbox::pending(&self.db).await.unwrap();
+            if lag.lag == Some(0) && lag.pending == 0 && outbox == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "agent did not catch up: {lag:?}, {outbox} events in the outbox"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The stored decision of a trigger, as served JSON.
+    pub(crate) async fn decision_of(&self, trigger: Uuid) -> Value {
+        let row: (Value,) =
+            sqlx::query_as("SELECT record FROM decisions WHERE trigger_event_id = $1")
+                .bind(trigger)
+                .fetch_one(&self.db)
+                .await
+                .unwrap();
+        row.0
+    }
+
+    /// Cancels the app and waits until it has stopped.
+    pub(crate) async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
+
+pub(crate) async fn stream_envelopes(
+    redis: &ConnectionManager,
+    keys: &Keys,
+    event_type: &str,
+) -> Vec<Value> {
+    let mut conn = redis.clone();
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(keys.stream(event_type))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    reply
+        .ids
+        .into_iter()
+        .map(|id| {
+            let fields: HashMap<String, String> = id
+                .map
+                .into_iter()
+                .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap()))
+                .collect();
+            serde_json::from_str(&fields["e"]).unwrap()
+        })
+        .collect()
+}

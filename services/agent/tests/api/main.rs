@@ -1,0 +1,14 @@
+//! The agent service's integration tests: one binary, the real app on port 0, a fresh
+//! database and a unique Redis prefix per test, real Postgres and Redis, and a real
+//! HTTP server speaking the chat-completions protocol for the model paths.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod bench;
+mod helpers;
+mod llm_server;
+mod openapi;
+mod pipeline;
+mod provider;
+mod rest;
