@@ -69,8 +69,37 @@ fleet_service_port() {
         scheduling) echo 8005 ;;
         warranty) echo 8006 ;;
         analytics) echo 8007 ;;
+        # Not a service: the development receivers (SMTP on 1025, SMS/push/webhook
+        # endpoints and the web inbox on 8025) that `make up` runs for the alert service.
+        devinbox) echo 8025 ;;
         *) return 1 ;;
     esac
+}
+
+# The development receivers' SMTP port.
+# shellcheck disable=SC2034 # used by up.sh
+FLEET_DEVINBOX_SMTP_PORT=1025
+
+# The alert service's development environment: every channel goes to devinbox unless
+# the variable is already set (point ALERT_SMTP_URL at a real server, say). Prints
+# NAME=value lines; secrets are generated once into .run/.
+fleet_alert_env() {
+    local link webhook
+    link="$(fleet_generated_secret "$FLEET_RUN_DIR/alert_link_secret" "" 32)" || return 1
+    webhook="$(fleet_generated_secret "$FLEET_RUN_DIR/alert_webhook_secret" "" 32)" || return 1
+    printf '%s\n' \
+        "ALERT_LINK_SECRET=${ALERT_LINK_SECRET:-$link}" \
+        "ALERT_WEBHOOK_SECRET=${ALERT_WEBHOOK_SECRET:-$webhook}" \
+        "ALERT_PUBLIC_URL=${ALERT_PUBLIC_URL:-http://127.0.0.1:8004}" \
+        "ALERT_SMTP_URL=${ALERT_SMTP_URL:-smtp://127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT}" \
+        "ALERT_SMTP_FROM=${ALERT_SMTP_FROM:-Fleet alerts <alerts@fleet.local>}" \
+        "ALERT_SMS_URL=${ALERT_SMS_URL:-http://127.0.0.1:8025/twilio}" \
+        "ALERT_SMS_ACCOUNT_SID=${ALERT_SMS_ACCOUNT_SID:-AC_dev}" \
+        "ALERT_SMS_AUTH_TOKEN=${ALERT_SMS_AUTH_TOKEN:-dev-token}" \
+        "ALERT_SMS_FROM=${ALERT_SMS_FROM:-+15550000000}" \
+        "ALERT_PUSH_URL=${ALERT_PUSH_URL:-http://127.0.0.1:8025/fcm}" \
+        "ALERT_PUSH_PROJECT=${ALERT_PUSH_PROJECT:-fleet-dev}" \
+        "ALERT_PUSH_ACCESS_TOKEN=${ALERT_PUSH_ACCESS_TOKEN:-dev-token}"
 }
 
 # Prints the database name of service $1.

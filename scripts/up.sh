@@ -52,6 +52,12 @@ for manifest in services/*/Cargo.toml; do
         warn "services/$name has no port in scripts/env.sh: not started"
 done
 [ "${#services[@]}" -gt 0 ] || die "no services found (services/<name>/Cargo.toml)"
+# The alert service delivers to the development receivers (a binary of the alert
+# package), started first so the first alerts find them.
+build_packages=("${services[@]}")
+if printf '%s\n' "${services[@]}" | grep -qx alert; then
+    services=(devinbox "${services[@]}")
+fi
 tools=()
 for name in fleetsim fleetctl; do
     [ -f "tools/$name/Cargo.toml" ] && tools+=("$name")
@@ -61,6 +67,11 @@ check_ports() {
     local name port owner busy=0
     for name in "${services[@]}"; do
         port="$(fleet_service_port "$name")"
+        if [ "$name" = devinbox ] && port_in_use "$FLEET_DEVINBOX_SMTP_PORT"; then
+            printf '[up] ERROR: port %s (devinbox SMTP) is already in use\n' \
+                "$FLEET_DEVINBOX_SMTP_PORT" >&2
+            busy=1
+        fi
         if port_in_use "$port"; then
             owner="$(port_owner "$port")"
             printf '[up] ERROR: port %s (%s) is already in use%s\n' "$port" "$name" \
@@ -79,7 +90,7 @@ check_ports
 # ---------------------------------------------------------------- build
 if [ "${FLEET_UP_BUILD:-1}" != 0 ]; then
     packages=()
-    for name in "${services[@]}" "${tools[@]}"; do
+    for name in "${build_packages[@]}" "${tools[@]}"; do
         packages+=(-p "$name")
     done
     log "cargo build --release ${packages[*]}"
@@ -162,7 +173,14 @@ for name in "${services[@]}"; do
     logfile="$LOG_DIR/$name.log"
     [ -f "$logfile" ] && mv -f "$logfile" "$logfile.prev"
     extra=()
-    [ "$name" = ingestion ] && extra+=("INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY")
+    case "$name" in
+        ingestion) extra+=("INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY") ;;
+        alert) mapfile -t extra < <(fleet_alert_env) ;;
+        devinbox)
+            extra+=("DEVINBOX_SMTP_ADDR=127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT"
+                "DEVINBOX_HTTP_ADDR=127.0.0.1:$port")
+            ;;
+    esac
     "${launcher[@]+"${launcher[@]}"}" env \
         DATABASE_URL="$(fleet_database_url "$name")" \
         BIND_ADDR="127.0.0.1:$port" \
@@ -175,6 +193,13 @@ for name in "${services[@]}"; do
     log "started $name (pid ${PID[$name]}, port $port, log ${logfile#"$ROOT"/})"
 done
 
+# The readiness URL of $1 (devinbox has no database or Redis to check).
+ready_url() {
+    local path=/health/ready
+    [ "$1" = devinbox ] && path=/health/live
+    echo "http://127.0.0.1:$(fleet_service_port "$1")$path"
+}
+
 # Waits for /health/ready of every started service, within READY_TIMEOUT seconds.
 deadline=$((SECONDS + READY_TIMEOUT))
 while [ "$STOP_REQUESTED" -eq 0 ]; do
@@ -183,8 +208,7 @@ while [ "$STOP_REQUESTED" -eq 0 ]; do
         [ "${STATE[$name]}" = starting ] || continue
         if ! kill -0 "${PID[$name]}" 2>/dev/null; then
             reap "$name"
-        elif curl -fsS -o /dev/null --max-time 2 \
-            "http://127.0.0.1:$(fleet_service_port "$name")/health/ready" 2>/dev/null; then
+        elif curl -fsS -o /dev/null --max-time 2 "$(ready_url "$name")" 2>/dev/null; then
             STATE[$name]="ready"
             log "$name is ready"
         else
@@ -220,11 +244,17 @@ rel() { case "$1" in "$ROOT"/*) echo "${1#"$ROOT"/}" ;; *) echo "$1" ;; esac; }
 echo
 printf '%-11s %-12s %-30s %-38s %s\n' SERVICE STATUS DOCS READY METRICS
 for name in "${services[@]}"; do
+    if [ "$name" = devinbox ]; then continue; fi
     port="$(fleet_service_port "$name")"
     base="http://127.0.0.1:$port"
     printf '%-11s %-12s %-30s %-38s %s\n' "$name" "${STATE[$name]:-?}" \
         "$base/docs" "$base/health/ready" "$base/metrics"
 done
+if [ -n "${STATE[devinbox]:-}" ]; then
+    echo
+    echo "Development receivers (devinbox, ${STATE[devinbox]}): messages at http://127.0.0.1:8025/"
+    echo "  SMTP 127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT, SMS/push/webhooks http://127.0.0.1:8025, JSON http://127.0.0.1:8025/api/messages"
+fi
 echo
 echo "Logs: .run/logs/<service>.log    JWT secret: .run/jwt_secret    device key: .run/device_key"
 echo
@@ -234,6 +264,27 @@ if [ -x "$BIN_DIR/fleetctl" ]; then
     token="$("$BIN_DIR/fleetctl" token --role admin --org dev --ttl 24h 2>"$LOG_DIR/fleetctl.err" |
         tr -d '[:space:]')" || token=""
 fi
+# Development recipients of org `dev` (the device key's organization), once: alerts
+# about simulated vehicles then reach devinbox by email, SMS and push.
+seed_contacts() {
+    local url=http://127.0.0.1:8004/v1/contacts existing
+    existing="$(curl -fsS --max-time 5 -H "Authorization: Bearer $token" \
+        "$url?org_id=dev" 2>/dev/null)" || return 1
+    if [[ $existing == *'"contact_id"'* ]]; then return 0; fi
+    local body
+    for body in \
+        '{"org_id":"dev","name":"Dev Owner","role":"owner","email":"owner@fleet.local","phone":"+15550100001","push_token":"dev-device-owner"}' \
+        '{"org_id":"dev","name":"Dev Fleet Manager","role":"fleet_manager","email":"fleet-manager@fleet.local","phone":"+15550100002"}' \
+        '{"org_id":"dev","name":"Dev Emergency Contact","role":"emergency_contact","email":"emergency@fleet.local","phone":"+15550100003"}'; do
+        curl -fsS --max-time 5 -o /dev/null -H "Authorization: Bearer $token" \
+            -H 'Content-Type: application/json' -d "$body" "$url" || return 1
+    done
+    log "added development contacts of org dev (owner, fleet manager, emergency contact)"
+}
+if [ -n "$token" ] && [ "${STATE[alert]:-}" = ready ]; then
+    seed_contacts || warn "could not add the development contacts (see .run/logs/alert.log)"
+fi
+
 echo "Development credentials:"
 if [ -n "$token" ]; then
     echo "  export FLEET_ADMIN_TOKEN=$token"
@@ -242,8 +293,8 @@ else
 fi
 echo "  export FLEET_DEVICE_KEY=$DEVICE_KEY"
 echo
-echo "Send simulated telemetry:"
-echo "  $(rel "$BIN_DIR/fleetsim") simulate --vehicles 20 --days 2 --url http://127.0.0.1:8001"
+echo "Send simulated telemetry (some vehicles degrade; alerts arrive at http://127.0.0.1:8025/):"
+echo "  $(rel "$BIN_DIR/fleetsim") simulate --vehicles 20 --days 14 --degrade-fraction 0.3 --url http://127.0.0.1:8001"
 echo
 log "running; press Ctrl-C to stop every service"
 
@@ -252,8 +303,8 @@ while [ "$STOP_REQUESTED" -eq 0 ]; do
     for name in "${running[@]+"${running[@]}"}"; do
         if ! kill -0 "${PID[$name]}" 2>/dev/null; then
             reap "$name"
-        elif [ "${STATE[$name]}" = "not ready" ] && curl -fsS -o /dev/null --max-time 2 \
-            "http://127.0.0.1:$(fleet_service_port "$name")/health/ready" 2>/dev/null; then
+        elif [ "${STATE[$name]}" = "not ready" ] &&
+            curl -fsS -o /dev/null --max-time 2 "$(ready_url "$name")" 2>/dev/null; then
             STATE[$name]="ready"
             log "$name is ready now"
         fi

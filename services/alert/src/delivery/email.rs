@@ -1,0 +1,98 @@
+//! Email over SMTP with lettre: a text and an HTML part, a stable `Message-ID` per
+//! delivery, and headers naming the alert, delivery and correlation.
+
+use std::time::Duration;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::SendError;
+use crate::domain::message::Notice;
+
+/// Sends email through one SMTP relay, over pooled connections.
+#[derive(Clone)]
+pub struct EmailSender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    domain: String,
+}
+
+impl std::fmt::Debug for EmailSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailSender")
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmailSender {
+    /// A sender through `url` (`smtp://…`, `smtp://…?tls=required`, `smtps://…`) from
+    /// `from`.
+    pub fn new(url: &str, from: &str, timeout: Duration) -> anyhow::Result<Self> {
+        crate::install_crypto();
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("ALERT_SMTP_FROM {from:?} is not an address: {e}"))?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| anyhow::anyhow!("ALERT_SMTP_URL is not a usable SMTP URL: {e}"))?
+            .timeout(Some(timeout))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(8)
+                    .idle_timeout(Duration::from_secs(60)),
+            )
+            .build();
+        let domain = from.email.domain().to_owned();
+        Ok(Self {
+            transport,
+            from,
+            domain,
+        })
+    }
+
+    /// Sends `notice` to `name <address>`; returns the Message-ID.
+    pub async fn send(
+        &self,
+        notice: &Notice<'_>,
+        name: &str,
+        address: &str,
+    ) -> Result<String, SendError> {
+        let to: Mailbox = format!("{} <{address}>", name.replace(['<', '>', '"', ','], " "))
+            .parse()
+            .or_else(|_| address.parse())
+            .map_err(|e| {
+                SendError::Permanent(format!("{address:?} is not an email address: {e}"))
+            })?;
+        let body = notice.email();
+        let message_id = format!("<{}@{}>", notice.delivery_id, self.domain);
+        let mut message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(body.subject)
+            .message_id(Some(message_id.clone()))
+            .multipart(MultiPart::alternative_plain_html(body.text, body.html))
+            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
+        let headers = message.headers_mut();
+        for (name, value) in [
+            ("X-Fleet-Alert-Id", notice.alert.alert_id.to_string()),
+            ("X-Fleet-Delivery-Id", notice.delivery_id.to_string()),
+            ("X-Fleet-Vehicle-Id", notice.alert.vehicle_id.clone()),
+            (
+                "X-Fleet-Correlation-Id",
+                notice.alert.correlation_id.to_string(),
+            ),
+            ("X-Fleet-Severity", notice.severity.as_str().to_owned()),
+        ] {
+            if let Ok(n) = HeaderName::new_from_ascii(name.to_owned()) {
+                headers.insert_raw(HeaderValue::new(n, value));
+            }
+        }
+        match self.transport.send(message).await {
+            Ok(_) => Ok(message_id),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP: {e}"))),
+            Err(e) => Err(SendError::Transient(format!("SMTP: {e}"))),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The alert domain, free of HTTP and SQL: severities and their channels, the escalation
+//! chain, recipients' preferences and quiet hours, acknowledge links and message text.
+
+pub mod alert;
+pub mod contact;
+pub mod link;
+pub mod message;
+pub mod policy;

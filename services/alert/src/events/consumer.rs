@@ -1,0 +1,219 @@
+//! The alerting consumer (group `alert`): `agent.decision.made`, `agent.escalation`
+//! and `component.critical` fold into alerts; `vehicle.health.changed` back out of
+//! poor resolves the component's alert.
+//!
+//! Each event is applied once (inbox mark in the alert's transaction). A
+//! `component.critical` usually arrives a moment before the agent's decision on it: the
+//! alert is raised at once (at least critical) but its messages wait up to
+//! `ALERT_DECISION_WAIT_MS` for the diagnosis, so the one message people get says what
+//! to do. A decision recommending no work (nothing to repair: an improvement) opens no
+//! alert.
+
+use shared_runtime::consumer::{Handler, HandlerError};
+use shared_schemas::events::{
+    AlertKind, ComponentCritical, DecisionMade, Escalation, HealthBand, HealthChanged,
+};
+use shared_schemas::{Event, RawEnvelope};
+
+use crate::alerting::{Alerting, Folded, Incoming};
+use crate::domain::alert::{Diagnosis, component_name};
+use crate::domain::policy;
+
+/// Consumer group of the alert service on the events it alerts about.
+pub const GROUP: &str = "alert";
+
+/// The event types it reads.
+pub const EVENT_TYPES: [&str; 4] = [
+    DecisionMade::TYPE,
+    Escalation::TYPE,
+    ComponentCritical::TYPE,
+    HealthChanged::TYPE,
+];
+
+/// Folds events into alerts.
+#[derive(Debug, Clone)]
+pub struct AlertConsumer {
+    alerting: Alerting,
+}
+
+impl AlertConsumer {
+    /// A consumer over `alerting`.
+    pub fn new(alerting: Alerting) -> Self {
+        Self { alerting }
+    }
+}
+
+fn within(days: u32) -> String {
+    match days {
+        0 => "act now".to_owned(),
+        1 => "act within 1 day".to_owned(),
+        n => format!("act within {n} days"),
+    }
+}
+
+/// The alert input of a decision.
+pub fn from_decision(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
+    let env = e
+        .decode::<DecisionMade>()
+        .map_err(HandlerError::permanent)?;
+    let d = env.payload;
+    let severity = policy::from_decision(d.severity);
+    let work = d.estimated_cost.max > 0.0;
+    Ok(Incoming {
+        event_id: env.event_id,
+        correlation_id: env.correlation_id,
+        subject: d.component.as_str().to_owned(),
+        component: Some(d.component),
+        kind: AlertKind::Decision,
+        severity,
+        title: format!(
+            "{}: {} - {}",
+            d.vehicle_id,
+            component_name(d.component),
+            within(d.urgency.within_days)
+        ),
+        message: d.diagnosis.clone(),
+        diagnosis: Some(Diagnosis {
+            decision_id: Some(d.decision_id),
+            diagnosis: Some(d.diagnosis),
+            actions: d.recommended_actions,
+            urgency_days: Some(d.urgency.within_days),
+            estimated_cost: Some(d.estimated_cost),
+            confidence: Some(d.confidence),
+        }),
+        review: None,
+        wait_for_diagnosis: false,
+        may_open: work,
+        org_id: d.org_id,
+        vehicle_id: d.vehicle_id,
+    })
+}
+
+fn from_escalation(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
+    let env = e.decode::<Escalation>().map_err(HandlerError::permanent)?;
+    let p = env.payload;
+    Ok(Incoming {
+        event_id: env.event_id,
+        correlation_id: env.correlation_id,
+        subject: p.component.as_str().to_owned(),
+        component: Some(p.component),
+        kind: AlertKind::Escalation,
+        severity: policy::from_decision(p.severity),
+        title: format!(
+            "{}: {} - the agent's decision needs a human review",
+            p.vehicle_id,
+            component_name(p.component)
+        ),
+        message: format!("Decision {} needs review: {}.", p.decision_id, p.reason),
+        diagnosis: None,
+        review: Some(p.reason),
+        wait_for_diagnosis: true,
+        may_open: true,
+        org_id: p.org_id,
+        vehicle_id: p.vehicle_id,
+    })
+}
+
+fn from_critical(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
+    let env = e
+        .decode::<ComponentCritical>()
+        .map_err(HandlerError::permanent)?;
+    let p = env.payload;
+    let mut message = format!(
+        "{} health is critical (score {:.2}, about {:.0} days of life left).",
+        component_name(p.component),
+        p.score,
+        p.rul_days.max(0.0)
+    );
+    if let Some(f) = p.factors.first() {
+        message.push(' ');
+        message.push_str(&f.detail);
+    }
+    Ok(Incoming {
+        event_id: env.event_id,
+        correlation_id: env.correlation_id,
+        subject: p.component.as_str().to_owned(),
+        component: Some(p.component),
+        kind: AlertKind::ComponentCritical,
+        severity: policy::COMPONENT_CRITICAL_FLOOR,
+        title: format!("{}: {} critical", p.vehicle_id, component_name(p.component)),
+        message,
+        diagnosis: None,
+        review: None,
+        wait_for_diagnosis: true,
+        may_open: true,
+        org_id: p.org_id,
+        vehicle_id: p.vehicle_id,
+    })
+}
+
+#[async_trait::async_trait]
+impl Handler for AlertConsumer {
+    async fn handle(&self, event: &RawEnvelope) -> Result<(), HandlerError> {
+        let incoming = match event.event_type.as_str() {
+            DecisionMade::TYPE => from_decision(event)?,
+            Escalation::TYPE => from_escalation(event)?,
+            ComponentCritical::TYPE => from_critical(event)?,
+            HealthChanged::TYPE => return self.recovered(event).await,
+            other => {
+                return Err(HandlerError::permanent(anyhow::anyhow!(
+                    "unexpected event type {other}"
+                )));
+            }
+        };
+        let folded = self
+            .alerting
+            .fold(&incoming, Some(GROUP))
+            .await
+            .map_err(HandlerError::Transient)?;
+        let outcome = match folded {
+            Folded::Duplicate => "duplicate",
+            Folded::Ignored => "ignored",
+            Folded::Created(_) => "created",
+            Folded::Updated { raised: true, .. } => "raised",
+            Folded::Updated { .. } => "folded",
+        };
+        metrics::counter!("alert_events_total", "event_type" => event.event_type.clone(), "outcome" => outcome)
+            .increment(1);
+        Ok(())
+    }
+
+    fn handles(&self, event_type: &str) -> bool {
+        EVENT_TYPES.contains(&event_type)
+    }
+}
+
+impl AlertConsumer {
+    /// A component back from poor or critical resolves its alert.
+    async fn recovered(&self, event: &RawEnvelope) -> Result<(), HandlerError> {
+        let env = event
+            .decode::<HealthChanged>()
+            .map_err(HandlerError::permanent)?;
+        let p = &env.payload;
+        if !(p.previous_band >= HealthBand::Poor && p.current_band < HealthBand::Poor) {
+            return Ok(());
+        }
+        let Some(alert) = self
+            .alerting
+            .active(&p.vehicle_id, p.component.as_str())
+            .await
+            .map_err(HandlerError::Transient)?
+        else {
+            return Ok(());
+        };
+        // An old event (replayed) must not close an alert raised after it.
+        if alert.created_at > p.detected_at {
+            return Ok(());
+        }
+        self.alerting
+            .resolve(
+                alert.alert_id,
+                None,
+                &format!("health recovered to {}", p.current_band.as_str()),
+                Some((env.event_id, env.correlation_id)),
+            )
+            .await
+            .map_err(HandlerError::Transient)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,339 @@
+//! Contacts (recipients) and their preferences, managed over REST until analytics owns
+//! users: `GET/POST /v1/contacts`, `GET/PUT/DELETE /v1/contacts/{id}`,
+//! `GET/PUT /v1/contacts/{id}/preferences`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use shared_runtime::auth::{Auth, Claims, Role as UserRole};
+use shared_runtime::http::{ApiJson, ApiPath, ApiQuery};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::db::contacts;
+use crate::domain::contact::{Contact, Preferences};
+use crate::domain::policy::Role;
+use crate::error::ApiError;
+
+const MANAGERS: [UserRole; 2] = [UserRole::Admin, UserRole::FleetManager];
+const READERS: [UserRole; 3] = [UserRole::Admin, UserRole::FleetManager, UserRole::Support];
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/contacts", get(list).post(create))
+        .route(
+            "/v1/contacts/{contact_id}",
+            get(one).put(put).delete(remove),
+        )
+        .route(
+            "/v1/contacts/{contact_id}/preferences",
+            get(preferences).put(set_preferences),
+        )
+}
+
+/// A contact to create or replace.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// Organization (admins must give it; others default to, and must match, their own).
+    pub org_id: Option<String>,
+    /// Display name (1–200 characters).
+    pub name: String,
+    /// `owner`, `fleet_manager` or `emergency_contact`.
+    pub role: Role,
+    /// The vehicles this contact answers for; empty or absent = all of the organization's.
+    #[serde(default)]
+    pub vehicle_ids: Vec<String>,
+    /// The platform user this contact is (JWT `sub`).
+    pub user_id: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Mobile number, E.164.
+    pub phone: Option<String>,
+    /// Push registration token.
+    pub push_token: Option<String>,
+    /// Webhook URL (http or https).
+    pub webhook_url: Option<String>,
+    /// Preferences (defaults: DESIGN.md's channels per severity, no quiet hours).
+    pub preferences: Option<Preferences>,
+    /// Default true.
+    pub active: Option<bool>,
+}
+
+/// Filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Organization (admins; others see their own).
+    pub org_id: Option<String>,
+}
+
+fn validate(c: &ContactInput) -> Result<(), ApiError> {
+    let bad = |m: String| Err(ApiError::BadRequest(m));
+    let name = c.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return bad("name must be 1 to 200 characters".to_owned());
+    }
+    if let Some(e) = &c.email
+        && e.parse::<lettre::Address>().is_err()
+    {
+        return bad(format!("email {e:?} is not an email address"));
+    }
+    if let Some(p) = &c.phone {
+        let digits = p.strip_prefix('+').unwrap_or("");
+        if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(format!(
+                "phone {p:?} is not an E.164 number like +15551234567"
+            ));
+        }
+    }
+    if let Some(t) = &c.push_token
+        && (t.trim().is_empty() || t.len() > 4096)
+    {
+        return bad("push_token must be 1 to 4096 characters".to_owned());
+    }
+    if let Some(u) = &c.webhook_url
+        && reqwest::Url::parse(u).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+    {
+        return bad(format!("webhook_url {u:?} is not an http or https URL"));
+    }
+    if c.vehicle_ids
+        .iter()
+        .any(|v| v.trim().is_empty() || v.len() > 128)
+    {
+        return bad("vehicle_ids must be non-empty strings of at most 128 characters".to_owned());
+    }
+    if let Some(p) = &c.preferences {
+        p.validate().map_err(ApiError::BadRequest)?;
+    }
+    Ok(())
+}
+
+fn org_for(claims: &Claims, requested: Option<&str>) -> Result<String, ApiError> {
+    match (claims.role, requested) {
+        (UserRole::Admin, Some(o)) => Ok(o.to_owned()),
+        (UserRole::Admin, None) => Err(ApiError::BadRequest(
+            "org_id is required for admins".to_owned(),
+        )),
+        (_, Some(o)) if o != claims.org => {
+            Err(ApiError::Auth(shared_runtime::auth::AuthError::Forbidden(
+                format!("you manage organization {}, not {o}", claims.org),
+            )))
+        }
+        _ => Ok(claims.org.clone()),
+    }
+}
+
+fn can_manage(claims: &Claims, c: &Contact) -> bool {
+    match claims.role {
+        UserRole::Admin => true,
+        UserRole::FleetManager => claims.org == c.org_id,
+        _ => false,
+    }
+}
+
+fn can_read(claims: &Claims, c: &Contact) -> bool {
+    match claims.role {
+        UserRole::Admin => true,
+        UserRole::FleetManager | UserRole::Support => claims.org == c.org_id,
+        _ => c.user_id.as_deref() == Some(claims.sub.as_str()) && claims.org == c.org_id,
+    }
+}
+
+fn build(id: Uuid, org: String, input: ContactInput, created_at: chrono::DateTime<Utc>) -> Contact {
+    Contact {
+        contact_id: id,
+        org_id: org,
+        name: input.name.trim().to_owned(),
+        role: input.role,
+        vehicle_ids: input.vehicle_ids,
+        user_id: input.user_id,
+        email: input.email,
+        phone: input.phone,
+        push_token: input.push_token,
+        webhook_url: input.webhook_url,
+        preferences: input.preferences.unwrap_or_default(),
+        active: input.active.unwrap_or(true),
+        created_at,
+        updated_at: Utc::now(),
+    }
+}
+
+async fn found(
+    state: &AppState,
+    claims: &Claims,
+    id: Uuid,
+    allowed: fn(&Claims, &Contact) -> bool,
+) -> Result<Contact, ApiError> {
+    contacts::get(&state.db, id)
+        .await?
+        .filter(|c| allowed(claims, c))
+        .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))
+}
+
+/// The organization's contacts (admins: any organization, or all).
+#[utoipa::path(get, path = "/v1/contacts", tag = "contacts", params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = [Contact]),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 403, body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(claims): Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<Contact>>, ApiError> {
+    claims.require(&READERS)?;
+    let org = match claims.role {
+        UserRole::Admin => q.org_id,
+        _ => Some(org_for(&claims, q.org_id.as_deref())?),
+    };
+    Ok(Json(contacts::list(&state.db, org.as_deref()).await?))
+}
+
+/// Adds a contact (admins and fleet managers).
+#[utoipa::path(post, path = "/v1/contacts", tag = "contacts", request_body = ContactInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Contact),
+        (status = 400, body = shared_runtime::http::ErrorBody),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 403, body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(claims): Auth,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> Result<(StatusCode, Json<Contact>), ApiError> {
+    claims.require(&MANAGERS)?;
+    validate(&input)?;
+    let org = org_for(&claims, input.org_id.as_deref())?;
+    let c = build(Uuid::now_v7(), org, input, Utc::now());
+    contacts::upsert(&state.db, &c).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// Creates or replaces the contact with this id (idempotent provisioning).
+#[utoipa::path(put, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    request_body = ContactInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Contact),
+        (status = 400, body = shared_runtime::http::ErrorBody),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 403, body = shared_runtime::http::ErrorBody),
+        (status = 409, description = "The id belongs to another organization", body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn put(
+    State(state): State<AppState>,
+    Auth(claims): Auth,
+    ApiPath(contact_id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> Result<Json<Contact>, ApiError> {
+    claims.require(&MANAGERS)?;
+    validate(&input)?;
+    let org = org_for(&claims, input.org_id.as_deref())?;
+    let existing = contacts::get(&state.db, contact_id).await?;
+    let created = existing.as_ref().map_or_else(Utc::now, |c| c.created_at);
+    let c = build(contact_id, org, input, created);
+    if !contacts::upsert(&state.db, &c).await? {
+        return Err(ApiError::Conflict(format!(
+            "contact {contact_id} belongs to another organization"
+        )));
+    }
+    Ok(Json(c))
+}
+
+/// One contact (managers, support, or the contact's own user).
+#[utoipa::path(get, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Contact),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 404, body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn one(
+    State(state): State<AppState>,
+    Auth(claims): Auth,
+    ApiPath(contact_id): ApiPath<Uuid>,
+) -> Result<Json<Contact>, ApiError> {
+    Ok(Json(found(&state, &claims, contact_id, can_read).await?))
+}
+
+/// Removes a contact (planned messages to it are skipped).
+#[utoipa::path(delete, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 404, body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Auth(claims): Auth,
+    ApiPath(contact_id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    claims.require(&MANAGERS)?;
+    found(&state, &claims, contact_id, can_manage).await?;
+    contacts::delete(&state.db, contact_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A contact's preferences (managers, or the contact's own user).
+#[utoipa::path(get, path = "/v1/contacts/{contact_id}/preferences", tag = "contacts",
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Preferences),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 404, body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn preferences(
+    State(state): State<AppState>,
+    Auth(claims): Auth,
+    ApiPath(contact_id): ApiPath<Uuid>,
+) -> Result<Json<Preferences>, ApiError> {
+    Ok(Json(
+        found(&state, &claims, contact_id, can_read)
+            .await?
+            .preferences,
+    ))
+}
+
+fn can_edit_prefs(claims: &Claims, c: &Contact) -> bool {
+    can_manage(claims, c)
+        || (c.user_id.as_deref() == Some(claims.sub.as_str()) && claims.org == c.org_id)
+}
+
+/// Replaces a contact's preferences: the lowest severity per channel (`info`, `warning`,
+/// `critical`, `emergency` or `off`) and quiet hours (`start`, `end`, `timezone`).
+/// Emergencies override both.
+#[utoipa::path(put, path = "/v1/contacts/{contact_id}/preferences", tag = "contacts",
+    params(("contact_id" = Uuid, Path, description = "Contact id")),
+    request_body = Preferences,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Preferences),
+        (status = 400, body = shared_runtime::http::ErrorBody),
+        (status = 401, body = shared_runtime::http::ErrorBody),
+        (status = 404, body = shared_runtime::http::ErrorBody),
+    ))]
+pub async fn set_preferences(
+    State(state): State<AppState>,
+    Auth(claims): Auth,
+    ApiPath(contact_id): ApiPath<Uuid>,
+    ApiJson(p): ApiJson<Preferences>,
+) -> Result<Json<Preferences>, ApiError> {
+    p.validate().map_err(ApiError::BadRequest)?;
+    found(&state, &claims, contact_id, can_edit_prefs).await?;
+    contacts::set_preferences(&state.db, contact_id, &p).await?;
+    Ok(Json(p))
+}

@@ -1,0 +1,427 @@
+//! The whole platform as separate processes — ingestion, health, agent, alert and the
+//! devinbox receivers — on real Postgres and Redis: simulated telemetry of a truck
+//! whose DPF clogs goes in over HTTP; the owner's email comes out of the SMTP server
+//! naming the vehicle, the component and what to do, exactly once; following its
+//! acknowledge link stops the escalation.
+//!
+//! The service binaries are the ones `cargo test --workspace` builds next to this
+//! package's own (`target/<profile>/`); with `cargo test -p alert` alone, build them
+//! first (`cargo build -p ingestion -p health -p agent`).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::Utc;
+use fleetsim::degradation::{Degradation, FailureMode};
+use fleetsim::profile::DutyProfile;
+use fleetsim::simulate::{SimConfig, VehicleSim};
+use fleetsim::vehicle::Vehicle;
+use serde_json::{Value, json};
+use shared_runtime::testing;
+use tokio::process::{Child, Command};
+
+use crate::helpers::{JWT_SECRET, ORG, admin};
+use crate::inbox::Inbox;
+
+const DEVICE_KEY: &str = "fk_dev_e2e0123456789abcdef0123456789ab";
+/// Long enough for a loaded CI machine to apply the whole history and follow the
+/// link first, short enough to show that nothing happens after it.
+const ESCALATION: Duration = Duration::from_secs(20);
+
+/// One service process, killed when dropped; its log is kept for failures.
+struct Service {
+    name: &'static str,
+    url: String,
+    log: PathBuf,
+    _child: Child,
+}
+
+/// The running platform.
+struct Platform {
+    ingestion: Service,
+    health: Service,
+    agent: Service,
+    alert: Service,
+    inbox: Inbox,
+    prefix: String,
+    client: reqwest::Client,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        // A failing test shows what the services said.
+        if std::thread::panicking() {
+            for s in [&self.ingestion, &self.health, &self.agent, &self.alert] {
+                let log = std::fs::read_to_string(&s.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                eprintln!("----- {} ({}) -----", s.name, s.log.display());
+                for line in tail.into_iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// A service binary built beside this package's own.
+fn binary(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_BIN_EXE_alert")).parent().unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: `cargo test --workspace` builds it; with `cargo test -p alert` \
+         run `cargo build -p ingestion -p health -p agent` first",
+        path.display()
+    );
+    path
+}
+
+/// Starts `name` on `port` with the common settings plus `env`, and waits until it
+/// is ready.
+async fn start(
+    name: &'static str,
+    port: u16,
+    prefix: &str,
+    logs: &Path,
+    env: &[(&str, String)],
+) -> Service {
+    let database_url = testing::fresh_database(name).await;
+    let log = logs.join(format!("{name}.log"));
+    let file = std::fs::File::create(&log).unwrap();
+    let mut cmd = Command::new(binary(name));
+    cmd.env("DATABASE_URL", &database_url)
+        .env("REDIS_URL", testing::redis_url())
+        .env("REDIS_PREFIX", prefix)
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let out = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("{name} exited with {status}:\n{out}");
+        }
+        let ready = client
+            .get(format!("{url}/health/ready"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return Service {
+                name,
+                url,
+                log,
+                _child: child,
+            };
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name} not ready within 60 s (log {})",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Platform {
+    /// Every service on one fresh Redis prefix, each with its own fresh database.
+    async fn start() -> Self {
+        let prefix = testing::unique_prefix("e2e");
+        let logs = std::env::temp_dir().join(format!("fleet-{}", prefix.trim_end_matches(':')));
+        std::fs::create_dir_all(&logs).unwrap();
+        let inbox = Inbox::start().await;
+        let ingestion = start(
+            "ingestion",
+            free_port(),
+            &prefix,
+            &logs,
+            &[
+                ("INGESTION_BOOTSTRAP_DEVICE_KEY", DEVICE_KEY.to_owned()),
+                ("INGESTION_BOOTSTRAP_ORG", ORG.to_owned()),
+            ],
+        )
+        .await;
+        let health = start("health", free_port(), &prefix, &logs, &[]).await;
+        let agent = start(
+            "agent",
+            free_port(),
+            &prefix,
+            &logs,
+            &[("AGENT_HEALTH_URL", health.url.clone())],
+        )
+        .await;
+        // The acknowledge links point at this alert service: public URL = its address.
+        let port = free_port();
+        let alert = start(
+            "alert",
+            port,
+            &prefix,
+            &logs,
+            &[
+                ("ALERT_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+                ("ALERT_LINK_SECRET", "e2e-link-secret".to_owned()),
+                ("ALERT_SMTP_URL", format!("smtp://{}", inbox.smtp)),
+                (
+                    "ALERT_SMTP_FROM",
+                    "Fleet alerts <alerts@fleet.test>".to_owned(),
+                ),
+                ("ALERT_SMS_URL", format!("{}/twilio", inbox.http)),
+                ("ALERT_SMS_ACCOUNT_SID", "AC_e2e".to_owned()),
+                ("ALERT_SMS_AUTH_TOKEN", "token".to_owned()),
+                ("ALERT_SMS_FROM", "+15550000000".to_owned()),
+                (
+                    "ALERT_ESCALATION_DELAYS",
+                    format!(
+                        "warning=off,critical={0}s,emergency={0}s",
+                        ESCALATION.as_secs()
+                    ),
+                ),
+                ("ALERT_TICK_MS", "200".to_owned()),
+            ],
+        )
+        .await;
+        Self {
+            ingestion,
+            health,
+            agent,
+            alert,
+            inbox,
+            prefix,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Adds a contact of `ORG` for `vehicle_id`.
+    async fn contact(&self, name: &str, role: &str, email: &str, vehicle_id: &str) {
+        let r = self
+            .client
+            .post(format!("{}/v1/contacts", self.alert.url))
+            .bearer_auth(admin())
+            .json(&json!({
+                "org_id": ORG, "name": name, "role": role, "email": email,
+                "vehicle_ids": [vehicle_id],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+
+    /// Posts `readings` to ingestion in order, in batches, with the device key.
+    async fn post(&self, readings: &[shared_schemas::telemetry::TelemetryReading]) {
+        for chunk in readings.chunks(500) {
+            let r = self
+                .client
+                .post(format!("{}/v1/telemetry/batch", self.ingestion.url))
+                .header("x-api-key", DEVICE_KEY)
+                .json(&json!({ "readings": chunk }))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(status, 200, "{body:#}");
+            assert_eq!(body["rejected"], 0, "{body:#}");
+        }
+    }
+
+    /// Waits until health, agent and alert have handled everything on their streams.
+    async fn wait_quiet(&self) {
+        let mut redis = shared_runtime::bus::connect(&testing::redis_url())
+            .await
+            .unwrap();
+        let keys = shared_runtime::bus::Keys::new(self.prefix.clone());
+        let groups: [(&str, &[&str]); 3] = [
+            ("health", &["vehicle.telemetry.received"]),
+            (
+                "agent",
+                &[
+                    "component.degraded",
+                    "component.critical",
+                    "vehicle.health.changed",
+                ],
+            ),
+            (alert::events::GROUP, &alert::events::EVENT_TYPES),
+        ];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+        // Quiet for 2 s running: outbox relays publish what a consumer just committed.
+        let mut quiet = 0;
+        while quiet < 10 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the pipeline did not drain within 240 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            quiet += 1;
+            for (group, streams) in groups {
+                let lag = shared_runtime::consumer::lag(&mut redis, &keys, group, streams)
+                    .await
+                    .unwrap();
+                if lag.lag.unwrap_or(1) > 0 || lag.pending > 0 {
+                    quiet = 0;
+                }
+            }
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.alert.url))
+            .bearer_auth(admin())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+}
+
+/// 28 days of a long-haul truck whose DPF clogs from 30 % to 90 % of the run, ending
+/// a minute ago (ingestion takes readings up to 30 days old).
+fn clogging_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>) {
+    let seed = 11;
+    let end = Utc::now().timestamp() - 60;
+    let start = end - 28 * 86_400;
+    let mut vehicle = Vehicle::generate(seed, 0, DutyProfile::LongHaul, 28.0);
+    let span = end - start;
+    vehicle.degradation = Some(Degradation {
+        mode: FailureMode::DpfClogging,
+        onset: start + span * 3 / 10,
+        failure: start + span * 9 / 10,
+        wheel: 0,
+    });
+    let cfg = SimConfig {
+        start,
+        end,
+        interval_s: 300,
+        seed,
+    };
+    let readings = VehicleSim::new(vehicle.clone(), cfg)
+        .map(|s| s.to_reading(&vehicle, seed))
+        .collect();
+    (vehicle.id, readings)
+}
+
+fn is_urgent(m: &Value) -> bool {
+    matches!(
+        m["headers"]["X-Fleet-Severity"].as_str(),
+        Some("critical" | "emergency")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalation() {
+    let p = Platform::start().await;
+    let (vehicle_id, readings) = clogging_truck();
+    p.contact("Olivia Owner", "owner", "owner@acme.test", &vehicle_id)
+        .await;
+    p.contact(
+        "Frank Manager",
+        "fleet_manager",
+        "fm@acme.test",
+        &vehicle_id,
+    )
+    .await;
+    p.contact(
+        "Erin Emergency",
+        "emergency_contact",
+        "ec@acme.test",
+        &vehicle_id,
+    )
+    .await;
+    p.post(&readings).await;
+
+    // ingestion → health (component.critical) → agent (decision) → alert → SMTP.
+    let mails = p
+        .inbox
+        .wait_for("email", 1, 240, |m| {
+            m["to"][0] == "owner@acme.test" && is_urgent(m)
+        })
+        .await;
+    let mail = &mails[0];
+    let subject = mail["subject"].as_str().unwrap();
+    let text = mail["text"].as_str().unwrap();
+    assert!(subject.contains(&vehicle_id), "{subject}");
+    assert!(subject.contains("DPF"), "{subject}");
+    let alert_id = mail["headers"]["X-Fleet-Alert-Id"].as_str().unwrap();
+    let alert = p.get(&format!("/v1/alerts/{alert_id}")).await;
+    assert_eq!(alert["vehicle_id"], vehicle_id.as_str());
+    assert_eq!(alert["component"], "dpf");
+    assert_eq!(alert["status"], "open");
+    let actions = alert["diagnosis"]["actions"].as_array().unwrap();
+    assert!(!actions.is_empty(), "{alert:#}");
+    for action in actions {
+        assert!(
+            text.contains(action.as_str().unwrap()),
+            "{action} in {text}"
+        );
+    }
+
+    // The history ends past critical: let every service finish it (the alert may
+    // still be raised to emergency, which mails the owner again at that severity).
+    p.wait_quiet().await;
+
+    // Follow the acknowledge link, as the owner would from the email.
+    let start = text.find("http://127.0.0.1:").expect("an acknowledge link");
+    let link = text[start..].split_whitespace().next().unwrap();
+    assert!(link.contains("/ack?token="), "{link}");
+    let r = p.client.get(link).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let acked = p.get(&format!("/v1/alerts/{alert_id}")).await;
+    assert_eq!(acked["status"], "acknowledged", "{acked:#}");
+    assert_eq!(acked["ack_via"], "link");
+
+    // Well past the escalation delay, with the rest of the history applied: nobody
+    // further up the chain was called, and the owner got the urgent email once.
+    tokio::time::sleep(ESCALATION + Duration::from_secs(5)).await;
+    let after = p.get(&format!("/v1/alerts/{alert_id}")).await;
+    assert_eq!(after["status"], "acknowledged", "{after:#}");
+    assert_eq!(after["step"], 0, "{after:#}");
+    for d in after["deliveries"].as_array().unwrap() {
+        assert_eq!(d["step"], 0, "an escalation delivery: {d:#}");
+    }
+    // Exactly once: one email per recipient and severity, every delivery once.
+    let emails = p.inbox.messages(Some("email")).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut deliveries = std::collections::HashSet::new();
+    for m in &emails {
+        let h = &m["headers"];
+        assert!(
+            seen.insert((m["to"][0].to_string(), h["X-Fleet-Severity"].to_string())),
+            "sent twice: {m:#}"
+        );
+        assert!(deliveries.insert(h["X-Fleet-Delivery-Id"].to_string()));
+    }
+    assert!(
+        !emails.iter().any(|m| m["to"][0] == "ec@acme.test"),
+        "the emergency contact was called: {emails:#?}"
+    );
+    let alerts = p.get(&format!("/v1/alerts?vehicle_id={vehicle_id}")).await;
+    let dpf: Vec<&Value> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["component"] == "dpf")
+        .collect();
+    assert_eq!(dpf.len(), 1, "one DPF alert, repeats folded: {alerts:#}");
+}

@@ -1,0 +1,445 @@
+//! `spawn_app()`, events, contacts, publishing and waiting.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use alert::config::{PushConfig, PushToken, SmsConfig, SmtpConfig};
+use alert::{Application, Config};
+use chrono::Utc;
+use redis::aio::ConnectionManager;
+use serde_json::{Value, json};
+use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::bus::{Keys, Publisher};
+use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::testing;
+use shared_schemas::events::{
+    AlertSeverity, Channel, Component, ComponentCritical, CostRange, DecisionMade, HealthBand,
+    Severity, UrgencyWindow, WorkerAgent,
+};
+use shared_schemas::{Event, EventEnvelope};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::inbox::Inbox;
+
+pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
+pub(crate) const LINK_SECRET: &str = "link-secret-for-the-alert-tests";
+pub(crate) const WEBHOOK_SECRET: &str = "webhook-secret-for-the-alert-tests";
+pub(crate) const ORG: &str = "acme";
+
+/// A running alert app, its receivers and handles on what it writes.
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) db: PgPool,
+    pub(crate) redis: ConnectionManager,
+    pub(crate) keys: Keys,
+    pub(crate) inbox: Inbox,
+    pub(crate) shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The configuration a test app runs with: every channel to `inbox`, long escalation
+/// delays, a 2 s wait for the diagnosis, fast retries.
+pub(crate) fn test_config(database_url: &str, prefix: &str, inbox: &Inbox) -> Config {
+    Config {
+        common: CommonConfig {
+            database_url: Secret::new(database_url),
+            redis_url: Secret::new(testing::redis_url()),
+            redis_prefix: prefix.to_owned(),
+            bind_addr: ([127, 0, 0, 1], 0).into(),
+            jwt_secret: Secret::new(JWT_SECRET),
+            stream_max_len: 1_000_000,
+            db_max_connections: 8,
+        },
+        link_secret: Secret::new(LINK_SECRET),
+        public_url: "http://alert.test".to_owned(),
+        link_ttl: chrono::Duration::hours(1),
+        link_confirm: false,
+        smtp: Some(SmtpConfig {
+            url: Secret::new(format!("smtp://{}", inbox.smtp)),
+            from: "Fleet alerts <alerts@fleet.test>".to_owned(),
+        }),
+        sms: Some(SmsConfig {
+            base_url: format!("{}/twilio", inbox.http),
+            account_sid: "AC_test".to_owned(),
+            auth_token: Secret::new("token"),
+            from: "+15550000000".to_owned(),
+        }),
+        push: Some(PushConfig {
+            base_url: format!("{}/fcm", inbox.http),
+            project: "fleet-test".to_owned(),
+            token: PushToken::Static(Secret::new("push-token")),
+        }),
+        webhook_secret: Some(Secret::new(WEBHOOK_SECRET)),
+        escalation_delays: BTreeMap::from([
+            (AlertSeverity::Warning, Duration::from_secs(3600)),
+            (AlertSeverity::Critical, Duration::from_secs(3600)),
+            (AlertSeverity::Emergency, Duration::from_secs(3600)),
+        ]),
+        max_escalation_steps: 5,
+        decision_wait: Duration::from_secs(2),
+        rate_limits: HashMap::from([(Channel::Sms, 5), (Channel::Push, 20)]),
+        max_attempts: 4,
+        retry_base: Duration::from_millis(200),
+        retry_max: Duration::from_secs(2),
+        send_timeout: Duration::from_secs(5),
+        send_concurrency: 8,
+        sender_lease: Duration::from_secs(60),
+        tick: Duration::from_millis(200),
+        stale_factor: 3.0,
+        stale_min: Duration::from_secs(900),
+        stale_max_gap: Duration::from_secs(86_400),
+        stale_min_samples: 10,
+        stale_check: Duration::from_secs(3600),
+        concurrency: 8,
+        batch: 64,
+        inbox_retention_days: 14,
+    }
+}
+
+/// An alert app with its own receivers, a fresh database and Redis prefix, and a
+/// tweaked configuration.
+pub(crate) async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let inbox = Inbox::start().await;
+    spawn_with_inbox(inbox, tweak).await
+}
+
+/// An alert app delivering to `inbox`.
+pub(crate) async fn spawn_with_inbox(inbox: Inbox, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let database_url = testing::fresh_database("alert").await;
+    let prefix = testing::unique_prefix("alert");
+    let mut config = test_config(&database_url, &prefix, &inbox);
+    tweak(&mut config);
+    let keys = Keys::new(config.common.redis_prefix.clone());
+    let shutdown = CancellationToken::new();
+    let app = Application::build(config, shutdown.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = tokio::spawn(app.run());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db: PgPool::connect(&database_url).await.unwrap(),
+        redis: shared_runtime::bus::connect(&testing::redis_url())
+            .await
+            .unwrap(),
+        keys,
+        inbox,
+        shutdown,
+        handle: Some(handle),
+    }
+}
+
+/// The default test app.
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// A token for `role` in `org`.
+pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
+    token_for("tester", role, org, vehicles)
+}
+
+/// A token for user `sub`.
+pub(crate) fn token_for(sub: &str, role: Role, org: &str, vehicles: &[&str]) -> String {
+    let mut claims = Claims::new(sub, role, org, chrono::Duration::hours(1));
+    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
+    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+}
+
+pub(crate) fn admin() -> String {
+    token(Role::Admin, "platform", &[])
+}
+
+/// An `agent.decision.made` about a clogging DPF.
+pub(crate) fn decision(vehicle_id: &str, severity: Severity) -> DecisionMade {
+    DecisionMade {
+        decision_id: Uuid::now_v7(),
+        org_id: ORG.to_owned(),
+        vehicle_id: vehicle_id.to_owned(),
+        component: Component::Dpf,
+        diagnosis: "Probable dpf clogging: soot accumulates faster than regeneration burns it off."
+            .to_owned(),
+        severity,
+        urgency: UrgencyWindow { within_days: 1 },
+        recommended_actions: vec![
+            "Run a forced (parked) DPF regeneration and check that it completes".to_owned(),
+            "Clean or replace the DPF if the pressure drop stays high".to_owned(),
+        ],
+        estimated_cost: CostRange {
+            min: 250.0,
+            max: 2800.0,
+            currency: "USD".to_owned(),
+        },
+        confidence: 0.86,
+        reasoning: "pressure drop rising".to_owned(),
+        agent: WorkerAgent::Aftertreatment,
+        provider: "rules".to_owned(),
+        model: "rules-v1".to_owned(),
+        fallback_used: false,
+        latency_ms: 1,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost_usd: 0.0,
+        decided_at: Utc::now(),
+    }
+}
+
+/// A `component.critical` of the DPF.
+pub(crate) fn critical(vehicle_id: &str) -> ComponentCritical {
+    ComponentCritical {
+        org_id: ORG.to_owned(),
+        vehicle_id: vehicle_id.to_owned(),
+        component: Component::Dpf,
+        score: 0.12,
+        band: HealthBand::Critical,
+        rul_days: 1.5,
+        rul_km: Some(600.0),
+        confidence: 0.8,
+        factors: Vec::new(),
+        dtcs: Vec::new(),
+        odometer_km: Some(120_000.0),
+        detected_at: Utc::now(),
+    }
+}
+
+/// Wraps a payload as its producer would publish it.
+pub(crate) fn envelope<P: Event>(producer: &str, payload: P) -> EventEnvelope<P> {
+    EventEnvelope::new(producer, Uuid::now_v7(), payload)
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub(crate) async fn put_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Adds a contact of `ORG` through the API; returns its id.
+    pub(crate) async fn contact(&self, name: &str, role: &str, extra: Value) -> Uuid {
+        let mut body = json!({"org_id": ORG, "name": name, "role": role});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let r = self.post_as("/v1/contacts", &admin(), &body).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let v: Value = r.json().await.unwrap();
+        v["contact_id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// The usual chain: an owner with every address, a fleet manager, an emergency
+    /// contact (email only for the last two).
+    pub(crate) async fn chain(&self) -> [Uuid; 3] {
+        let owner = self
+            .contact(
+                "Olivia Owner",
+                "owner",
+                json!({"email": "owner@acme.test", "phone": "+15551230001", "push_token": "device-owner-1"}),
+            )
+            .await;
+        let fm = self
+            .contact(
+                "Frank Manager",
+                "fleet_manager",
+                json!({"email": "fm@acme.test"}),
+            )
+            .await;
+        let ec = self
+            .contact(
+                "Erin Emergency",
+                "emergency_contact",
+                json!({"email": "ec@acme.test"}),
+            )
+            .await;
+        [owner, fm, ec]
+    }
+
+    /// Publishes envelopes to their streams (in order).
+    pub(crate) async fn publish<P: Event>(&self, events: &[EventEnvelope<P>]) {
+        let publisher = Publisher::new(self.redis.clone(), self.keys.clone(), 1_000_000);
+        let raw: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.event_type.clone(), serde_json::to_string(e).unwrap()))
+            .collect();
+        publisher.publish_raw(&raw).await.unwrap();
+    }
+
+    /// Waits until the alert consumer has handled everything published.
+    pub(crate) async fn wait_consumed(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let mut conn = self.redis.clone();
+        loop {
+            let lag = shared_runtime::consumer::lag(
+                &mut conn,
+                &self.keys,
+                alert::events::GROUP,
+                &alert::events::EVENT_TYPES,
+            )
+            .await
+            .unwrap();
+            if lag.lag.unwrap_or(0) == 0 && lag.pending == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "alert consumer lags: {lag:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The single alert of a vehicle (waits up to 20 s for it).
+    pub(crate) async fn alert_of(&self, vehicle_id: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self
+                .get_as(&format!("/v1/alerts?vehicle_id={vehicle_id}"), &admin())
+                .await;
+            let v: Value = r.json().await.unwrap();
+            if let Some(a) = v["alerts"].as_array().and_then(|a| a.first()) {
+                let id = a["alert_id"].as_str().unwrap().to_owned();
+                return self
+                    .get_as(&format!("/v1/alerts/{id}"), &admin())
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no alert for {vehicle_id}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The alert as served, with deliveries.
+    pub(crate) async fn alert(&self, alert_id: &str) -> Value {
+        self.get_as(&format!("/v1/alerts/{alert_id}"), &admin())
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Every entry of an event type's stream, as envelope JSON.
+    pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
+        let mut conn = self.redis.clone();
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.keys.stream(event_type))
+            .arg("-")
+            .arg("+")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        reply
+            .ids
+            .into_iter()
+            .map(|id| serde_json::from_str(&id.get::<String>("e").unwrap()).unwrap())
+            .collect()
+    }
+
+    /// Waits until `event_type` has at least `n` entries.
+    pub(crate) async fn wait_stream(&self, event_type: &str, n: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.stream(event_type).await;
+            if s.len() >= n {
+                return s;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{event_type}: {} of {n}",
+                s.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Cancels the app and waits until it has stopped.
+    pub(crate) async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// The acknowledge link in an email's text.
+pub(crate) fn ack_link(email: &Value) -> String {
+    let text = email["text"].as_str().unwrap();
+    let start = text
+        .find("http://alert.test/v1/alerts/")
+        .expect("an acknowledge link");
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// Deliveries of an alert (as served) with `channel` and `status`.
+pub(crate) fn deliveries<'a>(alert: &'a Value, channel: &str, status: &str) -> Vec<&'a Value> {
+    alert["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["channel"] == channel && d["status"] == status)
+        .collect()
+}
+
+/// Waits until `cond` holds on the alert (re-read every 100 ms, at most `secs`).
+pub(crate) async fn wait_alert(
+    app: &TestApp,
+    alert_id: &str,
+    secs: u64,
+    cond: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let a = app.alert(alert_id).await;
+        if cond(&a) {
+            return a;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "alert never reached the state: {a:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

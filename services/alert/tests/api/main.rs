@@ -1,0 +1,16 @@
+//! The alert service's integration tests: one binary, the real app on port 0, a fresh
+//! database and a unique Redis prefix per test, real Postgres and Redis, and the real
+//! `devinbox` receivers as a separate process (an SMTP server and the SMS, push and
+//! webhook endpoints). `e2e` runs the whole platform as processes.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod delivery;
+mod e2e;
+mod escalation;
+mod helpers;
+mod inbox;
+mod openapi;
+mod rest;
+mod staleness;
