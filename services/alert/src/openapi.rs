@@ -1,8 +1,8 @@
 //! The OpenAPI document, served at `/openapi.json` and committed as
 //! `services/alert/openapi.json` (a test fails when they drift).
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use shared_runtime::openapi::BearerSecurity;
+use utoipa::OpenApi;
 
 use crate::routes::{ack, alerts, contacts, stats, stream};
 
@@ -27,7 +27,7 @@ use crate::routes::{ack, alerts, contacts, stats, stream};
         contacts::preferences,
         contacts::set_preferences,
     ),
-    modifiers(&Security),
+    modifiers(&BearerSecurity),
     tags(
         (name = "alerts", description = "Alerts, their deliveries and history, statistics, the live feed; bearer token, scoped"),
         (name = "acknowledge", description = "The signed one-click link of every message (no bearer token)"),
@@ -36,26 +36,7 @@ use crate::routes::{ack, alerts, contacts, stats, stream};
 )]
 pub struct ApiDoc;
 
-struct Security;
-
-impl Modify for Security {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
 /// The document as pretty JSON with a trailing newline (the committed form).
 pub fn json() -> String {
-    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
-    s.push('\n');
-    s
+    shared_runtime::openapi::committed_json(&ApiDoc::openapi())
 }

@@ -1,7 +1,8 @@
 //! The OpenAPI document, served at `/openapi.json` and committed as
 //! `services/ingestion/openapi.json` (a test fails when they drift).
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use shared_runtime::openapi::BearerSecurity;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{device_keys, readings, telemetry};
@@ -32,6 +33,7 @@ use crate::routes::{device_keys, readings, telemetry};
 )]
 pub struct ApiDoc;
 
+/// Devices' `x-api-key` besides the users' bearer token.
 struct Security;
 
 impl Modify for Security {
@@ -41,21 +43,11 @@ impl Modify for Security {
             "device_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
         );
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
+        BearerSecurity.modify(openapi);
     }
 }
 
 /// The document as pretty JSON with a trailing newline (the committed form).
 pub fn json() -> String {
-    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
-    s.push('\n');
-    s
+    shared_runtime::openapi::committed_json(&ApiDoc::openapi())
 }
