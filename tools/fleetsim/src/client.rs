@@ -189,15 +189,35 @@ impl IngestClient {
 
     /// Posts `{"readings":[…]}` holding `n` readings.
     pub async fn post_batch(&self, body: Bytes, n: usize) -> Result<Counts, PostError> {
-        self.post(&self.batch_url, body, n).await
+        self.post(&self.batch_url, body, n, None).await
+    }
+
+    /// Posts `{"readings":[…]}` holding `n` readings as one flow: ingestion stamps
+    /// `correlation_id` (sent as `x-correlation-id`, retries included) on the events
+    /// of these readings, and every service downstream carries it on.
+    pub async fn post_batch_correlated(
+        &self,
+        body: Bytes,
+        n: usize,
+        correlation_id: uuid::Uuid,
+    ) -> Result<Counts, PostError> {
+        let id = HeaderValue::from_str(&correlation_id.to_string())
+            .map_err(|e| PostError::Fatal(format!("correlation id header: {e}")))?;
+        self.post(&self.batch_url, body, n, Some(&id)).await
     }
 
     /// Posts one reading.
     pub async fn post_one(&self, body: Bytes) -> Result<Counts, PostError> {
-        self.post(&self.single_url, body, 1).await
+        self.post(&self.single_url, body, 1, None).await
     }
 
-    async fn post(&self, url: &str, body: Bytes, n: usize) -> Result<Counts, PostError> {
+    async fn post(
+        &self,
+        url: &str,
+        body: Bytes,
+        n: usize,
+        correlation_id: Option<&HeaderValue>,
+    ) -> Result<Counts, PostError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -208,6 +228,9 @@ impl IngestClient {
                 .body(body.clone());
             if let Some(k) = &self.api_key {
                 req = req.header("x-api-key", k.clone());
+            }
+            if let Some(id) = correlation_id {
+                req = req.header("x-correlation-id", id.clone());
             }
             let (why, retry_after) = match req.send().await {
                 Ok(resp) => {
@@ -363,6 +386,7 @@ pub(crate) mod testserver {
     pub(crate) struct Request {
         pub(crate) path: String,
         pub(crate) api_key: Option<String>,
+        pub(crate) correlation_id: Option<String>,
         pub(crate) body: Vec<u8>,
     }
 
@@ -398,6 +422,7 @@ pub(crate) mod testserver {
                         let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
                         let mut len = 0;
                         let mut api_key = None;
+                        let mut correlation_id = None;
                         loop {
                             let mut h = String::new();
                             if r.read_line(&mut h).await.unwrap_or(0) == 0 {
@@ -411,6 +436,9 @@ pub(crate) mod testserver {
                             match k.to_ascii_lowercase().as_str() {
                                 "content-length" => len = v.trim().parse().unwrap_or(0),
                                 "x-api-key" => api_key = Some(v.trim().to_owned()),
+                                "x-correlation-id" => {
+                                    correlation_id = Some(v.trim().to_owned());
+                                }
                                 _ => {}
                             }
                         }
@@ -423,6 +451,7 @@ pub(crate) mod testserver {
                             seen.push(Request {
                                 path,
                                 api_key,
+                                correlation_id,
                                 body,
                             });
                             seen.len() - 1
@@ -485,6 +514,7 @@ mod tests {
         assert_eq!(reqs.len(), 2);
         assert!(reqs.iter().all(|r| r.path == "/v1/telemetry/batch"));
         assert_eq!(reqs[0].api_key.as_deref(), Some("k1"));
+        assert_eq!(reqs[0].correlation_id, None);
         assert_eq!(
             reqs[0].body, reqs[1].body,
             "a retry re-sends the same readings"
@@ -529,6 +559,33 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(server.requests.lock().expect("lock").len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_correlated_batch_sends_its_id_on_every_attempt() {
+        let server = testserver::start(vec![
+            (503, "retry-after: 0\r\n", "{}"),
+            (
+                200,
+                "",
+                r#"{"accepted":1,"duplicates":0,"rejected":0,"results":[]}"#,
+            ),
+        ])
+        .await;
+        let client = IngestClient::new(&server.url, Some("k1"), 1)
+            .expect("client")
+            .with_policy(fast());
+        let id = uuid::Uuid::new_v4();
+        let c = client
+            .post_batch_correlated(Bytes::from_static(b"{\"readings\":[]}"), 1, id)
+            .await
+            .expect("post");
+        assert_eq!(c.accepted, 1);
+        let reqs = server.requests.lock().expect("lock").clone();
+        assert_eq!(reqs.len(), 2);
+        for r in &reqs {
+            assert_eq!(r.correlation_id.as_deref(), Some(id.to_string().as_str()));
+        }
     }
 
     #[test]

@@ -6,6 +6,11 @@
 //! timestamp, odometer, engine hours, rpm and speed are written per reading, with
 //! integer formatting), and one body buffer sized from the previous request. Errors are
 //! counted, never retried. Latency is recorded per request in microseconds.
+//!
+//! With `--rate` the workers send on a fixed schedule instead of flat out (see
+//! [`pace`]), for a steady background load of a known size.
+
+mod pace;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -51,6 +56,10 @@ pub struct LoadArgs {
     /// Runtime threads of the generator (1 leaves the other core to the server).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Offer this many readings per second in total, on a fixed schedule [default:
+    /// unpaced, as fast as the server answers].
+    #[arg(long)]
+    pub rate: Option<f64>,
 }
 
 /// A vehicle's reading, pre-serialized around the few fields that change.
@@ -158,6 +167,9 @@ struct Ctx {
     templates: Vec<Template>,
     batch: usize,
     workers: usize,
+    /// Readings per second offered in total; `None` = flat out.
+    rate: Option<f64>,
+    duration: Duration,
     run_id: String,
     started: Instant,
 }
@@ -174,6 +186,7 @@ struct Tally {
     accepted: u64,
     duplicates: u64,
     rejected: u64,
+    skipped: u64,
 }
 
 impl Tally {
@@ -188,6 +201,7 @@ impl Tally {
             accepted: 0,
             duplicates: 0,
             rejected: 0,
+            skipped: 0,
         })
     }
 
@@ -203,6 +217,7 @@ impl Tally {
         self.accepted += o.accepted;
         self.duplicates += o.duplicates;
         self.rejected += o.rejected;
+        self.skipped += o.skipped;
         Ok(())
     }
 }
@@ -228,6 +243,11 @@ pub struct LoadReport {
     pub duplicates: u64,
     /// Readings rejected inside 200 batch answers.
     pub rejected: u64,
+    /// Paced runs: readings of schedule slots skipped because the generator was too
+    /// far behind (the server answered slower than the schedule needed).
+    pub skipped: u64,
+    /// Paced runs: the rate offered, readings per second.
+    pub rate: Option<f64>,
     /// Latency of answered requests, microseconds.
     pub latency_us: Histogram<u64>,
 }
@@ -263,10 +283,17 @@ impl LoadReport {
             .iter()
             .map(|(k, v)| format!("{k}×{v}"))
             .collect();
+        let paced = self.rate.map_or_else(String::new, |r| {
+            format!(
+                "\npaced at {r:.0} readings/s: achieved {}/s, {} readings skipped behind schedule",
+                self.per_s(self.readings_sent),
+                self.skipped
+            )
+        });
         format!(
             "elapsed {:.1} s, {} requests ({}/s), {} errors ({} transport; statuses {})\n\
              readings sent {}, accepted {} ({}/s), duplicates {}, rejected {}\n\
-             latency ms: p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}",
+             latency ms: p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}{paced}",
             self.elapsed.as_secs_f64(),
             self.requests,
             self.per_s(self.requests),
@@ -321,6 +348,8 @@ pub struct LoadConfig {
     pub concurrency: usize,
     /// Device API key.
     pub api_key: Option<String>,
+    /// Readings per second offered in total; `None` = flat out.
+    pub rate: Option<f64>,
 }
 
 impl LoadConfig {
@@ -335,6 +364,9 @@ impl LoadConfig {
         if !(args.seconds > 0.0 && args.seconds.is_finite()) {
             bail!("--seconds must be positive");
         }
+        if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+            bail!("--rate must be a positive number of readings per second");
+        }
         let concurrency = args
             .concurrency
             .unwrap_or(if args.batch == 1 { 64 } else { 8 })
@@ -346,6 +378,7 @@ impl LoadConfig {
             batch: args.batch,
             concurrency,
             api_key: args.api_key.clone(),
+            rate: args.rate,
         })
     }
 }
@@ -390,6 +423,8 @@ pub async fn drive(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
         templates,
         batch: cfg.batch,
         workers: cfg.concurrency,
+        rate: cfg.rate,
+        duration: cfg.duration,
         run_id,
         started: Instant::now(),
     });
@@ -413,6 +448,8 @@ pub async fn drive(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
         accepted: total.accepted,
         duplicates: total.duplicates,
         rejected: total.rejected,
+        skipped: total.skipped,
+        rate: cfg.rate,
         latency_us: total.hist,
     })
 }
@@ -465,7 +502,24 @@ async fn worker(ctx: Arc<Ctx>, w: usize, deadline: tokio::time::Instant) -> anyh
     let mut x: u32 = 0x9E37_79B9 ^ (w as u32).wrapping_mul(0x85EB_CA6B);
     let mut cap = 1024;
     let content_type = HeaderValue::from_static("application/json");
-    while tokio::time::Instant::now() < deadline {
+    let schedule = ctx
+        .rate
+        .map(|r| pace::Schedule::for_worker(r, ctx.batch, ctx.workers, w));
+    let mut slot: u64 = 0;
+    loop {
+        if let Some(s) = &schedule {
+            let next = s.next_slot(slot, ctx.started.elapsed().as_secs_f64());
+            tally.skipped += (next - slot) * ctx.batch as u64;
+            let due = s.at(next);
+            if due >= ctx.duration.as_secs_f64() {
+                break;
+            }
+            let at = ctx.started + Duration::from_secs_f64(due);
+            tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+            slot = next + 1;
+        } else if tokio::time::Instant::now() >= deadline {
+            break;
+        }
         let mut body = Vec::with_capacity(cap);
         if ctx.batch > 1 {
             body.extend_from_slice(b"{\"readings\":[");
@@ -558,12 +612,14 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     .context("starting the async runtime")?;
     eprintln!(
-        "fleetsim load: {} for {:.1} s, batch {}, {} workers, {} vehicles",
+        "fleetsim load: {} for {:.1} s, batch {}, {} workers, {} vehicles, {}",
         cfg.url,
         cfg.duration.as_secs_f64(),
         cfg.batch,
         cfg.concurrency,
-        cfg.vehicles
+        cfg.vehicles,
+        cfg.rate
+            .map_or_else(|| "unpaced".to_owned(), |r| format!("{r:.0} readings/s"))
     );
     let report = runtime.block_on(drive(&cfg))?;
     println!("{}", report.human());
@@ -589,6 +645,8 @@ mod tests {
             templates: vec![Template::new(&v, &running_sample(&v, now))],
             batch: 2,
             workers: 1,
+            rate: None,
+            duration: Duration::from_secs(1),
             run_id: "abcd1234".to_owned(),
             started: Instant::now(),
         };
@@ -628,6 +686,7 @@ mod tests {
             batch: 5,
             concurrency: 2,
             api_key: Some("key".to_owned()),
+            rate: None,
         };
         let report = drive(&cfg).await.expect("load");
         assert!(report.requests > 0);
@@ -652,6 +711,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn paced_load_offers_the_rate_not_more() {
+        let server = testserver::start(vec![(
+            200,
+            "",
+            r#"{"accepted":5,"duplicates":0,"rejected":0,"results":[]}"#,
+        )])
+        .await;
+        let cfg = LoadConfig {
+            url: server.url.clone(),
+            vehicles: 4,
+            duration: Duration::from_millis(500),
+            batch: 5,
+            concurrency: 2,
+            api_key: None,
+            rate: Some(200.0),
+        };
+        let report = drive(&cfg).await.expect("load");
+        // 200 readings/s for 0.5 s in batches of 5: 20 slots, whatever the server
+        // could take (flat out it answers thousands); a slot is only ever skipped
+        // when this machine stalls, and then not sent late.
+        assert_eq!(
+            report.readings_sent + report.skipped,
+            100,
+            "{}",
+            report.human()
+        );
+        assert_eq!(report.requests * 5, report.readings_sent);
+        assert!(report.requests >= 15, "{}", report.human());
+        assert!(report.human().contains("paced at 200 readings/s"));
+    }
+
+    #[tokio::test]
     async fn single_load_counts_errors() {
         let server = testserver::start(vec![(202, "", "{}"), (503, "", "{}")]).await;
         let cfg = LoadConfig {
@@ -661,6 +752,7 @@ mod tests {
             batch: 1,
             concurrency: 1,
             api_key: None,
+            rate: None,
         };
         let report = drive(&cfg).await.expect("load");
         assert_eq!(report.accepted, 1);

@@ -24,11 +24,16 @@ enum Command {
     /// Drive ingestion flat out for a while and report throughput and latency; the
     /// last stdout line is `readings_per_s=… requests_per_s=… p50_ms=… p99_ms=… errors=…`.
     Load(fleetsim::load::LoadArgs),
+    /// Measure telemetry-to-email latency through the running platform under a
+    /// background load; the last stdout line is
+    /// `e2e_alert_p50_ms=… e2e_alert_p99_ms=… lost=… duplicated=…`.
+    E2e(fleetsim::e2e::E2eArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Simulate(args) => fleetsim::simulate::run(args),
         Command::Load(args) => fleetsim::load::run(args),
+        Command::E2e(args) => fleetsim::e2e::run(args),
     }
 }
