@@ -5,8 +5,14 @@
 //! `postgres://fleet:fleet@127.0.0.1:5432/postgres`, which `make test` sets up);
 //! `TEST_REDIS_URL` the Redis (default `redis://127.0.0.1:6379`).
 
+use std::collections::HashMap;
+
 use sqlx::{Connection, Executor, PgConnection};
 use uuid::Uuid;
+
+use crate::auth::{Claims, Jwt, Role};
+use crate::bus::Keys;
+use crate::config::{CommonConfig, Secret};
 
 /// Base Postgres URL for tests.
 pub fn database_admin_url() -> String {
@@ -37,6 +43,75 @@ pub async fn fresh_database(label: &str) -> String {
 /// A Redis key prefix no other test uses.
 pub fn unique_prefix(label: &str) -> String {
     format!("test:{label}:{}:", Uuid::new_v4().simple())
+}
+
+/// The common settings of a test app: loopback port 0, the test Redis under `prefix`,
+/// tokens signed with `jwt_secret`.
+pub fn common_config(database_url: &str, prefix: &str, jwt_secret: &str) -> CommonConfig {
+    CommonConfig {
+        database_url: Secret::new(database_url),
+        redis_url: Secret::new(redis_url()),
+        redis_prefix: prefix.to_owned(),
+        bind_addr: ([127, 0, 0, 1], 0).into(),
+        jwt_secret: Secret::new(jwt_secret),
+        stream_max_len: 1_000_000,
+        db_max_connections: 8,
+    }
+}
+
+/// A bearer token for `sub` with `role` in `org`, scoped to `vehicles` (all when
+/// empty), valid for an hour, signed with `jwt_secret`.
+pub fn token(jwt_secret: &str, sub: &str, role: Role, org: &str, vehicles: &[&str]) -> String {
+    let mut claims = Claims::new(sub, role, org, chrono::Duration::hours(1));
+    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
+    Jwt::new(&Secret::new(jwt_secret))
+        .issue(&claims)
+        .expect("sign a test token")
+}
+
+/// Every entry of the stream at `key`, its fields as strings, oldest first.
+pub async fn stream_entries<C>(conn: &mut C, key: &str) -> Vec<HashMap<String, String>>
+where
+    C: redis::aio::ConnectionLike + Send,
+{
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(key)
+        .arg("-")
+        .arg("+")
+        .query_async(conn)
+        .await
+        .expect("XRANGE");
+    reply
+        .ids
+        .into_iter()
+        .map(|id| {
+            id.map
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        redis::from_redis_value::<String>(v).expect("a string field"),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The envelopes on `event_type`'s stream, as JSON, oldest first.
+pub async fn stream_envelopes<C>(
+    conn: &mut C,
+    keys: &Keys,
+    event_type: &str,
+) -> Vec<serde_json::Value>
+where
+    C: redis::aio::ConnectionLike + Send,
+{
+    stream_entries(conn, &keys.stream(event_type))
+        .await
+        .into_iter()
+        .map(|fields| serde_json::from_str(&fields["e"]).expect("an envelope"))
+        .collect()
 }
 
 /// Checks what every service serves beside its API, without authentication: the

@@ -1,6 +1,5 @@
 //! `spawn_app()`, events, publishing and waiting.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use agent::config::LlmConfig;
@@ -8,9 +7,9 @@ use agent::{Application, Config};
 use chrono::Utc;
 use redis::aio::ConnectionManager;
 use serde_json::Value;
-use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::auth::Role;
 use shared_runtime::bus::{Keys, Publisher};
-use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::config::Secret;
 use shared_runtime::testing;
 use shared_schemas::events::{Component, ComponentDegraded, Factor, HealthBand};
 use shared_schemas::telemetry::Dtc;
@@ -45,15 +44,7 @@ impl Drop for TestApp {
 /// The configuration a test app runs with (rules only, health service down).
 pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
     Config {
-        common: CommonConfig {
-            database_url: Secret::new(database_url),
-            redis_url: Secret::new(testing::redis_url()),
-            redis_prefix: prefix.to_owned(),
-            bind_addr: ([127, 0, 0, 1], 0).into(),
-            jwt_secret: Secret::new(JWT_SECRET),
-            stream_max_len: 1_000_000,
-            db_max_connections: 8,
-        },
+        common: testing::common_config(database_url, prefix, JWT_SECRET),
         llm: None,
         health_url: NO_HEALTH.to_owned(),
         scheduling_url: None,
@@ -122,9 +113,7 @@ pub(crate) async fn spawn_config(config: Config) -> TestApp {
 
 /// A token for `role` in organization `org`.
 pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
-    let mut claims = Claims::new("tester", role, org, chrono::Duration::hours(1));
-    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
-    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+    testing::token(JWT_SECRET, "tester", role, org, vehicles)
 }
 
 /// A `component.degraded` payload of a clogging DPF, as the health engine words it.
@@ -223,7 +212,7 @@ impl TestApp {
 
     /// Every entry of an event type's stream, as envelope JSON.
     pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
-        stream_envelopes(&self.redis, &self.keys, event_type).await
+        testing::stream_envelopes(&mut self.redis.clone(), &self.keys, event_type).await
     }
 
     /// Decisions recorded.
@@ -278,31 +267,4 @@ impl TestApp {
             handle.await.unwrap().unwrap();
         }
     }
-}
-
-pub(crate) async fn stream_envelopes(
-    redis: &ConnectionManager,
-    keys: &Keys,
-    event_type: &str,
-) -> Vec<Value> {
-    let mut conn = redis.clone();
-    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(keys.stream(event_type))
-        .arg("-")
-        .arg("+")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    reply
-        .ids
-        .into_iter()
-        .map(|id| {
-            let fields: HashMap<String, String> = id
-                .map
-                .into_iter()
-                .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap()))
-                .collect();
-            serde_json::from_str(&fields["e"]).unwrap()
-        })
-        .collect()
 }

@@ -11,7 +11,7 @@ use fleetsim::profile::DutyProfile;
 use fleetsim::simulate::{SimConfig, VehicleSim};
 use fleetsim::vehicle::Vehicle;
 use serde_json::Value;
-use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::config::CommonConfig;
 use shared_runtime::testing;
 use shared_schemas::EventEnvelope;
 use shared_schemas::events::{
@@ -162,13 +162,8 @@ async fn health_events_of_a_clogging_dpf_become_one_decision_each() {
     let health_db_url = testing::fresh_database("health").await;
     let health_config = health::Config {
         common: CommonConfig {
-            database_url: Secret::new(health_db_url.clone()),
-            redis_url: Secret::new(testing::redis_url()),
-            redis_prefix: prefix.clone(),
-            bind_addr: ([127, 0, 0, 1], 0).into(),
-            jwt_secret: Secret::new(JWT_SECRET),
-            stream_max_len: 1_000_000,
             db_max_connections: 4,
+            ..testing::common_config(&health_db_url, &prefix, JWT_SECRET)
         },
         batch: 1_000,
         computed_every: Duration::from_secs(60),

@@ -8,9 +8,9 @@ use alert::{Application, Config};
 use chrono::Utc;
 use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
-use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::auth::Role;
 use shared_runtime::bus::{Keys, Publisher};
-use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::config::Secret;
 use shared_runtime::testing;
 use shared_schemas::events::{
     AlertSeverity, Channel, Component, ComponentCritical, CostRange, DecisionMade, HealthBand,
@@ -51,15 +51,7 @@ impl Drop for TestApp {
 /// delays, a 2 s wait for the diagnosis, fast retries.
 pub(crate) fn test_config(database_url: &str, prefix: &str, inbox: &Inbox) -> Config {
     Config {
-        common: CommonConfig {
-            database_url: Secret::new(database_url),
-            redis_url: Secret::new(testing::redis_url()),
-            redis_prefix: prefix.to_owned(),
-            bind_addr: ([127, 0, 0, 1], 0).into(),
-            jwt_secret: Secret::new(JWT_SECRET),
-            stream_max_len: 1_000_000,
-            db_max_connections: 8,
-        },
+        common: testing::common_config(database_url, prefix, JWT_SECRET),
         link_secret: Secret::new(LINK_SECRET),
         public_url: "http://alert.test".to_owned(),
         link_ttl: chrono::Duration::hours(1),
@@ -152,9 +144,7 @@ pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
 
 /// A token for user `sub`.
 pub(crate) fn token_for(sub: &str, role: Role, org: &str, vehicles: &[&str]) -> String {
-    let mut claims = Claims::new(sub, role, org, chrono::Duration::hours(1));
-    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
-    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+    testing::token(JWT_SECRET, sub, role, org, vehicles)
 }
 
 pub(crate) fn admin() -> String {
@@ -363,19 +353,7 @@ impl TestApp {
 
     /// Every entry of an event type's stream, as envelope JSON.
     pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
-        let mut conn = self.redis.clone();
-        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-            .arg(self.keys.stream(event_type))
-            .arg("-")
-            .arg("+")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        reply
-            .ids
-            .into_iter()
-            .map(|id| serde_json::from_str(&id.get::<String>("e").unwrap()).unwrap())
-            .collect()
+        testing::stream_envelopes(&mut self.redis.clone(), &self.keys, event_type).await
     }
 
     /// Waits until `event_type` has at least `n` entries.

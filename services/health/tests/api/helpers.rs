@@ -1,6 +1,5 @@
 //! `spawn_app()`, simulated readings, publishing and waiting.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -12,9 +11,8 @@ use health::{Application, Config};
 use models::health::{Assessment, Engine, VehicleState};
 use redis::aio::ConnectionManager;
 use serde_json::Value;
-use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::auth::Role;
 use shared_runtime::bus::{Keys, Publisher};
-use shared_runtime::config::{CommonConfig, Secret};
 use shared_runtime::testing;
 use shared_schemas::events::TelemetryReceived;
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
@@ -49,15 +47,7 @@ impl Drop for TestApp {
 /// The configuration a test app runs with.
 pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
     Config {
-        common: CommonConfig {
-            database_url: Secret::new(database_url),
-            redis_url: Secret::new(testing::redis_url()),
-            redis_prefix: prefix.to_owned(),
-            bind_addr: ([127, 0, 0, 1], 0).into(),
-            jwt_secret: Secret::new(JWT_SECRET),
-            stream_max_len: 1_000_000,
-            db_max_connections: 8,
-        },
+        common: testing::common_config(database_url, prefix, JWT_SECRET),
         batch: 1_000,
         computed_every: Duration::from_secs(60),
         model_path: None,
@@ -110,9 +100,7 @@ pub(crate) async fn spawn_config(config: Config) -> TestApp {
 
 /// A token for `role` in organization `org`.
 pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
-    let mut claims = Claims::new("tester", role, org, chrono::Duration::hours(1));
-    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
-    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+    testing::token(JWT_SECRET, "tester", role, org, vehicles)
 }
 
 /// One simulated vehicle's readings over `days` days ending at [`SIM_END`], reported
@@ -208,7 +196,7 @@ impl TestApp {
 
     /// Every entry of an event type's stream, as envelope JSON.
     pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
-        stream_envelopes(&self.redis, &self.keys, event_type).await
+        testing::stream_envelopes(&mut self.redis.clone(), &self.keys, event_type).await
     }
 
     /// Waits until the consumer has handled every telemetry entry and the relay has
@@ -272,31 +260,4 @@ pub(crate) async fn publish(
             .collect();
         publisher.publish_raw(&raw).await.unwrap();
     }
-}
-
-pub(crate) async fn stream_envelopes(
-    redis: &ConnectionManager,
-    keys: &Keys,
-    event_type: &str,
-) -> Vec<Value> {
-    let mut conn = redis.clone();
-    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(keys.stream(event_type))
-        .arg("-")
-        .arg("+")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    reply
-        .ids
-        .into_iter()
-        .map(|id| {
-            let fields: HashMap<String, String> = id
-                .map
-                .into_iter()
-                .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap()))
-                .collect();
-            serde_json::from_str(&fields["e"]).unwrap()
-        })
-        .collect()
 }

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde_json::Value;
 use shared_runtime::bus::Publisher;
+use shared_runtime::testing;
 use shared_schemas::EventEnvelope;
 use shared_schemas::events::{ComponentHealth, TelemetryReceived};
 use shared_schemas::telemetry::TelemetryReading;
@@ -149,16 +150,9 @@ async fn an_undecodable_payload_is_dead_lettered_and_the_rest_applied() {
     app.wait_caught_up().await;
     assert_eq!(applied(&app).await, readings.len() as i64);
     let dead = app.keys.dead_letter(health::events::GROUP);
-    let mut conn = app.redis.clone();
-    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(&dead)
-        .arg("-")
-        .arg("+")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(reply.ids.len(), 1, "one dead letter");
-    let error: String = reply.ids[0].get("error").unwrap();
+    let entries = testing::stream_entries(&mut app.redis.clone(), &dead).await;
+    assert_eq!(entries.len(), 1, "one dead letter");
+    let error = &entries[0]["error"];
     assert!(error.contains("reading_id"), "{error}");
 }
 

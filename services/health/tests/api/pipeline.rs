@@ -20,13 +20,8 @@ async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -> (String, 
     let device_key = format!("fk_test_{}", uuid::Uuid::new_v4().simple());
     let config = IngestionConfig {
         common: CommonConfig {
-            database_url: Secret::new(database_url),
-            redis_url: Secret::new(testing::redis_url()),
-            redis_prefix: prefix.to_owned(),
-            bind_addr: ([127, 0, 0, 1], 0).into(),
-            jwt_secret: Secret::new(JWT_SECRET),
-            stream_max_len: 1_000_000,
             db_max_connections: 4,
+            ..testing::common_config(&database_url, prefix, JWT_SECRET)
         },
         max_future_s: 300,
         max_age_s: 10 * 365 * 86_400,

@@ -7,9 +7,9 @@ use chrono::Utc;
 use ingestion::{Application, Config};
 use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
-use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::auth::Role;
 use shared_runtime::bus::Keys;
-use shared_runtime::config::{CommonConfig, Secret};
+use shared_runtime::config::Secret;
 use shared_runtime::testing;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -37,15 +37,7 @@ impl Drop for TestApp {
 /// The configuration a test app runs with.
 pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
     Config {
-        common: CommonConfig {
-            database_url: Secret::new(database_url),
-            redis_url: Secret::new(testing::redis_url()),
-            redis_prefix: prefix.to_owned(),
-            bind_addr: ([127, 0, 0, 1], 0).into(),
-            jwt_secret: Secret::new(JWT_SECRET),
-            stream_max_len: 1_000_000,
-            db_max_connections: 8,
-        },
+        common: testing::common_config(database_url, prefix, JWT_SECRET),
         max_future_s: 300,
         max_age_s: 30 * 86_400,
         max_batch: 10_000,
@@ -90,9 +82,7 @@ pub(crate) async fn spawn_app() -> TestApp {
 
 /// A token for `role` in organization `org`.
 pub(crate) fn token(role: Role, org: &str, vehicles: &[&str]) -> String {
-    let mut claims = Claims::new("tester", role, org, chrono::Duration::hours(1));
-    claims.vehicle_ids = vehicles.iter().map(|v| (*v).to_owned()).collect();
-    Jwt::new(&Secret::new(JWT_SECRET)).issue(&claims).unwrap()
+    testing::token(JWT_SECRET, "tester", role, org, vehicles)
 }
 
 /// A valid canonical reading recorded `ago` seconds before now.
@@ -150,24 +140,7 @@ pub(crate) async fn stream_entries(
     keys: &Keys,
     event_type: &str,
 ) -> Vec<HashMap<String, String>> {
-    let mut conn = redis.clone();
-    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(keys.stream(event_type))
-        .arg("-")
-        .arg("+")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    reply
-        .ids
-        .into_iter()
-        .map(|id| {
-            id.map
-                .into_iter()
-                .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap()))
-                .collect()
-        })
-        .collect()
+    testing::stream_entries(&mut redis.clone(), &keys.stream(event_type)).await
 }
 
 pub(crate) async fn wait_audited(db: &PgPool, n: i64) {
