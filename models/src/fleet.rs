@@ -178,6 +178,23 @@ pub fn truth_component(d: &Degradation) -> Component {
     }
 }
 
+/// The failure part (see `health::damage::parts`) a fleetsim degradation moves.
+pub fn truth_part(d: &Degradation) -> &'static str {
+    use fleetsim::degradation::FailureMode as Mode;
+    match d.mode {
+        Mode::DpfClogging => "dpf_restriction",
+        Mode::ScrEfficiencyLoss => "scr_conversion",
+        Mode::DefDilution => "def_quality",
+        Mode::OilLeak => "oil_pressure",
+        Mode::CoolantOverheat => "coolant_hot",
+        Mode::ThermostatStuckOpen => "coolant_cold",
+        Mode::BrakeWear => "pad_wear",
+        Mode::BatteryAgeing => "battery_rest",
+        Mode::TransmissionOverheat => "trans_hot",
+        Mode::TireSlowLeak => ["tire_fl", "tire_fr", "tire_rl", "tire_rr"][d.wheel.min(3)],
+    }
+}
+
 /// Detection quality of a replayed fleet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {

@@ -7,7 +7,11 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use models::fleet::FleetSpec;
+use models::health::growth::Law;
 use models::training;
+
+/// Faults of a part the training fleet needs before a growth law is learned for it.
+const MIN_FAULTS_FOR_A_LAW: usize = 5;
 
 /// Trains the vehicle health model on a simulated fleet.
 #[derive(Debug, Parser)]
@@ -29,7 +33,7 @@ struct Args {
     #[arg(long, default_value_t = 3.0)]
     false_alarm_cost: f64,
     /// Model version written into the artifact.
-    #[arg(long, default_value = "health-rul-v1")]
+    #[arg(long, default_value = "health-rul-v2")]
     version: String,
     /// Where to write the artifact.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/artifacts/health-rul.json"))]
@@ -102,15 +106,36 @@ fn main() -> anyhow::Result<()> {
             }
         );
     }
+    let laws = training::growth::train(&records, &choices, MIN_FAULTS_FOR_A_LAW, args.threads);
+    println!(
+        "{:<16} {:<22} {:>6} {:>5} {:>9} {:>14}",
+        "part", "growth law", "offset", "limit", "histories", "band (calib.)"
+    );
+    for (part, ch) in &laws {
+        let law = match ch.growth.law {
+            Law::Power { k } => format!("power k={k}"),
+            Law::Exponential { rate } => format!("exponential rate={rate}"),
+        };
+        println!(
+            "{:<16} {:<22} {:>6} {:>5.2} {:>9} {:>6.3} ({:.3})",
+            part,
+            law,
+            ch.growth.offset,
+            ch.growth.limit,
+            ch.accuracy.histories,
+            ch.accuracy.band,
+            ch.calibrated.band
+        );
+    }
     let trained_on = format!(
-        "fleetsim seed {}, {} vehicles, {} days, {:.0} % degraded; RUL regression (linfa) and trend thresholds per component, false alarm cost {}",
+        "fleetsim seed {}, {} vehicles, {} days, {:.0} % degraded; RUL regression (linfa), trend thresholds per component and growth law per failure part, false alarm cost {}",
         spec.seed,
         spec.vehicles,
         spec.days,
         100.0 * spec.degrade_fraction,
         args.false_alarm_cost
     );
-    let model = training::model(&choices, normalization, &args.version, &trained_on);
+    let model = training::model(&choices, &laws, normalization, &args.version, &trained_on);
     let mut json = serde_json::to_string_pretty(&model)?;
     json.push('\n');
     std::fs::write(&args.out, json).with_context(|| format!("writing {}", args.out.display()))?;

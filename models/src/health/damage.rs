@@ -53,6 +53,9 @@ pub struct PartSpec {
     pub limit: f64,
     /// Whether the limit is relative to the baseline (a share of it).
     pub relative: bool,
+    /// The name its growth law is learned under: parts that fail alike (the four
+    /// tires) share one.
+    pub law: &'static str,
 }
 
 const fn part(name: &'static str, indicator: Indicator, limit: f64) -> PartSpec {
@@ -61,6 +64,7 @@ const fn part(name: &'static str, indicator: Indicator, limit: f64) -> PartSpec 
         indicator,
         limit,
         relative: false,
+        law: name,
     }
 }
 
@@ -70,6 +74,7 @@ const fn tire(name: &'static str, indicator: Indicator) -> PartSpec {
         indicator,
         limit: TIRE_LIMIT_RATIO,
         relative: true,
+        law: "tire_pressure",
     }
 }
 

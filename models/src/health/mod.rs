@@ -11,14 +11,16 @@
 //! 3. [`damage`]: each day, each component's distance from baseline to its physical
 //!    limit (0 healthy, 1 failed).
 //! 4. [`rul`]: the damage trend, extrapolated and calibrated by a model learned from
-//!    simulated fleets with known failures, gives the RUL; [`score`] maps RUL and
-//!    damage to 0..1.
+//!    simulated fleets with known failures, tells whether a part degrades; its RUL is
+//!    the time the part's learned [`growth`] law, fitted to its history, reaches the
+//!    limit; [`score`] maps RUL and damage to 0..1.
 //! 5. [`tracker`]: band changes with hysteresis become `vehicle.health.changed`,
 //!    `component.degraded` and `component.critical`.
 
 pub mod baseline;
 pub mod damage;
 pub mod engine;
+pub mod growth;
 pub mod indicators;
 pub mod rul;
 pub mod score;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use shared_schemas::events::Component;
 
+use super::growth::Growth;
 use super::trend::{Line, Point, fit};
 
 /// The longest RUL reported, days: "no failure foreseen".
@@ -132,6 +133,11 @@ pub struct RulModel {
     pub normalization: Normalization,
     /// Calibration per component; a missing one uses the default.
     pub components: BTreeMap<Component, Calibration>,
+    /// Growth law per failure part (by [`PartSpec::law`](super::damage::PartSpec::law)): the RUL of a degrading part with a
+    /// law is the time its fitted curve reaches the limit; without one, the calibrated
+    /// extrapolations.
+    #[serde(default)]
+    pub growth: BTreeMap<String, Growth>,
 }
 
 /// A model artifact that could not be read.
@@ -176,6 +182,11 @@ impl RulModel {
     /// The calibration of `c`.
     pub fn calibration(&self, c: Component) -> Calibration {
         self.components.get(&c).copied().unwrap_or_default()
+    }
+
+    /// The growth law named `law`, if learned.
+    pub fn growth(&self, law: &str) -> Option<Growth> {
+        self.growth.get(law).copied()
     }
 }
 

@@ -84,7 +84,6 @@ pub fn classify(case: &Case) -> Classification {
             severity: Severity::Medium,
             effective_days: f64::NAN,
             heavy_use: false,
-            raised_by_use: false,
             past_limit: false,
         },
     };

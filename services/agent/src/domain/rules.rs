@@ -519,13 +519,10 @@ pub fn severity_reason(case: &Case, class: &Classification) -> String {
             );
             if b.heavy_use {
                 s.push_str(&format!(
-                    ", {:.1} days for heavy use ({:.0} km/day)",
-                    b.effective_days,
-                    case.daily_km.unwrap_or_default()
+                    "; heavy use ({:.0} km/day) brings the window to act forward, as for {:.1} days",
+                    case.daily_km.unwrap_or_default(),
+                    b.effective_days
                 ));
-            }
-            if b.raised_by_use {
-                s.push_str(", which raised it one level");
             }
             if b.past_limit {
                 s.push_str("; already past its limit, so critical");

@@ -10,11 +10,12 @@
 //! | 8 to under 15 days (8–14) | medium |
 //! | 15 days or more (over 14) | low |
 //!
-//! The time to failure is the health engine's remaining useful life, shortened by a
-//! quarter for heavy use (over [`HEAVY_KM_PER_DAY`] km/day): heavy use wears faster.
-//! Because the band edges are at least a factor 1.87 apart, that can raise the band by
-//! one level at most, and only near an edge. A component already past its limit
-//! (damage at or over 1) is critical whatever its RUL says.
+//! The time to failure is the health engine's remaining useful life, which it measures
+//! on the vehicle's own degradation: how hard the vehicle is used is already in it.
+//! Heavy use (over [`HEAVY_KM_PER_DAY`] km/day) therefore does not change the band;
+//! it brings the window to act forward by a quarter, a margin for use that grows
+//! before the trend shows it. A component already past its limit (damage at or over
+//! 1) is critical whatever its RUL says.
 //!
 //! **Model bounds**: a model may answer the rule band or one level above it; never
 //! below the band, never two levels above. Anything else does not validate and the
@@ -24,7 +25,8 @@ use shared_schemas::events::Severity;
 
 /// Daily distance over which a vehicle counts as heavily used, km (DESIGN.md).
 pub const HEAVY_KM_PER_DAY: f64 = 80.0;
-/// Remaining life is multiplied by this for a heavily used vehicle.
+/// The window to act is computed on the remaining life times this for a heavily used
+/// vehicle.
 pub const HEAVY_USE_FACTOR: f64 = 0.75;
 
 /// Every severity, least severe first.
@@ -67,12 +69,11 @@ pub fn parse(s: &str) -> Option<Severity> {
 pub struct RuleBand {
     /// The band.
     pub severity: Severity,
-    /// Time to failure used, days (after the heavy-use factor).
+    /// Time to failure the window to act is computed on, days (after the heavy-use
+    /// margin).
     pub effective_days: f64,
-    /// Whether heavy use shortened the time to failure.
+    /// Whether the vehicle is heavily used.
     pub heavy_use: bool,
-    /// Whether heavy use moved the band up.
-    pub raised_by_use: bool,
     /// Whether the component is already past its limit.
     pub past_limit: bool,
 }
@@ -86,23 +87,19 @@ pub fn rule_band(rul_days: f64, daily_km: Option<f64>, damage: Option<f64>) -> R
     } else {
         f64::NAN
     };
-    let effective_days = if heavy_use {
-        rul * HEAVY_USE_FACTOR
-    } else {
-        rul
-    };
     let past_limit = damage.is_some_and(|d| d >= 1.0);
-    let plain = band_for_days(rul);
-    let severity = if past_limit {
-        Severity::Critical
-    } else {
-        band_for_days(effective_days)
-    };
     RuleBand {
-        severity,
-        effective_days,
+        severity: if past_limit {
+            Severity::Critical
+        } else {
+            band_for_days(rul)
+        },
+        effective_days: if heavy_use {
+            rul * HEAVY_USE_FACTOR
+        } else {
+            rul
+        },
         heavy_use,
-        raised_by_use: !past_limit && severity > plain,
         past_limit,
     }
 }
@@ -159,20 +156,18 @@ mod tests {
     }
 
     #[test]
-    fn heavy_use_raises_one_level_at_most_and_only_near_an_edge() {
+    fn heavy_use_shortens_the_window_not_the_band() {
         let light = rule_band(16.0, Some(40.0), None);
-        assert_eq!(light.severity, Severity::Low);
         let heavy = rule_band(16.0, Some(500.0), None);
-        assert_eq!(heavy.severity, Severity::Medium);
-        assert!(heavy.raised_by_use && heavy.heavy_use);
-        let far = rule_band(40.0, Some(500.0), None);
-        assert_eq!(far.severity, Severity::Low);
-        assert!(!far.raised_by_use);
-        for days in (0..400).map(|d| f64::from(d) / 4.0) {
-            let plain = band_for_days(days);
-            let h = rule_band(days, Some(900.0), None).severity;
-            assert!(h == plain || h == raise(plain), "{days}");
-        }
+        assert_eq!(light.severity, Severity::Low);
+        assert_eq!(heavy.severity, Severity::Low);
+        assert!(heavy.heavy_use && !light.heavy_use);
+        assert_eq!(light.effective_days, 16.0);
+        assert_eq!(heavy.effective_days, 12.0);
+        assert!(
+            urgency_days(heavy.severity, heavy.effective_days)
+                < urgency_days(light.severity, light.effective_days)
+        );
         assert_eq!(
             rule_band(200.0, None, Some(1.05)).severity,
             Severity::Critical

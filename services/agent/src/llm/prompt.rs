@@ -58,7 +58,8 @@ pub fn system(case: &Case, class: &Classification, schema: &Value) -> String {
          appointments. A tool may be unavailable: then decide with what you have and say so.\n\n\
          Rules:\n\
          - severity must be `{lo}` or `{hi}`: the time-to-failure rule band is `{lo}` (urgency guide: \
-         under 3 days critical, 3-7 high, 8-14 medium, over 14 low; heavy use shortens the time). \
+         under 3 days critical, 3-7 high, 8-14 medium, over 14 low, on the remaining life measured \
+         on this vehicle; heavy use over 80 km/day shortens the window to act, not the band). \
          You may raise it one level when the evidence shows the risk is higher than the trend says; \
          never lower it.\n\
          - failure_mode is one of:\n{modes}\n\

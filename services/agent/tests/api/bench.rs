@@ -4,10 +4,11 @@ use std::collections::BTreeSet;
 
 use agent::bench;
 
-/// Severity accuracy measured on the committed set (0.579, below the 0.90 target: the
-/// rules band the health engine's RUL, whose own banding scores 0.61 against the true
-/// time to failure). A regression guard, not the target.
-const SEVERITY_FLOOR: f64 = 0.55;
+/// Severity accuracy measured on the committed set (0.794, below the 0.90 target: the
+/// rules band the health engine's RUL, and what the telemetry tells of the time to
+/// failure when a fault first shows bounds it; docs/benchmarks.md). A regression
+/// guard, not the target.
+const SEVERITY_FLOOR: f64 = 0.77;
 
 #[tokio::test]
 async fn the_rule_based_diagnoser_on_the_scenario_set() {

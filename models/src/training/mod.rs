@@ -18,7 +18,7 @@ use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2};
 use shared_schemas::events::Component;
 
-use crate::fleet::{FleetSpec, truth_component};
+use crate::fleet::{FleetSpec, truth_component, truth_part};
 use crate::health::damage::{self, PartSpec};
 use crate::health::engine::part_features;
 use crate::health::indicators::Indicator;
@@ -27,6 +27,8 @@ use crate::health::rul::{
 };
 use crate::health::{VehicleState, score};
 use fleetsim::vehicle::Vehicle;
+
+pub mod growth;
 
 /// Parts with damage below this and no level concern cannot alarm: not recorded.
 const RECORD_MIN_DAMAGE: f64 = 0.03;
@@ -62,6 +64,8 @@ pub struct Record {
     pub observed: Vec<Component>,
     /// Observations in time order.
     pub observations: Vec<Observation>,
+    /// The faulty part's damage history between onset and failure, for the growth laws.
+    pub histories: Vec<growth::History>,
 }
 
 /// Runs `f` over every vehicle of `spec` on `threads` threads; results in fleet order.
@@ -167,7 +171,10 @@ fn centred<const N: usize>(mut rows: Vec<[f64; N]>) -> Vec<[f64; N]> {
 fn record_vehicle(v: &Vehicle, spec: &FleetSpec, norm: &Normalization) -> Record {
     let mut state = VehicleState::new();
     let mut observations = Vec::new();
+    let mut histories = Vec::new();
+    let faulty = v.degradation.map(|d| (truth_part(&d), d.onset, d.failure));
     let mut next = i64::MIN;
+    let mut next_history = i64::MIN;
     for sample in fleetsim::simulate::VehicleSim::new(v.clone(), spec.sim_config()) {
         state.apply(&sample.to_reading(v, spec.seed));
         if sample.t < next {
@@ -176,9 +183,26 @@ fn record_vehicle(v: &Vehicle, spec: &FleetSpec, norm: &Normalization) -> Record
         next = sample.t + spec.assess_every_s;
         for c in Component::ALL {
             for p in damage::parts(c) {
-                if let Some((_, _, f)) = part_features(&state, p, sample.t, norm)
-                    && (f.damage >= RECORD_MIN_DAMAGE || f.recent >= RECORD_MIN_DAMAGE)
+                let Some(series) = part_features(&state, p, sample.t, norm) else {
+                    continue;
+                };
+                let f = series.features;
+                if let Some((part, onset, failure)) = faulty
+                    && part == p.name
+                    && (onset..failure).contains(&sample.t)
+                    && sample.t >= next_history
                 {
+                    next_history = sample.t + growth::HISTORY_EVERY_S;
+                    histories.push(growth::History {
+                        t: sample.t,
+                        component: c,
+                        part: p.law,
+                        ttf_days: (failure - sample.t) as f64 / 86_400.0,
+                        points: series.points,
+                        features: f,
+                    });
+                }
+                if f.damage >= RECORD_MIN_DAMAGE || f.recent >= RECORD_MIN_DAMAGE {
                     observations.push(Observation {
                         t: sample.t,
                         component: c,
@@ -199,6 +223,7 @@ fn record_vehicle(v: &Vehicle, spec: &FleetSpec, norm: &Normalization) -> Record
             .map(|d| (truth_component(&d), d.onset, d.failure)),
         observed,
         observations,
+        histories,
     }
 }
 
@@ -379,9 +404,10 @@ pub fn train(records: &[Record], end: i64, penalty: f64) -> BTreeMap<Component, 
     out
 }
 
-/// The model artifact of `choices` and `normalization`.
+/// The model artifact of `choices`, `laws` and `normalization`.
 pub fn model(
     choices: &BTreeMap<Component, Choice>,
+    laws: &BTreeMap<&'static str, growth::LawChoice>,
     normalization: Normalization,
     version: &str,
     trained_on: &str,
@@ -391,6 +417,10 @@ pub fn model(
         trained_on: trained_on.to_owned(),
         normalization,
         components: choices.iter().map(|(c, ch)| (*c, ch.calibration)).collect(),
+        growth: laws
+            .iter()
+            .map(|(part, ch)| ((*part).to_owned(), ch.growth))
+            .collect(),
     }
 }
 
@@ -425,6 +455,7 @@ mod tests {
         let failing = Record {
             truth: Some((Component::Battery, 0, 40 * 86_400)),
             observed: vec![Component::Battery],
+            histories: Vec::new(),
             // Damage 0.5 rising 0.05/day: 10 days by straight line → poor band.
             observations: vec![
                 obs(5.0, features(0.05, 0.001, 1.0)),
@@ -434,6 +465,7 @@ mod tests {
         let noisy = Record {
             truth: None,
             observed: vec![Component::Battery],
+            histories: Vec::new(),
             observations: vec![obs(20.0, features(0.12, 0.04, 3.5))],
         };
         let records = [failing, noisy];
