@@ -148,6 +148,8 @@ pub struct Scored {
     pub mode_ok: bool,
     /// Time to decide, ms.
     pub ms: f64,
+    /// Whether the health engine reported a degradation trend.
+    pub trend: bool,
 }
 
 /// The benchmark's figures.
@@ -175,6 +177,9 @@ pub struct Report {
     pub p99_ms: f64,
     /// Per simulator mode: (scenarios, severity right, mode right, action right).
     pub by_mode: BTreeMap<String, (usize, usize, usize, usize)>,
+    /// Per event type and whether the health engine reported a degradation trend (a
+    /// dated prognosis) rather than a level alone: (scenarios, severity right).
+    pub by_event: BTreeMap<(&'static str, bool), (usize, usize)>,
     /// Confusion of severities: (truth, decided) → count.
     pub confusion: BTreeMap<(Severity, Severity), usize>,
     /// Prompt and completion tokens, cost.
@@ -247,6 +252,11 @@ pub async fn run(set: &ScenarioSet, agent: &Agent) -> (Report, Vec<Scored>) {
             mode_ok: decision.failure_mode == t.failure_mode,
             decision,
             ms,
+            trend: s
+                .component_health
+                .factors
+                .first()
+                .is_some_and(|f| f.name.ends_with("_trend_per_day")),
         });
     }
     (report(set, &scored), scored)
@@ -258,6 +268,7 @@ fn report(set: &ScenarioSet, scored: &[Scored]) -> Report {
     let mut ms: Vec<f64> = scored.iter().map(|s| s.ms).collect();
     ms.sort_by(f64::total_cmp);
     let mut by_mode: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
+    let mut by_event: BTreeMap<(&'static str, bool), (usize, usize)> = BTreeMap::new();
     let mut confusion = BTreeMap::new();
     let truths: HashMap<&str, &Truth> = set
         .scenarios
@@ -271,6 +282,9 @@ fn report(set: &ScenarioSet, scored: &[Scored]) -> Report {
         e.1 += usize::from(s.severity_ok);
         e.2 += usize::from(s.mode_ok);
         e.3 += usize::from(s.action_ok);
+        let e = by_event.entry((s.event_type, s.trend)).or_default();
+        e.0 += 1;
+        e.1 += usize::from(s.severity_ok);
         if let Some(t) = truths.get(s.id.as_str()) {
             *confusion
                 .entry((t.severity, s.decision.severity))
@@ -292,6 +306,7 @@ fn report(set: &ScenarioSet, scored: &[Scored]) -> Report {
         p50_ms: percentile(&ms, 0.5),
         p99_ms: percentile(&ms, 0.99),
         by_mode,
+        by_event,
         confusion,
         tokens,
     }

@@ -87,6 +87,14 @@ async fn main() -> anyhow::Result<()> {
     for (mode, (n, sev, m, act)) in &r.by_mode {
         println!("{mode:<24} {n:>9} {sev:>9} {m:>9} {act:>9}");
     }
+    println!(
+        "{:<32} {:>9} {:>9}",
+        "event (health reported)", "scenarios", "severity"
+    );
+    for ((event, trend), (n, sev)) in &r.by_event {
+        let reported = if *trend { "trend" } else { "level" };
+        println!("{:<32} {n:>9} {sev:>9}", format!("{event} ({reported})"));
+    }
     println!("severity confusion (truth -> decided):");
     for ((t, d), n) in &r.confusion {
         println!("  {:<8} -> {:<8} {n}", t.as_str(), d.as_str());
