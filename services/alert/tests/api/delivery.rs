@@ -45,7 +45,15 @@ async fn a_decision_alerts_the_owner_once_on_its_channels_even_when_replayed() {
         .await;
     assert!(push[0]["subject"].as_str().unwrap().contains("VH-D1"));
 
-    let alert = app.alert_of("VH-D1").await;
+    // The receivers have the messages before the sender records them as sent.
+    let id = app.alert_of("VH-D1").await["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let alert = wait_alert(&app, &id, 10, |a| {
+        !deliveries(a, "email", "sent").is_empty()
+    })
+    .await;
     assert_eq!(alert["severity"], "critical");
     assert_eq!(alert["status"], "open");
     assert_eq!(alert["step"], 0);
