@@ -189,6 +189,10 @@ impl Engine {
                         verdict.rul_days
                     ),
                 },
+                part: Some(worst.spec.name.to_owned()),
+                damage: Some(round(f.damage, 3)),
+                t_stat: Some(round(f.t_stat.min(99.0), 1)),
+                ..Factor::default()
             });
         }
         let mut by_damage: Vec<&Judged> = judged.iter().collect();
@@ -207,6 +211,11 @@ impl Engine {
                     d.limit,
                     100.0 * d.damage.max(0.0)
                 ),
+                part: Some(j.spec.name.to_owned()),
+                baseline: Some(round(d.baseline, 3)),
+                limit: Some(round(d.limit, 3)),
+                damage: Some(round(d.damage, 3)),
+                t_stat: None,
             }
         }));
         // A component close to its limit without a clear trend scores low on its
@@ -322,6 +331,7 @@ fn learning(c: Component, state: &VehicleState, newest: i64, version: String) ->
             detail: format!(
                 "learning this vehicle's healthy baseline: {have} of {BASELINE_DAYS} days"
             ),
+            ..Factor::default()
         }],
         model_version: version,
     }

@@ -130,8 +130,9 @@ impl HealthBand {
     }
 }
 
-/// One indicator that contributed to a component's score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+/// One indicator that contributed to a component's score. The optional fields carry,
+/// as numbers, what `detail` says in words, so consumers never parse the text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Factor {
     /// Indicator name, e.g. `soot_load_pct` or `failed_regen_count`.
     pub name: String,
@@ -141,6 +142,22 @@ pub struct Factor {
     pub impact: f64,
     /// Human-readable explanation, e.g. `soot load 78 % (regeneration due at 80 %)`.
     pub detail: String,
+    /// The way of failing the factor is about, e.g. `coolant_cold` or `tire_rl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// The vehicle's healthy baseline, in the value's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// The failure limit, in the value's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// How far the part is from its baseline towards the limit: 0 at the baseline, 1 at
+    /// the limit, above 1 past it (not clamped, unlike `impact`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage: Option<f64>,
+    /// For a trend (`value` per day): the slope's t-statistic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_stat: Option<f64>,
 }
 
 /// Health of one component of one vehicle.

@@ -1,8 +1,7 @@
 //! Reading the health engine's factors: which failure part is trending (the
 //! `{part}_trend_per_day` factor, with its t-statistic), and each part's latest value,
-//! baseline, limit and damage (`"{part}: {value} against a baseline of {b} (limit {l}),
-//! {p} % of the way"`). Factors from other producers still count through their name,
-//! value and impact.
+//! baseline, limit and damage, from the factors' structured fields. Factors without
+//! them (other producers) still count through their name, value and impact.
 
 use shared_schemas::events::Factor;
 
@@ -51,9 +50,9 @@ impl Evidence {
             if let Some(part) = f.name.strip_suffix("_trend_per_day") {
                 if ev.trend.is_none() {
                     ev.trend = Some(Trend {
-                        part: part.to_owned(),
+                        part: f.part.clone().unwrap_or_else(|| part.to_owned()),
                         slope_per_day: f.value,
-                        t_stat: number_after(&f.detail, "t = ").unwrap_or(0.0),
+                        t_stat: f.t_stat.unwrap_or(0.0),
                     });
                 }
                 continue;
@@ -61,20 +60,17 @@ impl Evidence {
             if !f.value.is_finite() {
                 continue;
             }
-            let part = f
-                .detail
-                .split_once(": ")
-                .map(|(p, _)| p.trim())
-                .filter(|p| !p.is_empty() && !p.contains(' '))
-                .unwrap_or(&f.name)
-                .to_owned();
             ev.parts.push(PartState {
-                part,
+                part: f.part.clone().unwrap_or_else(|| f.name.clone()),
                 indicator: f.name.clone(),
                 value: f.value,
-                baseline: number_after(&f.detail, "baseline of "),
-                limit: number_after(&f.detail, "(limit "),
-                damage: (-f.impact).max(0.0),
+                baseline: f.baseline.filter(|v| v.is_finite()),
+                limit: f.limit.filter(|v| v.is_finite()),
+                damage: f
+                    .damage
+                    .filter(|d| d.is_finite())
+                    .unwrap_or(-f.impact)
+                    .max(0.0),
             });
         }
         ev.parts.sort_by(|a, b| b.damage.total_cmp(&a.damage));
@@ -102,48 +98,29 @@ impl Evidence {
     }
 }
 
-/// The number right after `marker` in `text`.
-fn number_after(text: &str, marker: &str) -> Option<f64> {
-    let rest = &text[text.find(marker)? + marker.len()..];
-    let end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok().filter(|v: &f64| v.is_finite())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn factor(name: &str, value: f64, impact: f64, detail: &str) -> Factor {
-        Factor {
-            name: name.to_owned(),
-            value,
-            impact,
-            detail: detail.to_owned(),
-        }
-    }
-
     #[test]
-    fn reads_the_engines_factor_formats() {
+    fn reads_the_engines_factors() {
         let ev = Evidence::read(&[
-            factor(
-                "coolant_cold_trend_per_day",
-                0.045,
-                -0.7,
-                "coolant_cold damage rising 4.50 %/day (t = 6.2); limit in about 9 days",
-            ),
-            factor(
+            test_factors::trend("coolant_cold", 0.045, -0.7, 6.2),
+            test_factors::level(
                 "coolant_temp_warm_c",
+                "coolant_cold",
                 78.5,
-                -0.55,
-                "coolant_cold: 78.500 against a baseline of 89.000 (limit 70.000), 55 % of the way",
+                89.0,
+                70.0,
+                0.55,
             ),
-            factor(
+            test_factors::level(
                 "coolant_temp_warm_c",
+                "coolant_hot",
                 78.5,
-                0.0,
-                "coolant_hot: 78.500 against a baseline of 89.000 (limit 110.000), 0 % of the way",
+                89.0,
+                110.0,
+                -0.52,
             ),
         ]);
         let t = ev.trend.as_ref().unwrap();
@@ -158,9 +135,76 @@ mod tests {
     }
 
     #[test]
+    fn past_the_limit_is_not_clamped() {
+        let ev = Evidence::read(&[test_factors::level(
+            "brake_pad_wear_pct",
+            "pad_wear",
+            104.0,
+            0.0,
+            100.0,
+            1.04,
+        )]);
+        assert_eq!(ev.max_damage(), Some(1.04));
+    }
+
+    #[test]
     fn foreign_factors_still_count() {
-        let ev = Evidence::read(&[factor("soot_load_pct", 78.0, -0.4, "soot load 78 %")]);
+        let ev = Evidence::read(&[Factor {
+            name: "soot_load_pct".to_owned(),
+            value: 78.0,
+            impact: -0.4,
+            detail: "soot load 78 %".to_owned(),
+            ..Factor::default()
+        }]);
         assert_eq!(ev.worst().unwrap().part, "soot_load_pct");
+        assert!((ev.worst().unwrap().damage - 0.4).abs() < 1e-9);
         assert!(ev.trend.is_none());
+    }
+}
+
+/// Factors as the health engine writes them, for tests.
+#[cfg(test)]
+pub(crate) mod test_factors {
+    use shared_schemas::events::Factor;
+
+    /// A `{part}_trend_per_day` factor.
+    pub(crate) fn trend(part: &str, slope: f64, impact: f64, t_stat: f64) -> Factor {
+        Factor {
+            name: format!("{part}_trend_per_day"),
+            value: slope,
+            impact,
+            detail: format!(
+                "{part} damage rising {:.2} %/day (t = {t_stat:.1})",
+                100.0 * slope
+            ),
+            part: Some(part.to_owned()),
+            t_stat: Some(t_stat),
+            ..Factor::default()
+        }
+    }
+
+    /// A part's level factor.
+    pub(crate) fn level(
+        indicator: &str,
+        part: &str,
+        value: f64,
+        baseline: f64,
+        limit: f64,
+        damage: f64,
+    ) -> Factor {
+        Factor {
+            name: indicator.to_owned(),
+            value,
+            impact: -damage.clamp(0.0, 1.0),
+            detail: format!(
+                "{part}: {value:.3} against a baseline of {baseline:.3} (limit {limit:.3}), {:.0} % of the way",
+                100.0 * damage.max(0.0)
+            ),
+            part: Some(part.to_owned()),
+            baseline: Some(baseline),
+            limit: Some(limit),
+            damage: Some(damage),
+            t_stat: None,
+        }
     }
 }

@@ -593,16 +593,8 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::domain::evidence::test_factors::{level, trend};
     use crate::domain::orchestrator::classify;
-
-    fn f(name: &str, value: f64, impact: f64, detail: &str) -> Factor {
-        Factor {
-            name: name.to_owned(),
-            value,
-            impact,
-            detail: detail.to_owned(),
-        }
-    }
 
     fn case(component: Component, rul_days: f64, factors: Vec<Factor>, codes: &[&str]) -> Case {
         Case::degraded(
@@ -640,23 +632,22 @@ mod tests {
             Component::Cooling,
             10.0,
             vec![
-                f(
-                    "coolant_cold_trend_per_day",
-                    0.05,
-                    -0.6,
-                    "coolant_cold damage rising 5.00 %/day (t = 7.0); limit in about 10 days",
-                ),
-                f(
+                trend("coolant_cold", 0.05, -0.6, 7.0),
+                level(
                     "coolant_temp_warm_c",
+                    "coolant_cold",
                     79.0,
-                    -0.55,
-                    "coolant_cold: 79.000 against a baseline of 90.000 (limit 70.000), 55 % of the way",
+                    90.000,
+                    70.000,
+                    0.55,
                 ),
-                f(
+                level(
                     "coolant_temp_warm_c",
+                    "coolant_hot",
                     79.0,
+                    90.000,
+                    110.000,
                     0.0,
-                    "coolant_hot: 79.000 against a baseline of 90.000 (limit 110.000), 0 % of the way",
                 ),
             ],
             &["P0128"],
@@ -670,12 +661,7 @@ mod tests {
         let hot = case(
             Component::Cooling,
             2.0,
-            vec![f(
-                "coolant_hot_trend_per_day",
-                0.08,
-                -0.9,
-                "coolant_hot damage rising 8.00 %/day (t = 12.0)",
-            )],
+            vec![trend("coolant_hot", 0.08, -0.9, 12.0)],
             &["P0217"],
         );
         let d = run(&hot);
@@ -689,23 +675,15 @@ mod tests {
             Component::ScrDef,
             12.0,
             vec![
-                f(
-                    "def_quality_trend_per_day",
-                    0.04,
-                    -0.5,
-                    "def_quality damage rising 4.00 %/day (t = 5.0)",
-                ),
-                f(
-                    "def_quality_pct",
-                    29.5,
-                    -0.5,
-                    "def_quality: 29.500 against a baseline of 32.500 (limit 26.000), 46 % of the way",
-                ),
-                f(
+                trend("def_quality", 0.04, -0.5, 5.0),
+                level("def_quality_pct", "def_quality", 29.5, 32.500, 26.000, 0.50),
+                level(
                     "scr_nox_conversion",
+                    "scr_conversion",
                     0.8,
-                    -0.3,
-                    "scr_conversion: 0.800 against a baseline of 0.950 (limit 0.600), 43 % of the way",
+                    0.950,
+                    0.600,
+                    0.30,
                 ),
             ],
             &["P207F"],
@@ -715,24 +693,16 @@ mod tests {
             Component::ScrDef,
             30.0,
             vec![
-                f(
-                    "scr_conversion_trend_per_day",
-                    0.02,
-                    -0.4,
-                    "scr_conversion damage rising 2.00 %/day (t = 6.0)",
-                ),
-                f(
+                trend("scr_conversion", 0.02, -0.4, 6.0),
+                level(
                     "scr_nox_conversion",
+                    "scr_conversion",
                     0.78,
-                    -0.5,
-                    "scr_conversion: 0.780 against a baseline of 0.950 (limit 0.600), 49 % of the way",
+                    0.950,
+                    0.600,
+                    0.50,
                 ),
-                f(
-                    "def_quality_pct",
-                    32.4,
-                    0.0,
-                    "def_quality: 32.400 against a baseline of 32.500 (limit 26.000), 2 % of the way",
-                ),
+                level("def_quality_pct", "def_quality", 32.4, 32.500, 26.000, 0.0),
             ],
             &["P20EE"],
         );
@@ -748,17 +718,14 @@ mod tests {
             Component::Tires,
             4.0,
             vec![
-                f(
-                    "tire_rl_trend_per_day",
-                    0.1,
-                    -0.7,
-                    "tire_rl damage rising 10.00 %/day (t = 8.0)",
-                ),
-                f(
+                trend("tire_rl", 0.1, -0.7, 8.0),
+                level(
                     "tire_pressure_rl_20c_kpa",
+                    "tire_rl",
                     640.0,
-                    -0.6,
-                    "tire_rl: 640.000 against a baseline of 760.000 (limit 570.000), 63 % of the way",
+                    760.000,
+                    570.000,
+                    0.60,
                 ),
             ],
             &[],

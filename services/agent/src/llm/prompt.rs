@@ -80,11 +80,9 @@ pub fn system(case: &Case, class: &Classification, schema: &Value) -> String {
 
 /// The case as the model sees it.
 pub fn user(case: &Case, class: &Classification) -> String {
-    let factors: Vec<Value> = case
-        .factors
-        .iter()
-        .map(|f| json!({"name": f.name, "value": f.value, "impact": f.impact, "detail": f.detail}))
-        .collect();
+    // Every field the engine gave: the numbers (baseline, limit, damage, t-statistic)
+    // as well as the sentence.
+    let factors: Vec<Value> = case.factors.iter().map(|f| json!(f)).collect();
     let codes: Vec<String> = case.dtcs.iter().map(dtc::display).collect();
     let body = json!({
         "trigger": case.trigger.as_str(),

@@ -135,12 +135,21 @@ pub(crate) fn dpf_degraded(vehicle_id: &str, rul_days: f64) -> ComponentDegraded
                 detail: format!(
                     "dpf_restriction damage rising 5.20 %/day (t = 9.4); limit in about {rul_days:.0} days"
                 ),
+                part: Some("dpf_restriction".to_owned()),
+                damage: Some(0.62),
+                t_stat: Some(9.4),
+                ..Factor::default()
             },
             Factor {
                 name: "dpf_dp_at_highway_flow_kpa".to_owned(),
                 value: 19.4,
                 impact: -0.62,
                 detail: "dpf_restriction: 19.400 against a baseline of 10.200 (limit 25.000), 62 % of the way".to_owned(),
+                part: Some("dpf_restriction".to_owned()),
+                baseline: Some(10.2),
+                limit: Some(25.0),
+                damage: Some(0.62),
+                t_stat: None,
             },
         ],
         dtcs: vec![Dtc::Obd {

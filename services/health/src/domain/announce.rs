@@ -222,6 +222,7 @@ mod tests {
                 value: 1.0,
                 impact: -0.5,
                 detail: "d".to_owned(),
+                ..Factor::default()
             }],
             model_version: "m1".to_owned(),
         }
