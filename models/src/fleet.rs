@@ -191,7 +191,10 @@ pub fn truth_part(d: &Degradation) -> &'static str {
         Mode::BrakeWear => "pad_wear",
         Mode::BatteryAgeing => "battery_rest",
         Mode::TransmissionOverheat => "trans_hot",
-        Mode::TireSlowLeak => ["tire_fl", "tire_fr", "tire_rl", "tire_rr"][d.wheel.min(3)],
+        // The tire parts are in wheel order (fleetsim's `WHEELS`).
+        Mode::TireSlowLeak => crate::health::damage::parts(Component::Tires)
+            .get(d.wheel)
+            .map_or("tire_fl", |p| p.name),
     }
 }
 

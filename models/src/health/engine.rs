@@ -171,24 +171,17 @@ impl Engine {
                 name: format!("{}_trend_per_day", worst.spec.name),
                 value: round(f.slope, 4),
                 impact: round(-(1.0 - score), 3),
-                detail: match worst.growth.filter(|_| verdict.degrading) {
-                    Some(g) => format!(
-                        "{} damage rising {:.2} %/day (t = {:.1}) since about {:.0} days ago, \
-                         on its growth curve the limit is reached in about {:.0} days",
-                        worst.spec.name,
-                        100.0 * f.slope,
-                        f.t_stat.min(99.0),
-                        (-g.onset).max(0.0),
-                        verdict.rul_days
-                    ),
-                    None => format!(
-                        "{} damage rising {:.2} %/day (t = {:.1}); limit in about {:.0} days",
-                        worst.spec.name,
-                        100.0 * f.slope,
-                        f.t_stat.min(99.0),
-                        verdict.rul_days
-                    ),
-                },
+                detail: format!(
+                    "{} damage rising {:.2} %/day (t = {:.1}){}; limit in about {:.0} days",
+                    worst.spec.name,
+                    100.0 * f.slope,
+                    f.t_stat.min(99.0),
+                    worst.growth.map_or(String::new(), |g| format!(
+                        " since about {:.0} days ago, on its growth curve",
+                        (-g.onset).max(0.0)
+                    )),
+                    verdict.rul_days
+                ),
                 part: Some(worst.spec.name.to_owned()),
                 damage: Some(round(f.damage, 3)),
                 t_stat: Some(round(f.t_stat.min(99.0), 1)),

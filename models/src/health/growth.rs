@@ -70,10 +70,6 @@ pub struct Fit {
     pub rul_days: f64,
     /// When the fault began.
     pub onset: f64,
-    /// Onset to limit, days.
-    pub duration: f64,
-    /// Weighted root mean square residual, in damage units.
-    pub rmse: f64,
 }
 
 /// Fewest points a fit needs.
@@ -95,7 +91,7 @@ const DURATIONS: usize = 36;
 /// A fault that started at a damage level of its own: the levels allowed.
 const OFFSET_RANGE: (f64, f64) = (-0.5, 0.98);
 
-/// The best curve for one onset: residual sum of squares, duration, offset.
+/// A candidate curve: its residual sum of squares, onset and duration.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     sse: f64,
@@ -146,12 +142,9 @@ impl Growth {
             Law::Power { k } => self.fit_power(&pts, &onsets, k)?,
             Law::Exponential { rate } => self.fit_exponential(&pts, &onsets, rate)?,
         };
-        let weight: f64 = pts.iter().map(|p| p.w).sum();
         Some(Fit {
             rul_days: (b.onset + b.duration).max(0.0),
             onset: b.onset,
-            duration: b.duration,
-            rmse: (b.sse / weight).sqrt() * self.limit,
         })
     }
 

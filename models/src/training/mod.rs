@@ -8,6 +8,8 @@
 //! 3. Per component, choose the trend thresholds (`min_damage`, `min_t`) that raise the
 //!    fewest alarms on vehicles without that fault and, among those, warn of real
 //!    failures earliest.
+//! 4. Per failure part, choose the growth law whose fit to the faulty part's history
+//!    puts its RUL in the right urgency band most often ([`growth`]).
 //!
 //! The benchmark (`detection-bench`) scores the result on a fleet of another seed.
 

@@ -64,13 +64,9 @@ impl Evidence {
                 part: f.part.clone().unwrap_or_else(|| f.name.clone()),
                 indicator: f.name.clone(),
                 value: f.value,
-                baseline: f.baseline.filter(|v| v.is_finite()),
-                limit: f.limit.filter(|v| v.is_finite()),
-                damage: f
-                    .damage
-                    .filter(|d| d.is_finite())
-                    .unwrap_or(-f.impact)
-                    .max(0.0),
+                baseline: f.baseline,
+                limit: f.limit,
+                damage: f.damage.unwrap_or(-f.impact).max(0.0),
             });
         }
         ev.parts.sort_by(|a, b| b.damage.total_cmp(&a.damage));
