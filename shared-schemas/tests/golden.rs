@@ -142,6 +142,7 @@ macro_rules! golden {
 golden! {
     telemetry_received => TelemetryReceived,
     telemetry_rejected => TelemetryRejected,
+    ownership_transferred => OwnershipTransferred,
     health_computed => HealthComputed,
     health_changed => HealthChanged,
     component_degraded => ComponentDegraded,

@@ -11,7 +11,9 @@ use shared_runtime::consumer::{BatchConsumer, ConsumerConfig};
 use shared_runtime::http::{Readiness, Server, observe, ops_routes};
 use shared_schemas::Event;
 use shared_schemas::events::TelemetryReceived;
+use shared_runtime::outbox::Relay;
 use sqlx::PgPool;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -23,6 +25,7 @@ use crate::domain::validate::Limits;
 use crate::events::audit::{self, AuditWriter};
 use crate::events::intake::Intake;
 use crate::openapi::ApiDoc;
+use crate::ownership::Owners;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -39,6 +42,10 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Largest batch.
     pub max_batch: usize,
+    /// Which organization each vehicle belongs to.
+    pub owners: Arc<Owners>,
+    /// Pokes the outbox relay after a commit that enqueued events.
+    pub relay: Arc<Notify>,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {
@@ -94,12 +101,23 @@ impl Application {
                 .min_idle(std::time::Duration::from_millis(config.audit_reclaim_ms)),
             Arc::new(AuditWriter::new(db.clone())),
         );
+        let relay = Relay::lazy(
+            db.clone(),
+            common.redis_url.expose(),
+            keys.clone(),
+            common.stream_max_len,
+        )
+        .context("outbox relay (REDIS_URL)")?;
+        let notifier = relay.notifier();
         let token = shutdown.clone();
-        let tasks = vec![tokio::spawn(async move {
-            if let Err(e) = consumer.run(token).await {
-                tracing::error!(error = ?e, "audit writer stopped");
-            }
-        })];
+        let tasks = vec![
+            tokio::spawn(async move {
+                if let Err(e) = consumer.run(token).await {
+                    tracing::error!(error = ?e, "audit writer stopped");
+                }
+            }),
+            tokio::spawn(relay.run(shutdown.clone())),
+        ];
 
         let state = AppState {
             intake: Intake::new(
@@ -115,6 +133,8 @@ impl Application {
                 max_age: chrono::Duration::seconds(config.max_age_s),
             }),
             max_batch: config.max_batch,
+            owners: Arc::new(Owners::new(db.clone(), config.claim_policy)),
+            relay: notifier,
             db: db.clone(),
         };
         let router = router(state, Readiness { db, redis });

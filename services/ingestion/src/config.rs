@@ -2,6 +2,8 @@
 
 use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
 
+use crate::ownership::ClaimPolicy;
+
 /// Service port from DESIGN.md.
 pub const DEFAULT_PORT: u16 = 8001;
 
@@ -27,6 +29,10 @@ pub struct Config {
     pub bootstrap_device_key: Option<Secret>,
     /// `INGESTION_BOOTSTRAP_ORG`: organization of the bootstrap key (default `dev`).
     pub bootstrap_org: String,
+    /// `INGESTION_VEHICLE_CLAIM`: `first_reading` (default; a vehicle nobody holds is
+    /// claimed by the key of its first reading) or `registered_only` (readings of
+    /// unregistered vehicles are refused).
+    pub claim_policy: ClaimPolicy,
 }
 
 impl Config {
@@ -42,6 +48,7 @@ impl Config {
             audit_reclaim_ms: config::or("INGESTION_AUDIT_RECLAIM_MS", 30_000)?,
             bootstrap_device_key: config::secret("INGESTION_BOOTSTRAP_DEVICE_KEY").ok(),
             bootstrap_org: config::or("INGESTION_BOOTSTRAP_ORG", "dev".to_owned())?,
+            claim_policy: config::or("INGESTION_VEHICLE_CLAIM", ClaimPolicy::FirstReading)?,
         })
     }
 }

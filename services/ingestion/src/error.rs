@@ -24,12 +24,16 @@ pub enum ApiError {
     /// Nothing there (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with what exists.
+    #[error("{0}")]
+    Conflict(String),
     /// Too much in one request.
     #[error("{0}")]
     TooLarge(String),
-    /// Redis (the durable hand-off) is unreachable: retry later.
-    #[error("event stream unavailable")]
-    Unavailable(#[source] anyhow::Error),
+    /// A store a 2xx depends on (the event stream, the vehicle registry) is
+    /// unreachable: nothing was accepted, retry later. Names which.
+    #[error("{0} is unavailable")]
+    Unavailable(&'static str, #[source] anyhow::Error),
     /// Anything else.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -54,6 +58,7 @@ impl IntoResponse for ApiError {
             Self::Auth(e) => e.into_response(),
             Self::BadRequest(m) => error_response(StatusCode::BAD_REQUEST, "bad_request", &m),
             Self::NotFound(m) => error_response(StatusCode::NOT_FOUND, "not_found", &m),
+            Self::Conflict(m) => error_response(StatusCode::CONFLICT, "conflict", &m),
             Self::TooLarge(m) => error_response(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &m),
             Self::Invalid(problems) => {
                 let message = problems
@@ -68,12 +73,12 @@ impl IntoResponse for ApiError {
                 };
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }
-            Self::Unavailable(cause) => {
-                tracing::error!(error = ?cause, "event stream unavailable");
+            Self::Unavailable(what, cause) => {
+                tracing::error!(error = ?cause, "{what} is unavailable");
                 let mut r = error_response(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
-                    "the event stream is unavailable; nothing was accepted, retry later",
+                    &format!("{what} is unavailable; nothing was accepted, retry later"),
                 );
                 r.headers_mut()
                     .insert("retry-after", axum::http::HeaderValue::from_static("1"));

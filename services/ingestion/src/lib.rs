@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod openapi;
+pub mod ownership;
 pub mod parse;
 pub mod routes;
 

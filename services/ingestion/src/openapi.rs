@@ -5,7 +5,7 @@ use shared_runtime::openapi::BearerSecurity;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{device_keys, readings, telemetry};
+use crate::routes::{device_keys, readings, telemetry, vehicles};
 
 /// Ingestion's API.
 #[derive(Debug, OpenApi)]
@@ -22,6 +22,11 @@ use crate::routes::{device_keys, readings, telemetry};
         device_keys::create,
         device_keys::list,
         device_keys::revoke,
+        vehicles::register,
+        vehicles::list,
+        vehicles::one,
+        vehicles::transfers,
+        vehicles::transfer,
     ),
     components(schemas(shared_schemas::events::telemetry::Problem)),
     modifiers(&Security),
@@ -29,6 +34,7 @@ use crate::routes::{device_keys, readings, telemetry};
         (name = "telemetry", description = "Readings in; devices authenticate with `x-api-key`"),
         (name = "history", description = "Audited readings per vehicle; bearer token, scoped"),
         (name = "device-keys", description = "Device API key management"),
+        (name = "vehicles", description = "Which organization each vehicle belongs to; admin transfers"),
     )
 )]
 pub struct ApiDoc;

@@ -21,7 +21,7 @@ pub use scheduling::{
     AppointmentCancelled, AppointmentCompleted, AppointmentKind, AppointmentProposed,
     AppointmentScheduled, OptionLabel, SlotOption, TechnicianAssigned,
 };
-pub use telemetry::{Problem, TelemetryReceived, TelemetryRejected};
+pub use telemetry::{OwnershipTransferred, Problem, TelemetryReceived, TelemetryRejected};
 pub use warranty::{
     ClaimRejected, ClaimSubmitted, ClaimValidated, Coverage, FraudDetected, FraudSignal,
     FraudSignalKind, Money,
@@ -73,6 +73,7 @@ pub fn catalog() -> Vec<EventInfo> {
     vec![
         EventInfo::of::<TelemetryReceived>(),
         EventInfo::of::<TelemetryRejected>(),
+        EventInfo::of::<OwnershipTransferred>(),
         EventInfo::of::<HealthComputed>(),
         EventInfo::of::<HealthChanged>(),
         EventInfo::of::<ComponentDegraded>(),
@@ -190,7 +191,7 @@ mod tests {
         let catalog = catalog();
         let names: BTreeSet<_> = catalog.iter().map(|e| e.event_type).collect();
         assert_eq!(names.len(), catalog.len(), "duplicate event type");
-        assert_eq!(catalog.len(), 21);
+        assert_eq!(catalog.len(), 22);
         for info in &catalog {
             assert_eq!(
                 info.schema.pointer("/properties/event_type/const"),

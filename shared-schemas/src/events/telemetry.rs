@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use uuid::Uuid;
+
 use crate::envelope::Event;
 use crate::telemetry::{Protocol, TelemetryReading};
 
@@ -50,6 +52,35 @@ pub struct TelemetryRejected {
 
 impl Event for TelemetryRejected {
     const TYPE: &'static str = "vehicle.telemetry.rejected";
+    const VERSION: u32 = 1;
+    fn vehicle_id(&self) -> &str {
+        &self.vehicle_id
+    }
+}
+
+/// An admin moved a vehicle to another organization (ADR 0008): readings, health and
+/// alerts from now on belong to `to_org_id`; what was recorded before stays with the
+/// organization that recorded it. `vehicle.ownership.transferred`, v1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OwnershipTransferred {
+    /// The transfer's id (its audit record in ingestion).
+    pub transfer_id: Uuid,
+    /// The vehicle.
+    pub vehicle_id: String,
+    /// Organization it belonged to.
+    pub from_org_id: String,
+    /// Organization it belongs to now.
+    pub to_org_id: String,
+    /// Why, as the admin wrote it.
+    pub reason: String,
+    /// Who moved it (the admin's token subject).
+    pub transferred_by: String,
+    /// When.
+    pub transferred_at: DateTime<Utc>,
+}
+
+impl Event for OwnershipTransferred {
+    const TYPE: &'static str = "vehicle.ownership.transferred";
     const VERSION: u32 = 1;
     fn vehicle_id(&self) -> &str {
         &self.vehicle_id

@@ -57,7 +57,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     ))]
 pub async fn follow(
     State(state): State<AppState>,
-    path: Result<ApiPath<Uuid>, shared_runtime::http::BadRequest>,
+    path: Result<ApiPath<Uuid>, shared_runtime::http::InputRejection>,
     ApiQuery(q): ApiQuery<AckQuery>,
 ) -> Response {
     let Ok(ApiPath(alert_id)) = path else {
@@ -94,7 +94,7 @@ pub async fn follow(
     ))]
 pub async fn confirm(
     State(state): State<AppState>,
-    path: Result<ApiPath<Uuid>, shared_runtime::http::BadRequest>,
+    path: Result<ApiPath<Uuid>, shared_runtime::http::InputRejection>,
     ApiQuery(q): ApiQuery<AckQuery>,
 ) -> Response {
     let Ok(ApiPath(alert_id)) = path else {

@@ -31,6 +31,7 @@ async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -> (String, 
         audit_reclaim_ms: 5_000,
         bootstrap_device_key: Some(Secret::new(device_key.clone())),
         bootstrap_org: ORG.to_owned(),
+        claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
     };
     let app = ingestion::Application::build(config, shutdown)
         .await

@@ -2,3 +2,4 @@
 
 pub mod device_keys;
 pub mod readings;
+pub mod vehicles;

@@ -95,21 +95,29 @@ pub struct StoredReading {
 }
 
 /// The newest reading of a vehicle.
-pub async fn latest(pool: &PgPool, vehicle_id: &str) -> Result<Option<StoredReading>, sqlx::Error> {
+pub async fn latest(
+    pool: &PgPool,
+    vehicle_id: &str,
+    org: Option<&str>,
+) -> Result<Option<StoredReading>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, org_id, protocol, received_at, recorded_at, normalized FROM readings
-         WHERE vehicle_id = $1 ORDER BY recorded_at DESC, id DESC LIMIT 1",
+         WHERE vehicle_id = $1 AND ($2::text IS NULL OR org_id = $2)
+         ORDER BY recorded_at DESC, id DESC LIMIT 1",
     )
     .bind(vehicle_id)
+    .bind(org)
     .fetch_optional(pool)
     .await
 }
 
-/// A page of a vehicle's history in `[from, to)`, oldest first, after `cursor`
-/// (`(recorded_at, id)` of the last row of the previous page).
+/// A page of a vehicle's history in `[from, to)` sent under `org`'s keys (`None` =
+/// any), oldest first, after `cursor` (`(recorded_at, id)` of the last row of the
+/// previous page).
 pub async fn history(
     pool: &PgPool,
     vehicle_id: &str,
+    org: Option<&str>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     cursor: Option<(DateTime<Utc>, i64)>,
@@ -120,6 +128,7 @@ pub async fn history(
         "SELECT id, org_id, protocol, received_at, recorded_at, normalized FROM readings
          WHERE vehicle_id = $1 AND recorded_at >= $2 AND recorded_at < $3
            AND (recorded_at, id) > ($4, $5)
+           AND ($7::text IS NULL OR org_id = $7)
          ORDER BY recorded_at, id LIMIT $6",
     )
     .bind(vehicle_id)
@@ -128,6 +137,7 @@ pub async fn history(
     .bind(after_at)
     .bind(after_id)
     .bind(limit)
+    .bind(org)
     .fetch_all(pool)
     .await
 }

@@ -19,7 +19,6 @@ pub const MAX_SIGNALS: usize = 256;
 /// Most trouble codes one reading may carry.
 pub const MAX_DTCS: usize = 64;
 const MAX_READING_ID_LEN: usize = 128;
-const MAX_VEHICLE_ID_LEN: usize = 64;
 const MAX_ODOMETER_KM: f64 = 5_000_000.0;
 const MAX_ENGINE_HOURS: f64 = 1_000_000.0;
 /// SPNs are 19-bit numbers.
@@ -87,7 +86,7 @@ pub fn validate(reading: &mut TelemetryReading, now: DateTime<Utc>, limits: &Lim
     push_err(
         problems,
         "vehicle_id",
-        check_vehicle_id(&reading.vehicle_id),
+        shared_schemas::telemetry::check_vehicle_id(&reading.vehicle_id),
     );
     if let Some(vin) = &mut reading.vin {
         vin.make_ascii_uppercase();
@@ -148,25 +147,6 @@ fn check_reading_id(id: &str) -> Result<(), String> {
         ));
     }
     check_len(id.len(), MAX_READING_ID_LEN)
-}
-
-fn check_vehicle_id(id: &str) -> Result<(), String> {
-    if id.is_empty() {
-        return Err("must not be empty".into());
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
-    if let Some((i, c)) = id.chars().enumerate().find(|(_, c)| !allowed(*c)) {
-        let what = if c == ' ' {
-            "a space".to_owned()
-        } else {
-            format!("`{c}`")
-        };
-        return Err(format!(
-            "contains {what} at position {}; only letters, digits and . _ : - are allowed",
-            i + 1
-        ));
-    }
-    check_len(id.len(), MAX_VEHICLE_ID_LEN)
 }
 
 /// Length check for ASCII-only strings (byte length equals character count).

@@ -3,6 +3,7 @@
 pub mod device_keys;
 pub mod readings;
 pub mod telemetry;
+pub mod vehicles;
 
 use axum::Router;
 
@@ -14,4 +15,5 @@ pub fn router() -> Router<AppState> {
         .merge(telemetry::router())
         .merge(readings::router())
         .merge(device_keys::router())
+        .merge(vehicles::router())
 }

@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use shared_runtime::auth::Auth;
+use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, ApiQuery};
 use utoipa::{IntoParams, ToSchema};
 
@@ -66,20 +66,20 @@ pub struct HistoryQuery {
     pub cursor: Option<String>,
 }
 
-/// Authorizes the caller for `vehicle_id` using the organization its readings belong
-/// to; an unknown vehicle and a vehicle out of scope both answer 404.
-async fn authorize(
-    state: &AppState,
-    auth: &Auth,
-    vehicle_id: &str,
-) -> Result<StoredReading, ApiError> {
-    let latest = readings::latest(&state.db, vehicle_id).await?;
-    match latest {
-        Some(r) if auth.0.can_read_vehicle(&r.org_id, vehicle_id) => Ok(r),
-        _ => Err(ApiError::NotFound(format!(
-            "no telemetry for vehicle {vehicle_id}"
-        ))),
+/// The organization whose readings of `vehicle_id` the caller may see (`None` = every
+/// organization's). Readings stay with the organization whose key sent them, also
+/// after the vehicle moves (ADR 0008). An owner asking about another vehicle gets the
+/// 404 of a vehicle without readings.
+fn scope<'a>(auth: &'a Auth, vehicle_id: &str) -> Result<Option<&'a str>, ApiError> {
+    let claims = &auth.0;
+    if claims.role == Role::Owner && !claims.vehicle_ids.iter().any(|v| v == vehicle_id) {
+        return Err(no_telemetry(vehicle_id));
     }
+    Ok(claims.org_scope())
+}
+
+fn no_telemetry(vehicle_id: &str) -> ApiError {
+    ApiError::NotFound(format!("no telemetry for vehicle {vehicle_id}"))
 }
 
 /// The newest audited reading of a vehicle.
@@ -96,7 +96,11 @@ pub async fn latest(
     auth: Auth,
     ApiPath(vehicle_id): ApiPath<String>,
 ) -> Result<Json<ReadingView>, ApiError> {
-    Ok(Json(authorize(&state, &auth, &vehicle_id).await?.into()))
+    let org = scope(&auth, &vehicle_id)?;
+    readings::latest(&state.db, &vehicle_id, org)
+        .await?
+        .map(|r| Json(r.into()))
+        .ok_or_else(|| no_telemetry(&vehicle_id))
 }
 
 /// A vehicle's audited readings in a time range, oldest first, paged.
@@ -129,8 +133,12 @@ pub async fn history(
         )));
     }
     let cursor = q.cursor.as_deref().map(decode_cursor).transpose()?;
-    authorize(&state, &auth, &vehicle_id).await?;
-    let mut rows = readings::history(&state.db, &vehicle_id, from, to, cursor, limit + 1).await?;
+    let org = scope(&auth, &vehicle_id)?;
+    if readings::latest(&state.db, &vehicle_id, org).await?.is_none() {
+        return Err(no_telemetry(&vehicle_id));
+    }
+    let mut rows =
+        readings::history(&state.db, &vehicle_id, org, from, to, cursor, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = more

@@ -84,45 +84,50 @@ pub struct BatchItem {
     pub warnings: Vec<Problem>,
 }
 
-/// A reading after parsing and validation.
-enum Checked {
-    Ok {
+/// One reading as it arrived: parsed (or why it could not be), and the raw input of
+/// an adapter protocol for the audit trail.
+struct Incoming {
+    parsed: Result<(TelemetryReading, Vec<Problem>), Vec<Problem>>,
+    raw: Option<String>,
+}
+
+/// What became of one reading.
+enum Verdict {
+    Take {
         accepted: Accepted,
         warnings: Vec<Problem>,
     },
-    Refused(Refused),
+    Refuse(Refused),
 }
 
-/// Validates one parsed (or unparseable) reading for `device`.
-fn check(
+/// Why a reading whose vehicle belongs to another organization is refused: the same
+/// words as for a key limited to other vehicles, so a refusal does not tell whether
+/// the vehicle exists elsewhere.
+fn not_for_this_key(vehicle_id: &str) -> Problem {
+    Problem::new(
+        "vehicle_id",
+        format!("this device key may not report for vehicle {vehicle_id}"),
+    )
+}
+
+/// Validates one reading for `device` (everything but its vehicle's owner).
+fn validate_one(
     state: &AppState,
     device: &Device,
-    origin: Origin<'_>,
-    parsed: Result<(TelemetryReading, Vec<Problem>), Vec<Problem>>,
-    raw: Option<String>,
-) -> Checked {
-    let (mut reading, mut warnings) = match parsed {
-        Ok(r) => r,
-        Err(problems) => {
-            return Checked::Refused(Refused {
-                reading_id: None,
-                vehicle_id: String::new(),
-                problems,
-            });
-        }
-    };
-    let mut outcome = validate::validate(&mut reading, origin.received_at, &state.limits);
+    received_at: chrono::DateTime<Utc>,
+    incoming: Incoming,
+) -> Result<(TelemetryReading, Vec<Problem>, Option<String>), Refused> {
+    let (mut reading, mut warnings) = incoming.parsed.map_err(|problems| Refused {
+        reading_id: None,
+        vehicle_id: String::new(),
+        problems,
+    })?;
+    let mut outcome = validate::validate(&mut reading, received_at, &state.limits);
     if !reading.vehicle_id.is_empty() && !device.allows(&reading.vehicle_id) {
-        outcome.problems.push(Problem::new(
-            "vehicle_id",
-            format!(
-                "this device key may not report for vehicle {}",
-                reading.vehicle_id
-            ),
-        ));
+        outcome.problems.push(not_for_this_key(&reading.vehicle_id));
     }
     if !outcome.problems.is_empty() {
-        return Checked::Refused(Refused {
+        return Err(Refused {
             reading_id: reading.reading_id,
             vehicle_id: reading.vehicle_id,
             problems: outcome.problems,
@@ -135,10 +140,57 @@ fn check(
         ));
     }
     warnings.append(&mut outcome.warnings);
-    Checked::Ok {
-        accepted: state.intake.accept(origin, reading, raw),
-        warnings,
-    }
+    Ok((reading, warnings, incoming.raw))
+}
+
+/// Judges readings sent by `device`: valid ones whose vehicle belongs to the device's
+/// organization (or is claimed for it now) are taken, the rest refused.
+async fn judge(
+    state: &AppState,
+    device: &Device,
+    origin: Origin<'_>,
+    incoming: Vec<Incoming>,
+) -> Result<Vec<Verdict>, ApiError> {
+    let checked: Vec<_> = incoming
+        .into_iter()
+        .map(|i| validate_one(state, device, origin.received_at, i))
+        .collect();
+    let mut vehicles: Vec<&str> = checked
+        .iter()
+        .filter_map(|c| c.as_ref().ok().map(|(r, _, _)| r.vehicle_id.as_str()))
+        .collect();
+    vehicles.sort_unstable();
+    vehicles.dedup();
+    let owners = if vehicles.is_empty() {
+        Default::default()
+    } else {
+        state
+            .owners
+            .resolve(&vehicles, device)
+            .await
+            .map_err(|e| ApiError::Unavailable("the vehicle registry", e.into()))?
+    };
+    Ok(checked
+        .into_iter()
+        .map(|c| match c {
+            Err(refused) => Verdict::Refuse(refused),
+            Ok((reading, warnings, raw)) => {
+                if owners.get(&reading.vehicle_id).map(|o| &**o) == Some(device.org_id.as_str()) {
+                    Verdict::Take {
+                        accepted: state.intake.accept(origin, reading, raw),
+                        warnings,
+                    }
+                } else {
+                    metrics::counter!("ingestion_foreign_vehicle_refusals_total").increment(1);
+                    Verdict::Refuse(Refused {
+                        problems: vec![not_for_this_key(&reading.vehicle_id)],
+                        reading_id: reading.reading_id,
+                        vehicle_id: reading.vehicle_id,
+                    })
+                }
+            }
+        })
+        .collect())
 }
 
 /// Who sent a request: the envelopes' origin.
@@ -151,29 +203,47 @@ fn origin(device: &Device, protocol: Protocol, correlation: CorrelationId) -> Or
     }
 }
 
-/// Hands one checked reading off; 202 when taken, 422 naming every problem otherwise.
-async fn submit_one(
+/// Counts readings by what became of them.
+fn count(outcome: &'static str, n: usize) {
+    if n > 0 {
+        metrics::counter!("ingestion_readings_total", "outcome" => outcome).increment(n as u64);
+    }
+}
+
+/// Judges one reading and hands it off; 202 when taken, 422 naming every problem
+/// otherwise. Every protocol's single-reading route ends here.
+async fn ingest_single(
     state: &AppState,
+    device: &Device,
     origin: Origin<'_>,
-    checked: Checked,
+    incoming: Incoming,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
-    match checked {
-        Checked::Refused(refused) => {
+    let verdict = judge(state, device, origin, vec![incoming])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no verdict for a reading")))?;
+    match verdict {
+        Verdict::Refuse(refused) => {
             state
                 .intake
                 .submit(origin, Vec::new(), std::slice::from_ref(&refused))
                 .await
-                .map_err(|e| ApiError::Unavailable(e.into()))?;
+                .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
+            count("rejected", 1);
             Err(ApiError::Invalid(refused.problems))
         }
-        Checked::Ok { accepted, warnings } => {
+        Verdict::Take { accepted, warnings } => {
             let reading_id = accepted.reading_id.clone();
             let statuses = state
                 .intake
                 .submit(origin, vec![accepted], &[])
                 .await
-                .map_err(|e| ApiError::Unavailable(e.into()))?;
+                .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
             let status = statuses.first().copied().unwrap_or(Status::Duplicate);
+            count(
+                if status == Status::Accepted { "accepted" } else { "duplicate" },
+                1,
+            );
             Ok((
                 StatusCode::ACCEPTED,
                 Json(IngestResponse {
@@ -186,8 +256,20 @@ async fn submit_one(
     }
 }
 
-fn no_warnings(reading: TelemetryReading) -> (TelemetryReading, Vec<Problem>) {
-    (reading, Vec::new())
+/// A reading decoded by an adapter from its own request format.
+fn adapted<T: serde::de::DeserializeOwned>(
+    body: &Bytes,
+    decode: impl FnOnce(T) -> Result<TelemetryReading, Vec<Problem>>,
+) -> Result<Incoming, ApiError> {
+    let raw = utf8(body)?.to_owned();
+    let parsed = serde_json::from_str::<T>(&raw)
+        .map_err(|e| vec![Problem::new("", format!("not a valid request: {e}"))])
+        .and_then(decode)
+        .map(|reading| (reading, Vec::new()));
+    Ok(Incoming {
+        parsed,
+        raw: Some(raw),
+    })
 }
 
 fn utf8(body: &Bytes) -> Result<&str, ApiError> {
@@ -205,7 +287,7 @@ fn utf8(body: &Bytes) -> Result<&str, ApiError> {
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Invalid reading; every problem listed"),
-        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_one(
     State(state): State<AppState>,
@@ -213,9 +295,12 @@ pub async fn ingest_one(
     correlation: CorrelationId,
     body: Bytes,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let incoming = Incoming {
+        parsed: parse::reading(utf8(&body)?),
+        raw: None,
+    };
     let origin = origin(&device, Protocol::Canonical, correlation);
-    let checked = check(&state, &device, origin, parse::reading(utf8(&body)?), None);
-    submit_one(&state, origin, checked).await
+    ingest_single(&state, &device, origin, incoming).await
 }
 
 /// Ingest a batch of canonical readings.
@@ -230,7 +315,7 @@ pub async fn ingest_one(
         (status = 400, description = "Not a batch (malformed JSON, no `readings`, empty)", body = shared_runtime::http::ErrorBody),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 413, description = "More readings than INGESTION_MAX_BATCH", body = shared_runtime::http::ErrorBody),
-        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_batch(
     State(state): State<AppState>,
@@ -251,15 +336,24 @@ pub async fn ingest_batch(
             state.max_batch
         )));
     }
-    let mut accepted = Vec::with_capacity(batch.readings.len());
+    let origin = origin(&device, Protocol::Canonical, correlation);
+    let incoming = batch
+        .readings
+        .iter()
+        .map(|raw| Incoming {
+            parsed: parse::reading(raw.get()),
+            raw: None,
+        })
+        .collect();
+    let verdicts = judge(&state, &device, origin, incoming).await?;
+    let mut accepted = Vec::with_capacity(verdicts.len());
     let mut refused = Vec::new();
     // Where each reading went: Ok(index into accepted) or Err(index into refused).
-    let mut slots = Vec::with_capacity(batch.readings.len());
-    let mut warnings = Vec::with_capacity(batch.readings.len());
-    let origin = origin(&device, Protocol::Canonical, correlation);
-    for raw in &batch.readings {
-        match check(&state, &device, origin, parse::reading(raw.get()), None) {
-            Checked::Ok {
+    let mut slots = Vec::with_capacity(verdicts.len());
+    let mut warnings = Vec::with_capacity(verdicts.len());
+    for verdict in verdicts {
+        match verdict {
+            Verdict::Take {
                 accepted: a,
                 warnings: w,
             } => {
@@ -267,7 +361,7 @@ pub async fn ingest_batch(
                 accepted.push(a);
                 warnings.push(w);
             }
-            Checked::Refused(r) => {
+            Verdict::Refuse(r) => {
                 slots.push(Err(refused.len()));
                 refused.push(r);
                 warnings.push(Vec::new());
@@ -279,7 +373,7 @@ pub async fn ingest_batch(
         .intake
         .submit(origin, accepted, &refused)
         .await
-        .map_err(|e| ApiError::Unavailable(e.into()))?;
+        .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
     let mut response = BatchResponse {
         accepted: 0,
         duplicates: 0,
@@ -312,6 +406,9 @@ pub async fn ingest_batch(
         };
         response.results.push(item);
     }
+    count("accepted", response.accepted);
+    count("duplicate", response.duplicates);
+    count("rejected", response.rejected);
     Ok(Json(response))
 }
 
@@ -323,7 +420,7 @@ pub async fn ingest_batch(
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Undecodable or invalid; every problem listed"),
-        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_obd2(
     State(state): State<AppState>,
@@ -331,14 +428,9 @@ pub async fn ingest_obd2(
     correlation: CorrelationId,
     body: Bytes,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
-    let raw = utf8(&body)?.to_owned();
-    let parsed = serde_json::from_str::<obd2::Obd2Request>(&raw)
-        .map_err(|e| vec![Problem::new("", e.to_string())])
-        .and_then(obd2::decode)
-        .map(no_warnings);
+    let incoming = adapted(&body, obd2::decode)?;
     let origin = origin(&device, Protocol::Obd2, correlation);
-    let checked = check(&state, &device, origin, parsed, Some(raw));
-    submit_one(&state, origin, checked).await
+    ingest_single(&state, &device, origin, incoming).await
 }
 
 /// Ingest J1939 CAN frames (PGN/SPN decoding, DM1 faults), decoded into a canonical
@@ -350,7 +442,7 @@ pub async fn ingest_obd2(
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Undecodable or invalid; every problem listed"),
-        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_j1939(
     State(state): State<AppState>,
@@ -358,14 +450,9 @@ pub async fn ingest_j1939(
     correlation: CorrelationId,
     body: Bytes,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
-    let raw = utf8(&body)?.to_owned();
-    let parsed = serde_json::from_str::<j1939::J1939Request>(&raw)
-        .map_err(|e| vec![Problem::new("", e.to_string())])
-        .and_then(j1939::decode)
-        .map(no_warnings);
+    let incoming = adapted(&body, j1939::decode)?;
     let origin = origin(&device, Protocol::J1939, correlation);
-    let checked = check(&state, &device, origin, parsed, Some(raw));
-    submit_one(&state, origin, checked).await
+    ingest_single(&state, &device, origin, incoming).await
 }
 
 /// Ingest a flat JSON object from a device that cannot send the canonical form:
@@ -377,7 +464,7 @@ pub async fn ingest_j1939(
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Not normalizable or invalid; every problem listed"),
-        (status = 503, description = "Event stream unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_generic(
     State(state): State<AppState>,
@@ -385,12 +472,7 @@ pub async fn ingest_generic(
     correlation: CorrelationId,
     body: Bytes,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
-    let raw = utf8(&body)?.to_owned();
-    let parsed = serde_json::from_str::<serde_json::Value>(&raw)
-        .map_err(|e| vec![Problem::new("", format!("not valid JSON: {e}"))])
-        .and_then(generic::normalize)
-        .map(no_warnings);
+    let incoming = adapted(&body, generic::normalize)?;
     let origin = origin(&device, Protocol::GenericJson, correlation);
-    let checked = check(&state, &device, origin, parsed, Some(raw));
-    submit_one(&state, origin, checked).await
+    ingest_single(&state, &device, origin, incoming).await
 }

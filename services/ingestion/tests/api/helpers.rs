@@ -49,6 +49,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
             uuid::Uuid::new_v4().simple()
         ))),
         bootstrap_org: ORG.to_owned(),
+        claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
     }
 }
 

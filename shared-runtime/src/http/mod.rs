@@ -19,6 +19,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
+mod input;
+
+pub use input::{
+    ApiJson, ApiPath, ApiQuery, InputRejection, MAX_TEXT_CHARS, check_text, forbidden_char,
+    parse_json,
+};
+
 /// Header carrying the correlation id in requests and responses.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
@@ -249,44 +256,3 @@ pub async fn serve(
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
 }
-
-/// A malformed request (body, path or query), answered `400 {code, message}` naming
-/// what could not be read, instead of axum's plain-text rejection.
-#[derive(Debug)]
-pub struct BadRequest(String);
-
-impl IntoResponse for BadRequest {
-    fn into_response(self) -> Response {
-        error_response(StatusCode::BAD_REQUEST, "bad_request", &self.0)
-    }
-}
-
-macro_rules! rejection_into_bad_request {
-    ($($rejection:ty),*) => {$(
-        impl From<$rejection> for BadRequest {
-            fn from(r: $rejection) -> Self {
-                Self(r.body_text())
-            }
-        }
-    )*};
-}
-rejection_into_bad_request!(
-    axum::extract::rejection::JsonRejection,
-    axum::extract::rejection::PathRejection,
-    axum::extract::rejection::QueryRejection
-);
-
-/// `axum::Json` whose rejection is a `{code, message}` 400.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(BadRequest))]
-pub struct ApiJson<T>(pub T);
-
-/// `axum::extract::Path` whose rejection is a `{code, message}` 400.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(BadRequest))]
-pub struct ApiPath<T>(pub T);
-
-/// `axum::extract::Query` whose rejection is a `{code, message}` 400.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(BadRequest))]
-pub struct ApiQuery<T>(pub T);

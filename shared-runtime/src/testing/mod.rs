@@ -7,6 +7,12 @@
 
 use std::collections::HashMap;
 
+pub mod client;
+pub mod hostile;
+pub mod tenancy;
+
+pub use client::{Answer, Credential, TestClient};
+
 use sqlx::{Connection, Executor, PgConnection};
 use uuid::Uuid;
 

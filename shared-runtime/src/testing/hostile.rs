@@ -1,0 +1,2 @@
+//! Hostile input against every operation of a service's OpenAPI document (placeholder;
+//! being written).

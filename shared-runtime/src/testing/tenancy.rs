@@ -1,0 +1,152 @@
+//! Tenant isolation checks every service's tests share: a caller of one organization
+//! who names another organization's resource must get no 2xx and exactly the answer an
+//! unknown id gets (no existence leaks), and every operation that takes an id must be
+//! in a service's probe table.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::client::{Answer, Credential, TestClient};
+
+/// One request of a tenancy table: `{id}` in the path (and in string values of the
+/// body) is replaced by the id under test.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// HTTP method.
+    pub method: Method,
+    /// Path template, e.g. `/v1/alerts/{id}`.
+    pub path: &'static str,
+    /// JSON body template, if any.
+    pub body: Option<Value>,
+}
+
+impl Probe {
+    /// A probe without a body.
+    pub fn new(method: Method, path: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            body: None,
+        }
+    }
+
+    /// A probe with a JSON body.
+    pub fn with_body(method: Method, path: &'static str, body: Value) -> Self {
+        Self {
+            method,
+            path,
+            body: Some(body),
+        }
+    }
+
+    /// The OpenAPI path this probe exercises (`{id}` stands for any parameter name).
+    pub fn operation(&self) -> (String, &'static str) {
+        (self.method.as_str().to_ascii_lowercase(), self.path)
+    }
+
+    async fn send(&self, client: &TestClient, who: &Credential, id: &str) -> Answer {
+        let path = self.path.replace("{id}", &encode(id));
+        let body = self.body.as_ref().map(|b| substitute(b, id));
+        client.call(self.method.clone(), &path, who, body.as_ref()).await
+    }
+}
+
+fn encode(id: &str) -> String {
+    id.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn substitute(template: &Value, id: &str) -> Value {
+    match template {
+        Value::String(s) => Value::String(s.replace("{id}", id)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, id)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute(v, id)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Sends `probe` as `who` (labelled `label` in failures) with another organization's
+/// id `foreign` and with the unknown id `unknown`; panics unless both answer the same
+/// status and body (with the id swapped) and neither is a 2xx. Returns the answer.
+pub async fn assert_foreign_like_unknown(
+    client: &TestClient,
+    label: &str,
+    who: &Credential,
+    probe: &Probe,
+    foreign: &str,
+    unknown: &str,
+) -> Answer {
+    let to_foreign = probe.send(client, who, foreign).await;
+    let to_unknown = probe.send(client, who, unknown).await;
+    let what = format!("{label}: {} {}", probe.method, probe.path);
+    assert!(
+        !(200..300).contains(&to_foreign.status),
+        "{what} with another organization's id {foreign} answered {}: {}",
+        to_foreign.status,
+        to_foreign.body
+    );
+    let swapped: Value =
+        serde_json::from_str(&to_foreign.body.to_string().replace(foreign, unknown))
+            .unwrap_or(Value::Null);
+    assert!(
+        to_foreign.status == to_unknown.status && swapped == to_unknown.body,
+        "{what} tells another organization's id from an unknown one:\n  foreign {foreign}: {} {}\n  unknown {unknown}: {} {}",
+        to_foreign.status,
+        to_foreign.body,
+        to_unknown.status,
+        to_unknown.body
+    );
+    to_foreign
+}
+
+/// Panics naming every operation of the OpenAPI document `openapi` that takes a path
+/// parameter and no probe of `probes` exercises, unless listed in `exempt` (as
+/// `(method, path)`, e.g. a signed link that authenticates by its own token).
+pub fn assert_probes_cover(openapi: &Value, probes: &[Probe], exempt: &[(&str, &str)]) {
+    let normalize = |path: &str| -> String {
+        path.split('/')
+            .map(|seg| if seg.starts_with('{') { "{id}" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let covered: Vec<(String, String)> = probes
+        .iter()
+        .map(|p| {
+            let (m, path) = p.operation();
+            (m, normalize(path))
+        })
+        .chain(
+            exempt
+                .iter()
+                .map(|(m, p)| (m.to_ascii_lowercase(), normalize(p))),
+        )
+        .collect();
+    let mut missing = Vec::new();
+    let paths = openapi["paths"].as_object().cloned().unwrap_or_default();
+    for (path, item) in &paths {
+        if !path.contains('{') {
+            continue;
+        }
+        for method in item.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+            let key = (method.clone(), normalize(path));
+            if !covered.contains(&key) {
+                missing.push(format!("{} {path}", method.to_ascii_uppercase()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations taking an id without a tenancy probe (add them to the service's tenancy test): {missing:?}"
+    );
+}
