@@ -8,6 +8,7 @@
 pub mod envelope;
 pub mod events;
 pub mod signals;
+pub mod ids;
 pub mod telemetry;
 
 pub use envelope::{DecodeError, Event, EventEnvelope, RawEnvelope};

@@ -98,32 +98,3 @@ impl Protocol {
     }
 }
 
-/// Longest vehicle id.
-pub const MAX_VEHICLE_ID_LEN: usize = 64;
-
-/// Checks a vehicle id: 1 to 64 letters, digits and `. _ : -`. The error says what is
-/// wrong (without the field name).
-pub fn check_vehicle_id(id: &str) -> Result<(), String> {
-    if id.is_empty() {
-        return Err("must not be empty".into());
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
-    if let Some((i, c)) = id.chars().enumerate().find(|(_, c)| !allowed(*c)) {
-        let what = match c {
-            ' ' => "a space".to_owned(),
-            c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
-            c => format!("`{c}`"),
-        };
-        return Err(format!(
-            "contains {what} at position {}; only letters, digits and . _ : - are allowed",
-            i + 1
-        ));
-    }
-    if id.len() > MAX_VEHICLE_ID_LEN {
-        return Err(format!(
-            "is {} characters long; at most {MAX_VEHICLE_ID_LEN} are allowed",
-            id.len()
-        ));
-    }
-    Ok(())
-}

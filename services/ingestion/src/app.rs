@@ -171,6 +171,11 @@ async fn bootstrap_key(db: &PgPool, key: &str, org: &str) -> anyhow::Result<()> 
     .context("creating the bootstrap device key")?;
     if created.is_some() {
         tracing::info!(org, "bootstrap device key created");
+    } else if device_keys::reinstate(db, &hash_key(key))
+        .await
+        .context("reinstating the bootstrap device key")?
+    {
+        tracing::warn!(org, "bootstrap device key was revoked: reinstated (INGESTION_BOOTSTRAP_DEVICE_KEY is set)");
     }
     Ok(())
 }

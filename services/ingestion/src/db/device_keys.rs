@@ -118,3 +118,16 @@ pub async fn find_active(pool: &PgPool, hash: &[u8; 32]) -> Result<Option<Device
         vehicle_ids,
     }))
 }
+
+/// Makes the key with this hash usable again if it was revoked; returns whether it was.
+/// Only for the bootstrap key the operator configured in the environment: a restart
+/// must not leave `make up`'s development key revoked (e.g. by an API fuzzer).
+pub async fn reinstate(pool: &PgPool, hash: &[u8; 32]) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE device_keys SET revoked_at = NULL WHERE key_hash = $1 AND revoked_at IS NOT NULL",
+    )
+    .bind(hash.as_slice())
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -86,7 +86,7 @@ pub fn validate(reading: &mut TelemetryReading, now: DateTime<Utc>, limits: &Lim
     push_err(
         problems,
         "vehicle_id",
-        shared_schemas::telemetry::check_vehicle_id(&reading.vehicle_id),
+        shared_schemas::ids::check_vehicle_id(&reading.vehicle_id),
     );
     if let Some(vin) = &mut reading.vin {
         vin.make_ascii_uppercase();
@@ -235,6 +235,13 @@ fn check_signals(reading: &mut TelemetryReading, out: &mut Checked) {
     let (problems, warnings) = (&mut out.problems, &mut out.warnings);
     reading.signals.retain(|name, value| {
         let Some(spec) = signals::spec(name) else {
+            if name.chars().any(char::is_control) {
+                problems.push(Problem::new(
+                    "signals",
+                    "a signal name contains a control character",
+                ));
+                return false;
+            }
             warnings.push(Problem::new(
                 format!("signals.{name}"),
                 "unknown signal name; the value was ignored (see the signal catalog)",

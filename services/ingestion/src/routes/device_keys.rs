@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiJson, ApiPath};
+use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,6 +18,8 @@ use crate::device_auth::generate_key;
 use crate::error::ApiError;
 
 const MANAGERS: &[Role] = &[Role::Admin, Role::FleetManager];
+/// Vehicles one key may be limited to (a gateway serves a handful; a depot key more).
+const MAX_KEY_VEHICLES: usize = 10_000;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -69,7 +72,10 @@ pub async fn create(
         ));
     }
     let org = match (claims.role, req.org_id) {
-        (Role::Admin, Some(org)) if !org.trim().is_empty() => org,
+        (Role::Admin, Some(org)) => {
+            check_org_id(&org).map_err(|m| ApiError::BadRequest(format!("`org_id` {m}")))?;
+            org
+        }
         (Role::Admin, _) => {
             return Err(ApiError::BadRequest(
                 "`org_id` is required for admins".to_owned(),
@@ -82,14 +88,15 @@ pub async fn create(
         }
         _ => claims.org.clone(),
     };
-    if let Some(bad) = req
-        .vehicle_ids
-        .iter()
-        .find(|v| v.is_empty() || v.len() > 64)
-    {
+    if req.vehicle_ids.len() > MAX_KEY_VEHICLES {
         return Err(ApiError::BadRequest(format!(
-            "`vehicle_ids` has an invalid id {bad:?}"
+            "`vehicle_ids` has {} ids; at most {MAX_KEY_VEHICLES} are allowed",
+            req.vehicle_ids.len()
         )));
+    }
+    for (i, v) in req.vehicle_ids.iter().enumerate() {
+        check_vehicle_id(v)
+            .map_err(|m| ApiError::BadRequest(format!("`vehicle_ids[{i}]` {m}")))?;
     }
     let key = generate_key();
     let row = device_keys::insert(

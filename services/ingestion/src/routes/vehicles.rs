@@ -11,7 +11,7 @@ use shared_runtime::auth::{Auth, AuthError, Claims, Role};
 use shared_runtime::http::{ApiJson, ApiPath, ApiQuery, CorrelationId};
 use shared_schemas::EventEnvelope;
 use shared_schemas::events::OwnershipTransferred;
-use shared_schemas::telemetry::check_vehicle_id;
+use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
@@ -78,12 +78,7 @@ pub struct TransferRequest {
 }
 
 fn org_id(field: &str, org: &str) -> Result<String, ApiError> {
-    let org = org.trim();
-    if org.is_empty() || org.chars().count() > 100 {
-        return Err(ApiError::BadRequest(format!(
-            "`{field}` must be 1–100 characters"
-        )));
-    }
+    check_org_id(org).map_err(|m| ApiError::BadRequest(format!("`{field}` {m}")))?;
     Ok(org.to_owned())
 }
 

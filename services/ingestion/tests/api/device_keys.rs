@@ -119,3 +119,31 @@ async fn key_management_is_scoped_and_validated() {
         0
     );
 }
+
+#[tokio::test]
+async fn nul_in_a_device_key_name_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/v1/device-keys"))
+        .bearer_auth(token(Role::Admin, "root", &[]))
+        .json(&json!({"name": "gw\u{0}x", "org_id": ORG}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("`name` contains a control character (U+0000)"),
+        "{body}"
+    );
+    let bad_org = app
+        .client
+        .post(app.url("/v1/device-keys"))
+        .bearer_auth(token(Role::Admin, "root", &[]))
+        .json(&json!({"name": "gw", "org_id": "x".repeat(10_000)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_org.status(), 400);
+}

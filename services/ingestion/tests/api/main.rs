@@ -10,3 +10,4 @@ mod helpers;
 mod history;
 mod openapi;
 mod telemetry;
+mod tenancy;
