@@ -54,8 +54,16 @@ mod tests {
             assert_eq!(check_org_id(ok), Ok(()));
         }
         assert!(check_vehicle_id("").is_err());
-        assert!(check_vehicle_id("a b").unwrap_err().contains("a space at position 2"));
+        assert!(
+            check_vehicle_id("a b")
+                .unwrap_err()
+                .contains("a space at position 2")
+        );
         assert!(check_org_id("a\0b").unwrap_err().contains("U+0000"));
-        assert!(check_org_id(&"x".repeat(65)).unwrap_err().contains("65 characters"));
+        assert!(
+            check_org_id(&"x".repeat(65))
+                .unwrap_err()
+                .contains("65 characters")
+        );
     }
 }

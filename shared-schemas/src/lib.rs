@@ -7,8 +7,8 @@
 
 pub mod envelope;
 pub mod events;
-pub mod signals;
 pub mod ids;
+pub mod signals;
 pub mod telemetry;
 
 pub use envelope::{DecodeError, Event, EventEnvelope, RawEnvelope};

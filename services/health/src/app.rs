@@ -8,11 +8,11 @@ use axum::extract::FromRef;
 use models::health::{Engine, RulModel};
 use shared_runtime::auth::Jwt;
 use shared_runtime::bus::Keys;
-use shared_runtime::consumer::{BatchConsumer, ConsumerConfig};
+use shared_runtime::consumer::{BatchConsumer, Consumer, ConsumerConfig};
 use shared_runtime::http::{Readiness, Server, observe, ops_routes};
 use shared_runtime::outbox::Relay;
 use shared_schemas::Event;
-use shared_schemas::events::TelemetryReceived;
+use shared_schemas::events::{OwnershipTransferred, TelemetryReceived};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -20,7 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::events::maintenance::Maintenance;
-use crate::events::{Assessor, GROUP, TelemetryConsumer};
+use crate::events::{Assessor, GROUP, TelemetryConsumer, TransferConsumer};
 use crate::openapi::ApiDoc;
 
 /// What every handler can reach.
@@ -102,6 +102,12 @@ impl Application {
             model_version = assessor.model_version(),
             "health engine loaded"
         );
+        let transfers = Consumer::new(
+            redis::Client::open(common.redis_url.expose())?,
+            keys.clone(),
+            ConsumerConfig::new(GROUP, [OwnershipTransferred::TYPE]),
+            Arc::new(TransferConsumer::new(db.clone())),
+        );
         let consumer = BatchConsumer::new(
             redis::Client::open(common.redis_url.expose())?,
             keys,
@@ -121,6 +127,12 @@ impl Application {
         tasks.push(tokio::spawn(async move {
             if let Err(e) = consumer.run(token).await {
                 tracing::error!(error = ?e, "telemetry consumer stopped");
+            }
+        }));
+        let token = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = transfers.run(token).await {
+                tracing::error!(error = ?e, "transfer consumer stopped");
             }
         }));
         tasks.push(tokio::spawn(relay.run(shutdown.clone())));

@@ -9,9 +9,9 @@ use shared_runtime::auth::Jwt;
 use shared_runtime::bus::Keys;
 use shared_runtime::consumer::{BatchConsumer, ConsumerConfig};
 use shared_runtime::http::{Readiness, Server, observe, ops_routes};
+use shared_runtime::outbox::Relay;
 use shared_schemas::Event;
 use shared_schemas::events::TelemetryReceived;
-use shared_runtime::outbox::Relay;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -175,7 +175,10 @@ async fn bootstrap_key(db: &PgPool, key: &str, org: &str) -> anyhow::Result<()> 
         .await
         .context("reinstating the bootstrap device key")?
     {
-        tracing::warn!(org, "bootstrap device key was revoked: reinstated (INGESTION_BOOTSTRAP_DEVICE_KEY is set)");
+        tracing::warn!(
+            org,
+            "bootstrap device key was revoked: reinstated (INGESTION_BOOTSTRAP_DEVICE_KEY is set)"
+        );
     }
     Ok(())
 }

@@ -20,7 +20,10 @@ pub fn reading(json: &str) -> Result<(TelemetryReading, Vec<Problem>), Vec<Probl
     .and_then(|r| de.end().map(|()| r));
     // An ignored field is only echoed back, but a name with control characters is
     // garbage, not a field from a newer sender.
-    if let Some(bad) = warnings.iter().find(|w| w.field.chars().any(char::is_control)) {
+    if let Some(bad) = warnings
+        .iter()
+        .find(|w| w.field.chars().any(char::is_control))
+    {
         return Err(vec![Problem::new(
             bad.field.clone(),
             "a field name contains a control character",

@@ -122,17 +122,20 @@ fn declares_json(req: &Request) -> bool {
     };
     let essence = value.split(';').next().unwrap_or("").trim();
     let essence = essence.to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON body into `T` after checking every text value and key: the error
 /// names the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection> {
     let mut scan = serde_json::Deserializer::from_slice(bytes);
-    Scan { path: String::new() }
-        .deserialize(&mut scan)
-        .and_then(|()| scan.end())
-        .map_err(|e| InputRejection::bad_request(format!("body: {e}")))?;
+    Scan {
+        path: String::new(),
+    }
+    .deserialize(&mut scan)
+    .and_then(|()| scan.end())
+    .map_err(|e| InputRejection::bad_request(format!("body: {e}")))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -156,7 +159,11 @@ struct Scan {
 
 impl Scan {
     fn field(&self) -> &str {
-        if self.path.is_empty() { "body" } else { &self.path }
+        if self.path.is_empty() {
+            "body"
+        } else {
+            &self.path
+        }
     }
 
     fn child(&self, key: &str) -> Self {
@@ -287,8 +294,8 @@ fn check_query(query: &str) -> Result<(), String> {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = decode(name).map_err(|()| "a query parameter name is not UTF-8".to_owned())?;
         check_text("a query parameter name", &name)?;
-        let value = decode(value)
-            .map_err(|()| format!("query parameter `{name}` is not valid UTF-8"))?;
+        let value =
+            decode(value).map_err(|()| format!("query parameter `{name}` is not valid UTF-8"))?;
         check_text(&format!("query parameter {name}"), &value)?;
     }
     Ok(())
@@ -332,7 +339,10 @@ mod tests {
     #[test]
     fn control_characters_are_refused_naming_the_field() {
         let m = refused(r#"{"name":"gw\u0000x"}"#);
-        assert!(m.contains("`name` contains a control character (U+0000)"), "{m}");
+        assert!(
+            m.contains("`name` contains a control character (U+0000)"),
+            "{m}"
+        );
         let m = refused(r#"{"name":"ok","tags":["a","b\u001b"]}"#);
         assert!(m.contains("`tags[1]`") && m.contains("U+001B"), "{m}");
         let m = refused(r#"{"name":"ok","x":{"a\u0007":1}}"#);
@@ -361,7 +371,9 @@ mod tests {
         assert!(m.contains("`tags[0]`"), "{m}");
         let m = refused(r#"{"name":"a"} trailing"#);
         assert!(m.starts_with("body:"), "{m}");
-        let m = parse_json::<Contact>(b"{\"name\":\"\xff\"}").unwrap_err().message;
+        let m = parse_json::<Contact>(b"{\"name\":\"\xff\"}")
+            .unwrap_err()
+            .message;
         assert!(m.contains("invalid unicode"), "{m}");
     }
 
@@ -369,7 +381,10 @@ mod tests {
     fn query_strings_are_checked() {
         assert!(check_query("a=1&b=x+y&c=%C3%A9").is_ok());
         let m = check_query("org_id=a%00b").unwrap_err();
-        assert!(m.contains("`query parameter org_id` contains a control character"), "{m}");
+        assert!(
+            m.contains("`query parameter org_id` contains a control character"),
+            "{m}"
+        );
         let m = check_query("vehicle_id=%FF").unwrap_err();
         assert!(m.contains("`vehicle_id` is not valid UTF-8"), "{m}");
     }

@@ -64,7 +64,9 @@ impl TestClient {
         who: &Credential,
         body: Option<&Value>,
     ) -> Answer {
-        let mut request = self.http.request(method.clone(), format!("{}{path}", self.base));
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         request = match who {
             Credential::Bearer(token) => request.bearer_auth(token),
             Credential::DeviceKey(key) => request.header("x-api-key", key),
@@ -85,8 +87,13 @@ impl TestClient {
 
     /// `GET path` with a bearer token.
     pub async fn get_as(&self, path: &str, token: &str) -> Answer {
-        self.call(Method::GET, path, &Credential::Bearer(token.to_owned()), None)
-            .await
+        self.call(
+            Method::GET,
+            path,
+            &Credential::Bearer(token.to_owned()),
+            None,
+        )
+        .await
     }
 
     /// `POST path` with a JSON body and a bearer token.

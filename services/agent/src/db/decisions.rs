@@ -125,12 +125,18 @@ pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Decision>, sqlx::
     Ok(rows.into_iter().map(|r| r.0.0).collect())
 }
 
-/// The organization of a vehicle's decisions (the newest), if any.
-pub async fn vehicle_org(pool: &PgPool, vehicle_id: &str) -> Result<Option<String>, sqlx::Error> {
+/// Whether the vehicle has decisions made while it belonged to `org` (`None` = any).
+pub async fn vehicle_has_decisions(
+    pool: &PgPool,
+    vehicle_id: &str,
+    org: Option<&str>,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT org_id FROM decisions WHERE vehicle_id = $1 ORDER BY decided_at DESC LIMIT 1",
+        "SELECT EXISTS (SELECT 1 FROM decisions
+                        WHERE vehicle_id = $1 AND ($2::text IS NULL OR org_id = $2))",
     )
     .bind(vehicle_id)
-    .fetch_optional(pool)
+    .bind(org)
+    .fetch_one(pool)
     .await
 }

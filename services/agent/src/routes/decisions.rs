@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared_runtime::auth::Auth;
+use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, ApiQuery};
 use shared_schemas::events::Component;
 use utoipa::{IntoParams, ToSchema};
@@ -29,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Paging and filters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only this component (`engine_oil`, `cooling`, `dpf`, `scr_def`, `brakes`,
     /// `battery`, `transmission`, `tires`).
@@ -41,6 +42,7 @@ pub struct HistoryQuery {
 
 /// The review queue's filters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only escalated decisions (the human review queue; default false).
     pub escalated: Option<bool>,
@@ -138,15 +140,21 @@ pub async fn vehicle_history(
 ) -> Result<Json<DecisionPage>, ApiError> {
     let component = component_filter(q.component.as_deref())?;
     let limit = limit(q.limit)?;
-    let org = decisions::vehicle_org(&state.db, &vehicle_id)
-        .await?
-        .filter(|org| auth.0.can_read_vehicle(org, &vehicle_id))
-        .ok_or_else(|| ApiError::NotFound(format!("no decision for vehicle {vehicle_id}")))?;
+    // Decisions stay with the organization the vehicle belonged to when they were made
+    // (ADR 0008); another organization's vehicle answers like one without decisions.
+    let claims = &auth.0;
+    let org = claims.org_scope();
+    let owns = claims.role != Role::Owner || claims.vehicle_ids.contains(&vehicle_id);
+    if !owns || !decisions::vehicle_has_decisions(&state.db, &vehicle_id, org).await? {
+        return Err(ApiError::NotFound(format!(
+            "no decision for vehicle {vehicle_id}"
+        )));
+    }
     let rows = decisions::list(
         &state.db,
         &Filter {
             vehicle_id: Some(&vehicle_id),
-            org_id: Some(&org),
+            org_id: org,
             component,
             escalated_only: false,
             before: q.before,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiJson, CorrelationId};
 use shared_schemas::events::Component;
+use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use shared_schemas::telemetry::Dtc;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -34,7 +35,8 @@ pub struct OrchestrateRequest {
     pub vehicle_id: String,
     /// The component to diagnose.
     pub component: Component,
-    /// Idempotency key: the same id returns the same decision (default: a new one).
+    /// Idempotency key, scoped to the caller's organization: the same id returns the
+    /// same decision (default: a new one).
     #[serde(default)]
     pub request_id: Option<Uuid>,
     /// What the requester observed, passed to the worker.
@@ -82,25 +84,10 @@ pub async fn orchestrate(
         Role::Service,
     ])?;
     let vehicle_id = req.vehicle_id.trim().to_owned();
-    if vehicle_id.is_empty() || vehicle_id.len() > 64 {
-        return Err(ApiError::BadRequest(
-            "vehicle_id must be 1 to 64 characters".to_owned(),
-        ));
-    }
-    if let Some(rul) = req.rul_days
-        && !(rul.is_finite() && rul >= 0.0)
-    {
-        return Err(ApiError::BadRequest(
-            "rul_days must be a number of days, 0 or more".to_owned(),
-        ));
-    }
-    if req.note.as_ref().is_some_and(|n| n.len() > 2_000) {
-        return Err(ApiError::BadRequest(
-            "note must be at most 2000 characters".to_owned(),
-        ));
-    }
+    check_request(&req, &vehicle_id)?;
     let request_id = req.request_id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = decisions::by_trigger(&state.db, request_id).await? {
+    let trigger = manual_trigger(&claims.org, request_id);
+    if let Some(existing) = decisions::by_trigger(&state.db, trigger).await? {
         if !claims.can_read_vehicle(&existing.org_id, &existing.vehicle_id) {
             return Err(ApiError::NotFound(format!(
                 "no decision for request {request_id}"
@@ -110,7 +97,7 @@ pub async fn orchestrate(
     }
 
     let mut case = Case {
-        trigger_event_id: request_id,
+        trigger_event_id: trigger,
         trigger: Trigger::Manual,
         correlation_id: correlation.0,
         org_id: String::new(),
@@ -135,9 +122,7 @@ pub async fn orchestrate(
     match state.agent.tools().health().vehicle(&vehicle_id).await {
         Ok(v) => {
             if !claims.can_read_vehicle(&v.org_id, &vehicle_id) {
-                return Err(ApiError::NotFound(format!(
-                    "no health assessment for vehicle {vehicle_id}"
-                )));
+                return Err(not_assessed(&vehicle_id));
             }
             let h = v
                 .components
@@ -152,11 +137,10 @@ pub async fn orchestrate(
             case.org_id = v.org_id.clone();
             case.enrich(h, v.daily_km, v.odometer_km);
         }
-        Err(ToolError::NotFound(_)) if case.rul_days.is_none() => {
-            return Err(ApiError::NotFound(format!(
-                "no health assessment for vehicle {vehicle_id}"
-            )));
-        }
+        // Unknown to health, or another organization's: the same answer.
+        Err(ToolError::NotFound(_)) => return Err(not_assessed(&vehicle_id)),
+        // Health is down: decide from what the request says, under the caller's
+        // organization (nothing of another organization's is read or changed).
         Err(e) => {
             case.org_id = match (claims.org_scope(), req.org_id) {
                 (None, Some(org)) => org,
@@ -168,9 +152,7 @@ pub async fn orchestrate(
                 (Some(own), _) => own.to_owned(),
             };
             if !claims.can_read_vehicle(&case.org_id, &vehicle_id) {
-                return Err(ApiError::NotFound(format!(
-                    "no health assessment for vehicle {vehicle_id}"
-                )));
+                return Err(not_assessed(&vehicle_id));
             }
             case.health_source = HealthSource::Unavailable {
                 reason: e.to_string(),
@@ -187,4 +169,48 @@ pub async fn orchestrate(
         Recorded::New(d) => Ok((StatusCode::CREATED, Json(d))),
         Recorded::Existing(d) => Ok((StatusCode::OK, Json(d))),
     }
+}
+
+fn not_assessed(vehicle_id: &str) -> ApiError {
+    ApiError::NotFound(format!("no health assessment for vehicle {vehicle_id}"))
+}
+
+/// The trigger id of a manual request: the request id within the caller's
+/// organization, so two organizations using the same request id get their own
+/// decisions and neither can read, or learn of, the other's.
+fn manual_trigger(org: &str, request_id: Uuid) -> Uuid {
+    const NAMESPACE: Uuid = Uuid::from_u128(0x5b0e_1f0c_4e4a_4f7e_9d1c_0a6f_2c1e_8b3d);
+    Uuid::new_v5(&NAMESPACE, format!("{org}/{request_id}").as_bytes())
+}
+
+/// Longest RUL a request may state (a century): larger values are not a prognosis.
+const MAX_RUL_DAYS: f64 = 36_500.0;
+/// Most trouble codes one request may carry.
+const MAX_DTCS: usize = 64;
+
+/// What a manual request must satisfy; the error names the field.
+fn check_request(req: &OrchestrateRequest, vehicle_id: &str) -> Result<(), ApiError> {
+    check_vehicle_id(vehicle_id).map_err(|m| ApiError::BadRequest(format!("`vehicle_id` {m}")))?;
+    if let Some(rul) = req.rul_days
+        && !(rul.is_finite() && (0.0..=MAX_RUL_DAYS).contains(&rul))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "`rul_days` must be a number of days from 0 to {MAX_RUL_DAYS}"
+        )));
+    }
+    if req.note.as_ref().is_some_and(|n| n.chars().count() > 2_000) {
+        return Err(ApiError::BadRequest(
+            "`note` must be at most 2000 characters".to_owned(),
+        ));
+    }
+    if req.dtcs.len() > MAX_DTCS {
+        return Err(ApiError::BadRequest(format!(
+            "`dtcs` has {} codes; at most {MAX_DTCS} are allowed",
+            req.dtcs.len()
+        )));
+    }
+    if let Some(org) = &req.org_id {
+        check_org_id(org).map_err(|m| ApiError::BadRequest(format!("`org_id` {m}")))?;
+    }
+    Ok(())
 }

@@ -23,6 +23,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Window.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// Hours back, 1–720 (default 24).
     pub window_hours: Option<u32>,

@@ -277,3 +277,39 @@ impl TestApp {
         }
     }
 }
+
+/// The real health service, running on its own fresh database and the given Redis
+/// prefix until dropped.
+pub(crate) struct RunningHealth {
+    pub(crate) url: String,
+    pub(crate) db_url: String,
+    _stop: tokio_util::sync::DropGuard,
+}
+
+pub(crate) async fn spawn_health(prefix: &str) -> RunningHealth {
+    let shutdown = CancellationToken::new();
+    let db_url = testing::fresh_database("health").await;
+    let config = health::Config {
+        common: shared_runtime::config::CommonConfig {
+            db_max_connections: 4,
+            ..testing::common_config(&db_url, prefix, JWT_SECRET)
+        },
+        batch: 1_000,
+        computed_every: Duration::from_secs(60),
+        model_path: None,
+        reclaim_idle: Duration::from_secs(5),
+        cache_vehicles: 100,
+        maintenance_every: Duration::from_secs(3_600),
+        history_retention_days: 36_500,
+    };
+    let app = health::Application::build(config, shutdown.clone())
+        .await
+        .expect("build health");
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    RunningHealth {
+        url,
+        db_url,
+        _stop: shutdown.drop_guard(),
+    }
+}

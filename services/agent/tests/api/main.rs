@@ -12,3 +12,4 @@ mod openapi;
 mod pipeline;
 mod provider;
 mod rest;
+mod tenancy;

@@ -11,18 +11,16 @@ use fleetsim::profile::DutyProfile;
 use fleetsim::simulate::{SimConfig, VehicleSim};
 use fleetsim::vehicle::Vehicle;
 use serde_json::Value;
-use shared_runtime::config::CommonConfig;
 use shared_runtime::testing;
 use shared_schemas::EventEnvelope;
 use shared_schemas::events::{
     ChangeReason, Component, HealthBand, HealthChanged, TelemetryReceived,
 };
 use shared_schemas::telemetry::Protocol;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::helpers::{
-    JWT_SECRET, ORG, bare_degraded, dpf_degraded, envelope, spawn_app, spawn_with,
+    ORG, bare_degraded, dpf_degraded, envelope, spawn_app, spawn_health, spawn_with,
 };
 
 #[tokio::test]
@@ -157,28 +155,9 @@ fn dpf_truck(seed: u64) -> Vec<EventEnvelope<TelemetryReceived>> {
 async fn health_events_of_a_clogging_dpf_become_one_decision_each() {
     let prefix = testing::unique_prefix("pipeline");
     // The real health service on the same Redis prefix.
-    let health_shutdown = CancellationToken::new();
-    let _stop_health = health_shutdown.clone().drop_guard();
-    let health_db_url = testing::fresh_database("health").await;
-    let health_config = health::Config {
-        common: CommonConfig {
-            db_max_connections: 4,
-            ..testing::common_config(&health_db_url, &prefix, JWT_SECRET)
-        },
-        batch: 1_000,
-        computed_every: Duration::from_secs(60),
-        model_path: None,
-        reclaim_idle: Duration::from_secs(5),
-        cache_vehicles: 100,
-        maintenance_every: Duration::from_secs(3_600),
-        history_retention_days: 36_500,
-    };
-    let health_app = health::Application::build(health_config, health_shutdown.clone())
-        .await
-        .expect("build health");
-    let health_url = format!("http://127.0.0.1:{}", health_app.port());
-    tokio::spawn(health_app.run());
-
+    let health = spawn_health(&prefix).await;
+    let health_url = health.url.clone();
+    let health_db_url = health.db_url.clone();
     let app = spawn_with(|c| {
         c.common.redis_prefix.clone_from(&prefix);
         c.health_url.clone_from(&health_url);

@@ -27,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// The signed token.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AckQuery {
     /// The token from the message's link.
     pub token: Option<String>,

@@ -42,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Filters and paging.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `open`, `acknowledged` or `resolved`.

@@ -66,6 +66,7 @@ pub struct ContactInput {
 
 /// Filter.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Organization (admins; others see their own).

@@ -19,6 +19,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// The window (default: the last 7 days).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// From (RFC 3339).

@@ -29,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Token for clients that cannot send headers.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     /// The JWT, when it cannot go in `Authorization`.

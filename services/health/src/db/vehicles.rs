@@ -47,6 +47,17 @@ pub async fn ensure(
     Ok(())
 }
 
+/// Moves a vehicle to `org_id` (a transfer); returns whether health knows the vehicle.
+/// Takes the row lock, so it waits for a batch folding the vehicle's readings.
+pub async fn set_org(pool: &PgPool, vehicle_id: &str, org_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE vehicles SET org_id = $2 WHERE vehicle_id = $1")
+        .bind(vehicle_id)
+        .bind(org_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Locks the rows of `vehicle_ids` (in id order, so concurrent batches cannot
 /// deadlock) and returns them.
 pub async fn lock(

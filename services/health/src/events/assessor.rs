@@ -589,7 +589,9 @@ fn fold(engine: &Engine, w: Work, now: DateTime<Utc>, every: chrono::Duration) -
         },
         odometer_km: row.odometer_km,
     };
-    let mut org_id = row.org_id.clone();
+    // The vehicle's organization is the one that first reported it; only a transfer
+    // (`vehicle.ownership.transferred`) changes it, never a reading (ADR 0008).
+    let org_id = row.org_id.clone();
     let mut cause: Option<(DateTime<Utc>, Cause)> = None;
     let mut counted = Vec::new();
     let mut too_late = 0;
@@ -603,7 +605,6 @@ fn fold(engine: &Engine, w: Work, now: DateTime<Utc>, every: chrono::Duration) -
                 }
                 if newest_at.is_none_or(|t| at >= t) {
                     newest_at = Some(at);
-                    org_id = inc.org_id;
                     latest = Latest {
                         odometer_km: inc.reading.odometer_km.or(latest.odometer_km),
                         dtcs: inc.reading.dtcs,

@@ -5,6 +5,8 @@
 pub mod assessor;
 pub mod consumer;
 pub mod maintenance;
+pub mod transfers;
 
 pub use assessor::{Assessor, BatchStats, Cause, PRODUCER, Recomputed};
 pub use consumer::{GROUP, TelemetryConsumer};
+pub use transfers::TransferConsumer;

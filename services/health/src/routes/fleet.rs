@@ -27,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Summary query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// How many of the vehicles most at risk to list, 0–100 (default 10).
     pub top: Option<u32>,

@@ -162,6 +162,7 @@ pub async fn one_component(
 
 /// History query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// One component (default: every component).
     pub component: Option<String>,

@@ -11,3 +11,4 @@ mod openapi;
 mod pipeline;
 mod rest;
 mod restart;
+mod tenancy;

@@ -213,7 +213,10 @@ pub async fn transfer(
 }
 
 /// The transfers of a vehicle, oldest first.
-pub async fn transfers_of(pool: &PgPool, vehicle_id: &str) -> Result<Vec<TransferRow>, sqlx::Error> {
+pub async fn transfers_of(
+    pool: &PgPool,
+    vehicle_id: &str,
+) -> Result<Vec<TransferRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, vehicle_id, from_org_id, to_org_id, reason, transferred_by, transferred_at
          FROM vehicle_transfers WHERE vehicle_id = $1 ORDER BY transferred_at, id",

@@ -95,8 +95,7 @@ pub async fn create(
         )));
     }
     for (i, v) in req.vehicle_ids.iter().enumerate() {
-        check_vehicle_id(v)
-            .map_err(|m| ApiError::BadRequest(format!("`vehicle_ids[{i}]` {m}")))?;
+        check_vehicle_id(v).map_err(|m| ApiError::BadRequest(format!("`vehicle_ids[{i}]` {m}")))?;
     }
     let key = generate_key();
     let row = device_keys::insert(

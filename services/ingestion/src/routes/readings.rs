@@ -55,6 +55,7 @@ pub struct HistoryPage {
 
 /// History query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Start (inclusive, RFC 3339); default 24 h before `to`.
     pub from: Option<DateTime<Utc>>,
@@ -134,7 +135,10 @@ pub async fn history(
     }
     let cursor = q.cursor.as_deref().map(decode_cursor).transpose()?;
     let org = scope(&auth, &vehicle_id)?;
-    if readings::latest(&state.db, &vehicle_id, org).await?.is_none() {
+    if readings::latest(&state.db, &vehicle_id, org)
+        .await?
+        .is_none()
+    {
         return Err(no_telemetry(&vehicle_id));
     }
     let mut rows =

@@ -241,7 +241,11 @@ async fn ingest_single(
                 .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
             let status = statuses.first().copied().unwrap_or(Status::Duplicate);
             count(
-                if status == Status::Accepted { "accepted" } else { "duplicate" },
+                if status == Status::Accepted {
+                    "accepted"
+                } else {
+                    "duplicate"
+                },
                 1,
             );
             Ok((

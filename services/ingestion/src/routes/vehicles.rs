@@ -47,6 +47,7 @@ pub struct RegisterVehicle {
 
 /// Query of the vehicle list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Organization (admins; everyone else sees their own).
@@ -89,9 +90,10 @@ fn acting_org(claims: &Claims, requested: Option<&str>) -> Result<String, ApiErr
         (Role::Admin, None) => Err(ApiError::BadRequest(
             "`org_id` is required for admins".to_owned(),
         )),
-        (_, Some(org)) if org != claims.org => Err(ApiError::Auth(AuthError::Forbidden(
-            format!("you manage organization {}, not {org}", claims.org),
-        ))),
+        (_, Some(org)) if org != claims.org => Err(ApiError::Auth(AuthError::Forbidden(format!(
+            "you manage organization {}, not {org}",
+            claims.org
+        )))),
         _ => Ok(claims.org.clone()),
     }
 }
@@ -130,7 +132,11 @@ pub async fn register(
     if let Some(vin) = &vin {
         check_vin(vin).map_err(|m| ApiError::BadRequest(format!("`vin` {m}")))?;
     }
-    let label = req.label.as_deref().map(str::trim).filter(|l| !l.is_empty());
+    let label = req
+        .label
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
     if label.is_some_and(|l| l.chars().count() > 100) {
         return Err(ApiError::BadRequest(
             "`label` must be at most 100 characters".to_owned(),

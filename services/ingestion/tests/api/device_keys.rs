@@ -134,7 +134,10 @@ async fn nul_in_a_device_key_name_is_a_400_naming_the_field() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert!(
-        body["message"].as_str().unwrap().contains("`name` contains a control character (U+0000)"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("`name` contains a control character (U+0000)"),
         "{body}"
     );
     let bad_org = app

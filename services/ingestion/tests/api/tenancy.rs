@@ -28,7 +28,11 @@ async fn device_key(api: &TestClient, org: &str) -> (String, String) {
     )
 }
 
-async fn post_reading(api: &TestClient, key: &str, body: &Value) -> shared_runtime::testing::Answer {
+async fn post_reading(
+    api: &TestClient,
+    key: &str,
+    body: &Value,
+) -> shared_runtime::testing::Answer {
     api.call(
         Method::POST,
         "/v1/telemetry",
@@ -81,8 +85,12 @@ async fn device_key_of_another_org_cannot_take_over_a_vehicle() {
     assert_eq!(latest.status, 200, "{}", latest.body);
     assert_eq!(latest.body["reading"]["reading_id"], "a1-r1");
     let globex = token(Role::FleetManager, OTHER, &[]);
-    let theirs = api.get_as("/v1/vehicles/A-1/telemetry/latest", &globex).await;
-    let unknown = api.get_as("/v1/vehicles/NOPE-1/telemetry/latest", &globex).await;
+    let theirs = api
+        .get_as("/v1/vehicles/A-1/telemetry/latest", &globex)
+        .await;
+    let unknown = api
+        .get_as("/v1/vehicles/NOPE-1/telemetry/latest", &globex)
+        .await;
     assert_eq!((theirs.status, unknown.status), (404, 404));
     let owner: String = sqlx::query_scalar("SELECT org_id FROM vehicles WHERE vehicle_id = 'A-1'")
         .fetch_one(&app.db)
@@ -90,7 +98,12 @@ async fn device_key_of_another_org_cannot_take_over_a_vehicle() {
         .unwrap();
     assert_eq!(owner, ORG);
     // (The metrics recorder is per process: other tests of this binary count too.)
-    let metrics = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let refusals: f64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("ingestion_foreign_vehicle_refusals_total "))
@@ -224,15 +237,20 @@ fn probes() -> Vec<Probe> {
 async fn another_orgs_ids_answer_like_unknown_ones_for_every_role() {
     let app = spawn_app().await;
     let (api, _, _) = two_fleets(&app).await;
-    let acme_key_id: String = sqlx::query_scalar("SELECT id::text FROM device_keys WHERE org_id = $1")
-        .bind(ORG)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let acme_key_id: String =
+        sqlx::query_scalar("SELECT id::text FROM device_keys WHERE org_id = $1")
+            .bind(ORG)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     let openapi: Value = serde_json::from_str(&ingestion::openapi::json()).unwrap();
     let mut probes = probes();
     let revoke = Probe::new(Method::DELETE, "/v1/device-keys/{id}");
-    assert_probes_cover(&openapi, &[probes.clone(), vec![revoke.clone()]].concat(), &[]);
+    assert_probes_cover(
+        &openapi,
+        &[probes.clone(), vec![revoke.clone()]].concat(),
+        &[],
+    );
     let roles = [
         (Role::FleetManager, vec![]),
         (Role::Technician, vec![]),
