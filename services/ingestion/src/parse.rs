@@ -31,9 +31,15 @@ pub fn reading(json: &str) -> Result<(TelemetryReading, Vec<Problem>), Vec<Probl
     }
     match parsed {
         Ok(r) => Ok((r, warnings)),
-        Err(first) => Err(match serde_json::from_str::<Value>(json) {
-            Err(_) => vec![Problem::new("", format!("not valid JSON: {first}"))],
-            Ok(value) => problems(&value, &first),
+        // The slow path, for refused readings only: a control character anywhere is
+        // named first (it is why the rest did not parse, e.g. an enum tag), then every
+        // schema problem.
+        Err(first) => Err(match shared_runtime::http::check_json(json.as_bytes()) {
+            Err(text) if !text.field.is_empty() => vec![Problem::new(text.field, text.message)],
+            _ => match serde_json::from_str::<Value>(json) {
+                Err(_) => vec![Problem::new("", format!("not valid JSON: {first}"))],
+                Ok(value) => problems(&value, &first),
+            },
         }),
     }
 }

@@ -6,6 +6,7 @@
 //! levels and strings longer than [`MAX_TEXT_CHARS`]. A handler then validates only what
 //! its own fields mean.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -126,16 +127,41 @@ fn declares_json(req: &Request) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Parses a JSON body into `T` after checking every text value and key: the error
-/// names the field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection> {
-    let mut scan = serde_json::Deserializer::from_slice(bytes);
+/// A problem [`check_json`] found: the field (`""` for the document as a whole) and
+/// what is wrong, the message naming the field too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextProblem {
+    /// Path of the field, e.g. `vehicle_ids[2]`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Checks a JSON document without keeping it: valid JSON, nesting at most 128 levels,
+/// no duplicate keys, every text value and key passes [`check_text`].
+pub fn check_json(bytes: &[u8]) -> Result<(), TextProblem> {
+    let failed = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
     Scan {
         path: String::new(),
+        failed: &failed,
     }
-    .deserialize(&mut scan)
-    .and_then(|()| scan.end())
-    .map_err(|e| InputRejection::bad_request(format!("body: {e}")))?;
+    .deserialize(&mut de)
+    .and_then(|()| de.end())
+    .map_err(|e| TextProblem {
+        field: failed.take().unwrap_or_default(),
+        message: e.to_string(),
+    })
+}
+
+/// Parses a JSON body into `T` after checking every text value and key: the error
+/// names the field. Every request body of the platform is a JSON object (serde would
+/// otherwise read a struct from an array, `[]` being an empty one).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection> {
+    check_json(bytes).map_err(|p| InputRejection::bad_request(format!("body: {}", p.message)))?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(InputRejection::bad_request("body: must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -152,12 +178,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputRejection
 }
 
 /// Walks a JSON document without keeping it, refusing forbidden text and duplicate
-/// keys; `path` names where it is (`name`, `vehicle_ids[2]`, `preferences.channels`).
-struct Scan {
+/// keys; `path` names where it is (`name`, `vehicle_ids[2]`, `preferences.channels`),
+/// and `failed` receives the path of a refusal.
+struct Scan<'f> {
     path: String,
+    failed: &'f RefCell<Option<String>>,
 }
 
-impl Scan {
+impl Scan<'_> {
     fn field(&self) -> &str {
         if self.path.is_empty() {
             "body"
@@ -172,11 +200,19 @@ impl Scan {
         } else {
             format!("{}.{key}", self.path)
         };
-        Self { path }
+        Self {
+            path,
+            failed: self.failed,
+        }
+    }
+
+    fn refuse<E: de::Error>(&self, message: String) -> E {
+        self.failed.replace(Some(self.path.clone()));
+        E::custom(message)
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Scan {
+impl<'de> DeserializeSeed<'de> for Scan<'_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -184,7 +220,7 @@ impl<'de> DeserializeSeed<'de> for Scan {
     }
 }
 
-impl<'de> Visitor<'de> for Scan {
+impl<'de> Visitor<'de> for Scan<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -208,7 +244,7 @@ impl<'de> Visitor<'de> for Scan {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        check_text(self.field(), v).map_err(E::custom)
+        check_text(self.field(), v).map_err(|m| self.refuse(m))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -216,6 +252,7 @@ impl<'de> Visitor<'de> for Scan {
         while seq
             .next_element_seed(Scan {
                 path: format!("{}[{i}]", self.path),
+                failed: self.failed,
             })?
             .is_some()
         {
@@ -228,12 +265,11 @@ impl<'de> Visitor<'de> for Scan {
         let mut seen = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             let child = self.child(&key);
-            check_text(&format!("{} (a key)", child.path), &key).map_err(de::Error::custom)?;
+            check_text(&format!("{} (a key)", child.path), &key)
+                .map_err(|m| child.refuse::<A::Error>(m))?;
             if !seen.insert(key) {
-                return Err(de::Error::custom(format!(
-                    "`{}` appears twice in the same object",
-                    child.path
-                )));
+                let message = format!("`{}` appears twice in the same object", child.path);
+                return Err(child.refuse(message));
             }
             map.next_value_seed(child)?;
         }
@@ -371,10 +407,25 @@ mod tests {
         assert!(m.contains("`tags[0]`"), "{m}");
         let m = refused(r#"{"name":"a"} trailing"#);
         assert!(m.starts_with("body:"), "{m}");
+        let m = refused(r#"["a"]"#);
+        assert!(m.contains("must be a JSON object"), "{m}");
+        assert!(m.starts_with("body:"), "{m}");
         let m = parse_json::<Contact>(b"{\"name\":\"\xff\"}")
             .unwrap_err()
             .message;
         assert!(m.contains("invalid unicode"), "{m}");
+    }
+
+    #[test]
+    fn check_json_names_the_field_it_refuses() {
+        let p = check_json(br#"{"a":{"b":["ok","x\u0000"]}}"#).unwrap_err();
+        assert_eq!(p.field, "a.b[1]");
+        assert!(
+            p.message.contains("`a.b[1]` contains a control character"),
+            "{p:?}"
+        );
+        assert_eq!(check_json(b"not json").unwrap_err().field, "");
+        assert!(check_json(br#"{"a":[1,2,{"b":null}]}"#).is_ok());
     }
 
     #[test]

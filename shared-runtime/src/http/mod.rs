@@ -22,8 +22,8 @@ use uuid::Uuid;
 mod input;
 
 pub use input::{
-    ApiJson, ApiPath, ApiQuery, InputRejection, MAX_TEXT_CHARS, check_text, forbidden_char,
-    parse_json,
+    ApiJson, ApiPath, ApiQuery, InputRejection, MAX_TEXT_CHARS, TextProblem, check_json,
+    check_text, forbidden_char, parse_json,
 };
 
 /// Header carrying the correlation id in requests and responses.

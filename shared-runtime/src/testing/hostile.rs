@@ -63,6 +63,10 @@ pub struct Target<'a> {
     /// Operations not to probe, as (method, path), e.g. `("get", "/v1/alerts/stream")`
     /// for an event stream that never ends.
     pub skip: Vec<(&'a str, &'a str)>,
+    /// Operations that judge each item of a batch on its own and answer 2xx with a
+    /// verdict per item (ingestion's batch): for them a 2xx whose body names the field
+    /// (or says `rejected`) refuses the input as well as a 4xx does.
+    pub per_item: Vec<(&'a str, &'a str)>,
 }
 
 impl<'a> Target<'a> {
@@ -74,6 +78,7 @@ impl<'a> Target<'a> {
             credentials: Vec::new(),
             path_values: Vec::new(),
             skip: Vec::new(),
+            per_item: Vec::new(),
         }
     }
 }
@@ -146,6 +151,8 @@ struct Operation<'d> {
     /// The `application/json` request body's schema.
     body: Option<&'d Value>,
     who: Credential,
+    /// Answers 2xx with a verdict per item ([`Target::per_item`]).
+    per_item: bool,
 }
 
 /// A path or query parameter.
@@ -189,6 +196,10 @@ fn operations<'d>(target: &Target<'d>) -> (Vec<Operation<'d>>, Vec<String>) {
             let body = op
                 .pointer("/requestBody/content/application~1json/schema")
                 .map(|s| resolve(doc, s));
+            let per_item = target
+                .per_item
+                .iter()
+                .any(|(m, p)| m.eq_ignore_ascii_case(name) && p == path);
             found.push(Operation {
                 method: method.clone(),
                 path: path.clone(),
@@ -196,6 +207,7 @@ fn operations<'d>(target: &Target<'d>) -> (Vec<Operation<'d>>, Vec<String>) {
                 query_params,
                 body,
                 who,
+                per_item,
             });
         }
     }
@@ -880,7 +892,7 @@ async fn run(http: &reqwest::Client, op: &Operation<'_>, case: &Case) -> Option<
     match answer {
         Err(e) => Some(format!("{what}: no answer: {e}")),
         Ok((status, body)) => {
-            let why = judge(&case.expect, status, &body)?;
+            let why = judge(&case.expect, op.per_item, status, &body)?;
             Some(format!("{what}: {why}; got {status}: {}", snippet(&body)))
         }
     }
@@ -957,9 +969,11 @@ async fn send_raw(op: &Operation<'_>, case: &Case) -> Result<(u16, String), Stri
 }
 
 /// Why an answer does not meet `expect`, if it does not. Names are looked for in the
-/// whole body (the `message`, or a `problems` list).
-fn judge(expect: &Expect, status: u16, body: &str) -> Option<String> {
-    let client_error = (400..500).contains(&status);
+/// whole body (the `message`, or a `problems` list). For a `per_item` operation a 2xx
+/// that rejects the item counts as a refusal.
+fn judge(expect: &Expect, per_item: bool, status: u16, body: &str) -> Option<String> {
+    let item_refused = per_item && (200..300).contains(&status) && body.contains("rejected");
+    let client_error = (400..500).contains(&status) || item_refused;
     if status >= 500 {
         return Some("server error".to_owned());
     }

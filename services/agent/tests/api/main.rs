@@ -7,6 +7,7 @@
 
 mod bench;
 mod helpers;
+mod hostile;
 mod llm_server;
 mod openapi;
 mod pipeline;

@@ -61,12 +61,18 @@ pub async fn follow(
     path: Result<ApiPath<Uuid>, shared_runtime::http::InputRejection>,
     ApiQuery(q): ApiQuery<AckQuery>,
 ) -> Response {
-    let Ok(ApiPath(alert_id)) = path else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Invalid link",
-            "<p>The link's alert id is not valid. Open the alert in the dashboard instead.</p>",
-        );
+    let alert_id = match path {
+        Ok(ApiPath(id)) => id,
+        Err(e) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Invalid link",
+                &format!(
+                    "<p>The link's alert id is not valid ({}). Open the alert in the dashboard instead.</p>",
+                    esc(e.message())
+                ),
+            );
+        }
     };
     if state.link_confirm {
         return match check(&state, alert_id, q.token.as_deref()) {
@@ -98,12 +104,18 @@ pub async fn confirm(
     path: Result<ApiPath<Uuid>, shared_runtime::http::InputRejection>,
     ApiQuery(q): ApiQuery<AckQuery>,
 ) -> Response {
-    let Ok(ApiPath(alert_id)) = path else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Invalid link",
-            "<p>The link's alert id is not valid.</p>",
-        );
+    let alert_id = match path {
+        Ok(ApiPath(id)) => id,
+        Err(e) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Invalid link",
+                &format!(
+                    "<p>The link's alert id is not valid ({}).</p>",
+                    esc(e.message())
+                ),
+            );
+        }
     };
     acknowledge(&state, alert_id, q.token.as_deref()).await
 }

@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use shared_runtime::auth::{Auth, Claims, Role as UserRole};
 use shared_runtime::http::{ApiJson, ApiPath, ApiQuery};
+use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -21,6 +22,8 @@ use crate::error::ApiError;
 
 const MANAGERS: [UserRole; 2] = [UserRole::Admin, UserRole::FleetManager];
 const READERS: [UserRole; 3] = [UserRole::Admin, UserRole::FleetManager, UserRole::Support];
+/// Vehicles one contact may answer for (more: leave the list empty for all).
+const MAX_CONTACT_VEHICLES: usize = 10_000;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -102,11 +105,26 @@ fn validate(c: &ContactInput) -> Result<(), ApiError> {
     {
         return bad(format!("webhook_url {u:?} is not an http or https URL"));
     }
-    if c.vehicle_ids
-        .iter()
-        .any(|v| v.trim().is_empty() || v.len() > 128)
+    if c.vehicle_ids.len() > MAX_CONTACT_VEHICLES {
+        return bad(format!(
+            "vehicle_ids has {} ids; at most {MAX_CONTACT_VEHICLES} are allowed",
+            c.vehicle_ids.len()
+        ));
+    }
+    for (i, v) in c.vehicle_ids.iter().enumerate() {
+        check_vehicle_id(v).map_err(|m| ApiError::BadRequest(format!("`vehicle_ids[{i}]` {m}")))?;
+    }
+    if let Some(org) = &c.org_id {
+        check_org_id(org).map_err(|m| ApiError::BadRequest(format!("`org_id` {m}")))?;
+    }
+    if c.user_id
+        .as_ref()
+        .is_some_and(|u| u.trim().is_empty() || u.chars().count() > 200)
     {
-        return bad("vehicle_ids must be non-empty strings of at most 128 characters".to_owned());
+        return bad("user_id must be 1 to 200 characters".to_owned());
+    }
+    if c.webhook_url.as_ref().is_some_and(|u| u.len() > 2_048) {
+        return bad("webhook_url must be at most 2048 characters".to_owned());
     }
     if let Some(p) = &c.preferences {
         p.validate().map_err(ApiError::BadRequest)?;
@@ -219,7 +237,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
-/// Creates or replaces the contact with this id (idempotent provisioning).
+/// Replaces a contact the caller manages. Ids are the service's (`POST` creates): an
+/// unknown id and another organization's answer the same 404, so an id can be neither
+/// probed nor taken over.
 #[utoipa::path(put, path = "/v1/contacts/{contact_id}", tag = "contacts",
     params(("contact_id" = Uuid, Path, description = "Contact id")),
     request_body = ContactInput,
@@ -229,7 +249,7 @@ pub async fn create(
         (status = 400, body = shared_runtime::http::ErrorBody),
         (status = 401, body = shared_runtime::http::ErrorBody),
         (status = 403, body = shared_runtime::http::ErrorBody),
-        (status = 409, description = "The id belongs to another organization", body = shared_runtime::http::ErrorBody),
+        (status = 404, description = "Unknown, or not managed by the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn put(
     State(state): State<AppState>,
@@ -239,14 +259,20 @@ pub async fn put(
 ) -> Result<Json<Contact>, ApiError> {
     claims.require(&MANAGERS)?;
     validate(&input)?;
-    let org = org_for(&claims, input.org_id.as_deref())?;
-    let existing = contacts::get(&state.db, contact_id).await?;
-    let created = existing.as_ref().map_or_else(Utc::now, |c| c.created_at);
-    let c = build(contact_id, org, input, created);
+    let existing = found(&state, &claims, contact_id, can_manage).await?;
+    // A contact stays in its organization; moving one is deleting and creating.
+    let org = match input.org_id.as_deref() {
+        Some(o) if o != existing.org_id => {
+            return Err(ApiError::BadRequest(format!(
+                "`org_id` cannot change ({} to {o}); create the contact in the other organization",
+                existing.org_id
+            )));
+        }
+        _ => existing.org_id.clone(),
+    };
+    let c = build(contact_id, org, input, existing.created_at);
     if !contacts::upsert(&state.db, &c).await? {
-        return Err(ApiError::Conflict(format!(
-            "contact {contact_id} belongs to another organization"
-        )));
+        return Err(ApiError::NotFound(format!("no contact {contact_id}")));
     }
     Ok(Json(c))
 }

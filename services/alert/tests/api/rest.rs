@@ -82,11 +82,23 @@ async fn contacts_are_validated_scoped_and_editable_by_their_user() {
         "DESIGN.md defaults"
     );
     let id = c["contact_id"].as_str().unwrap().to_owned();
-    // PUT with a chosen id is idempotent provisioning.
+    // PUT replaces an existing contact, idempotently; it never creates one.
     let fixed = "0193a000-0000-7000-8000-000000000001";
+    let night =
+        json!({"name": "Night desk", "role": "emergency_contact", "email": "night@acme.test"});
+    let r = app
+        .put_as(&format!("/v1/contacts/{fixed}"), &fm, &night)
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = app.post_as("/v1/contacts", &fm, &night).await;
+    assert_eq!(r.status(), 201);
+    let night_id = r.json::<Value>().await.unwrap()["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for _ in 0..2 {
         let r = app
-            .put_as(&format!("/v1/contacts/{fixed}"), &fm, &json!({"name": "Night desk", "role": "emergency_contact", "email": "night@acme.test"}))
+            .put_as(&format!("/v1/contacts/{night_id}"), &fm, &json!({"name": "Night desk 2", "role": "emergency_contact", "email": "night@acme.test"}))
             .await;
         assert_eq!(r.status(), 200);
     }

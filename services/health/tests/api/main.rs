@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod hostile;
 mod idempotency;
 mod maintenance;
 mod openapi;

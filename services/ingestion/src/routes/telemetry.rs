@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use shared_runtime::http::CorrelationId;
+use shared_runtime::http::{CorrelationId, check_json};
 use shared_schemas::events::telemetry::Problem;
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
 use utoipa::ToSchema;
@@ -266,8 +266,14 @@ fn adapted<T: serde::de::DeserializeOwned>(
     decode: impl FnOnce(T) -> Result<TelemetryReading, Vec<Problem>>,
 ) -> Result<Incoming, ApiError> {
     let raw = utf8(body)?.to_owned();
-    let parsed = serde_json::from_str::<T>(&raw)
-        .map_err(|e| vec![Problem::new("", format!("not a valid request: {e}"))])
+    // Adapter requests are kept raw in the audit trail: refuse control characters
+    // anywhere in them, naming the field, before decoding.
+    let parsed = check_json(raw.as_bytes())
+        .map_err(|p| vec![Problem::new(p.field, p.message)])
+        .and_then(|()| {
+            serde_json::from_str::<T>(&raw)
+                .map_err(|e| vec![Problem::new("", format!("not a valid request: {e}"))])
+        })
         .and_then(decode)
         .map(|reading| (reading, Vec::new()));
     Ok(Incoming {

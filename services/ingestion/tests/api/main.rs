@@ -8,6 +8,7 @@ mod device_keys;
 mod durability;
 mod helpers;
 mod history;
+mod hostile;
 mod openapi;
 mod telemetry;
 mod tenancy;

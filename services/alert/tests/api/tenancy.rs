@@ -1,0 +1,167 @@
+//! Tenant isolation: an organization's alerts and contacts answer another
+//! organization's callers exactly like unknown ids, for every role, and no contact can
+//! be created under an id another organization holds.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared_runtime::auth::Role;
+use shared_runtime::testing::tenancy::{Probe, assert_foreign_like_unknown, assert_probes_cover};
+use shared_runtime::testing::{Credential, TestClient};
+use shared_schemas::events::Severity;
+use uuid::Uuid;
+
+use crate::helpers::{ORG, admin, decision, envelope, spawn_app, token};
+
+const OTHER: &str = "globex";
+
+fn probes() -> (Vec<Probe>, Vec<Probe>) {
+    let alerts = vec![
+        Probe::new(Method::GET, "/v1/alerts/{id}"),
+        Probe::new(Method::POST, "/v1/alerts/{id}/acknowledge"),
+        Probe::with_body(
+            Method::POST,
+            "/v1/alerts/{id}/resolve",
+            json!({"resolution": "replaced it ourselves"}),
+        ),
+        // The signed link: a forged token is refused the same way whatever the alert.
+        Probe::new(Method::GET, "/v1/alerts/{id}/ack?token=forged.token"),
+        Probe::new(Method::POST, "/v1/alerts/{id}/ack?token=forged.token"),
+    ];
+    let contacts = vec![
+        Probe::new(Method::GET, "/v1/contacts/{id}"),
+        Probe::with_body(
+            Method::PUT,
+            "/v1/contacts/{id}",
+            json!({"name": "Mallory", "role": "owner", "email": "mallory@globex.test"}),
+        ),
+        Probe::new(Method::DELETE, "/v1/contacts/{id}"),
+        Probe::new(Method::GET, "/v1/contacts/{id}/preferences"),
+        Probe::with_body(
+            Method::PUT,
+            "/v1/contacts/{id}/preferences",
+            json!({"channels": {"email": "info"}}),
+        ),
+    ];
+    (alerts, contacts)
+}
+
+#[tokio::test]
+async fn another_orgs_alerts_and_contacts_answer_like_unknown_ones() {
+    let app = spawn_app().await;
+    let [owner, _, _] = app.chain().await;
+    app.publish(&[envelope("agent", decision("A-1", Severity::High))])
+        .await;
+    let alert = app.alert_of("A-1").await;
+    let alert_id = alert["alert_id"].as_str().unwrap().to_owned();
+    let contact_id = owner.to_string();
+
+    let (alert_probes, contact_probes) = probes();
+    let openapi: Value = serde_json::from_str(&alert::openapi::json()).unwrap();
+    let exempt = [
+        ("get", "/v1/alerts/{alert_id}/ack"),
+        ("post", "/v1/alerts/{alert_id}/ack"),
+    ];
+    assert_probes_cover(
+        &openapi,
+        &[alert_probes.clone(), contact_probes.clone()].concat(),
+        &exempt,
+    );
+    let api = TestClient::new(app.address.clone());
+    for (role, vehicles) in [
+        (Role::FleetManager, vec![]),
+        (Role::Technician, vec![]),
+        (Role::Support, vec![]),
+        (Role::Owner, vec!["G-1"]),
+    ] {
+        let who = Credential::Bearer(token(role, OTHER, &vehicles));
+        let label = format!("{OTHER} {role:?}");
+        for probe in &alert_probes {
+            let unknown = Uuid::now_v7().to_string();
+            assert_foreign_like_unknown(&api, &label, &who, probe, &alert_id, &unknown).await;
+        }
+        for probe in &contact_probes {
+            let unknown = Uuid::now_v7().to_string();
+            assert_foreign_like_unknown(&api, &label, &who, probe, &contact_id, &unknown).await;
+        }
+        // Filters over collections show nothing of acme's.
+        let who_token = token(role, OTHER, &vehicles);
+        for path in ["/v1/alerts?vehicle_id=A-1", "/v1/alerts", "/v1/contacts"] {
+            let listed = api.get_as(path, &who_token).await;
+            assert!(
+                !listed.body.to_string().contains(&alert_id)
+                    && !listed.body.to_string().contains(&contact_id),
+                "{label} GET {path}: {}",
+                listed.body
+            );
+        }
+    }
+    // Acme's alert and contact are untouched.
+    let after = app.alert(&alert_id).await;
+    assert_eq!(after["status"], alert["status"]);
+    let c = api
+        .get_as(&format!("/v1/contacts/{contact_id}"), &admin())
+        .await;
+    assert_eq!(c.body["name"], "Olivia Owner");
+}
+
+#[tokio::test]
+async fn contact_put_answers_foreign_and_unknown_ids_alike() {
+    let app = spawn_app().await;
+    let [owner, _, _] = app.chain().await;
+    let api = TestClient::new(app.address.clone());
+    let globex = token(Role::FleetManager, OTHER, &[]);
+    let body = json!({"name": "Mallory", "role": "owner", "email": "mallory@globex.test"});
+    let foreign = api
+        .call(
+            Method::PUT,
+            &format!("/v1/contacts/{owner}"),
+            &Credential::Bearer(globex.clone()),
+            Some(&body),
+        )
+        .await;
+    let unknown_id = Uuid::now_v7();
+    let unknown = api
+        .call(
+            Method::PUT,
+            &format!("/v1/contacts/{unknown_id}"),
+            &Credential::Bearer(globex.clone()),
+            Some(&body),
+        )
+        .await;
+    assert_eq!((foreign.status, unknown.status), (404, 404));
+    assert_eq!(
+        foreign.message().replace(&owner.to_string(), "ID"),
+        unknown.message().replace(&unknown_id.to_string(), "ID")
+    );
+    // The unknown id was not created for globex either.
+    let theirs = api.get_as("/v1/contacts", &globex).await;
+    assert_eq!(theirs.body, json!([]));
+}
+
+#[tokio::test]
+async fn nul_in_a_contact_name_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
+    let [owner, _, _] = app.chain().await;
+    let api = TestClient::new(app.address.clone());
+    let fm = token(Role::FleetManager, ORG, &[]);
+    let bad = json!({"name": "Dana\u{0}Driver", "role": "owner"});
+    let created = api.post_as("/v1/contacts", &fm, &bad).await;
+    assert_eq!(created.status, 400, "{}", created.body);
+    assert!(
+        created
+            .message()
+            .contains("`name` contains a control character (U+0000)"),
+        "{}",
+        created.body
+    );
+    let replaced = api
+        .call(
+            Method::PUT,
+            &format!("/v1/contacts/{owner}"),
+            &Credential::Bearer(fm),
+            Some(&bad),
+        )
+        .await;
+    assert_eq!(replaced.status, 400, "{}", replaced.body);
+    assert!(replaced.message().contains("`name`"), "{}", replaced.body);
+}
