@@ -264,22 +264,27 @@ if [ -x "$BIN_DIR/fleetctl" ]; then
     token="$("$BIN_DIR/fleetctl" token --role admin --org dev --ttl 24h 2>"$LOG_DIR/fleetctl.err" |
         tr -d '[:space:]')" || token=""
 fi
-# Development recipients of org `dev` (the device key's organization), once: alerts
-# about simulated vehicles then reach devinbox by email, SMS and push.
+# Development recipients of org `dev` (the device key's organization): alerts about
+# simulated vehicles then reach devinbox by email, SMS and push. Each one missing (first
+# run, or deleted since, e.g. by an API fuzzer) is added again; existing ones are kept
+# as their owners left them.
 seed_contacts() {
-    local url=http://127.0.0.1:8004/v1/contacts existing
+    local url=http://127.0.0.1:8004/v1/contacts existing body email added=()
     existing="$(curl -fsS --max-time 5 -H "Authorization: Bearer $token" \
         "$url?org_id=dev" 2>/dev/null)" || return 1
-    if [[ $existing == *'"contact_id"'* ]]; then return 0; fi
-    local body
     for body in \
         '{"org_id":"dev","name":"Dev Owner","role":"owner","email":"owner@fleet.local","phone":"+15550100001","push_token":"dev-device-owner"}' \
         '{"org_id":"dev","name":"Dev Fleet Manager","role":"fleet_manager","email":"fleet-manager@fleet.local","phone":"+15550100002"}' \
         '{"org_id":"dev","name":"Dev Emergency Contact","role":"emergency_contact","email":"emergency@fleet.local","phone":"+15550100003"}'; do
+        email="$(sed -n 's/.*"email":"\([^"]*\)".*/\1/p' <<<"$body")"
+        [[ $existing == *"\"email\":\"$email\""* ]] && continue
         curl -fsS --max-time 5 -o /dev/null -H "Authorization: Bearer $token" \
             -H 'Content-Type: application/json' -d "$body" "$url" || return 1
+        added+=("$email")
     done
-    log "added development contacts of org dev (owner, fleet manager, emergency contact)"
+    if [ "${#added[@]}" -gt 0 ]; then
+        log "added development contacts of org dev: ${added[*]}"
+    fi
 }
 if [ -n "$token" ] && [ "${STATE[alert]:-}" = ready ]; then
     seed_contacts || warn "could not add the development contacts (see .run/logs/alert.log)"
