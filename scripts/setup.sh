@@ -20,7 +20,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 DB_ROLE=fleet
 DB_PASSWORD="${FLEET_DB_PASSWORD:-fleet}"
-DATABASES=(ingestion_db health_db agent_db alert_db scheduling_db warranty_db analytics_db)
+# FLEET_DATABASES (space-separated) replaces the list, for tests of these scripts.
+read -r -a DATABASES <<<"${FLEET_DATABASES:-ingestion_db health_db agent_db alert_db scheduling_db warranty_db analytics_db}"
 MIN_RUST=1.95
 WAIT_SECONDS=30
 

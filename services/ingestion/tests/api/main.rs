@@ -10,5 +10,6 @@ mod helpers;
 mod history;
 mod hostile;
 mod openapi;
+mod reset;
 mod telemetry;
 mod tenancy;
