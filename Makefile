@@ -20,7 +20,7 @@ up: ## set up, build (release) and run every service; Ctrl-C stops them
 down: ## stop services left running by an `up` that was killed
 	@bash scripts/down.sh
 
-test: ## set up, then cargo fmt --check, clippy -D warnings, cargo test
+test: ## set up, then cargo fmt --check, clippy -D warnings, cargo test, API fuzzing
 	@bash scripts/test.sh
 
 setup: ## install/start PostgreSQL and Redis, create the role and databases

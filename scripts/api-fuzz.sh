@@ -10,6 +10,9 @@
 #     for this run, test_fuzz_<service>_<run> (a test_% name: if this run is killed,
 #     setup.sh / `make clean-db` drop it), with a fresh Redis key prefix, JWT secret,
 #     organization fuzz-<run> and device key: the fuzzing cannot reach anybody's data;
+#     then seeds them (contacts, two weeks of fleetsim telemetry of four vehicles, from
+#     which health, agent and alert derive states, decisions and alerts), so that half
+#     of the identifiers schemathesis sends exist and the code past the lookups runs;
 #  4. runs `schemathesis run` against each service's /openapi.json as the admin of
 #     that organization (and, for ingestion, its device), with the not_a_server_error
 #     check only: we gate on server errors, not on conformance nits;
@@ -20,9 +23,14 @@
 # Environment:
 #   FLEET_FUZZ_MAX_EXAMPLES  test cases per operation and phase (default 100: about 75 s
 #                            for the four services on 2 cores)
-#   FLEET_FUZZ_WORKERS       concurrent schemathesis workers (default 2)
-#   FLEET_FUZZ_SEED          generation seed (default fixed, so a run is repeatable for
-#                            the same code; `random` for a new one each run)
+#   FLEET_FUZZ_WORKERS       schemathesis workers (default 1: as fast as 2 here, as the
+#                            time goes to generating data under Python's GIL; the order
+#                            of the cases then follows the seed; and schemathesis's worker
+#                            threads trip a CPython 3.11 race, "SystemError: AST
+#                            constructor recursion depth mismatch", failing a run)
+#   FLEET_FUZZ_SEED          generation seed (default fixed, so that a run sends much the
+#                            same requests for the same code, the seeded identifiers
+#                            aside; `random` for a new one each run)
 #   FLEET_FUZZ_SERVICES      which services to fuzz (default "ingestion health agent alert")
 #   FLEET_FUZZ_TIMEOUT       seconds one service's run may take before it fails (300)
 #   FLEET_FUZZ_VENV          the virtualenv (default ~/.cache/fleet-platform-venv)
@@ -47,7 +55,7 @@ cd "$ROOT"
 SCHEMATHESIS_VERSION=4.32.5
 VENV="${FLEET_FUZZ_VENV:-$HOME/.cache/fleet-platform-venv}"
 MAX_EXAMPLES="${FLEET_FUZZ_MAX_EXAMPLES:-100}"
-WORKERS="${FLEET_FUZZ_WORKERS:-2}"
+WORKERS="${FLEET_FUZZ_WORKERS:-1}"
 SEED="${FLEET_FUZZ_SEED:-20260101}"
 FUZZ_TIMEOUT="${FLEET_FUZZ_TIMEOUT:-300}"
 READY_TIMEOUT="${FLEET_READY_TIMEOUT:-120}"
@@ -114,7 +122,7 @@ log "$("$SCHEMATHESIS" --version) ($SCHEMATHESIS)"
 # ---------------------------------------------------------------- binaries
 if [ "${FLEET_FUZZ_BUILD:-1}" != 0 ]; then
     packages=()
-    for name in "${RUN[@]}" fleetctl; do packages+=(-p "$name"); done
+    for name in "${RUN[@]}" fleetctl fleetsim; do packages+=(-p "$name"); done
     log "cargo build ${packages[*]}"
     cargo build --locked "${packages[@]}"
 fi
@@ -126,7 +134,7 @@ if [ -z "$target_dir" ]; then
     case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac
 fi
 BIN_DIR="$target_dir/debug"
-for name in "${RUN[@]}" fleetctl; do
+for name in "${RUN[@]}" fleetctl fleetsim; do
     [ -x "$BIN_DIR/$name" ] || die "no binary at $BIN_DIR/$name (cargo build -p $name)"
 done
 
@@ -265,14 +273,14 @@ for name in "${RUN[@]}"; do
     log "started $name (pid ${PID[$name]}, http://127.0.0.1:${PORT[$name]}, database ${DB[$name]})"
 done
 
-# Prints the error and warning lines of $1's log (what a 5xx logged: the handler's
-# error with its cause), then the last lines of the log.
+# Prints the error lines of $1's log (what a 5xx logged: the handler's error with its
+# cause; panics), then the last lines of the log.
 show_log() {
     local name="$1" errors
-    errors="$(grep -E '"level":"(ERROR|WARN)"|panicked' "$WORK/$name.log" |
+    errors="$(grep -E '"level":"ERROR"|panicked' "$WORK/$name.log" |
         sed 's/^{"timestamp":"[^"]*",//' | cut -c1-600 | awk '!seen[$0]++' | tail -n 30 || true)"
     if [ -n "$errors" ]; then
-        printf -- '----- %s: distinct errors and warnings in its log (last 30, cut at 600 characters) -----\n%s\n' \
+        printf -- '----- %s: distinct errors in its log (last 30, cut at 600 characters) -----\n%s\n' \
             "$name" "$errors"
     fi
     printf -- '----- %s: last 20 lines of its log -----\n' "$name"
@@ -281,6 +289,13 @@ show_log() {
 }
 
 alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
+# Records that service $1 died, with its exit status (a signal: 128 + its number). In
+# this shell, not in $(...): only the parent can wait for its child.
+crashed() {
+    local status=0
+    wait "${PID[$1]}" 2>/dev/null || status=$?
+    RESULT[$1]="CRASHED (exit $status)"
+}
 
 deadline=$((SECONDS + READY_TIMEOUT))
 for name in "${RUN[@]}"; do
@@ -302,6 +317,128 @@ TOKEN="$(JWT_SECRET="$FUZZ_JWT_SECRET" "$BIN_DIR/fleetctl" token --role admin --
     --sub fuzz-admin --ttl 2h | tr -d '[:space:]')" || TOKEN=""
 [ -n "$TOKEN" ] || die "could not mint an admin token with fleetctl"
 
+# ---------------------------------------------------------------- seed data
+# Fuzzed input seldom gets through validation (a reading must be recent, its VIN 17
+# characters, ...): on empty databases every lookup of a vehicle, alert or decision
+# would be a 404 and the code behind it would never run. So: contacts for the alerts,
+# then two weeks of fleetsim telemetry of a few vehicles, some of them degrading, from
+# which health, agent and alert build their state (deliveries fail against DEAD_PORT,
+# in the background). schemathesis then takes identifiers from that state half of the
+# time (dictionaries of a schemathesis.toml) and makes them up the other half.
+CONFIG="$WORK/schemathesis.toml"
+url_of() { echo "http://127.0.0.1:${PORT[$1]:-0}"; }
+if [ -n "${PORT[alert]:-}" ]; then
+    for role in owner fleet_manager emergency_contact; do
+        curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $TOKEN" \
+            -H 'Content-Type: application/json' \
+            -d "{\"org_id\":\"$ORG\",\"name\":\"Fuzz $role\",\"role\":\"$role\",\"email\":\"$role@fuzz.invalid\",\"phone\":\"+15550100001\",\"push_token\":\"fuzz-$role\"}" \
+            "$(url_of alert)/v1/contacts" || warn "could not add the $role contact"
+    done
+fi
+if [ -n "${PORT[ingestion]:-}" ]; then
+    log "seeding: fleetsim simulate --vehicles 4 --days 14 into ingestion"
+    FLEET_DEVICE_KEY="$DEVICE_KEY" "$BIN_DIR/fleetsim" simulate --vehicles 4 --days 14 \
+        --degrade-fraction 0.5 --seed 7 --url "$(url_of ingestion)" --quiet \
+        --truth "$WORK/fleetsim-truth.json" || {
+        show_log ingestion
+        die "fleetsim could not send the seed telemetry to ingestion"
+    }
+fi
+# Waits (bounded) for the pipeline's state, then writes the identifiers it finds into
+# the dictionaries of $CONFIG.
+FUZZ_ORG="$ORG" FUZZ_TOKEN="$TOKEN" FUZZ_CONFIG="$CONFIG" \
+    FUZZ_INGESTION="${PORT[ingestion]:+$(url_of ingestion)}" FUZZ_HEALTH="${PORT[health]:+$(url_of health)}" \
+    FUZZ_AGENT="${PORT[agent]:+$(url_of agent)}" FUZZ_ALERT="${PORT[alert]:+$(url_of alert)}" \
+    "$VENV/bin/python" - <<'PY' || die "could not collect the seeded identifiers"
+import datetime, json, os, sys, time, urllib.request
+
+env = os.environ
+headers = {"Authorization": "Bearer " + env["FUZZ_TOKEN"]}
+
+
+def get(base, path):
+    if not base:
+        return None
+    try:
+        req = urllib.request.Request(base + path, headers=headers)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+    except Exception:
+        return None
+
+
+def values(doc, key):
+    """Every value of `key`, at any depth of a JSON document."""
+    out = []
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if k == key and isinstance(v, str):
+                out.append(v)
+            else:
+                out += values(v, key)
+    elif isinstance(doc, list):
+        for v in doc:
+            out += values(v, key)
+    return out
+
+
+def wait_for(what, fetch, seconds):
+    deadline = time.monotonic() + seconds
+    while True:
+        found = fetch()
+        if found or time.monotonic() >= deadline:
+            print(f"[fuzz] seeded {what}: {len(found)}", file=sys.stderr)
+            return found
+        time.sleep(1)
+
+
+vehicles = [f"VH-{i:06d}" for i in range(1, 5)] if env["FUZZ_INGESTION"] else []
+if env["FUZZ_HEALTH"] and vehicles:
+    # Health has read the telemetry once it knows every vehicle.
+    def assessed():
+        known = [v for v in vehicles if get(env["FUZZ_HEALTH"], f"/v1/vehicles/{v}/health")]
+        return known if len(known) == len(vehicles) else []
+
+    wait_for("vehicle health states", assessed, 90)
+decisions = wait_for("agent decisions", lambda: values(get(env["FUZZ_AGENT"], "/v1/decisions?limit=50"), "decision_id"), 30) if env["FUZZ_AGENT"] and vehicles else []
+alerts = wait_for("alerts", lambda: values(get(env["FUZZ_ALERT"], "/v1/alerts?limit=50"), "alert_id"), 30) if env["FUZZ_ALERT"] and vehicles else []
+contacts = values(get(env["FUZZ_ALERT"], "/v1/contacts?org_id=" + env["FUZZ_ORG"]), "contact_id")
+vins = sorted(set(values(get(env["FUZZ_INGESTION"], "/v1/vehicles?limit=50"), "vin")))
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+recent = [(now - datetime.timedelta(minutes=m)).isoformat().replace("+00:00", "Z") for m in (1, 5, 30, 90)]
+
+dictionaries = {
+    "orgs": [env["FUZZ_ORG"]],
+    "vehicles": vehicles,
+    "decisions": decisions[:20],
+    "alerts": alerts[:20],
+    "contacts": contacts[:20],
+    "vins": vins,
+    "recent": recent,
+}
+# Where each dictionary is used (every location the name appears in; readings also
+# inside a batch).
+bindings = {
+    "org_id": "orgs", "vehicle_id": "vehicles", "decision_id": "decisions",
+    "alert_id": "alerts", "contact_id": "contacts", "vin": "vins", "recorded_at": "recent",
+}
+lines = ["# Written by scripts/api-fuzz.sh for one run."]
+for name, vals in dictionaries.items():
+    if vals:
+        lines += [f"[dictionaries.{name}]", "values = " + json.dumps(vals), ""]
+lines.append("[parameters]")
+for field, name in bindings.items():
+    if not dictionaries[name]:
+        continue
+    for key in (f"path.{field}", f"query.{field}", f"body.{field}", f"body.readings[*].{field}"):
+        lines.append(f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}')
+with open(env["FUZZ_CONFIG"], "w") as f:
+    f.write("\n".join(lines) + "\n")
+PY
+printf -- '----- %s (identifiers from the seeded state) -----\n' "schemathesis.toml"
+cat "$CONFIG"
+printf -- '-----\n'
+
 # ---------------------------------------------------------------- fuzz
 seed_args=()
 [ "$SEED" = random ] || seed_args=(--seed "$SEED")
@@ -310,6 +447,7 @@ seed_args=()
 fuzz() {
     local name="$1" start status shown out="$WORK/$1.fuzz"
     local -a args=(
+        --config-file "$CONFIG"
         run "http://127.0.0.1:${PORT[$name]}/openapi.json"
         --checks not_a_server_error
         --max-examples "$MAX_EXAMPLES"
@@ -357,9 +495,10 @@ fuzz() {
     rm -f "$WORK/fuzz.pid"
     status="$(cat "$out.rc" 2>/dev/null || echo 1)"
     ELAPSED[$name]=$((SECONDS - start))
-    CASES[$name]="$(grep -Eo '[0-9]+ (test cases|generated)[^,]*' "$out" | tail -n1 || true)"
+    # The line under "Test cases:", e.g. "2681 generated, 2681 passed".
+    CASES[$name]="$(grep -A1 '^Test cases:' "$out" | sed -n '2s/^ *//p' || true)"
     if ! alive "$name"; then
-        RESULT[$name]="CRASHED"
+        crashed "$name"
     elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
         RESULT[$name]="TIMED OUT after ${FUZZ_TIMEOUT}s"
     elif [ "$status" -ne 0 ]; then
@@ -381,7 +520,7 @@ done
 # A service only started for another (health for agent) must have survived too.
 for name in "${RUN[@]}"; do
     if [ -z "${RESULT[$name]:-}" ] && ! alive "$name"; then
-        RESULT[$name]="CRASHED"
+        crashed "$name"
         failed=1
         show_log "$name"
     fi
@@ -392,11 +531,11 @@ printf '\n==================== API fuzzing summary (schemathesis %s, %s examples
 passed=0
 for name in "${RUN[@]}"; do
     if [ -z "${ELAPSED[$name]:-}" ]; then
-        printf '%-10s %-34s        (not fuzzed: started for agent)\n' "$name" "${RESULT[$name]:-running}"
+        printf '%-10s %-30s        (not fuzzed: started for agent)\n' "$name" "${RESULT[$name]:-running}"
         continue
     fi
-    printf '%-10s %-34s %4ss  %s\n' "$name" "${RESULT[$name]}" "${ELAPSED[$name]}" "${CASES[$name]:-}"
-    [ "${RESULT[$name]}" = passed ] && passed=$((passed + 1))
+    printf '%-10s %-30s %4ss  %s\n' "$name" "${RESULT[$name]}" "${ELAPSED[$name]}" "${CASES[$name]:-}"
+    if [ "${RESULT[$name]}" = passed ]; then passed=$((passed + 1)); fi
 done
 printf 'total %ss\n' "$((SECONDS - total_start))"
 echo "api-fuzz: $passed passed, $((${#SERVICES[@]} - passed)) failed"

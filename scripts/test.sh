@@ -4,7 +4,9 @@
 #   1. cargo fmt --all -- --check
 #   2. cargo clippy --workspace --all-targets --locked -- -D warnings
 #   3. cargo test --workspace --locked [extra arguments given to this script]
-# The output ends with cargo test's own summary lines and the exit status is its own.
+#   4. scripts/api-fuzz.sh: schemathesis against every service's OpenAPI document, on
+#      fresh databases, failing on any 5xx answer (FLEET_FUZZ=0 skips it; CI runs it)
+# The exit status is non-zero when any step fails.
 set -euo pipefail
 
 LOG_TAG="test"
@@ -37,11 +39,19 @@ for component in rustfmt clippy; do
     fi
 done
 
-banner "1/3 format: cargo fmt --all -- --check"
+banner "1/4 format: cargo fmt --all -- --check"
 cargo fmt --all -- --check
 
-banner "2/3 lint: cargo clippy --workspace --all-targets --locked -- -D warnings"
+banner "2/4 lint: cargo clippy --workspace --all-targets --locked -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-banner "3/3 tests: cargo test --workspace --locked${*:+ $*}"
-exec cargo test --workspace --locked "$@"
+banner "3/4 tests: cargo test --workspace --locked${*:+ $*}"
+cargo test --workspace --locked "$@"
+
+# After the tests: it runs the binaries they just built.
+if [ "${FLEET_FUZZ:-1}" = 0 ]; then
+    log "FLEET_FUZZ=0: API fuzzing skipped"
+else
+    banner "4/4 API fuzzing: scripts/api-fuzz.sh (FLEET_FUZZ=0 skips it)"
+    bash "$ROOT/scripts/api-fuzz.sh"
+fi

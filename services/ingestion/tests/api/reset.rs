@@ -15,7 +15,12 @@ use crate::helpers::{reading, test_config};
 /// stops it; returns the batch answer.
 async fn ingest_once(database_url: &str, prefix: &str, readings: &[Value]) -> Value {
     let config = test_config(database_url, prefix);
-    let key = config.bootstrap_device_key.as_ref().unwrap().expose().to_owned();
+    let key = config
+        .bootstrap_device_key
+        .as_ref()
+        .unwrap()
+        .expose()
+        .to_owned();
     let shutdown = CancellationToken::new();
     let app = Application::build(config, shutdown.clone()).await.unwrap();
     let url = format!("http://127.0.0.1:{}/v1/telemetry/batch", app.port());
@@ -47,7 +52,10 @@ async fn a_reset_then_the_same_simulation_ingests_everything_again() {
     let first = ingest_once(&database_url, &prefix, &readings).await;
     assert_eq!(first["accepted"], 40, "{first}");
     let again = ingest_once(&database_url, &prefix, &readings).await;
-    assert_eq!(again["duplicates"], 40, "without a reset a re-run is duplicates: {again}");
+    assert_eq!(
+        again["duplicates"], 40,
+        "without a reset a re-run is duplicates: {again}"
+    );
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = Command::new("bash")
@@ -59,13 +67,20 @@ async fn a_reset_then_the_same_simulation_ingests_everything_again() {
         .env("REDIS_URL", testing::redis_url())
         .output()
         .expect("run scripts/db.sh");
-    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "db.sh reset failed: {said}");
-    assert!(said.contains(&format!("dropped and recreated {database}")), "{said}");
+    assert!(
+        said.contains(&format!("dropped and recreated {database}")),
+        "{said}"
+    );
     assert!(said.contains("idempotency keys"), "{said}");
     assert!(!said.contains("removed 0 Redis keys"), "{said}");
 
     let after = ingest_once(&database_url, &prefix, &readings).await;
-    assert_eq!(after["accepted"], 40, "after a reset everything is new: {after}");
+    assert_eq!(
+        after["accepted"], 40,
+        "after a reset everything is new: {after}"
+    );
     assert_eq!(after["duplicates"], 0, "{after}");
 }
