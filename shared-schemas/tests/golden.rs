@@ -147,6 +147,7 @@ golden! {
     health_changed => HealthChanged,
     component_degraded => ComponentDegraded,
     component_critical => ComponentCritical,
+    odometer_anomaly => OdometerAnomaly,
     decision_made => DecisionMade,
     escalation => Escalation,
     alert_created => AlertCreated,

@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use shared_schemas::events::{Component, ComponentHealth, Factor, HealthBand};
 
 use super::baseline::{BASELINE_DAYS, Baselines};
+use super::counters::{self, Break, Counter, Track};
 use super::damage::{self, PartDay, PartSpec};
 use super::growth::Fit;
 use super::indicators::Indicator;
 use super::rul::{self, Features, ModelError, Normalization, RulModel, Verdict};
 use super::score;
-use super::state::{DAY_S, VehicleState, day_of};
+use super::state::{Announced, DAY_S, VehicleState, day_of};
 use super::tracker::{Reported, Transition};
 use super::trend::Point;
 
@@ -23,6 +24,10 @@ const MIN_DAY_SHARE: f64 = 0.3;
 const MIN_DAY_SAMPLES: u32 = 2;
 /// Days of odometer history behind the daily distance.
 const DISTANCE_DAYS: i64 = 7;
+/// Most distance a vehicle is taken to cover in a day, km: a team-driven long-haul
+/// truck manages about 1,600. A rate above it is not credible, and no RUL in km is
+/// longer than this many km per day of RUL.
+pub const MAX_DAILY_KM: f64 = 2_000.0;
 /// A part at least this far to its limit, rising with at least this t-statistic, is
 /// degrading even when its trained gates (strict for noisy engine temperatures, so
 /// that weather does not alarm) do not say so yet: a quarter of the way and rising is
@@ -48,8 +53,33 @@ pub struct Assessment {
     pub overall_score: f64,
     /// Band of `overall_score`.
     pub overall_band: HealthBand,
-    /// Recent distance per calendar day, km.
+    /// Recent distance per calendar day, km, from plausible odometer increments only;
+    /// `None` without a credible rate (less than a day of odometer, or an erratic one).
     pub daily_km: Option<f64>,
+    /// Implausible moves of the odometer and engine hours within the state's window.
+    pub anomalies: Vec<CounterAnomaly>,
+    /// Counters whose readings break too often to be trusted, each with its newest
+    /// break.
+    pub erratic: Vec<CounterAnomaly>,
+}
+
+/// An implausible move of one counter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CounterAnomaly {
+    /// Which counter.
+    pub counter: Counter,
+    /// The move.
+    pub brk: Break,
+}
+
+/// A counter anomaly to announce (`vehicle.odometer.anomaly`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CounterNews {
+    /// One implausible move.
+    Anomaly(CounterAnomaly),
+    /// The counter became erratic (its newest break given): its individual breaks are
+    /// not announced while that lasts, and no rate is given.
+    Erratic(CounterAnomaly),
 }
 
 impl Assessment {
@@ -65,6 +95,35 @@ impl Assessment {
     /// The health of one component, if assessed.
     pub fn component(&self, c: Component) -> Option<&ComponentHealth> {
         self.components.iter().find(|h| h.component == c)
+    }
+
+    /// Records the counter anomalies of this assessment in `announced` and returns those
+    /// not announced before. Breaks of an erratic counter are recorded, not announced:
+    /// one `Erratic` says it instead of a message per reading.
+    pub fn counter_news(&self, announced: &mut Announced) -> Vec<CounterNews> {
+        let oldest = self.at.timestamp() - super::state::WINDOW_DAYS * DAY_S;
+        announced.breaks.retain(|(_, t)| *t >= oldest);
+        announced
+            .erratic
+            .retain(|(c, _)| self.erratic.iter().any(|e| e.counter == *c));
+        let mut news = Vec::new();
+        for e in &self.erratic {
+            if !announced.erratic.iter().any(|(c, _)| *c == e.counter) {
+                announced.erratic.push((e.counter, e.brk.after.t));
+                news.push(CounterNews::Erratic(*e));
+            }
+        }
+        for a in &self.anomalies {
+            let key = (a.counter, a.brk.after.t);
+            if announced.breaks.contains(&key) {
+                continue;
+            }
+            announced.breaks.push(key);
+            if !self.erratic.iter().any(|e| e.counter == a.counter) {
+                news.push(CounterNews::Anomaly(*a));
+            }
+        }
+        news
     }
 }
 
@@ -87,7 +146,19 @@ impl Engine {
     /// Assesses `state`; `None` before its first reading.
     pub fn assess(&self, state: &VehicleState) -> Option<Assessment> {
         let newest = state.head.newest?;
-        let daily_km = daily_km(state, newest);
+        let odometer = counters::track(
+            &state.counter_points(Counter::Odometer),
+            &counters::ODOMETER,
+        );
+        let hours = counters::track(
+            &state.counter_points(Counter::EngineHours),
+            &counters::ENGINE_HOURS,
+        );
+        let daily_km = daily_km(&odometer, newest);
+        let (anomalies, erratic) = counter_findings(&[
+            (Counter::Odometer, &odometer),
+            (Counter::EngineHours, &hours),
+        ]);
         let mut components = Vec::new();
         for c in Component::ALL {
             if let Some(h) = self.component(state, c, newest, daily_km) {
@@ -101,6 +172,8 @@ impl Engine {
             overall_score,
             components,
             daily_km,
+            anomalies,
+            erratic,
         })
     }
 
@@ -224,7 +297,7 @@ impl Engine {
             score: round(score, 4),
             band: HealthBand::from_score(score),
             rul_days: round(rul_days, 1),
-            rul_km: daily_km.map(|km| round(km * rul_days, 0)),
+            rul_km: daily_km.map(|km| round(km.min(MAX_DAILY_KM) * rul_days, 0)),
             confidence: round(confidence, 3),
             factors,
             model_version: self.model.version.clone(),
@@ -341,23 +414,44 @@ fn mid_day(day: i64, newest: i64) -> f64 {
     }
 }
 
-/// Distance per calendar day over the last week, from the odometer.
-fn daily_km(state: &VehicleState, newest: i64) -> Option<f64> {
+/// Distance per calendar day over the last week: the plausible odometer increments
+/// of the week over the days it spans (a parked day counts as a day). `None` without a
+/// day of odometer in the week, for an erratic odometer, or above [`MAX_DAILY_KM`].
+fn daily_km(odometer: &Track, newest: i64) -> Option<f64> {
+    if odometer.erratic {
+        return None;
+    }
     let first_day = day_of(newest) - DISTANCE_DAYS + 1;
-    let mut lo = f64::INFINITY;
-    let mut hi = f64::NEG_INFINITY;
-    let mut from = None;
-    for (day, data) in state.days().filter(|(d, _)| *d >= first_day) {
-        let a = data.agg(Indicator::Odometer);
-        if a.n > 0 {
-            lo = lo.min(a.min);
-            hi = hi.max(a.max);
-            from.get_or_insert(day);
+    let from = *odometer.growth_by_day.range(first_day..).next()?.0;
+    let km: f64 = odometer
+        .growth_by_day
+        .range(first_day..)
+        .map(|(_, g)| g)
+        .sum();
+    // From the first counted reading's day: a vehicle that started reporting mid-week
+    // is not averaged over days it did not report.
+    let span_days = (newest - from * DAY_S) as f64 / DAY_S as f64;
+    let rate = km / span_days;
+    (span_days >= 1.0 && rate.is_finite() && rate > 0.0 && rate <= MAX_DAILY_KM)
+        .then(|| round(rate, 1))
+}
+
+/// Every break of the counters, and the newest break of each erratic one.
+fn counter_findings(tracks: &[(Counter, &Track)]) -> (Vec<CounterAnomaly>, Vec<CounterAnomaly>) {
+    let mut anomalies = Vec::new();
+    let mut erratic = Vec::new();
+    for &(counter, track) in tracks {
+        anomalies.extend(
+            track
+                .breaks
+                .iter()
+                .map(|&brk| CounterAnomaly { counter, brk }),
+        );
+        if let (true, Some(&brk)) = (track.erratic, track.breaks.last()) {
+            erratic.push(CounterAnomaly { counter, brk });
         }
     }
-    let span_days = ((newest - from? * DAY_S) as f64 / DAY_S as f64).max(1.0);
-    let km = (hi - lo) / span_days;
-    (km.is_finite() && km > 0.0).then(|| round(km, 1))
+    (anomalies, erratic)
 }
 
 fn round(v: f64, decimals: i32) -> f64 {

@@ -18,6 +18,7 @@
 //!    `component.degraded` and `component.critical`.
 
 pub mod baseline;
+pub mod counters;
 pub mod damage;
 pub mod engine;
 pub mod growth;
@@ -28,7 +29,7 @@ pub mod state;
 pub mod tracker;
 pub mod trend;
 
-pub use engine::{Assessment, Engine};
+pub use engine::{Assessment, CounterAnomaly, CounterNews, Engine};
 pub use rul::{ModelError, RulModel};
 pub use state::{Applied, VehicleState};
 pub use tracker::{Reported, Transition};

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use shared_schemas::telemetry::TelemetryReading;
 
 use super::baseline::Baselines;
+use super::counters::{Counter, DaySpans, Point};
 use super::indicators::{Indicator, N_INDICATORS, observe};
 use super::tracker::Reported;
 
@@ -74,6 +75,10 @@ pub struct Day {
     pub dpf_xx: f64,
     /// Σ soot × pressure over the same readings.
     pub dpf_xy: f64,
+    /// First and last odometer reading of each hour (plausibility and distance).
+    pub odometer: DaySpans,
+    /// First and last engine-hours reading of each hour.
+    pub engine_hours: DaySpans,
 }
 
 impl Default for Day {
@@ -82,6 +87,8 @@ impl Default for Day {
             aggs: [Agg::default(); N_INDICATORS],
             dpf_xx: 0.0,
             dpf_xy: 0.0,
+            odometer: DaySpans::default(),
+            engine_hours: DaySpans::default(),
         }
     }
 }
@@ -90,6 +97,14 @@ impl Day {
     /// The aggregate of one indicator.
     pub fn agg(&self, i: Indicator) -> &Agg {
         &self.aggs[i.index()]
+    }
+
+    /// The spans of one counter.
+    pub fn spans(&self, c: Counter) -> &DaySpans {
+        match c {
+            Counter::Odometer => &self.odometer,
+            Counter::EngineHours => &self.engine_hours,
+        }
     }
 }
 
@@ -111,6 +126,17 @@ pub struct Head {
     pub baselines: Baselines,
     /// What was last reported per component (hysteresis).
     pub reported: Reported,
+    /// Counter anomalies already announced.
+    pub announced: Announced,
+}
+
+/// Counter anomalies already announced, so each is announced once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Announced {
+    /// `(counter, instant of the first reading after the break)`.
+    pub breaks: Vec<(Counter, i64)>,
+    /// Counters announced erratic, and since when (cleared when they settle).
+    pub erratic: Vec<(Counter, i64)>,
 }
 
 /// A vehicle's rolling state.
@@ -127,8 +153,9 @@ pub struct VehicleState {
 #[error("undecodable health state: {0}")]
 pub struct DecodeError(#[from] postcard::Error);
 
-/// Format tag written before every encoded part; bump on an incompatible change.
-const FORMAT: u8 = 2;
+/// Format tag written before every encoded part; bump on an incompatible change (and
+/// read the previous one in [`v2`]).
+const FORMAT: u8 = 3;
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = vec![FORMAT];
@@ -137,10 +164,60 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, DecodeError> {
+fn decode<T: for<'de> Deserialize<'de>, Old: for<'de> Deserialize<'de> + Into<T>>(
+    bytes: &[u8],
+) -> Result<T, DecodeError> {
     match bytes.split_first() {
         Some((&FORMAT, rest)) => Ok(postcard::from_bytes(rest)?),
+        Some((&v2::FORMAT, rest)) => Ok(postcard::from_bytes::<Old>(rest)?.into()),
         _ => Err(DecodeError(postcard::Error::DeserializeBadEncoding)),
+    }
+}
+
+/// Format 2 (before counter spans): read on upgrade, so a vehicle keeps its baselines
+/// and history; its counters start with the next reading.
+mod v2 {
+    use serde::Deserialize;
+
+    use super::{Agg, Announced, Baselines, DaySpans, N_INDICATORS, Reported};
+
+    pub(super) const FORMAT: u8 = 2;
+
+    #[derive(Deserialize)]
+    pub(super) struct Day {
+        aggs: [Agg; N_INDICATORS],
+        dpf_xx: f64,
+        dpf_xy: f64,
+    }
+
+    impl From<Day> for super::Day {
+        fn from(d: Day) -> Self {
+            Self {
+                aggs: d.aggs,
+                dpf_xx: d.dpf_xx,
+                dpf_xy: d.dpf_xy,
+                odometer: DaySpans::default(),
+                engine_hours: DaySpans::default(),
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Head {
+        newest: Option<i64>,
+        baselines: Baselines,
+        reported: Reported,
+    }
+
+    impl From<Head> for super::Head {
+        fn from(h: Head) -> Self {
+            Self {
+                newest: h.newest,
+                baselines: h.baselines,
+                reported: h.reported,
+                announced: Announced::default(),
+            }
+        }
     }
 }
 
@@ -162,11 +239,11 @@ impl VehicleState {
         days: impl IntoIterator<Item = (i64, &'a [u8])>,
     ) -> Result<Self, DecodeError> {
         let mut state = Self {
-            head: decode(head)?,
+            head: decode::<Head, v2::Head>(head)?,
             ..Self::default()
         };
         for (day, bytes) in days {
-            state.days.insert(day, decode(bytes)?);
+            state.days.insert(day, decode::<Day, v2::Day>(bytes)?);
         }
         state.prune();
         Ok(state)
@@ -204,6 +281,15 @@ impl VehicleState {
         &self.days
     }
 
+    /// Every reading of a counter the state holds (first and last per hour), in time
+    /// order.
+    pub fn counter_points(&self, c: Counter) -> Vec<Point> {
+        self.days
+            .values()
+            .flat_map(|d| d.spans(c).points())
+            .collect()
+    }
+
     /// The oldest day still kept (days before it can be deleted from storage).
     pub fn oldest_kept_day(&self) -> Option<i64> {
         self.head.newest.map(|t| day_of(t) - WINDOW_DAYS + 1)
@@ -233,6 +319,12 @@ impl VehicleState {
         if let (Some(x), Some(y)) = (soot, dp) {
             entry.dpf_xx += x * x;
             entry.dpf_xy += x * y;
+        }
+        if let Some(v) = reading.odometer_km.filter(|v| v.is_finite()) {
+            entry.odometer.add(Point { t, v });
+        }
+        if let Some(v) = reading.engine_hours.filter(|v| v.is_finite()) {
+            entry.engine_hours.add(Point { t, v });
         }
         self.dirty.insert(day);
         let previous = self.head.newest;

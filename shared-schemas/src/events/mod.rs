@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod alert;
 pub mod health;
+pub mod odometer;
 pub mod scheduling;
 pub mod telemetry;
 pub mod warranty;
@@ -17,6 +18,7 @@ pub use health::{
     ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth, Factor,
     HealthBand, HealthChanged, HealthComputed,
 };
+pub use odometer::{Counter, CounterAnomalyKind, CounterReading, OdometerAnomaly};
 pub use scheduling::{
     AppointmentCancelled, AppointmentCompleted, AppointmentKind, AppointmentProposed,
     AppointmentScheduled, OptionLabel, SlotOption, TechnicianAssigned,
@@ -78,6 +80,7 @@ pub fn catalog() -> Vec<EventInfo> {
         EventInfo::of::<HealthChanged>(),
         EventInfo::of::<ComponentDegraded>(),
         EventInfo::of::<ComponentCritical>(),
+        EventInfo::of::<OdometerAnomaly>(),
         EventInfo::of::<DecisionMade>(),
         EventInfo::of::<Escalation>(),
         EventInfo::of::<AlertCreated>(),
@@ -191,7 +194,7 @@ mod tests {
         let catalog = catalog();
         let names: BTreeSet<_> = catalog.iter().map(|e| e.event_type).collect();
         assert_eq!(names.len(), catalog.len(), "duplicate event type");
-        assert_eq!(catalog.len(), 22);
+        assert_eq!(catalog.len(), 23);
         for info in &catalog {
             assert_eq!(
                 info.schema.pointer("/properties/event_type/const"),

@@ -9,7 +9,7 @@ use models::health::{Assessment, Transition};
 use serde::Serialize;
 use shared_schemas::events::{
     ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth, HealthBand,
-    HealthChanged, HealthComputed,
+    HealthChanged, HealthComputed, OdometerAnomaly,
 };
 use shared_schemas::telemetry::Dtc;
 use utoipa::ToSchema;
@@ -34,6 +34,8 @@ pub enum Outgoing {
     Critical(ComponentCritical),
     /// `vehicle.health.computed`.
     Computed(HealthComputed),
+    /// `vehicle.odometer.anomaly`.
+    Odometer(OdometerAnomaly),
 }
 
 /// The events of `transitions`, made by `assessment` of `vehicle_id`.
@@ -237,6 +239,8 @@ mod tests {
             overall_score: 0.1,
             overall_band: HealthBand::Critical,
             daily_km: Some(100.0),
+            anomalies: Vec::new(),
+            erratic: Vec::new(),
         };
         let mut reported = Reported::default();
         let transitions = a.transitions(&mut reported);

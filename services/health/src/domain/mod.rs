@@ -3,9 +3,11 @@
 //! - [`cache`]: decoded vehicle states kept between batches, validated by version;
 //! - [`announce`]: which events an assessment and its transitions make;
 //! - [`history`]: validation and planning of history queries (range, bucket, points);
-//! - [`component`]: component names in URLs.
+//! - [`component`]: component names in URLs;
+//! - [`counters`]: odometer and engine-hours anomalies as events.
 
 pub mod announce;
 pub mod cache;
 pub mod component;
+pub mod counters;
 pub mod history;

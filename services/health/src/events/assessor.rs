@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use models::health::{Applied, Assessment, Engine, Transition, VehicleState};
+use models::health::{Applied, Assessment, CounterNews, Engine, Transition, VehicleState};
 use shared_runtime::outbox::{self, OutboxError};
 use shared_schemas::events::{HealthBand, TelemetryReceived};
 use shared_schemas::telemetry::TelemetryReading;
@@ -32,6 +32,7 @@ use uuid::Uuid;
 use crate::db::{self, applied, days, history, vehicles};
 use crate::domain::announce::{self, Latest, Outgoing, TransitionView};
 use crate::domain::cache::StateCache;
+use crate::domain::counters;
 
 /// Producer name in the envelopes.
 pub const PRODUCER: &str = "health";
@@ -101,6 +102,8 @@ struct Done {
     oldest_kept_day: Option<i64>,
     assessment: Option<Assessment>,
     transitions: Vec<Transition>,
+    /// Odometer and engine-hours anomalies to announce.
+    counter_news: Vec<CounterNews>,
     publish_computed: bool,
     cause: Cause,
     /// `received_at` of every reading counted.
@@ -536,6 +539,11 @@ impl Assessor {
             let Some(a) = &d.assessment else { continue };
             let id = d.row.vehicle_id.as_str();
             let mut out = announce::transition_events(&d.org_id, id, a, &d.transitions, &d.latest);
+            out.extend(
+                counters::anomaly_events(&d.org_id, id, &d.counter_news, a.at)
+                    .into_iter()
+                    .map(Outgoing::Odometer),
+            );
             if d.publish_computed {
                 out.push(Outgoing::Computed(announce::computed(
                     &d.org_id,
@@ -616,15 +624,20 @@ fn fold(engine: &Engine, w: Work, now: DateTime<Utc>, every: chrono::Duration) -
     }
     let cause = force.or(cause.map(|(_, c)| c));
     let write = !counted.is_empty() || reset || force.is_some();
-    let (assessment, transitions) = if write {
+    let (assessment, transitions, counter_news) = if write {
         let assessment = engine.assess(&state);
-        let transitions = assessment
+        let (transitions, news) = assessment
             .as_ref()
-            .map(|a| a.transitions(&mut state.head.reported))
+            .map(|a| {
+                (
+                    a.transitions(&mut state.head.reported),
+                    a.counter_news(&mut state.head.announced),
+                )
+            })
             .unwrap_or_default();
-        (assessment, transitions)
+        (assessment, transitions, news)
     } else {
-        (None, Vec::new())
+        (None, Vec::new(), Vec::new())
     };
     let publish_computed = assessment.is_some()
         && (force.is_some()
@@ -652,6 +665,7 @@ fn fold(engine: &Engine, w: Work, now: DateTime<Utc>, every: chrono::Duration) -
         days,
         assessment,
         transitions,
+        counter_news,
         publish_computed,
         counted,
         too_late,
@@ -694,6 +708,7 @@ async fn enqueue(
         Outgoing::Degraded(p) => put(conn, p, cause, at).await,
         Outgoing::Critical(p) => put(conn, p, cause, at).await,
         Outgoing::Computed(p) => put(conn, p, cause, at).await,
+        Outgoing::Odometer(p) => put(conn, p, cause, at).await,
     }
     .context("enqueuing an event")?;
     metrics::counter!("health_events_total", "event_type" => event_type).increment(1);
