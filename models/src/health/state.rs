@@ -400,6 +400,10 @@ mod tests {
             assert_eq!(shuffled.apply(r), Applied::Counted);
         }
         assert_eq!(in_order.head, shuffled.head);
+        assert_eq!(
+            in_order.counter_points(Counter::Odometer),
+            shuffled.counter_points(Counter::Odometer)
+        );
         let a: Vec<_> = in_order.days().map(|(d, day)| (d, day.clone())).collect();
         let b: Vec<_> = shuffled.days().map(|(d, day)| (d, day.clone())).collect();
         assert_eq!(a.len(), b.len());
@@ -446,5 +450,53 @@ mod tests {
         assert_eq!(restored.head, s.head);
         assert_eq!(restored.days().count(), s.days().count());
         assert!(VehicleState::restore(&[9, 9, 9], []).is_err());
+    }
+
+    #[test]
+    fn a_format_2_state_is_read_and_keeps_its_baselines() {
+        #[derive(Serialize)]
+        struct OldDay<'a> {
+            aggs: &'a [Agg; N_INDICATORS],
+            dpf_xx: f64,
+            dpf_xy: f64,
+        }
+        #[derive(Serialize)]
+        struct OldHead<'a> {
+            newest: Option<i64>,
+            baselines: &'a Baselines,
+            reported: &'a Reported,
+        }
+        let mut s = VehicleState::new();
+        for r in readings() {
+            s.apply(&r);
+        }
+        let old = |bytes: Vec<u8>| [vec![2u8], bytes].concat();
+        let head = old(postcard::to_allocvec(&OldHead {
+            newest: s.head.newest,
+            baselines: &s.head.baselines,
+            reported: &s.head.reported,
+        })
+        .expect("encodes"));
+        let days: Vec<(i64, Vec<u8>)> = s
+            .days()
+            .map(|(d, day)| {
+                let bytes = postcard::to_allocvec(&OldDay {
+                    aggs: &day.aggs,
+                    dpf_xx: day.dpf_xx,
+                    dpf_xy: day.dpf_xy,
+                })
+                .expect("encodes");
+                (d, old(bytes))
+            })
+            .collect();
+        let restored = VehicleState::restore(&head, days.iter().map(|(d, b)| (*d, b.as_slice())))
+            .expect("format 2 decodes");
+        assert_eq!(restored.head.baselines, s.head.baselines);
+        assert_eq!(restored.head.newest, s.head.newest);
+        let (d, day) = restored.days().last().expect("a day");
+        assert_eq!(day.aggs, s.days().last().expect("a day").1.aggs, "day {d}");
+        assert!(day.odometer.0.is_empty(), "counters start afresh");
+        // Written back, it is format 3.
+        assert_eq!(restored.encode_head()[0], FORMAT);
     }
 }

@@ -4,7 +4,7 @@
 use shared_runtime::openapi::BearerSecurity;
 use utoipa::OpenApi;
 
-use crate::routes::{fleet, recompute, vehicles};
+use crate::routes::{counters, fleet, recompute, vehicles};
 
 /// The health service's API.
 #[derive(Debug, OpenApi)]
@@ -14,6 +14,7 @@ use crate::routes::{fleet, recompute, vehicles};
         vehicles::current,
         vehicles::one_component,
         vehicles::history,
+        counters::list,
         fleet::summary,
         recompute::recompute_vehicle,
         recompute::recompute_all,

@@ -21,6 +21,7 @@ use rand::rngs::SmallRng;
 use serde::Serialize;
 use shared_schemas::signals::names;
 
+use crate::odometer::OdometerFaultTruth;
 use crate::profile::VehicleKind;
 use crate::sample::DTC_TABLE;
 
@@ -471,6 +472,10 @@ pub struct GroundTruth {
     pub interval_s: u32,
     /// Fraction of vehicles asked to degrade.
     pub degrade_fraction: f64,
+    /// Fraction of vehicles given an odometer fault (absent when 0, so truth files
+    /// of runs without odometer faults are unchanged).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub odometer_fault_fraction: f64,
     /// What happens after a failure.
     pub after_failure: &'static str,
     /// Every vehicle, in id order.
@@ -498,6 +503,15 @@ pub struct VehicleTruth {
     pub degraded: bool,
     /// The degradation, when injected.
     pub degradation: Option<DegradationTruth>,
+    /// The odometer fault, when injected and shown by a reading (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odometer_fault: Option<OdometerFaultTruth>,
+}
+
+/// Serde's `skip_serializing_if` (which passes a reference) for a fraction that was
+/// not asked for.
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Truth of one injected degradation.

@@ -9,6 +9,7 @@
 //!
 //! Layout: [`profile`] and [`vehicle`] describe the fleet and its duty cycles,
 //! [`physics`] the signal models, [`degradation`] the failure modes and the truth,
+//! [`odometer`] the injected odometer faults and theirs,
 //! [`sample`] the compact reading and its JSON, [`simulate`] the time loop and sinks,
 //! [`client`] posting with retries, [`load`] the load generator, [`e2e`] the
 //! end-to-end alert latency.
@@ -22,6 +23,7 @@ pub mod client;
 pub mod degradation;
 pub mod e2e;
 pub mod load;
+pub mod odometer;
 pub mod physics;
 pub mod profile;
 pub mod sample;

@@ -18,8 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Simulate a fleet (trips, signals, degradations) and write or post its readings;
-    /// writes the ground truth of injected degradations.
+    /// Simulate a fleet (trips, signals, degradations, optional odometer faults) and
+    /// write or post its readings; writes the ground truth of what was injected.
     Simulate(fleetsim::simulate::SimulateArgs),
     /// Drive ingestion flat out for a while and report throughput and latency; the
     /// last stdout line is `readings_per_s=… requests_per_s=… p50_ms=… p99_ms=… errors=…`.

@@ -23,6 +23,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::client::{Counts, IngestClient, PostError};
 use crate::degradation::{Degradation, DegradationTruth, GroundTruth, VehicleTruth};
+use crate::odometer::{OdometerFaultTruth, OdometerInjector, assign_odometer_faults, fault_truth};
 use crate::physics::Physics;
 use crate::profile::{Drive, Segment};
 use crate::sample::Sample;
@@ -40,7 +41,12 @@ const HEARTBEAT_S: i64 = 4 * 3600;
 Ingestion rejects readings older than its configured maximum age (INGESTION_MAX_AGE_S, \
 30 days by default) and readings stamped more than a few minutes in the future. The \
 default --start (now minus --days) keeps a run of up to 30 days acceptable; with \
---speedup, simulated time must not overtake the wall clock.")]
+--speedup, simulated time must not overtake the wall clock.
+
+--odometer-fault-fraction F gives that share of vehicles one odometer fault each \
+(instrument cluster reset, miles sent as km, rollback, or a single corrupt reading), \
+cycling through the four kinds; only the reported odometer changes, and the truth file \
+records each fault's switch reading under `odometer_fault`.")]
 pub struct SimulateArgs {
     /// Number of vehicles (a mix of diesel trucks and petrol cars).
     #[arg(long, default_value_t = 10)]
@@ -70,6 +76,10 @@ pub struct SimulateArgs {
     /// Fraction of vehicles that get an injected degradation.
     #[arg(long, default_value_t = 0.3)]
     pub degrade_fraction: f64,
+    /// Fraction of vehicles that get an injected odometer fault (reset, unit switch,
+    /// rollback or spike; independent of degradations).
+    #[arg(long, default_value_t = 0.0)]
+    pub odometer_fault_fraction: f64,
     /// First simulated instant, RFC 3339 [default: now minus --days].
     #[arg(long, value_parser = parse_rfc3339)]
     pub start: Option<DateTime<Utc>>,
@@ -129,6 +139,10 @@ pub fn build_fleet(n: u32, cfg: &SimConfig, degrade_fraction: f64) -> Vec<Vehicl
 }
 
 /// The ground truth of a fleet.
+///
+/// Odometer faults are recorded from the readings their vehicles emit (each faulted
+/// vehicle is simulated up to its switch reading); `odometer_fault_fraction` is left
+/// at 0 for the caller that assigned the faults to fill in.
 pub fn ground_truth(fleet: &[Vehicle], cfg: &SimConfig, degrade_fraction: f64) -> GroundTruth {
     let ts = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
     GroundTruth {
@@ -138,6 +152,7 @@ pub fn ground_truth(fleet: &[Vehicle], cfg: &SimConfig, degrade_fraction: f64) -
         end: ts(cfg.end),
         interval_s: cfg.interval_s,
         degrade_fraction,
+        odometer_fault_fraction: 0.0,
         after_failure: "keeps_running_degraded",
         vehicles: fleet
             .iter()
@@ -154,6 +169,7 @@ pub fn ground_truth(fleet: &[Vehicle], cfg: &SimConfig, degrade_fraction: f64) -
                     .degradation
                     .as_ref()
                     .map(|d| DegradationTruth::new(d, v.kind, cfg.end)),
+                odometer_fault: fault_truth(v, *cfg),
             })
             .collect(),
     }
@@ -175,6 +191,8 @@ pub struct VehicleSim {
     not_before: i64,
     next_heartbeat: i64,
     buf: VecDeque<Sample>,
+    /// The vehicle's odometer fault, applied to each reading as it is emitted.
+    odometer: Option<OdometerInjector>,
 }
 
 impl VehicleSim {
@@ -187,6 +205,7 @@ impl VehicleSim {
         let t0 = day * 86_400 - utc_offset_s;
         let phys = Physics::new(&vehicle, t0, &mut rng);
         let next_heartbeat = cfg.start + rng.random_range(0..HEARTBEAT_S);
+        let vehicle_fault = vehicle.odometer_fault;
         Self {
             vehicle,
             cfg,
@@ -198,6 +217,7 @@ impl VehicleSim {
             not_before: t0,
             next_heartbeat,
             buf: VecDeque::new(),
+            odometer: vehicle_fault.map(OdometerInjector::new),
         }
     }
 
@@ -209,6 +229,12 @@ impl VehicleSim {
     /// Readings whose models went out of the catalog range (and were clamped).
     pub fn clamped(&self) -> u64 {
         self.phys.clamped
+    }
+
+    /// The truth of the vehicle's odometer fault, once its switch reading has been
+    /// emitted.
+    pub fn odometer_fault_truth(&self) -> Option<&OdometerFaultTruth> {
+        self.odometer.as_ref().and_then(OdometerInjector::truth)
     }
 
     fn in_span(&self, t: i64) -> bool {
@@ -286,7 +312,11 @@ impl Iterator for VehicleSim {
 
     fn next(&mut self) -> Option<Sample> {
         loop {
-            if let Some(s) = self.buf.pop_front() {
+            if let Some(mut s) = self.buf.pop_front() {
+                // Readings leave in time order, which the injector relies on.
+                if let Some(odometer) = &mut self.odometer {
+                    odometer.apply(&mut s);
+                }
                 return Some(s);
             }
             if self.day > self.last_day {
@@ -665,8 +695,8 @@ pub fn default_truth_path(out: Option<&Path>) -> PathBuf {
     }
 }
 
-/// Runs the `simulate` command.
-pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
+/// Refuses options the simulation cannot honour.
+fn check_args(args: &SimulateArgs) -> anyhow::Result<()> {
     if args.vehicles == 0 {
         bail!("--vehicles must be at least 1");
     }
@@ -676,12 +706,56 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&args.degrade_fraction) {
         bail!("--degrade-fraction must be within 0..=1");
     }
+    if !(0.0..=1.0).contains(&args.odometer_fault_fraction) {
+        bail!("--odometer-fault-fraction must be within 0..=1");
+    }
     if !(args.speedup >= 0.0 && args.speedup.is_finite()) {
         bail!("--speedup must be 0 or positive");
     }
     if args.batch == 0 || args.batch > MAX_BATCH {
         bail!("--batch must be within 1..={MAX_BATCH}");
     }
+    Ok(())
+}
+
+/// Warns when ingestion will reject readings for their age or for lying in the future.
+fn warn_outside_ingestion_window(cfg: &SimConfig, speedup: f64) {
+    let now = Utc::now().timestamp();
+    if cfg.start < now - 30 * 86_400 {
+        eprintln!(
+            "fleetsim: warning: readings from before {} are older than ingestion's default \
+             maximum age (30 days) and will be rejected unless INGESTION_MAX_AGE_S allows them",
+            fmt_time(now - 30 * 86_400)
+        );
+    }
+    let paced_end = if speedup > 0.0 {
+        now + ((cfg.end - cfg.start) as f64 / speedup) as i64
+    } else {
+        now
+    };
+    if cfg.end > paced_end.max(now) + 300 {
+        eprintln!(
+            "fleetsim: warning: simulated time runs past the wall clock; ingestion rejects \
+             readings stamped more than a few minutes in the future"
+        );
+    }
+}
+
+/// The progress-line note and the summary-line field about odometer faults: empty
+/// without faults, so the output of runs without them is unchanged.
+fn odometer_fault_notes(faults: usize) -> (String, String) {
+    if faults == 0 {
+        return (String::new(), String::new());
+    }
+    (
+        format!(", {faults} odometer faults"),
+        format!(" odometer_faults={faults}"),
+    )
+}
+
+/// Runs the `simulate` command.
+pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    check_args(&args)?;
     let span = (args.days * 86_400.0).round() as i64;
     let start = args
         .start
@@ -693,41 +767,27 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     if args.url.is_some() {
-        let now = Utc::now().timestamp();
-        if cfg.start < now - 30 * 86_400 {
-            eprintln!(
-                "fleetsim: warning: readings from before {} are older than ingestion's default \
-                 maximum age (30 days) and will be rejected unless INGESTION_MAX_AGE_S allows them",
-                fmt_time(now - 30 * 86_400)
-            );
-        }
-        let paced_end = if args.speedup > 0.0 {
-            now + ((cfg.end - cfg.start) as f64 / args.speedup) as i64
-        } else {
-            now
-        };
-        if cfg.end > paced_end.max(now) + 300 {
-            eprintln!(
-                "fleetsim: warning: simulated time runs past the wall clock; ingestion rejects \
-                 readings stamped more than a few minutes in the future"
-            );
-        }
+        warn_outside_ingestion_window(&cfg, args.speedup);
     }
-    let fleet = build_fleet(args.vehicles, &cfg, args.degrade_fraction);
+    let mut fleet = build_fleet(args.vehicles, &cfg, args.degrade_fraction);
+    assign_odometer_faults(&mut fleet, &cfg, args.odometer_fault_fraction);
     let truth_path = args
         .truth
         .clone()
         .unwrap_or_else(|| default_truth_path(args.out.as_deref()));
-    let truth = ground_truth(&fleet, &cfg, args.degrade_fraction);
+    let mut truth = ground_truth(&fleet, &cfg, args.degrade_fraction);
+    truth.odometer_fault_fraction = args.odometer_fault_fraction;
     let json = serde_json::to_vec_pretty(&truth).context("encoding the ground truth")?;
     std::fs::write(&truth_path, json)
         .with_context(|| format!("writing {}", truth_path.display()))?;
     let to_stdout = args.out.as_deref() == Some(Path::new("-"));
     let progress = !args.quiet;
     let degraded = fleet.iter().filter(|v| v.degradation.is_some()).count();
+    let odometer_faults = fleet.iter().filter(|v| v.odometer_fault.is_some()).count();
+    let (faults_note, faults_field) = odometer_fault_notes(odometer_faults);
     if progress {
         eprintln!(
-            "fleetsim: {} vehicles ({degraded} degraded), {} → {}, every {} s, seed {}; truth in {}",
+            "fleetsim: {} vehicles ({degraded} degraded{faults_note}), {} → {}, every {} s, seed {}; truth in {}",
             fleet.len(),
             fmt_time(cfg.start),
             fmt_time(cfg.end),
@@ -765,7 +825,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     };
     let secs = started.elapsed().as_secs_f64();
     let line = format!(
-        "fleetsim simulate: target={target} vehicles={} degraded={degraded} readings={} accepted={} duplicates={} rejected={} failed={} clamped={} elapsed_s={secs:.2} readings_per_s={:.0}",
+        "fleetsim simulate: target={target} vehicles={} degraded={degraded} readings={} accepted={} duplicates={} rejected={} failed={} clamped={} elapsed_s={secs:.2} readings_per_s={:.0}{faults_field}",
         args.vehicles,
         stats.readings,
         stats.accepted,
@@ -791,6 +851,7 @@ mod tests {
     use super::*;
     use crate::client::testserver;
     use crate::degradation::{Condition, Criterion, FailureMode, SCR_CONVERSION};
+    use crate::odometer::{MILES_PER_KM, OdometerFault, OdometerFaultKind};
     use crate::physics::dpf_flow;
     use crate::profile::DutyProfile;
     use crate::sample::{Sig, TIRES};
@@ -872,43 +933,73 @@ mod tests {
         get(sig_by_name(c.signal).expect("criterion names a slot"))
     }
 
+    /// `v` without its odometer fault: the readings with the physical odometer.
+    fn physical(v: &Vehicle) -> Vehicle {
+        Vehicle {
+            odometer_fault: None,
+            ..v.clone()
+        }
+    }
+
+    /// The physical invariants between consecutive readings `p` and `s` of `v`.
+    fn check_physical_step(v: &Vehicle, p: &Sample, s: &Sample) {
+        assert!(s.t > p.t, "{}: time goes back", v.id);
+        assert!(
+            s.odometer_km >= p.odometer_km,
+            "{}: odometer goes back",
+            v.id
+        );
+        assert!(s.engine_hours >= p.engine_hours, "{}: hours go back", v.id);
+        if !s.running && !p.running {
+            assert_eq!(
+                s.engine_hours, p.engine_hours,
+                "{}: hours while parked",
+                v.id
+            );
+            assert_eq!(s.odometer_km, p.odometer_km, "{}: km while parked", v.id);
+        }
+        if !s.running {
+            // Only the tail of the last trip (under one interval) may
+            // separate a parked reading from the last running one.
+            let tail_h = s.engine_hours - p.engine_hours;
+            assert!(
+                tail_h <= 60.0 / 3600.0 + 1e-3,
+                "{}: hours while parked",
+                v.id
+            );
+        }
+    }
+
     #[test]
     fn readings_are_monotonic_in_range_and_canonical() {
         let cfg = cfg(WINTER, 10, 11);
-        let fleet = build_fleet(8, &cfg, 0.5);
+        let mut fleet = build_fleet(8, &cfg, 0.5);
+        assign_odometer_faults(&mut fleet, &cfg, 0.5);
         for v in &fleet {
             let mut sim = VehicleSim::new(v.clone(), cfg);
+            // The invariants hold for the physical odometer; the reported one is the
+            // physical one unless the vehicle has an odometer fault.
+            let mut physical_sim = VehicleSim::new(physical(v), cfg);
             let mut prev: Option<Sample> = None;
             let mut count = 0;
-            for s in sim.by_ref() {
+            for reported in sim.by_ref() {
+                let s = physical_sim.next().expect("as many physical readings");
+                assert_eq!(
+                    Sample {
+                        odometer_km: s.odometer_km,
+                        ..reported.clone()
+                    },
+                    s,
+                    "{}: a fault changes only the odometer",
+                    v.id
+                );
+                if v.odometer_fault.is_none() {
+                    assert_eq!(reported.odometer_km, s.odometer_km);
+                }
                 count += 1;
                 assert!(s.t >= cfg.start && s.t < cfg.end);
                 if let Some(p) = &prev {
-                    assert!(s.t > p.t, "{}: time goes back", v.id);
-                    assert!(
-                        s.odometer_km >= p.odometer_km,
-                        "{}: odometer goes back",
-                        v.id
-                    );
-                    assert!(s.engine_hours >= p.engine_hours, "{}: hours go back", v.id);
-                    if !s.running && !p.running {
-                        assert_eq!(
-                            s.engine_hours, p.engine_hours,
-                            "{}: hours while parked",
-                            v.id
-                        );
-                        assert_eq!(s.odometer_km, p.odometer_km, "{}: km while parked", v.id);
-                    }
-                    if !s.running {
-                        // Only the tail of the last trip (under one interval) may
-                        // separate a parked reading from the last running one.
-                        let tail_h = s.engine_hours - p.engine_hours;
-                        assert!(
-                            tail_h <= 60.0 / 3600.0 + 1e-3,
-                            "{}: hours while parked",
-                            v.id
-                        );
-                    }
+                    check_physical_step(v, p, &s);
                 }
                 for &sig in Sig::ALL {
                     if let Some(x) = s.get(sig) {
@@ -928,12 +1019,14 @@ mod tests {
                     );
                 }
                 let mut json = Vec::new();
-                s.write_json(&mut json, v, cfg.seed);
+                reported.write_json(&mut json, v, cfg.seed);
                 let parsed: TelemetryReading =
                     serde_json::from_slice(&json).expect("canonical JSON");
-                assert_eq!(parsed, s.to_reading(v, cfg.seed));
+                assert_eq!(parsed, reported.to_reading(v, cfg.seed));
+                assert_eq!(parsed.odometer_km, Some(reported.odometer_km));
                 prev = Some(s);
             }
+            assert!(physical_sim.next().is_none());
             assert!(count > 50, "{} produced only {count} readings", v.id);
             assert_eq!(sim.clamped(), 0, "{}: a model left the catalog range", v.id);
         }
@@ -1165,6 +1258,7 @@ mod tests {
             interval_s: 60,
             truth: None,
             degrade_fraction: 0.4,
+            odometer_fault_fraction: 0.0,
             start: None,
             batch: 500,
             concurrency: 4,
@@ -1228,7 +1322,9 @@ mod tests {
         )])
         .await;
         let cfg = cfg(SUMMER, 1, 9);
-        let fleet = build_fleet(6, &cfg, 0.3);
+        let mut fleet = build_fleet(6, &cfg, 0.3);
+        // Posted readings carry the reported odometers, as the file does.
+        assign_odometer_faults(&mut fleet, &cfg, 0.5);
         let mut file = Vec::new();
         let expected = write_jsonl(&fleet, &cfg, &mut file, false)
             .expect("write")
@@ -1243,7 +1339,7 @@ mod tests {
         let stats = post_fleet(fleet, cfg, client, opts).await.expect("post");
         assert_eq!(stats.readings, expected);
         let requests = server.requests.lock().expect("lock").clone();
-        let mut per_vehicle: std::collections::HashMap<String, Vec<chrono::DateTime<Utc>>> =
+        let mut per_vehicle: std::collections::HashMap<String, Vec<TelemetryReading>> =
             Default::default();
         let mut total = 0;
         for r in &requests {
@@ -1255,17 +1351,26 @@ mod tests {
             assert!(readings.len() <= 100);
             total += readings.len() as u64;
             for x in readings {
-                per_vehicle
-                    .entry(x.vehicle_id)
-                    .or_default()
-                    .push(x.recorded_at);
+                per_vehicle.entry(x.vehicle_id.clone()).or_default().push(x);
             }
         }
         assert_eq!(total, expected);
-        for times in per_vehicle.values() {
+        for (id, posted) in &per_vehicle {
             assert!(
-                times.windows(2).all(|w| w[0] < w[1]),
+                posted
+                    .windows(2)
+                    .all(|w| w[0].recorded_at < w[1].recorded_at),
                 "a vehicle's readings arrive in order"
+            );
+            let written: Vec<TelemetryReading> = std::str::from_utf8(&file)
+                .expect("utf8")
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("reading"))
+                .filter(|r: &TelemetryReading| &r.vehicle_id == id)
+                .collect();
+            assert!(
+                &written == posted,
+                "{id}: posted and written readings differ"
             );
         }
     }
@@ -1346,5 +1451,148 @@ mod tests {
             default_truth_path(Some(Path::new("-"))),
             PathBuf::from("fleetsim-truth.json")
         );
+    }
+
+    /// One vehicle with a fault of `kind` (drawn as a run would), its readings with
+    /// the physical and the reported odometer, and the index of the switch reading.
+    fn faulted_run(
+        kind: OdometerFaultKind,
+        seed: u64,
+    ) -> (Vehicle, SimConfig, Vec<Sample>, Vec<Sample>, usize) {
+        let cfg = cfg(SUMMER, 6, seed);
+        let mut v = Vehicle::generate(seed, 0, DutyProfile::Regional, 6.0);
+        let mut rng = SmallRng::seed_from_u64(seed);
+        v.odometer_fault = Some(OdometerFault::draw(&mut rng, kind, cfg.start, cfg.end));
+        let at = v.odometer_fault.expect("fault").at;
+        let physical: Vec<Sample> = VehicleSim::new(physical(&v), cfg).collect();
+        let reported: Vec<Sample> = VehicleSim::new(v.clone(), cfg).collect();
+        assert_eq!(physical.len(), reported.len());
+        let switch = reported.iter().position(|s| s.t >= at).expect("a switch");
+        assert!(switch > 0, "history before the switch");
+        for (p, r) in physical.iter().zip(&reported).take(switch) {
+            assert_eq!(p, r, "{kind:?}: a reading before the switch changed");
+        }
+        (v, cfg, physical, reported, switch)
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn each_odometer_fault_reports_as_its_kind_says() {
+        for (seed, kind) in (40..).zip(OdometerFaultKind::ALL) {
+            let (v, _, physical, reported, k) = faulted_run(kind, seed);
+            let (p0, r0) = (physical[k].odometer_km, reported[k].odometer_km);
+            let after = physical.iter().zip(&reported).skip(k);
+            match kind {
+                OdometerFaultKind::Reset => {
+                    assert!((0.0..=50.0).contains(&r0) && p0 > 1000.0, "{r0}");
+                    for (p, r) in after {
+                        let (dp, dr) = (p.odometer_km - p0, r.odometer_km - r0);
+                        assert!(close(dp, dr, 0.011), "grows with distance: {dp} {dr}");
+                    }
+                }
+                OdometerFaultKind::UnitSwitch => {
+                    for (p, r) in after {
+                        let miles = p.odometer_km * MILES_PER_KM;
+                        assert!(close(r.odometer_km, miles, 0.006), "{r:?}");
+                    }
+                }
+                OdometerFaultKind::Rollback => {
+                    let back = p0 - r0;
+                    assert!(back >= 0.25 * p0 - 0.01 && back <= 0.6 * p0 + 0.01);
+                    for (p, r) in after {
+                        assert!(close(p.odometer_km - r.odometer_km, back, 0.011));
+                    }
+                }
+                OdometerFaultKind::Spike => {
+                    let spike = v.odometer_fault.expect("fault").spike;
+                    assert_eq!(r0, (spike.apply(p0) * 100.0).round() / 100.0);
+                    assert_ne!(r0, p0);
+                    let off = physical.iter().zip(&reported).filter(|(p, r)| p != r);
+                    assert_eq!(off.count(), 1, "exactly one reading off");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn odometer_truth_matches_the_emitted_readings() {
+        for (seed, kind) in (60..).zip(OdometerFaultKind::ALL) {
+            let (v, cfg, physical, reported, k) = faulted_run(kind, seed);
+            let truth = ground_truth(std::slice::from_ref(&v), &cfg, 0.0);
+            let t = truth.vehicles[0].odometer_fault.clone().expect("truth");
+            assert_eq!(t.kind, kind);
+            assert_eq!(t.at, reported[k].recorded_at());
+            assert_eq!(t.true_km_at, physical[k].odometer_km);
+            assert_eq!(t.reported_at_km, reported[k].odometer_km);
+            assert_eq!(t.reported_before_km, Some(reported[k - 1].odometer_km));
+            assert!(!t.note.is_empty());
+            // What the file carries is what the truth says.
+            let mut out = Vec::new();
+            write_jsonl(std::slice::from_ref(&v), &cfg, &mut out, false).expect("write");
+            let line = std::str::from_utf8(&out)
+                .expect("utf8")
+                .lines()
+                .nth(k)
+                .expect("switch line");
+            let r: TelemetryReading = serde_json::from_str(line).expect("reading");
+            assert_eq!(r.recorded_at, t.at);
+            assert_eq!(r.odometer_km, Some(t.reported_at_km));
+            let json = serde_json::to_value(&truth).expect("json");
+            assert_eq!(json["vehicles"][0]["odometer_fault"]["kind"], kind.as_str());
+        }
+    }
+
+    #[test]
+    fn a_zero_fraction_leaves_fleet_readings_and_truth_as_build_fleet_makes_them() {
+        let cfg = cfg(SUMMER, 3, 5);
+        let fleet = build_fleet(6, &cfg, 0.3);
+        let mut assigned = fleet.clone();
+        assign_odometer_faults(&mut assigned, &cfg, 0.0);
+        assert_eq!(assigned, fleet);
+        assert!(assigned.iter().all(|v| v.odometer_fault.is_none()));
+        let jsonl = |f: &[Vehicle]| {
+            let mut out = Vec::new();
+            write_jsonl(f, &cfg, &mut out, false).expect("write");
+            out
+        };
+        assert!(jsonl(&assigned) == jsonl(&fleet));
+        let truth = serde_json::to_string(&ground_truth(&assigned, &cfg, 0.3)).expect("truth");
+        assert!(
+            !truth.contains("odometer_fault"),
+            "no new keys without faults"
+        );
+        let vehicle = serde_json::to_string(&assigned[0]).expect("vehicle");
+        assert!(!vehicle.contains("odometer_fault"));
+    }
+
+    #[test]
+    fn assigned_faults_cycle_kinds_and_leave_degradations_alone() {
+        let cfg = cfg(SUMMER, 10, 8);
+        let fleet = build_fleet(10, &cfg, 0.5);
+        let mut faulted = fleet.clone();
+        assign_odometer_faults(&mut faulted, &cfg, 0.4);
+        let kinds: std::collections::HashSet<_> = faulted
+            .iter()
+            .filter_map(|v| v.odometer_fault.map(|f| f.kind))
+            .collect();
+        assert_eq!(kinds.len(), 4, "4 faulted vehicles have every kind");
+        for (a, b) in fleet.iter().zip(&faulted) {
+            assert_eq!(a, &physical(b), "only the odometer fault is new");
+            if let Some(f) = b.odometer_fault {
+                let share = (f.at - cfg.start) as f64 / (cfg.end - cfg.start) as f64;
+                assert!((0.3..=0.8).contains(&share), "{share}");
+            }
+        }
+        let mut all = fleet.clone();
+        assign_odometer_faults(&mut all, &cfg, 1.0);
+        let resets = all
+            .iter()
+            .filter(|v| v.odometer_fault.map(|f| f.kind) == Some(OdometerFaultKind::Reset))
+            .count();
+        assert_eq!(resets, 3, "10 faults cycle through 4 kinds");
+        assert!(all.iter().filter(|v| v.degradation.is_some()).count() == 5);
     }
 }

@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::degradation::Degradation;
+use crate::odometer::OdometerFault;
 use crate::profile::{DutyProfile, VehicleKind};
 
 /// A depot or home town, with its climate.
@@ -141,6 +142,9 @@ pub struct Vehicle {
     pub params: VehicleParams,
     /// The injected fault, if any.
     pub degradation: Option<Degradation>,
+    /// The injected odometer fault, if any (independent of `degradation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub odometer_fault: Option<OdometerFault>,
 }
 
 impl Vehicle {
@@ -248,6 +252,7 @@ impl Vehicle {
             home,
             params,
             degradation: None,
+            odometer_fault: None,
         }
     }
 }

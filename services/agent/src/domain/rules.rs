@@ -373,12 +373,17 @@ fn describe_part(p: &PartState) -> String {
     s
 }
 
+/// Most km a day a message will take as a vehicle's pace: above it a RUL in km is not
+/// credible (a corrupt odometer, ADR 0009) and is left out rather than printed.
+const MAX_CREDIBLE_KM_PER_DAY: f64 = 2_000.0;
+
 fn time_left(case: &Case) -> String {
     match case.rul_days {
         Some(d) if d >= 365.0 => "no failure expected within a year".to_owned(),
         Some(d) => {
             let km = case
                 .rul_km
+                .filter(|km| *km > 0.0 && *km <= MAX_CREDIBLE_KM_PER_DAY * d.max(1.0))
                 .map(|km| format!(" (about {:.0} km)", km))
                 .unwrap_or_default();
             format!("about {d:.0} days{km} to the limit at the current trend")
@@ -624,6 +629,18 @@ mod tests {
 
     fn run(c: &Case) -> Draft {
         diagnose(c, &classify(c))
+    }
+
+    #[test]
+    fn a_rul_in_km_no_vehicle_could_drive_is_left_out() {
+        let mut c = case(Component::Brakes, 17.0, Vec::new(), &[]);
+        c.rul_km = Some(979_264.0);
+        assert_eq!(time_left(&c), "about 17 days to the limit at the current trend");
+        c.rul_km = Some(5_100.0);
+        assert_eq!(
+            time_left(&c),
+            "about 17 days (about 5100 km) to the limit at the current trend"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! batches go through `UNNEST` so a batch is a handful of statements, not one per
 //! vehicle).
 
+pub mod anomalies;
 pub mod applied;
 pub mod days;
 pub mod history;

@@ -29,7 +29,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::db::{self, applied, days, history, vehicles};
+use crate::db::{self, anomalies, applied, days, history, vehicles};
 use crate::domain::announce::{self, Latest, Outgoing, TransitionView};
 use crate::domain::cache::StateCache;
 use crate::domain::counters;
@@ -539,11 +539,11 @@ impl Assessor {
             let Some(a) = &d.assessment else { continue };
             let id = d.row.vehicle_id.as_str();
             let mut out = announce::transition_events(&d.org_id, id, a, &d.transitions, &d.latest);
-            out.extend(
-                counters::anomaly_events(&d.org_id, id, &d.counter_news, a.at)
-                    .into_iter()
-                    .map(Outgoing::Odometer),
-            );
+            let anomalies = counters::anomaly_events(&d.org_id, id, &d.counter_news, a.at);
+            anomalies::insert(conn, &anomalies.iter().collect::<Vec<_>>())
+                .await
+                .context("recording counter anomalies")?;
+            out.extend(anomalies.into_iter().map(Outgoing::Odometer));
             if d.publish_computed {
                 out.push(Outgoing::Computed(announce::computed(
                     &d.org_id,

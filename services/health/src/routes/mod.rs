@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource.
 
+pub mod counters;
 pub mod fleet;
 pub mod recompute;
 pub mod vehicles;
@@ -14,4 +15,5 @@ pub fn router() -> Router<AppState> {
         .merge(vehicles::router())
         .merge(fleet::router())
         .merge(recompute::router())
+        .merge(counters::router())
 }

@@ -108,6 +108,7 @@ fn probes() -> Vec<Probe> {
         Probe::new(Method::GET, "/v1/vehicles/{id}/health/history"),
         Probe::new(Method::GET, "/v1/vehicles/{id}/health/brakes"),
         Probe::new(Method::POST, "/v1/vehicles/{id}/health/recompute"),
+        Probe::new(Method::GET, "/v1/vehicles/{id}/counters/anomalies"),
     ]
 }
 
