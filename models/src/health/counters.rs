@@ -5,8 +5,8 @@
 //! restarts low), a device that starts sending miles as kilometres, an odometer rolled
 //! back, one corrupt reading, two devices reporting under one vehicle id. A single such
 //! value must not become "58,000 km a day". The state keeps, per counter and per hour,
-//! the first and the last reading (order-free, like every other aggregate); here those
-//! points are walked in time order:
+//! the first, last, lowest and highest reading (order-free, like every other
+//! aggregate); here those points are walked in time order:
 //! - an increment is plausible when it is no more than the counter can grow in the time
 //!   between the two readings (a top speed, one engine hour per hour) and goes back no
 //!   more than sensor noise; plausible increments are distance;
@@ -143,12 +143,15 @@ struct Walk<'l> {
     limits: &'l Limits,
     last: Point,
     candidate: Vec<Point>,
+    /// Counter units per reported unit: after a confirmed unit switch the device sends
+    /// miles, which still are distance (1.609 km each).
+    scale: f64,
     track: Track,
 }
 
 impl Walk<'_> {
     fn count(&mut self, from: Point, to: Point) {
-        let grew = (to.v - from.v).max(0.0);
+        let grew = (to.v - from.v).max(0.0) * self.scale;
         *self
             .track
             .growth_by_day
@@ -189,6 +192,19 @@ impl Walk<'_> {
         let first = self.candidate[0];
         let kind = self.limits.classify(self.last, first);
         self.record(kind, first, (self.candidate.len() - 1) as u32);
+        if kind == AnomalyKind::UnitSwitch {
+            // Miles to km, or back to km (the scale returns to 1).
+            let factor = if first.v < self.last.v {
+                1.0 / MILES_PER_KM
+            } else {
+                MILES_PER_KM
+            };
+            self.scale = if (self.scale * factor - 1.0).abs() < UNIT_TOLERANCE {
+                1.0
+            } else {
+                self.scale * factor
+            };
+        }
         let points = std::mem::take(&mut self.candidate);
         for pair in points.windows(2) {
             self.count(pair[0], pair[1]);
@@ -216,6 +232,7 @@ pub fn track(points: &[Point], limits: &Limits) -> Track {
         limits,
         last: first,
         candidate: Vec::new(),
+        scale: 1.0,
         track: Track::default(),
     };
     for &p in rest {
@@ -234,8 +251,9 @@ pub fn track(points: &[Point], limits: &Limits) -> Track {
     track
 }
 
-/// The first and last reading of a counter within one hour of one day: enough to see
-/// every move between hours, whatever order the readings arrive in.
+/// The first, last, lowest and highest reading of a counter within one hour of one
+/// day: every move between hours, and a reading off the course within an hour (it is
+/// the lowest or the highest), whatever order the readings arrive in.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HourSpan {
     /// Hour of the day, 0–23 (UTC).
@@ -244,6 +262,10 @@ pub struct HourSpan {
     pub first: Point,
     /// Latest reading (ties: the higher value).
     pub last: Point,
+    /// Lowest reading (ties: the earlier).
+    pub lo: Point,
+    /// Highest reading (ties: the later).
+    pub hi: Point,
 }
 
 /// A counter's hour spans of one day, in hour order.
@@ -257,11 +279,19 @@ impl DaySpans {
         match self.0.binary_search_by_key(&hour, |s| s.hour) {
             Ok(i) => {
                 let s = &mut self.0[i];
-                if (p.t, p.v) < (s.first.t, s.first.v) {
+                let key = |q: Point| (q.t, q.v);
+                let value = |q: Point| (q.v, q.t);
+                if key(p) < key(s.first) {
                     s.first = p;
                 }
-                if (p.t, p.v) > (s.last.t, s.last.v) {
+                if key(p) > key(s.last) {
                     s.last = p;
+                }
+                if value(p) < value(s.lo) {
+                    s.lo = p;
+                }
+                if value(p) > value(s.hi) {
+                    s.hi = p;
                 }
             }
             Err(i) => self.0.insert(
@@ -270,16 +300,29 @@ impl DaySpans {
                     hour,
                     first: p,
                     last: p,
+                    lo: p,
+                    hi: p,
                 },
             ),
         }
     }
 
-    /// The day's points in time order (one per hour when first and last coincide).
+    /// The day's distinct points in time order.
     pub fn points(&self) -> impl Iterator<Item = Point> + '_ {
         self.0.iter().flat_map(|s| {
-            let last = (s.last != s.first).then_some(s.last);
-            std::iter::once(s.first).chain(last)
+            let mut pts = [s.first, s.lo, s.hi, s.last];
+            pts.sort_by(|a, b| {
+                (a.t, a.v)
+                    .partial_cmp(&(b.t, b.v))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let mut out: Vec<Point> = Vec::with_capacity(4);
+            for p in pts {
+                if out.last() != Some(&p) {
+                    out.push(p);
+                }
+            }
+            out
         })
     }
 }
@@ -318,6 +361,9 @@ mod tests {
         );
     }
 
+    /// What a fault does to the `i`-th reading.
+    type Fault = Box<dyn Fn(usize, Point) -> Point>;
+
     fn with_fault(f: impl Fn(usize, Point) -> Point) -> (Track, f64) {
         let points: Vec<Point> = course(6, 200_000.0)
             .into_iter()
@@ -333,7 +379,7 @@ mod tests {
     fn each_fault_is_recognised_and_costs_at_most_the_increment_across_it() {
         let at = 50;
         let base = 200_000.0 + at as f64 * 30.0;
-        let cases: [(AnomalyKind, Box<dyn Fn(usize, Point) -> Point>); 5] = [
+        let cases: [(AnomalyKind, Fault); 5] = [
             (
                 AnomalyKind::Reset,
                 Box::new(move |i, p| {

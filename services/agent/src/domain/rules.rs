@@ -635,7 +635,10 @@ mod tests {
     fn a_rul_in_km_no_vehicle_could_drive_is_left_out() {
         let mut c = case(Component::Brakes, 17.0, Vec::new(), &[]);
         c.rul_km = Some(979_264.0);
-        assert_eq!(time_left(&c), "about 17 days to the limit at the current trend");
+        assert_eq!(
+            time_left(&c),
+            "about 17 days to the limit at the current trend"
+        );
         c.rul_km = Some(5_100.0);
         assert_eq!(
             time_left(&c),

@@ -50,5 +50,7 @@ pub async fn list(
         return Err(ApiError::BadRequest("limit must be 1 to 500".to_owned()));
     }
     visible(&state, &auth, &vehicle_id).await?;
-    Ok(Json(anomalies::of_vehicle(&state.db, &vehicle_id, limit).await?))
+    Ok(Json(
+        anomalies::of_vehicle(&state.db, &vehicle_id, limit).await?,
+    ))
 }

@@ -4,6 +4,7 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod counters;
 mod helpers;
 mod hostile;
 mod idempotency;
