@@ -258,6 +258,8 @@ impl Engine {
                 part: Some(worst.spec.name.to_owned()),
                 damage: Some(round(f.damage, 3)),
                 t_stat: Some(round(f.t_stat.min(99.0), 1)),
+                pace_ratio: f.pace_ratio.filter(|_| wear).map(|r| round(r, 2)),
+                abnormal: Some(verdict.degrading),
                 ..Factor::default()
             });
         }
@@ -281,7 +283,7 @@ impl Engine {
                 baseline: Some(round(d.baseline, 3)),
                 limit: Some(round(d.limit, 3)),
                 damage: Some(round(d.damage, 3)),
-                t_stat: None,
+                ..Factor::default()
             }
         }));
         // A component close to its limit without a clear trend scores low on its

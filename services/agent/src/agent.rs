@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use crate::domain::decision::{Decision, Provenance};
+use crate::domain::modes::FailureMode;
 use crate::domain::{Case, orchestrator, rules};
 use crate::llm::LlmClient;
 use crate::tools::Toolbox;
@@ -74,6 +75,14 @@ impl Agent {
                         // The model does not name the wheel; the rules read it from the
                         // factors.
                         draft.wheel.clone_from(&rules_draft.wheel);
+                        // Normal wear is what the health engine measured, not an
+                        // opinion: a model calling it abnormal is overruled, wording
+                        // included, so no message claims more than the evidence.
+                        if rules_draft.mode == FailureMode::RoutineBrakeWear {
+                            draft.mode = rules_draft.mode;
+                            draft.diagnosis.clone_from(&rules_draft.diagnosis);
+                            draft.actions.clone_from(&rules_draft.actions);
+                        }
                         (draft, p)
                     }
                     Err(f) => {

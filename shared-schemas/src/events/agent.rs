@@ -100,6 +100,10 @@ pub struct DecisionMade {
     pub diagnosis: String,
     /// How severe it is.
     pub severity: Severity,
+    /// What it calls for (ADR 0010): an alert to people, a maintenance-planning item,
+    /// or nothing but the record. Absent in older events: `alert`.
+    #[serde(default)]
+    pub disposition: Disposition,
     /// How soon to act.
     pub urgency: UrgencyWindow,
     /// Recommended actions, most important first.
@@ -136,6 +140,45 @@ impl Event for DecisionMade {
     const VERSION: u32 = 1;
     fn vehicle_id(&self) -> &str {
         &self.vehicle_id
+    }
+}
+
+/// What a decision calls for, by the evidence behind it (ADR 0010).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// A fault with evidence (a degrading trend, a band of fair or worse, trouble
+    /// codes): people are alerted by its severity.
+    #[default]
+    Alert,
+    /// Routine wear at the vehicle's normal pace: a maintenance-planning item (the
+    /// weekly digest, scheduling's plans), not an alert.
+    Plan,
+    /// Nothing to do (an improvement, a change within normal range): recorded and
+    /// shown on the dashboard only.
+    Monitor,
+}
+
+impl Disposition {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alert => "alert",
+            Self::Plan => "plan",
+            Self::Monitor => "monitor",
+        }
     }
 }
 

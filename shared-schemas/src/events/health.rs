@@ -158,6 +158,14 @@ pub struct Factor {
     /// For a trend (`value` per day): the slope's t-statistic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t_stat: Option<f64>,
+    /// For the trend of a part that wears in normal use (brake pads): its pace over
+    /// this vehicle's own normal pace; absent while that pace is still being learned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace_ratio: Option<f64>,
+    /// For a trend: whether the health engine judges it a fault (`false`: normal wear,
+    /// or not yet significant). Only an abnormal trend is evidence of a fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abnormal: Option<bool>,
 }
 
 /// Health of one component of one vehicle.

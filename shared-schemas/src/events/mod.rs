@@ -9,7 +9,9 @@ pub mod scheduling;
 pub mod telemetry;
 pub mod warranty;
 
-pub use agent::{CostRange, DecisionMade, Escalation, Severity, UrgencyWindow, WorkerAgent};
+pub use agent::{
+    CostRange, DecisionMade, Disposition, Escalation, Severity, UrgencyWindow, WorkerAgent,
+};
 pub use alert::{
     AckVia, AlertAcknowledged, AlertCreated, AlertEscalated, AlertKind, AlertResolved,
     AlertSeverity, Channel, EscalationTarget,

@@ -4,16 +4,19 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared_schemas::events::{
-    Component, CostRange, DecisionMade, Escalation, Severity, UrgencyWindow, WorkerAgent,
+    Component, CostRange, DecisionMade, Disposition, Escalation, Severity, UrgencyWindow,
+    WorkerAgent,
 };
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::actions::{self, Action};
 use super::case::{Case, Trigger};
+use super::disposition;
+use super::evidence::Evidence;
 use super::modes::FailureMode;
 use super::orchestrator::Classification;
-use super::severity;
+use super::{rules, severity};
 
 /// Decisions under this confidence go to a human (`agent.escalation`).
 pub const ESCALATION_THRESHOLD: f64 = 0.7;
@@ -110,6 +113,10 @@ pub struct Decision {
     pub severity: Severity,
     /// The rule band: the floor of `severity` (a model may answer one level above).
     pub rule_severity: Severity,
+    /// What it calls for: an alert, a planning item, or only this record (ADR 0010).
+    #[serde(default)]
+    #[schema(value_type = String, example = "alert")]
+    pub disposition: Disposition,
     /// Act within this many days (0 = now).
     pub urgency_days: u32,
     /// Recommended actions, most important first, each with its cost range.
@@ -160,7 +167,18 @@ impl Decision {
             })
             .collect();
         let (min, max) = actions::total(&acts);
-        let escalated = draft.confidence < ESCALATION_THRESHOLD;
+        let ev = Evidence::read(&case.factors);
+        let disposition = disposition::of(
+            case,
+            &ev,
+            draft.mode,
+            draft.severity,
+            rules::has_supporting_codes(case, draft.mode),
+        );
+        // A person reviews what people are alerted about; a planning item or a record
+        // is not worth their time.
+        let escalated =
+            draft.confidence < ESCALATION_THRESHOLD && disposition == Disposition::Alert;
         let escalation_reason = escalated.then(|| {
             format!(
                 "confidence {:.2} below {ESCALATION_THRESHOLD:.2}",
@@ -186,7 +204,11 @@ impl Decision {
             diagnosis: draft.diagnosis,
             severity: draft.severity,
             rule_severity: class.band.severity,
-            urgency_days: severity::urgency_days(draft.severity, days),
+            disposition,
+            urgency_days: match (disposition, case.rul_days) {
+                (Disposition::Plan, Some(rul)) => disposition::planning_window_days(rul),
+                _ => severity::urgency_days(draft.severity, days),
+            },
             actions: acts,
             estimated_cost: CostRange {
                 min,
@@ -213,6 +235,7 @@ impl Decision {
             component: self.component,
             diagnosis: self.diagnosis.clone(),
             severity: self.severity,
+            disposition: self.disposition,
             urgency: UrgencyWindow {
                 within_days: self.urgency_days,
             },

@@ -14,6 +14,11 @@ pub struct Trend {
     pub slope_per_day: f64,
     /// t-statistic of the trend (0 when not given).
     pub t_stat: f64,
+    /// For a wear item: its pace over the vehicle's own normal pace (`None` while that
+    /// pace is being learned, or from producers that do not say).
+    pub pace_ratio: Option<f64>,
+    /// Whether the health engine judges the trend a fault (`None`: not said).
+    pub abnormal: Option<bool>,
 }
 
 /// One part's latest state.
@@ -53,6 +58,8 @@ impl Evidence {
                         part: f.part.clone().unwrap_or_else(|| part.to_owned()),
                         slope_per_day: f.value,
                         t_stat: f.t_stat.unwrap_or(0.0),
+                        pace_ratio: f.pace_ratio,
+                        abnormal: f.abnormal,
                     });
                 }
                 continue;
@@ -200,7 +207,7 @@ pub(crate) mod test_factors {
             baseline: Some(baseline),
             limit: Some(limit),
             damage: Some(damage),
-            t_stat: None,
+            ..Factor::default()
         }
     }
 }

@@ -2,12 +2,14 @@
 //! rules that bound every decision ([`severity`]), the failure modes and the actions
 //! (with their costs) the agent can recommend ([`modes`], [`actions`]), the trouble
 //! code table ([`dtc`]), the master orchestrator's routing ([`orchestrator`]), the
-//! deterministic rule-based diagnoser ([`rules`]) and the decision with the
-//! validation of a model's answer ([`decision`]).
+//! deterministic rule-based diagnoser ([`rules`]), what a decision calls for
+//! ([`disposition`]: alert, plan, monitor) and the decision with the validation of a
+//! model's answer ([`decision`]).
 
 pub mod actions;
 pub mod case;
 pub mod decision;
+pub mod disposition;
 pub mod dtc;
 pub mod evidence;
 pub mod modes;

@@ -26,6 +26,8 @@ pub enum FailureMode {
     DefDilution,
     /// Pads wear much faster than this vehicle's normal pace (dragging caliper).
     AbnormalBrakeWear,
+    /// Pads wear at this vehicle's normal pace: plan their replacement.
+    RoutineBrakeWear,
     /// The battery's rested voltage falls: sulphation/ageing.
     BatterySulphation,
     /// The charging system does not keep the battery up.
@@ -44,7 +46,7 @@ pub enum FailureMode {
 
 impl FailureMode {
     /// Every mode.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::OilLeak,
         Self::CoolantOverheat,
         Self::ThermostatStuckOpen,
@@ -52,6 +54,7 @@ impl FailureMode {
         Self::ScrCatalystAgeing,
         Self::DefDilution,
         Self::AbnormalBrakeWear,
+        Self::RoutineBrakeWear,
         Self::BatterySulphation,
         Self::ChargingFault,
         Self::TransmissionOverheat,
@@ -71,6 +74,7 @@ impl FailureMode {
             Self::ScrCatalystAgeing => "scr_catalyst_ageing",
             Self::DefDilution => "def_dilution",
             Self::AbnormalBrakeWear => "abnormal_brake_wear",
+            Self::RoutineBrakeWear => "routine_brake_wear",
             Self::BatterySulphation => "battery_sulphation",
             Self::ChargingFault => "charging_fault",
             Self::TransmissionOverheat => "transmission_overheat",
@@ -93,7 +97,7 @@ impl FailureMode {
             Self::CoolantOverheat | Self::ThermostatStuckOpen => Component::Cooling,
             Self::DpfClogging => Component::Dpf,
             Self::ScrCatalystAgeing | Self::DefDilution => Component::ScrDef,
-            Self::AbnormalBrakeWear => Component::Brakes,
+            Self::AbnormalBrakeWear | Self::RoutineBrakeWear => Component::Brakes,
             Self::BatterySulphation | Self::ChargingFault => Component::Battery,
             Self::TransmissionOverheat => Component::Transmission,
             Self::TireSlowLeak => Component::Tires,
@@ -131,6 +135,9 @@ impl FailureMode {
             Self::AbnormalBrakeWear => {
                 "pads wear much faster than this vehicle's normal pace: dragging caliper or sticking slide pins"
             }
+            Self::RoutineBrakeWear => {
+                "pads wear as brakes do in normal use: plan their replacement before the limit"
+            }
             Self::BatterySulphation => {
                 "the battery's rested voltage keeps falling: sulphation, end of life"
             }
@@ -159,6 +166,7 @@ impl FailureMode {
             Self::ScrCatalystAgeing => &["scr_system_test", "replace_scr_catalyst"],
             Self::DefDilution => &["drain_refill_def", "scr_system_test"],
             Self::AbnormalBrakeWear => &["replace_brake_pads", "inspect_brake_calipers"],
+            Self::RoutineBrakeWear => &["replace_brake_pads"],
             Self::BatterySulphation => &["battery_load_test", "replace_battery"],
             Self::ChargingFault => &["inspect_charging_system", "battery_load_test"],
             Self::TransmissionOverheat => &[
@@ -181,7 +189,7 @@ impl FailureMode {
             Self::DpfClogging => "dpf_clean_or_replace",
             Self::ScrCatalystAgeing => "replace_scr_catalyst",
             Self::DefDilution => "drain_refill_def",
-            Self::AbnormalBrakeWear => "replace_brake_pads",
+            Self::AbnormalBrakeWear | Self::RoutineBrakeWear => "replace_brake_pads",
             Self::BatterySulphation => "replace_battery",
             Self::ChargingFault => "inspect_charging_system",
             Self::TransmissionOverheat => "transmission_fluid_service",

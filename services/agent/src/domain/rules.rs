@@ -8,8 +8,9 @@ use shared_schemas::events::{Component, HealthBand};
 
 use super::case::{Case, HealthSource, Trigger};
 use super::decision::{Draft, wheel_name};
+use super::disposition::planning_window_days;
 use super::dtc::{self, Meaning};
-use super::evidence::{Evidence, PartState};
+use super::evidence::{Evidence, PartState, Trend};
 use super::modes::FailureMode;
 use super::orchestrator::{Classification, worker_name};
 
@@ -45,7 +46,7 @@ fn supporting_hints(mode: FailureMode) -> &'static [&'static str] {
         FailureMode::DpfClogging => &["soot", "ash", "regen", "backpressure"],
         FailureMode::ScrCatalystAgeing => &["conversion"],
         FailureMode::DefDilution => &["def_quality", "conversion"],
-        FailureMode::AbnormalBrakeWear => &["wear"],
+        FailureMode::AbnormalBrakeWear | FailureMode::RoutineBrakeWear => &["wear"],
         FailureMode::BatterySulphation => &["low_voltage", "voltage", "ageing", "starter"],
         FailureMode::ChargingFault => &["charging", "low_voltage", "high_voltage"],
         FailureMode::TransmissionOverheat => &["hot", "fluid", "slip", "pressure", "converter"],
@@ -53,6 +54,11 @@ fn supporting_hints(mode: FailureMode) -> &'static [&'static str] {
         FailureMode::SensorFault => &["sensor"],
         FailureMode::Monitor | FailureMode::Undetermined => &[],
     }
+}
+
+/// Whether trouble codes of `case` corroborate `mode`.
+pub fn has_supporting_codes(case: &Case, mode: FailureMode) -> bool {
+    !matching(&component_codes(case), supporting_hints(mode)).is_empty()
 }
 
 /// The trouble codes of `case` that concern its component, explained.
@@ -219,12 +225,7 @@ fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
                 false,
                 Some("dpf_restriction".to_owned()),
             ),
-            Component::Brakes => (
-                FailureMode::AbnormalBrakeWear,
-                None,
-                false,
-                Some("pad_wear".to_owned()),
-            ),
+            Component::Brakes => (brake_mode(ev), None, false, Some("pad_wear".to_owned())),
             Component::Transmission => (
                 FailureMode::TransmissionOverheat,
                 None,
@@ -269,6 +270,38 @@ fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
         trend_matches,
         ambiguous,
         notes,
+    }
+}
+
+/// Above this pace over the vehicle's normal one, pads wear abnormally (the health
+/// engine's default gate).
+const ABNORMAL_PACE: f64 = 2.0;
+
+/// Brakes: routine wear unless the pads wear abnormally fast. Only a trend the health
+/// engine judged normal, or a pace known to be normal, is routine; without either
+/// (another producer) the trend is taken as a fault.
+fn brake_mode(ev: &Evidence) -> FailureMode {
+    match ev.trend.as_ref() {
+        Some(t) if t.abnormal == Some(false) => FailureMode::RoutineBrakeWear,
+        Some(t) => match t.pace_ratio {
+            Some(r) if r >= ABNORMAL_PACE => FailureMode::AbnormalBrakeWear,
+            Some(_) => FailureMode::RoutineBrakeWear,
+            // Judged a fault without a known pace: worn to the limit, not wearing fast.
+            None if t.abnormal == Some(true) => FailureMode::RoutineBrakeWear,
+            None => FailureMode::AbnormalBrakeWear,
+        },
+        None => FailureMode::AbnormalBrakeWear,
+    }
+}
+
+/// How fast a wear item wears, against what: `wearing 0.16 %/day, about this
+/// vehicle's normal pace`, or that its normal pace is not known yet.
+fn pace(t: &Trend) -> String {
+    let rate = format!("wearing {:.2} %/day", 100.0 * t.slope_per_day);
+    match t.pace_ratio {
+        Some(r) if (0.8..=1.25).contains(&r) => format!("{rate}, about this vehicle's normal pace"),
+        Some(r) => format!("{rate}, {r:.1} times this vehicle's normal pace"),
+        None => format!("{rate} (not enough history yet to know this vehicle's normal pace)"),
     }
 }
 
@@ -360,7 +393,8 @@ fn fmt_value(v: f64, unit: &str) -> String {
 fn describe_part(p: &PartState) -> String {
     let (label, unit) = indicator_label(&p.indicator);
     let mut s = format!("{label} {}", fmt_value(p.value, unit));
-    if let Some(b) = p.baseline {
+    // A wear item's "baseline" is new (0 % worn): saying so adds nothing.
+    if let Some(b) = p.baseline.filter(|b| *b != 0.0) {
         s.push_str(&format!(" against a baseline of {}", fmt_value(b, unit)));
     }
     if let Some(l) = p.limit {
@@ -413,11 +447,16 @@ pub fn diagnose(case: &Case, class: &Classification) -> Draft {
     // A change that leaves the component better than "poor" is an early sign: the
     // same mode and actions, worded as such (its severity is the band's, usually low).
     let early = case.trigger == Trigger::Changed && case.band.is_some_and(|b| b < HealthBand::Poor);
+    let wear = matches!(
+        inf.mode,
+        FailureMode::RoutineBrakeWear | FailureMode::AbnormalBrakeWear
+    );
     let mut diagnosis = format!(
         "{}: {}",
         match inf.mode {
             FailureMode::Undetermined =>
                 format!("{} degrading, cause not determined", nice(case.component)),
+            FailureMode::RoutineBrakeWear => "Routine brake wear".to_owned(),
             m if early => format!("Early sign of {}", m.as_str().replace('_', " ")),
             m => format!("Probable {}", m.as_str().replace('_', " ")),
         },
@@ -430,11 +469,23 @@ pub fn diagnose(case: &Case, class: &Classification) -> Draft {
     if let Some(p) = &inf.part {
         diagnosis.push_str(&format!(" {}", capitalize(&describe_part(p))));
         if let Some(t) = ev.trend.as_ref().filter(|_| inf.trend_matches) {
-            diagnosis.push_str(&format!(", moving {:.1} %/day", 100.0 * t.slope_per_day));
+            if wear {
+                diagnosis.push_str(&format!(", {}", pace(t)));
+            } else {
+                diagnosis.push_str(&format!(", moving {:.1} %/day", 100.0 * t.slope_per_day));
+            }
         }
         diagnosis.push('.');
     }
     diagnosis.push_str(&format!(" {}.", capitalize(&time_left(case))));
+    if inf.mode == FailureMode::RoutineBrakeWear
+        && let Some(rul) = case.rul_days.filter(|d| *d < 365.0)
+    {
+        diagnosis.push_str(&format!(
+            " Plan a pad replacement within {} days.",
+            planning_window_days(rul)
+        ));
+    }
     if !inf.supporting.is_empty() {
         diagnosis.push_str(&format!(" Confirmed by {}.", code_list(&inf.supporting)));
     }
@@ -629,6 +680,69 @@ mod tests {
 
     fn run(c: &Case) -> Draft {
         diagnose(c, &classify(c))
+    }
+
+    /// A brakes change into `good` with pads 70 % worn at `pace` times normal.
+    fn brake_change(pace: Option<f64>, abnormal: bool) -> Case {
+        let mut t = trend("pad_wear", 0.0016, -0.285, 6.2);
+        t.pace_ratio = pace;
+        t.abnormal = Some(abnormal);
+        let mut c = Case::changed(
+            Uuid::nil(),
+            Uuid::nil(),
+            shared_schemas::events::HealthChanged {
+                org_id: "o".to_owned(),
+                vehicle_id: "V".to_owned(),
+                component: Component::Brakes,
+                previous_score: 1.0,
+                previous_band: HealthBand::Excellent,
+                current_score: 0.72,
+                current_band: HealthBand::Good,
+                rul_days: 189.0,
+                reason: shared_schemas::events::ChangeReason::BandCrossed,
+                detected_at: Utc::now(),
+            },
+        );
+        c.factors = vec![
+            t,
+            level("brake_pad_wear_pct", "pad_wear", 70.4, 0.0, 100.0, 0.704),
+        ];
+        c.rul_days = Some(189.0);
+        c.band = Some(HealthBand::Good);
+        c
+    }
+
+    #[test]
+    fn normal_pad_wear_is_routine_and_never_called_abnormal() {
+        for (pace, said) in [
+            (Some(1.05), "about this vehicle's normal pace"),
+            (None, "not enough history yet to know this vehicle's normal pace"),
+        ] {
+            let d = run(&brake_change(pace, false));
+            assert_eq!(d.mode, FailureMode::RoutineBrakeWear);
+            assert!(d.diagnosis.starts_with("Routine brake wear: "), "{}", d.diagnosis);
+            assert!(d.diagnosis.contains(said), "{}", d.diagnosis);
+            assert!(d.diagnosis.contains("Plan a pad replacement within 159 days"), "{}", d.diagnosis);
+            for claim in ["abnormal", "much faster", "baseline"] {
+                assert!(!d.diagnosis.contains(claim), "{claim}: {}", d.diagnosis);
+            }
+        }
+        // It is a planning item, not an alert or a review request.
+        let c = brake_change(Some(1.0), false);
+        let decision = crate::domain::Decision::new(
+            &c,
+            &classify(&c),
+            run(&c),
+            crate::domain::decision::Provenance::default(),
+            "USD",
+        );
+        assert_eq!(decision.disposition, shared_schemas::events::Disposition::Plan);
+        assert!(!decision.escalated);
+        assert_eq!(decision.urgency_days, 159);
+        // Pads wearing three times their normal pace are a fault, and say so.
+        let d = run(&brake_change(Some(3.0), true));
+        assert_eq!(d.mode, FailureMode::AbnormalBrakeWear);
+        assert!(d.diagnosis.contains("3.0 times this vehicle's normal pace"), "{}", d.diagnosis);
     }
 
     #[test]

@@ -149,7 +149,7 @@ pub(crate) fn dpf_degraded(vehicle_id: &str, rul_days: f64) -> ComponentDegraded
                 baseline: Some(10.2),
                 limit: Some(25.0),
                 damage: Some(0.62),
-                t_stat: None,
+                ..Factor::default()
             },
         ],
         dtcs: vec![Dtc::Obd {
