@@ -18,8 +18,6 @@
 //! - several breaks within [`ERRATIC_WINDOW_S`] make the counter *erratic*: no distance
 //!   rate is given until it settles.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 pub use shared_schemas::events::{Counter, CounterAnomalyKind as AnomalyKind};
 
@@ -100,7 +98,8 @@ pub struct Track {
     /// Confirmed breaks and spikes, oldest first.
     pub breaks: Vec<Break>,
     /// Plausible growth per UTC day (attributed to the day of the later reading).
-    pub growth_by_day: BTreeMap<i64, f64>,
+    /// (Increments are counted in time order, so this is sorted by day.)
+    pub growth_by_day: Vec<(i64, f64)>,
     /// A candidate course not confirmed yet (its readings are not counted).
     pub pending: Option<Point>,
     /// Too many breaks lately to trust a rate.
@@ -152,11 +151,11 @@ struct Walk<'l> {
 impl Walk<'_> {
     fn count(&mut self, from: Point, to: Point) {
         let grew = (to.v - from.v).max(0.0) * self.scale;
-        *self
-            .track
-            .growth_by_day
-            .entry(to.t.div_euclid(86_400))
-            .or_default() += grew;
+        let day = to.t.div_euclid(86_400);
+        match self.track.growth_by_day.last_mut() {
+            Some((d, g)) if *d == day => *g += grew,
+            _ => self.track.growth_by_day.push((day, grew)),
+        }
     }
 
     fn step(&mut self, p: Point) {
@@ -309,21 +308,28 @@ impl DaySpans {
 
     /// The day's distinct points in time order.
     pub fn points(&self) -> impl Iterator<Item = Point> + '_ {
-        self.0.iter().flat_map(|s| {
-            let mut pts = [s.first, s.lo, s.hi, s.last];
-            pts.sort_by(|a, b| {
-                (a.t, a.v)
-                    .partial_cmp(&(b.t, b.v))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            let mut out: Vec<Point> = Vec::with_capacity(4);
-            for p in pts {
-                if out.last() != Some(&p) {
-                    out.push(p);
-                }
+        self.0.iter().flat_map(HourSpan::points)
+    }
+}
+
+impl HourSpan {
+    /// Its distinct points in time order (one to four), without allocating: this runs
+    /// for every hour of every assessment.
+    fn points(&self) -> impl Iterator<Item = Point> {
+        let mut pts = [self.first, self.lo, self.hi, self.last];
+        pts.sort_by(|a, b| {
+            (a.t, a.v)
+                .partial_cmp(&(b.t, b.v))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let mut n = 0;
+        for i in 0..pts.len() {
+            if n == 0 || pts[i] != pts[n - 1] {
+                pts[n] = pts[i];
+                n += 1;
             }
-            out
-        })
+        }
+        pts.into_iter().take(n)
     }
 }
 
@@ -346,7 +352,7 @@ mod tests {
     }
 
     fn distance(track: &Track) -> f64 {
-        track.growth_by_day.values().sum()
+        track.growth_by_day.iter().map(|(_, g)| g).sum()
     }
 
     #[test]

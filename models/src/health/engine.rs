@@ -24,6 +24,11 @@ const MIN_DAY_SHARE: f64 = 0.3;
 const MIN_DAY_SAMPLES: u32 = 2;
 /// Days of odometer history behind the daily distance.
 const DISTANCE_DAYS: i64 = 7;
+/// Days of counter readings walked at each assessment: the distance week, the late
+/// horizon (a break older than it was found and announced when it happened), and
+/// three days before them to settle on the course. Walking the whole 28-day window
+/// cost the detection benchmark's replay 40 % more CPU for nothing new.
+const COUNTER_WALK_DAYS: i64 = DISTANCE_DAYS + 3;
 /// Most distance a vehicle is taken to cover in a day, km: a team-driven long-haul
 /// truck manages about 1,600. A rate above it is not credible, and no RUL in km is
 /// longer than this many km per day of RUL.
@@ -146,12 +151,13 @@ impl Engine {
     /// Assesses `state`; `None` before its first reading.
     pub fn assess(&self, state: &VehicleState) -> Option<Assessment> {
         let newest = state.head.newest?;
+        let walk_from = day_of(newest) - COUNTER_WALK_DAYS + 1;
         let odometer = counters::track(
-            &state.counter_points(Counter::Odometer),
+            &state.counter_points(Counter::Odometer, walk_from),
             &counters::ODOMETER,
         );
         let hours = counters::track(
-            &state.counter_points(Counter::EngineHours),
+            &state.counter_points(Counter::EngineHours, walk_from),
             &counters::ENGINE_HOURS,
         );
         let daily_km = daily_km(&odometer, newest);
@@ -424,12 +430,10 @@ fn daily_km(odometer: &Track, newest: i64) -> Option<f64> {
         return None;
     }
     let first_day = day_of(newest) - DISTANCE_DAYS + 1;
-    let from = *odometer.growth_by_day.range(first_day..).next()?.0;
-    let km: f64 = odometer
-        .growth_by_day
-        .range(first_day..)
-        .map(|(_, g)| g)
-        .sum();
+    let days = &odometer.growth_by_day;
+    let week = &days[days.partition_point(|(d, _)| *d < first_day)..];
+    let from = week.first()?.0;
+    let km: f64 = week.iter().map(|(_, g)| g).sum();
     // From the first counted reading's day: a vehicle that started reporting mid-week
     // is not averaged over days it did not report.
     let span_days = (newest - from * DAY_S) as f64 / DAY_S as f64;

@@ -281,12 +281,12 @@ impl VehicleState {
         &self.days
     }
 
-    /// Every reading of a counter the state holds (first and last per hour), in time
-    /// order.
-    pub fn counter_points(&self, c: Counter) -> Vec<Point> {
+    /// The readings of a counter the state holds (first, last, lowest and highest per
+    /// hour) from day `first_day` on, in time order.
+    pub fn counter_points(&self, c: Counter, first_day: i64) -> Vec<Point> {
         self.days
-            .values()
-            .flat_map(|d| d.spans(c).points())
+            .range(first_day..)
+            .flat_map(|(_, d)| d.spans(c).points())
             .collect()
     }
 
@@ -401,8 +401,8 @@ mod tests {
         }
         assert_eq!(in_order.head, shuffled.head);
         assert_eq!(
-            in_order.counter_points(Counter::Odometer),
-            shuffled.counter_points(Counter::Odometer)
+            in_order.counter_points(Counter::Odometer, 0),
+            shuffled.counter_points(Counter::Odometer, 0)
         );
         let a: Vec<_> = in_order.days().map(|(d, day)| (d, day.clone())).collect();
         let b: Vec<_> = shuffled.days().map(|(d, day)| (d, day.clone())).collect();

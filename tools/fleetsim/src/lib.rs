@@ -23,6 +23,7 @@ pub mod client;
 pub mod degradation;
 pub mod e2e;
 pub mod load;
+pub mod notify;
 pub mod odometer;
 pub mod physics;
 pub mod profile;

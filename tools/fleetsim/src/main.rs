@@ -28,6 +28,10 @@ enum Command {
     /// background load; the last stdout line is
     /// `e2e_alert_p50_ms=… e2e_alert_p99_ms=… lost=… duplicated=…`.
     E2e(fleetsim::e2e::E2eArgs),
+    /// Count the messages the running platform sent about a simulated fleet, split by
+    /// the truth file into injected faults and the rest, and each fault's lead; the
+    /// last stdout line is `healthy_per_1000_vd=… healthy_max_severity=… faults_alerted=…`.
+    Notifications(fleetsim::notify::NotifyArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,5 +39,6 @@ fn main() -> anyhow::Result<()> {
         Command::Simulate(args) => fleetsim::simulate::run(args),
         Command::Load(args) => fleetsim::load::run(args),
         Command::E2e(args) => fleetsim::e2e::run(args),
+        Command::Notifications(args) => fleetsim::notify::run(args),
     }
 }
