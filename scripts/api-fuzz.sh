@@ -49,6 +49,8 @@ cd "$ROOT"
 # REDIS_PREFIX (the development ones) are not used: each service gets fresh ones below.
 # shellcheck source=env.sh
 . "$ROOT/scripts/env.sh"
+# shellcheck source=platform.sh
+. "$ROOT/scripts/platform.sh"
 
 # Bumped by hand: a new schemathesis may find new things, which should happen in a
 # change of its own rather than on an unrelated CI run.
@@ -58,7 +60,6 @@ MAX_EXAMPLES="${FLEET_FUZZ_MAX_EXAMPLES:-100}"
 WORKERS="${FLEET_FUZZ_WORKERS:-1}"
 SEED="${FLEET_FUZZ_SEED:-20260101}"
 FUZZ_TIMEOUT="${FLEET_FUZZ_TIMEOUT:-300}"
-READY_TIMEOUT="${FLEET_READY_TIMEOUT:-120}"
 ARTIFACTS="${FLEET_FUZZ_ARTIFACTS:-}"
 if [ -n "$ARTIFACTS" ]; then
     mkdir -p "$ARTIFACTS"
@@ -126,39 +127,16 @@ if [ "${FLEET_FUZZ_BUILD:-1}" != 0 ]; then
     log "cargo build ${packages[*]}"
     cargo build --locked "${packages[@]}"
 fi
-# Where cargo put the binaries (honours CARGO_TARGET_DIR and .cargo/config.toml).
-target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')" || true
-if [ -z "$target_dir" ]; then
-    target_dir="${CARGO_TARGET_DIR:-target}"
-    case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac
-fi
-BIN_DIR="$target_dir/debug"
+platform_init fuzz debug
 for name in "${RUN[@]}" fleetctl fleetsim; do
     [ -x "$BIN_DIR/$name" ] || die "no binary at $BIN_DIR/$name (cargo build -p $name)"
 done
 
 # ---------------------------------------------------------------- this run's world
-random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-
-RUN_ID="$(random_hex 6)"
-ORG="fuzz-$RUN_ID"
-REDIS_KEY_PREFIX="fuzz:$RUN_ID:"
-FUZZ_JWT_SECRET="$(random_hex 32)"
-DEVICE_KEY="fk_fuzz_$(random_hex 16)"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/fleet-fuzz.XXXXXX")"
-# The role of the test helpers (shared-runtime fresh_database): it may create databases.
-ADMIN_DB_URL="$TEST_DATABASE_URL"
-DB_BASE_URL="${ADMIN_DB_URL%/*}"
-
-declare -A PID=() PORT=() DB=() RESULT=() ELAPSED=() CASES=()
-DATABASES=()
-STARTED=()
-
-psql_fleet() { psql -X -q -w -v ON_ERROR_STOP=1 "$ADMIN_DB_URL" "$@"; }
+declare -A RESULT=() ELAPSED=() CASES=()
 
 cleanup() {
-    local status=$? name pids=() killed fuzz_group
+    local status=$? fuzz_group
     trap - EXIT INT TERM HUP
     # A schemathesis still running (this script was interrupted): `timeout` leads a
     # process group of its own, schemathesis and its workers included.
@@ -171,31 +149,11 @@ cleanup() {
         done
         kill -KILL -- "$fuzz_group" 2>/dev/null || true
     fi
-    for name in "${STARTED[@]+"${STARTED[@]}"}"; do pids+=("${PID[$name]}"); done
-    if [ "${#pids[@]}" -gt 0 ]; then
-        {
-            killed="$(stop_processes "${pids[@]}")"
-            for name in "${STARTED[@]}"; do wait "${PID[$name]}" || true; done
-        } 2>/dev/null
-        if [ -n "$killed" ]; then
-            warn "killed services that did not stop within ${STOP_TIMEOUT:-10}s: $killed"
-        fi
-    fi
-    for name in "${DATABASES[@]+"${DATABASES[@]}"}"; do
-        psql_fleet -v db="$name" >/dev/null 2>&1 <<'SQL' || warn "could not drop database $name (make clean-db drops it later)"
-DROP DATABASE IF EXISTS :"db" WITH (FORCE);
-SQL
-    done
-    # Streams, dedupe keys and consumer groups of this run.
-    if command -v redis-cli >/dev/null 2>&1; then
-        redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_KEY_PREFIX}*" 2>/dev/null |
-            xargs -r -n 500 redis-cli -u "$REDIS_URL" unlink >/dev/null 2>&1 || true
-    fi
     if [ -n "$ARTIFACTS" ]; then
         cp -f "$WORK"/*.log "$ARTIFACTS/" 2>/dev/null || true
         log "service logs and schemathesis reports in $ARTIFACTS"
     fi
-    rm -rf "$WORK"
+    platform_cleanup
     exit "$status"
 }
 trap cleanup EXIT
@@ -206,89 +164,36 @@ trap 'exit 129' HUP
 log "run $RUN_ID: organization $ORG, Redis prefix $REDIS_KEY_PREFIX, databases test_fuzz_<service>_$RUN_ID"
 
 # ---------------------------------------------------------------- start the services
-next_port=$FIRST_PORT
-free_port() {
-    while port_in_use "$next_port"; do next_port=$((next_port + 1)); done
-    echo "$next_port"
-    next_port=$((next_port + 1))
-}
-
-for name in "${RUN[@]}"; do
-    PORT[$name]="$(free_port)"
-    next_port=$((PORT[$name] + 1))
-done
 # Where alert's channels go: a loopback port nothing listens on. Deliveries fail (and
 # are retried) in the background; no request waits on them and nothing leaves the host.
-DEAD_PORT="$(free_port)"
+platform_port
+DEAD_PORT="$FREE_PORT"
 
-for name in "${RUN[@]}"; do
-    db="test_fuzz_${name}_$RUN_ID"
-    psql_fleet -v db="$db" <<'SQL' || die "cannot create database $db as ${ADMIN_DB_URL%%:*}://…/${ADMIN_DB_URL##*/} (run scripts/setup.sh)"
-CREATE DATABASE :"db";
-SQL
-    DATABASES+=("$db")
-    DB[$name]="$db"
-done
-
-launcher=()
-# Own session: Ctrl-C reaches this script only, which stops each service once.
-command -v setsid >/dev/null 2>&1 && launcher=(setsid)
-for name in "${RUN[@]}"; do
-    extra=()
-    case "$name" in
+platform_env() {
+    case "$1" in
         ingestion)
-            extra+=("INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY" "INGESTION_BOOTSTRAP_ORG=$ORG")
+            printf '%s\n' "INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY" "INGESTION_BOOTSTRAP_ORG=$ORG"
             ;;
         agent)
-            extra+=("AGENT_HEALTH_URL=http://127.0.0.1:${PORT[health]}"
-                # No model: the rules decide (a configured provider would be called).
-                "AGENT_LLM_BASE_URL=" "AGENT_LLM_MODEL=")
+            printf '%s\n' "AGENT_HEALTH_URL=$(url_of health)" \
+                "AGENT_LLM_BASE_URL=" "AGENT_LLM_MODEL=" # no model: the rules decide
             ;;
         alert)
-            extra+=("ALERT_LINK_SECRET=$(random_hex 32)"
-                "ALERT_WEBHOOK_SECRET=$(random_hex 32)"
-                "ALERT_PUBLIC_URL=http://127.0.0.1:${PORT[alert]}"
-                "ALERT_SMTP_URL=smtp://127.0.0.1:$DEAD_PORT"
-                "ALERT_SMTP_FROM=Fleet fuzz <fuzz@fleet.local>"
-                "ALERT_SMS_URL=http://127.0.0.1:$DEAD_PORT"
-                "ALERT_SMS_ACCOUNT_SID=AC_fuzz"
-                "ALERT_SMS_AUTH_TOKEN=fuzz"
-                "ALERT_SMS_FROM=+15550000000"
-                "ALERT_PUSH_URL=http://127.0.0.1:$DEAD_PORT"
-                "ALERT_PUSH_PROJECT=fleet-fuzz"
-                "ALERT_PUSH_ACCESS_TOKEN=fuzz")
+            printf '%s\n' "ALERT_LINK_SECRET=$(random_hex 32)" \
+                "ALERT_WEBHOOK_SECRET=$(random_hex 32)" \
+                "ALERT_PUBLIC_URL=$(url_of alert)" \
+                "ALERT_SMTP_URL=smtp://127.0.0.1:$DEAD_PORT" \
+                "ALERT_SMTP_FROM=Fleet fuzz <fuzz@fleet.local>" \
+                "ALERT_SMS_URL=http://127.0.0.1:$DEAD_PORT" \
+                "ALERT_SMS_ACCOUNT_SID=AC_fuzz" "ALERT_SMS_AUTH_TOKEN=fuzz" \
+                "ALERT_SMS_FROM=+15550000000" \
+                "ALERT_PUSH_URL=http://127.0.0.1:$DEAD_PORT" \
+                "ALERT_PUSH_PROJECT=fleet-fuzz" "ALERT_PUSH_ACCESS_TOKEN=fuzz"
             ;;
     esac
-    "${launcher[@]+"${launcher[@]}"}" env \
-        DATABASE_URL="$DB_BASE_URL/${DB[$name]}" \
-        BIND_ADDR="127.0.0.1:${PORT[$name]}" \
-        REDIS_URL="$REDIS_URL" \
-        REDIS_PREFIX="$REDIS_KEY_PREFIX" \
-        JWT_SECRET="$FUZZ_JWT_SECRET" \
-        RUST_LOG="$RUST_LOG" \
-        "${extra[@]+"${extra[@]}"}" \
-        "$BIN_DIR/$name" </dev/null >"$WORK/$name.log" 2>&1 &
-    PID[$name]=$!
-    STARTED+=("$name")
-    log "started $name (pid ${PID[$name]}, http://127.0.0.1:${PORT[$name]}, database ${DB[$name]})"
-done
-
-# Prints the error lines of $1's log (what a 5xx logged: the handler's error with its
-# cause; panics), then the last lines of the log.
-show_log() {
-    local name="$1" errors
-    errors="$(grep -E '"level":"ERROR"|panicked' "$WORK/$name.log" |
-        sed 's/^{"timestamp":"[^"]*",//' | cut -c1-600 | awk '!seen[$0]++' | tail -n 30 || true)"
-    if [ -n "$errors" ]; then
-        printf -- '----- %s: distinct errors in its log (last 30, cut at 600 characters) -----\n%s\n' \
-            "$name" "$errors"
-    fi
-    printf -- '----- %s: last 20 lines of its log -----\n' "$name"
-    tail -n 20 "$WORK/$name.log" | cut -c1-600 || true
-    printf -- '-----\n'
 }
+platform_start "${RUN[@]}"
 
-alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
 # Records that service $1 died, with its exit status (a signal: 128 + its number). In
 # this shell, not in $(...): only the parent can wait for its child.
 crashed() {
@@ -297,24 +202,9 @@ crashed() {
     RESULT[$1]="CRASHED (exit $status)"
 }
 
-deadline=$((SECONDS + READY_TIMEOUT))
-for name in "${RUN[@]}"; do
-    until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${PORT[$name]}/health/ready" 2>/dev/null; do
-        if ! alive "$name"; then
-            show_log "$name"
-            die "$name exited before it was ready"
-        fi
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            show_log "$name"
-            die "$name is not ready after ${READY_TIMEOUT}s"
-        fi
-        sleep 0.5
-    done
-done
-log "ready: $(for n in "${RUN[@]}"; do printf '%s ' "$n=${PORT[$n]}"; done)"
+platform_wait_ready
 
-TOKEN="$(JWT_SECRET="$FUZZ_JWT_SECRET" "$BIN_DIR/fleetctl" token --role admin --org "$ORG" \
-    --sub fuzz-admin --ttl 2h | tr -d '[:space:]')" || TOKEN=""
+TOKEN="$(platform_token 2h)" || TOKEN=""
 [ -n "$TOKEN" ] || die "could not mint an admin token with fleetctl"
 
 # ---------------------------------------------------------------- seed data
@@ -326,7 +216,6 @@ TOKEN="$(JWT_SECRET="$FUZZ_JWT_SECRET" "$BIN_DIR/fleetctl" token --role admin --
 # in the background). schemathesis then takes identifiers from that state half of the
 # time (dictionaries of a schemathesis.toml) and makes them up the other half.
 CONFIG="$WORK/schemathesis.toml"
-url_of() { echo "http://127.0.0.1:${PORT[$1]:-0}"; }
 if [ -n "${PORT[alert]:-}" ]; then
     for role in owner fleet_manager emergency_contact; do
         curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $TOKEN" \
