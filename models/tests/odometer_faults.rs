@@ -8,7 +8,7 @@ use fleetsim::profile::DutyProfile;
 use fleetsim::simulate::{SimConfig, VehicleSim};
 use fleetsim::vehicle::Vehicle;
 use models::health::counters::{AnomalyKind, Counter};
-use models::health::{Assessment, Engine, VehicleState};
+use models::health::{Assessment, CounterNews, Engine, VehicleState};
 
 const DAYS: i64 = 21;
 const END: i64 = 1_767_225_600; // 2026-01-01
@@ -121,11 +121,45 @@ fn a_second_run_of_the_same_vehicle_ids_is_erratic_not_58000_km_a_day() {
     for s in VehicleSim::new(first.clone(), cfg) {
         state.apply(&s.to_reading(&first, cfg.seed));
     }
+    let mut news = engine
+        .assess(&state)
+        .expect("an assessment")
+        .counter_news(&mut state.head.announced);
+    assert!(news.is_empty(), "{news:?}");
+    // The second run arrives as the service gets it: in batches, each assessed and its
+    // news announced.
     let cfg2 = SimConfig { seed: 99, ..cfg };
-    for s in VehicleSim::new(second.clone(), cfg2) {
-        let mut r = s.to_reading(&second, cfg2.seed);
-        r.vehicle_id.clone_from(&first.id);
-        state.apply(&r);
+    let readings: Vec<_> = VehicleSim::new(second.clone(), cfg2)
+        .map(|s| {
+            let mut r = s.to_reading(&second, cfg2.seed);
+            r.vehicle_id.clone_from(&first.id);
+            r
+        })
+        .collect();
+    for batch in readings.chunks(500) {
+        for r in batch {
+            state.apply(r);
+        }
+        let a = engine.assess(&state).expect("an assessment");
+        news.extend(a.counter_news(&mut state.head.announced));
+    }
+    // A handful of messages at most, the erratic one among them: not one per break.
+    for counter in [Counter::Odometer, Counter::EngineHours] {
+        let about: Vec<_> = news
+            .iter()
+            .filter(|n| match n {
+                CounterNews::Anomaly(a) | CounterNews::Erratic(a) => a.counter == counter,
+            })
+            .collect();
+        assert!(
+            about.len() <= 4,
+            "{counter:?}: {} announcements: {about:?}",
+            about.len()
+        );
+        assert!(
+            about.iter().any(|n| matches!(n, CounterNews::Erratic(_))),
+            "{about:?}"
+        );
     }
     let a = engine.assess(&state).expect("an assessment");
     assert!(a.daily_km.is_none(), "no credible rate: {:?}", a.daily_km);

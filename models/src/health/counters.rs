@@ -15,15 +15,15 @@
 //!   readings continue the candidate, it is confirmed (a reset, a unit switch, a
 //!   rollback, a jump) and the counter re-anchors on it. Nothing is counted across a
 //!   break, and a candidate counts only once confirmed.
-//! - several breaks within [`ERRATIC_WINDOW_S`] make the counter *erratic*: no distance
-//!   rate is given until it settles.
+//! - several breaks within [`ERRATIC_WINDOW_S`] of each other make the counter
+//!   *erratic*: no distance rate is given until they leave the walked days.
 
 use serde::{Deserialize, Serialize};
 pub use shared_schemas::events::{Counter, CounterAnomalyKind as AnomalyKind};
 
 /// Readings a candidate sequence needs before it is taken as the counter's new course.
 pub const CONFIRM_POINTS: usize = 3;
-/// Breaks within this long of the newest reading that make a counter erratic.
+/// Breaks within this long of each other that make a counter erratic.
 pub const ERRATIC_WINDOW_S: i64 = 2 * 86_400;
 /// Breaks (including spikes) within [`ERRATIC_WINDOW_S`] that make it erratic.
 pub const ERRATIC_BREAKS: usize = 3;
@@ -239,15 +239,19 @@ pub fn track(points: &[Point], limits: &Limits) -> Track {
     }
     let mut track = walk.track;
     track.pending = walk.candidate.first().copied();
-    let newest = points[points.len() - 1].t;
-    let recent = track
-        .breaks
-        .iter()
-        .filter(|b| b.after.t >= newest - ERRATIC_WINDOW_S)
-        .count()
-        + usize::from(track.pending.is_some());
-    track.erratic = recent >= ERRATIC_BREAKS;
+    track.erratic = dense(&track);
     track
+}
+
+/// Whether [`ERRATIC_BREAKS`] breaks (a pending candidate included) fall within
+/// [`ERRATIC_WINDOW_S`] of each other anywhere in the walk: a burst of breaks late
+/// readings brought into the past is as erratic as one at the newest reading.
+fn dense(track: &Track) -> bool {
+    let mut at: Vec<i64> = track.breaks.iter().map(|b| b.after.t).collect();
+    at.extend(track.pending.map(|p| p.t));
+    at.sort_unstable();
+    at.windows(ERRATIC_BREAKS)
+        .any(|w| w[ERRATIC_BREAKS - 1] - w[0] <= ERRATIC_WINDOW_S)
 }
 
 /// The first, last, lowest and highest reading of a counter within one hour of one

@@ -1,7 +1,8 @@
 //! The alert life cycle: folding events into alerts, planning deliveries, escalating,
 //! acknowledging, resolving. Every change commits in one transaction with its outbox
 //! events (`alert.created/acknowledged/escalated/resolved`) and its planned deliveries,
-//! under the vehicle's advisory lock (see [`crate::db::lock_vehicle`]).
+//! under the vehicle's advisory lock (see [`crate::db::lock_vehicle`]). A decision's
+//! change to its maintenance-planning item commits in the same transaction.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,9 +21,10 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::db::deliveries::NewDelivery;
-use crate::db::{self, alerts, contacts, deliveries};
+use crate::db::{self, alerts, contacts, deliveries, planning};
 use crate::domain::alert::{Alert, Diagnosis, Status};
 use crate::domain::contact::Contact;
+use crate::domain::planning::PlanningItem;
 use crate::domain::policy::{self, PERSONAL_CHANNELS, Role, rank, step_roles};
 
 /// Producer name on the alert service's events.
@@ -60,8 +62,23 @@ pub struct Incoming {
     pub review: Option<String>,
     /// Messages wait for the agent's diagnosis (`component.critical` before it).
     pub wait_for_diagnosis: bool,
-    /// Whether it may open a new alert (a decision recommending no work may not).
+    /// Whether it may open a new alert (only an `alert` decision recommending work may).
+    /// When not, it still folds into an unresolved alert (an occurrence) but never
+    /// raises its severity, replaces its diagnosis or plans a message.
     pub may_open: bool,
+    /// What a decision does to the vehicle component's maintenance-planning item.
+    pub planning: Option<PlanningChange>,
+}
+
+/// What a decision does to its vehicle component's maintenance-planning item, by its
+/// disposition.
+#[derive(Debug, Clone)]
+pub enum PlanningChange {
+    /// `plan` (routine wear at the normal pace): the item is created or replaced.
+    Upsert(Box<PlanningItem>),
+    /// `alert` (superseded by a fault) or `monitor` (nothing to do any more), decided at
+    /// this time: the item goes, unless a later decision made it.
+    Remove(DateTime<Utc>),
 }
 
 /// What folding did.
@@ -161,8 +178,11 @@ impl Alerting {
             tx.commit().await?;
             return Ok(Folded::Duplicate);
         }
+        if let Some(change) = &e.planning {
+            apply_planning(&mut tx, e, change).await?;
+        }
         let now = Utc::now();
-        let existing = alerts::lock_active(&mut tx, &e.vehicle_id, &e.subject).await?;
+        let existing = alerts::lock_active(&mut tx, &e.org_id, &e.vehicle_id, &e.subject).await?;
         let folded = match existing {
             None if !e.may_open => Folded::Ignored,
             None => self.open(&mut tx, e, now).await?,
@@ -698,12 +718,19 @@ impl Alerting {
     }
 
     /// The unresolved alert on a vehicle's subject, if any.
-    pub async fn active(&self, vehicle_id: &str, subject: &str) -> anyhow::Result<Option<Alert>> {
+    pub async fn active(
+        &self,
+        org_id: &str,
+        vehicle_id: &str,
+        subject: &str,
+    ) -> anyhow::Result<Option<Alert>> {
         let id: Option<Uuid> = sqlx::query_scalar(
-            "SELECT alert_id FROM alerts WHERE vehicle_id = $1 AND subject = $2 AND status <> 'resolved'",
+            "SELECT alert_id FROM alerts
+             WHERE vehicle_id = $1 AND subject = $2 AND org_id = $3 AND status <> 'resolved'",
         )
         .bind(vehicle_id)
         .bind(subject)
+        .bind(org_id)
         .fetch_optional(&self.db)
         .await?;
         match id {
@@ -711,6 +738,26 @@ impl Alerting {
             None => Ok(None),
         }
     }
+}
+
+/// Applies a decision's planning change (inside the fold's transaction, so it commits
+/// with the inbox mark: a redelivery changes nothing).
+async fn apply_planning(
+    tx: &mut PgConnection,
+    e: &Incoming,
+    change: &PlanningChange,
+) -> anyhow::Result<()> {
+    let (what, changed) = match change {
+        PlanningChange::Upsert(item) => ("upserted", planning::upsert(tx, item).await?),
+        PlanningChange::Remove(decided_at) => (
+            "removed",
+            planning::remove(tx, &e.org_id, &e.vehicle_id, &e.subject, *decided_at).await?,
+        ),
+    };
+    if changed {
+        metrics::counter!("planning_items_changed_total", "change" => what).increment(1);
+    }
+    Ok(())
 }
 
 struct Decision {

@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::alerting::{Alerting, Policy};
 use crate::config::Config;
 use crate::db::liveness::Rule;
+use crate::delivery::digest::{DigestConfig, Digests};
 use crate::delivery::{Channels, Sender, SenderConfig, email, http};
 use crate::domain::link::LinkSigner;
 use crate::events::feed::Feed;
@@ -94,8 +95,9 @@ pub fn channels(config: &Config) -> anyhow::Result<Channels> {
 pub struct Application(Server);
 
 impl Application {
-    /// Connects, migrates, starts the consumers, the delivery sender, the escalation
-    /// and staleness timers, the feed and the outbox relay, and binds the port.
+    /// Connects, migrates, starts the consumers, the delivery sender, the planning
+    /// digest, the escalation and staleness timers, the feed and the outbox relay, and
+    /// binds the port.
     pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Self> {
         let common = &config.common;
         let channels = channels(&config)?;
@@ -121,6 +123,21 @@ impl Application {
         .context("outbox relay (REDIS_URL)")?
         .poll_interval(Duration::from_millis(500));
         let links = LinkSigner::new(config.link_secret.expose());
+        let digests = config.digest_every.map(|every| {
+            Digests::new(
+                db.clone(),
+                channels.email.clone(),
+                DigestConfig {
+                    every,
+                    tick: config.tick,
+                    max_attempts: config.max_attempts,
+                    retry_base: config.retry_base,
+                    retry_max: config.retry_max,
+                    send_timeout: config.send_timeout,
+                    lease: config.sender_lease,
+                },
+            )
+        });
         let sender = Sender::new(
             db.clone(),
             channels,
@@ -195,6 +212,9 @@ impl Application {
             shutdown.clone(),
         )));
         tasks.push(tokio::spawn(sender.run(shutdown.clone())));
+        if let Some(digests) = digests {
+            tasks.push(tokio::spawn(digests.run(shutdown.clone())));
+        }
         tasks.push(tokio::spawn(relay.run(shutdown.clone())));
         let feed = Feed::new();
         tasks.push(tokio::spawn(feed.clone().run(

@@ -128,6 +128,10 @@ pub struct Config {
     pub batch: usize,
     /// `ALERT_INBOX_RETENTION_DAYS`: applied-event marks kept (default 14).
     pub inbox_retention_days: i64,
+    /// `ALERT_DIGEST_EVERY`: the period of the maintenance-planning digest to fleet
+    /// managers (default `7d`; `0` disables it: planning items are kept and served, no
+    /// digest is planned).
+    pub digest_every: Option<Duration>,
 }
 
 impl Config {
@@ -207,6 +211,9 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let digest: String = config::or("ALERT_DIGEST_EVERY", "7d".to_owned())?;
+        let digest_every =
+            parse_duration(&digest).map_err(|e| invalid("ALERT_DIGEST_EVERY", &digest, &e))?;
         let stale_factor: f64 = config::or("ALERT_STALE_FACTOR", 3.0)?;
         if !(stale_factor >= 1.0 && stale_factor.is_finite()) {
             return Err(invalid(
@@ -246,6 +253,7 @@ impl Config {
             concurrency,
             batch,
             inbox_retention_days: config::or("ALERT_INBOX_RETENTION_DAYS", 14)?,
+            digest_every: (!digest_every.is_zero()).then_some(digest_every),
         })
     }
 
@@ -280,7 +288,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s.split_at(split);
     let n: f64 = num
         .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 30s, 15m, 2h"))?;
+        .map_err(|_| format!("{s:?} is not a duration like 30s, 15m, 2h, 7d"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "" | "s" => n,
@@ -358,6 +366,8 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert!(parse_duration("2 weeks").is_err());
         let d = parse_delays("warning=24h,critical=2h,emergency=15m").unwrap();
         assert_eq!(d[&AlertSeverity::Emergency], Duration::from_secs(900));

@@ -4,12 +4,12 @@
 use shared_runtime::openapi::BearerSecurity;
 use utoipa::OpenApi;
 
-use crate::routes::{ack, alerts, contacts, stats, stream};
+use crate::routes::{ack, alerts, contacts, planning, stats, stream};
 
 /// The alert service's API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "Fleet alert service", description = "Alerts from agent decisions, critical components and silent vehicles, delivered by email, SMS, push, signed webhooks and a live feed, escalated owner → fleet manager → emergency contact until acknowledged."),
+    info(title = "Fleet alert service", description = "Alerts from agent decisions, critical components and silent vehicles, delivered by email, SMS, push, signed webhooks and a live feed, escalated owner → fleet manager → emergency contact until acknowledged; routine wear becomes maintenance-planning items listed in a periodic digest to fleet managers."),
     paths(
         alerts::list,
         alerts::one,
@@ -26,12 +26,15 @@ use crate::routes::{ack, alerts, contacts, stats, stream};
         contacts::remove,
         contacts::preferences,
         contacts::set_preferences,
+        planning::list_items,
+        planning::list_digests,
     ),
     modifiers(&BearerSecurity),
     tags(
         (name = "alerts", description = "Alerts, their deliveries and history, statistics, the live feed; bearer token, scoped"),
         (name = "acknowledge", description = "The signed one-click link of every message (no bearer token)"),
         (name = "contacts", description = "Recipients and their preferences"),
+        (name = "planning", description = "Maintenance to plan (routine wear, not faults) and the digests that list it to fleet managers; bearer token, scoped"),
     )
 )]
 pub struct ApiDoc;

@@ -153,7 +153,10 @@ async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
     for a in &alerts {
         let tally: &mut Tally = if a.subject == "staleness" {
             &mut stale
-        } else if faults.get(a.vehicle_id.as_str()).is_some_and(|f| f.component == a.subject) {
+        } else if faults
+            .get(a.vehicle_id.as_str())
+            .is_some_and(|f| f.component == a.subject)
+        {
             &mut fault
         } else if faults.contains_key(a.vehicle_id.as_str()) {
             &mut other_healthy
@@ -249,7 +252,9 @@ async fn leads(
 fn print_leads(lead: &HashMap<String, Option<f64>>, faults: &HashMap<&str, &TruthFault>) {
     let mut rows: Vec<(&str, &&TruthFault)> = faults.iter().map(|(v, f)| (*v, f)).collect();
     rows.sort_by_key(|(v, _)| *v);
-    println!("faults: vehicle, mode, fails within the run, first alert's lead (days before failure)");
+    println!(
+        "faults: vehicle, mode, fails within the run, first alert's lead (days before failure)"
+    );
     for (v, f) in rows {
         let l = lead
             .get(v)
@@ -287,7 +292,10 @@ impl Api {
         let status = r.status();
         let body = r.text().await.unwrap_or_default();
         if !status.is_success() {
-            bail!("GET {url} answered {status}: {}", body.chars().take(300).collect::<String>());
+            bail!(
+                "GET {url} answered {status}: {}",
+                body.chars().take(300).collect::<String>()
+            );
         }
         serde_json::from_str(&body).with_context(|| format!("GET {url}: not JSON"))
     }
@@ -336,11 +344,17 @@ impl Api {
     }
 
     /// Every decision of the agent about `vehicle`'s `component`.
-    async fn decisions(&self, base: &str, vehicle: &str, component: &str) -> anyhow::Result<Vec<Decision>> {
+    async fn decisions(
+        &self,
+        base: &str,
+        vehicle: &str,
+        component: &str,
+    ) -> anyhow::Result<Vec<Decision>> {
         let mut out = Vec::new();
         let mut before: Option<String> = None;
         loop {
-            let mut url = format!("{base}/v1/vehicles/{vehicle}/decisions?component={component}&limit=200");
+            let mut url =
+                format!("{base}/v1/vehicles/{vehicle}/decisions?component={component}&limit=200");
             if let Some(b) = &before {
                 url.push_str(&format!("&before={}", b.replace('+', "%2B")));
             }

@@ -716,13 +716,25 @@ mod tests {
     fn normal_pad_wear_is_routine_and_never_called_abnormal() {
         for (pace, said) in [
             (Some(1.05), "about this vehicle's normal pace"),
-            (None, "not enough history yet to know this vehicle's normal pace"),
+            (
+                None,
+                "not enough history yet to know this vehicle's normal pace",
+            ),
         ] {
             let d = run(&brake_change(pace, false));
             assert_eq!(d.mode, FailureMode::RoutineBrakeWear);
-            assert!(d.diagnosis.starts_with("Routine brake wear: "), "{}", d.diagnosis);
+            assert!(
+                d.diagnosis.starts_with("Routine brake wear: "),
+                "{}",
+                d.diagnosis
+            );
             assert!(d.diagnosis.contains(said), "{}", d.diagnosis);
-            assert!(d.diagnosis.contains("Plan a pad replacement within 159 days"), "{}", d.diagnosis);
+            assert!(
+                d.diagnosis
+                    .contains("Plan a pad replacement within 159 days"),
+                "{}",
+                d.diagnosis
+            );
             for claim in ["abnormal", "much faster", "baseline"] {
                 assert!(!d.diagnosis.contains(claim), "{claim}: {}", d.diagnosis);
             }
@@ -736,13 +748,20 @@ mod tests {
             crate::domain::decision::Provenance::default(),
             "USD",
         );
-        assert_eq!(decision.disposition, shared_schemas::events::Disposition::Plan);
+        assert_eq!(
+            decision.disposition,
+            shared_schemas::events::Disposition::Plan
+        );
         assert!(!decision.escalated);
         assert_eq!(decision.urgency_days, 159);
         // Pads wearing three times their normal pace are a fault, and say so.
         let d = run(&brake_change(Some(3.0), true));
         assert_eq!(d.mode, FailureMode::AbnormalBrakeWear);
-        assert!(d.diagnosis.contains("3.0 times this vehicle's normal pace"), "{}", d.diagnosis);
+        assert!(
+            d.diagnosis.contains("3.0 times this vehicle's normal pace"),
+            "{}",
+            d.diagnosis
+        );
     }
 
     #[test]

@@ -132,17 +132,19 @@ pub async fn lock(conn: &mut PgConnection, alert_id: Uuid) -> Result<Option<Aler
 /// The unresolved alert of a vehicle and subject, locked.
 pub async fn lock_active(
     conn: &mut PgConnection,
+    org_id: &str,
     vehicle_id: &str,
     subject: &str,
 ) -> Result<Option<Alert>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM alerts WHERE vehicle_id = $1 AND subject = $2 \
+        " FROM alerts WHERE vehicle_id = $1 AND subject = $2 AND org_id = $3 \
          AND status <> 'resolved' FOR UPDATE"
     ))
     .bind(vehicle_id)
     .bind(subject)
+    .bind(org_id)
     .fetch_optional(conn)
     .await?;
     row.map(Row::into_alert).transpose()
@@ -318,4 +320,20 @@ pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Alert>, sqlx::Err
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(Row::into_alert).collect()
+}
+
+/// The unresolved alerts of a vehicle in one organization.
+pub async fn unresolved_of(
+    pool: &PgPool,
+    org_id: &str,
+    vehicle_id: &str,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT alert_id FROM alerts
+         WHERE org_id = $1 AND vehicle_id = $2 AND status <> 'resolved'",
+    )
+    .bind(org_id)
+    .bind(vehicle_id)
+    .fetch_all(pool)
+    .await
 }

@@ -107,6 +107,23 @@ pub async fn recipients(
     .await?)
 }
 
+/// The active contacts of `role` in `org_id`, whatever vehicles they answer for.
+pub async fn active_of_role(
+    conn: &mut PgConnection,
+    org_id: &str,
+    role: Role,
+) -> Result<Vec<Contact>, sqlx::Error> {
+    all(sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM contacts WHERE org_id = $1 AND active AND role = $2 ORDER BY name, contact_id"
+    ))
+    .bind(org_id)
+    .bind(role.as_str())
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Inserts or replaces `c` (by id); `false` when the id exists in another organization
 /// (nothing changed).
 pub async fn upsert(pool: &PgPool, c: &Contact) -> Result<bool, sqlx::Error> {

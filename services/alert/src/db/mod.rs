@@ -4,7 +4,9 @@
 pub mod alerts;
 pub mod contacts;
 pub mod deliveries;
+pub mod digests;
 pub mod liveness;
+pub mod planning;
 pub mod stats;
 
 /// Serializes changes to one vehicle's alerts within a transaction (folding, planning

@@ -1,5 +1,5 @@
 //! Email over SMTP with lettre: a text and an HTML part, a stable `Message-ID` per
-//! delivery, and headers naming the alert, delivery and correlation.
+//! delivery (or digest), and headers naming the alert, delivery and correlation.
 
 use std::time::Duration;
 
@@ -8,8 +8,10 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use uuid::Uuid;
+
 use super::SendError;
-use crate::domain::message::Notice;
+use crate::domain::message::{Email, Notice};
 
 /// Sends email through one SMTP relay, over pooled connections.
 #[derive(Clone)]
@@ -52,30 +54,14 @@ impl EmailSender {
         })
     }
 
-    /// Sends `notice` to `name <address>`; returns the Message-ID.
+    /// Sends `notice` to `name <address>`; returns the Message-ID (the delivery id).
     pub async fn send(
         &self,
         notice: &Notice<'_>,
         name: &str,
         address: &str,
     ) -> Result<String, SendError> {
-        let to: Mailbox = format!("{} <{address}>", name.replace(['<', '>', '"', ','], " "))
-            .parse()
-            .or_else(|_| address.parse())
-            .map_err(|e| {
-                SendError::Permanent(format!("{address:?} is not an email address: {e}"))
-            })?;
-        let body = notice.email();
-        let message_id = format!("<{}@{}>", notice.delivery_id, self.domain);
-        let mut message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(body.subject)
-            .message_id(Some(message_id.clone()))
-            .multipart(MultiPart::alternative_plain_html(body.text, body.html))
-            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
-        let headers = message.headers_mut();
-        for (name, value) in [
+        let headers = [
             ("X-Fleet-Alert-Id", notice.alert.alert_id.to_string()),
             ("X-Fleet-Delivery-Id", notice.delivery_id.to_string()),
             ("X-Fleet-Vehicle-Id", notice.alert.vehicle_id.clone()),
@@ -84,9 +70,43 @@ impl EmailSender {
                 notice.alert.correlation_id.to_string(),
             ),
             ("X-Fleet-Severity", notice.severity.as_str().to_owned()),
-        ] {
-            if let Ok(n) = HeaderName::new_from_ascii(name.to_owned()) {
-                headers.insert_raw(HeaderValue::new(n, value));
+        ];
+        self.send_email(&Outgoing {
+            name,
+            address,
+            email: notice.email(),
+            id: notice.delivery_id,
+            headers: &headers,
+        })
+        .await
+    }
+
+    /// Sends one composed email (alert notices, digests); returns its Message-ID,
+    /// `<id@sender-domain>`, stable across retries so receivers can dedupe.
+    pub async fn send_email(&self, out: &Outgoing<'_>) -> Result<String, SendError> {
+        let address = out.address;
+        let to: Mailbox = format!(
+            "{} <{address}>",
+            out.name.replace(['<', '>', '"', ','], " ")
+        )
+        .parse()
+        .or_else(|_| address.parse())
+        .map_err(|e| SendError::Permanent(format!("{address:?} is not an email address: {e}")))?;
+        let message_id = format!("<{}@{}>", out.id, self.domain);
+        let mut message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(out.email.subject.clone())
+            .message_id(Some(message_id.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                out.email.text.clone(),
+                out.email.html.clone(),
+            ))
+            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
+        let headers = message.headers_mut();
+        for (name, value) in out.headers {
+            if let Ok(n) = HeaderName::new_from_ascii((*name).to_owned()) {
+                headers.insert_raw(HeaderValue::new(n, value.clone()));
             }
         }
         match self.transport.send(message).await {
@@ -95,4 +115,19 @@ impl EmailSender {
             Err(e) => Err(SendError::Transient(format!("SMTP: {e}"))),
         }
     }
+}
+
+/// One composed email to one recipient.
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    /// The recipient's name.
+    pub name: &'a str,
+    /// Their address.
+    pub address: &'a str,
+    /// Subject, text and HTML.
+    pub email: Email,
+    /// The idempotency key: the local part of the `Message-ID`.
+    pub id: Uuid,
+    /// Extra `X-Fleet-*` headers.
+    pub headers: &'a [(&'a str, String)],
 }

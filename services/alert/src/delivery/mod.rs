@@ -15,6 +15,7 @@
 //! `X-Fleet-Delivery`), so receivers that dedupe (Twilio does; mail clients thread on
 //! Message-ID) show it once. See ADR 0007.
 
+pub mod digest;
 pub mod email;
 pub mod http;
 
@@ -290,12 +291,16 @@ impl Sender {
     }
 
     fn backoff(&self, attempts: i32) -> chrono::Duration {
-        let exp = self
-            .config
-            .retry_base
-            .saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
-            .min(self.config.retry_max);
-        let jittered = exp.mul_f64(rand::rng().random_range(0.5..=1.0));
-        chrono::Duration::from_std(jittered).unwrap_or(chrono::Duration::seconds(60))
+        backoff(self.config.retry_base, self.config.retry_max, attempts)
     }
+}
+
+/// The delay before retrying after `attempts` attempts: `base` doubled per attempt,
+/// capped at `max`, with jitter (half to all of it) so retries of one outage spread out.
+pub fn backoff(base: Duration, max: Duration, attempts: i32) -> chrono::Duration {
+    let exp = base
+        .saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
+        .min(max);
+    let jittered = exp.mul_f64(rand::rng().random_range(0.5..=1.0));
+    chrono::Duration::from_std(jittered).unwrap_or(chrono::Duration::seconds(60))
 }

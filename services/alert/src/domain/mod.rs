@@ -1,8 +1,11 @@
 //! The alert domain, free of HTTP and SQL: severities and their channels, the escalation
-//! chain, recipients' preferences and quiet hours, acknowledge links and message text.
+//! chain, recipients' preferences and quiet hours, acknowledge links and message text,
+//! maintenance-planning items and their digest email.
 
 pub mod alert;
 pub mod contact;
+pub mod digest;
 pub mod link;
 pub mod message;
+pub mod planning;
 pub mod policy;

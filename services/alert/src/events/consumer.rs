@@ -6,28 +6,40 @@
 //! `component.critical` usually arrives a moment before the agent's decision on it: the
 //! alert is raised at once (at least critical) but its messages wait up to
 //! `ALERT_DECISION_WAIT_MS` for the diagnosis, so the one message people get says what
-//! to do. A decision recommending no work (nothing to repair: an improvement) opens no
-//! alert.
+//! to do.
+//!
+//! A decision's disposition (ADR 0010) decides what it does, because notifications
+//! follow evidence: `alert` (a fault) opens an alert by its severity, or folds into the
+//! open one (one recommending no work opens none); `plan` (routine wear at the normal
+//! pace) never opens an alert and becomes the vehicle component's maintenance-planning
+//! item, for the digest; `monitor` (nothing to do) opens nothing. `alert` and `monitor`
+//! remove the component's planning item (superseded by a fault, or improved). Every
+//! decision still folds into an unresolved alert of its component as an occurrence.
 
+use chrono::Utc;
 use shared_runtime::consumer::{Handler, HandlerError};
 use shared_schemas::events::{
-    AlertKind, ComponentCritical, DecisionMade, Escalation, HealthBand, HealthChanged,
+    AlertKind, ComponentCritical, DecisionMade, Disposition, Escalation, HealthBand, HealthChanged,
+    OwnershipTransferred,
 };
 use shared_schemas::{Event, RawEnvelope};
 
-use crate::alerting::{Alerting, Folded, Incoming};
+use crate::alerting::{Alerting, Folded, Incoming, PlanningChange};
+use crate::db::{alerts, planning};
 use crate::domain::alert::{Diagnosis, component_name};
+use crate::domain::planning::PlanningItem;
 use crate::domain::policy;
 
 /// Consumer group of the alert service on the events it alerts about.
 pub const GROUP: &str = "alert";
 
 /// The event types it reads.
-pub const EVENT_TYPES: [&str; 4] = [
+pub const EVENT_TYPES: [&str; 5] = [
     DecisionMade::TYPE,
     Escalation::TYPE,
     ComponentCritical::TYPE,
     HealthChanged::TYPE,
+    OwnershipTransferred::TYPE,
 ];
 
 /// Folds events into alerts.
@@ -59,6 +71,12 @@ pub fn from_decision(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
     let d = env.payload;
     let severity = policy::from_decision(d.severity);
     let work = d.estimated_cost.max > 0.0;
+    let planning = match d.disposition {
+        Disposition::Plan => {
+            PlanningChange::Upsert(Box::new(PlanningItem::from_decision(&d, Utc::now())))
+        }
+        Disposition::Alert | Disposition::Monitor => PlanningChange::Remove(d.decided_at),
+    };
     Ok(Incoming {
         event_id: env.event_id,
         correlation_id: env.correlation_id,
@@ -83,7 +101,8 @@ pub fn from_decision(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         }),
         review: None,
         wait_for_diagnosis: false,
-        may_open: work,
+        may_open: d.disposition == Disposition::Alert && work,
+        planning: Some(planning),
         org_id: d.org_id,
         vehicle_id: d.vehicle_id,
     })
@@ -109,6 +128,7 @@ fn from_escalation(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         review: Some(p.reason),
         wait_for_diagnosis: true,
         may_open: true,
+        planning: None,
         org_id: p.org_id,
         vehicle_id: p.vehicle_id,
     })
@@ -142,6 +162,7 @@ fn from_critical(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         review: None,
         wait_for_diagnosis: true,
         may_open: true,
+        planning: None,
         org_id: p.org_id,
         vehicle_id: p.vehicle_id,
     })
@@ -155,6 +176,7 @@ impl Handler for AlertConsumer {
             Escalation::TYPE => from_escalation(event)?,
             ComponentCritical::TYPE => from_critical(event)?,
             HealthChanged::TYPE => return self.recovered(event).await,
+            OwnershipTransferred::TYPE => return self.transferred(event).await,
             other => {
                 return Err(HandlerError::permanent(anyhow::anyhow!(
                     "unexpected event type {other}"
@@ -166,8 +188,10 @@ impl Handler for AlertConsumer {
             .fold(&incoming, Some(GROUP))
             .await
             .map_err(HandlerError::Transient)?;
+        let planned = matches!(incoming.planning, Some(PlanningChange::Upsert(_)));
         let outcome = match folded {
             Folded::Duplicate => "duplicate",
+            Folded::Ignored if planned => "planned",
             Folded::Ignored => "ignored",
             Folded::Created(_) => "created",
             Folded::Updated { raised: true, .. } => "raised",
@@ -184,6 +208,35 @@ impl Handler for AlertConsumer {
 }
 
 impl AlertConsumer {
+    /// A vehicle moved to another organization (ADR 0008): the old organization's open
+    /// alerts about it are resolved (nobody there can act on it any more) and its
+    /// planning items dropped. What the new organization is told starts with the next
+    /// decision. The old organization is not told which organization it went to.
+    async fn transferred(&self, event: &RawEnvelope) -> Result<(), HandlerError> {
+        let env = event
+            .decode::<OwnershipTransferred>()
+            .map_err(HandlerError::permanent)?;
+        let p = &env.payload;
+        let open = alerts::unresolved_of(self.alerting.db(), &p.from_org_id, &p.vehicle_id)
+            .await
+            .map_err(HandlerError::transient)?;
+        for alert_id in open {
+            self.alerting
+                .resolve(
+                    alert_id,
+                    None,
+                    "the vehicle was transferred to another organization",
+                    Some((env.event_id, env.correlation_id)),
+                )
+                .await
+                .map_err(HandlerError::Transient)?;
+        }
+        planning::remove_vehicle(self.alerting.db(), &p.from_org_id, &p.vehicle_id)
+            .await
+            .map_err(HandlerError::transient)?;
+        Ok(())
+    }
+
     /// A component back from poor or critical resolves its alert.
     async fn recovered(&self, event: &RawEnvelope) -> Result<(), HandlerError> {
         let env = event
@@ -195,7 +248,7 @@ impl AlertConsumer {
         }
         let Some(alert) = self
             .alerting
-            .active(&p.vehicle_id, p.component.as_str())
+            .active(&p.org_id, &p.vehicle_id, p.component.as_str())
             .await
             .map_err(HandlerError::Transient)?
         else {

@@ -176,6 +176,7 @@ impl Staleness {
                 review: None,
                 wait_for_diagnosis: false,
                 may_open: true,
+                planning: None,
             };
             self.alerting.fold(&incoming, None).await?;
             raised += 1;

@@ -91,7 +91,7 @@ pub struct ResolveRequest {
     pub resolution: String,
 }
 
-fn parse_filter<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_filter<T: serde::de::DeserializeOwned>(
     what: &str,
     v: &str,
     expected: &str,
@@ -103,20 +103,28 @@ fn parse_filter<T: serde::de::DeserializeOwned>(
 /// The cursor after an alert: its creation time (UTC, `Z`, microseconds: exactly what is
 /// stored) and id. Only characters that need no escaping in a query string, so it can
 /// be passed back as it is (an offset like `+00:00` would come back as ` 00:00`).
-fn next_cursor(created_at: DateTime<Utc>, alert_id: Uuid) -> String {
+pub(crate) fn next_cursor(created_at: DateTime<Utc>, alert_id: Uuid) -> String {
     format!(
         "{}_{alert_id}",
         created_at.to_rfc3339_opts(SecondsFormat::Micros, true)
     )
 }
 
-fn cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+pub(crate) fn cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
     let bad = || ApiError::BadRequest(format!("cursor {c:?} is not a cursor this API returned"));
     let (t, id) = c.split_once('_').ok_or_else(bad)?;
     let t = DateTime::parse_from_rfc3339(t)
         .map_err(|_| bad())?
         .with_timezone(&Utc);
     Ok((t, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+/// A page size: 1 to [`MAX_LIMIT`], default 50.
+pub(crate) fn page_size(limit: Option<u32>) -> Result<i64, ApiError> {
+    match limit.unwrap_or(50) {
+        n @ 1..=MAX_LIMIT => Ok(i64::from(n)),
+        _ => Err(ApiError::BadRequest("limit must be 1 to 200".to_owned())),
+    }
 }
 
 fn visible(claims: &Claims, a: &Alert) -> bool {
@@ -165,10 +173,7 @@ pub async fn list(
             "a component (engine_oil, cooling, dpf, scr_def, brakes, battery, transmission, tires) or staleness",
         )?;
     }
-    let limit = match q.limit.unwrap_or(50) {
-        n @ 1..=MAX_LIMIT => i64::from(n),
-        _ => return Err(ApiError::BadRequest("limit must be 1 to 200".to_owned())),
-    };
+    let limit = page_size(q.limit)?;
     let before = q.cursor.as_deref().map(cursor).transpose()?;
     let owner_vehicles = (claims.role == Role::Owner).then_some(&claims.vehicle_ids[..]);
     let rows = alerts::list(

@@ -3,6 +3,7 @@
 pub mod ack;
 pub mod alerts;
 pub mod contacts;
+pub mod planning;
 pub mod stats;
 pub mod stream;
 
@@ -16,6 +17,7 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(ack::router())
         .merge(contacts::router())
+        .merge(planning::router())
         .merge(stats::router())
         .merge(stream::router())
 }

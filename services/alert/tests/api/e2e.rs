@@ -430,3 +430,85 @@ async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalat
         .collect();
     assert_eq!(dpf.len(), 1, "one DPF alert, repeats folded: {alerts:#}");
 }
+
+/// 28 days of a healthy long-haul truck whose pads are 80 % worn and wear at their
+/// normal pace (brakes drift into the fair band: the case that used to email owners),
+/// ending a minute ago.
+fn healthy_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>) {
+    let seed = 12;
+    let end = Utc::now().timestamp() - 60;
+    let cfg = SimConfig {
+        start: end - 28 * 86_400,
+        end,
+        interval_s: 300,
+        seed,
+    };
+    let mut vehicle = Vehicle::generate(seed, 0, DutyProfile::LongHaul, 28.0);
+    vehicle.params.pad_start_mm = 6.5;
+    let readings = VehicleSim::new(vehicle.clone(), cfg)
+        .map(|s| s.to_reading(&vehicle, seed))
+        .collect();
+    (vehicle.id, readings)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_truck_with_normal_pad_wear_alerts_nobody() {
+    let p = Platform::start().await;
+    let (vehicle_id, readings) = healthy_truck();
+    p.contact("Olivia Owner", "owner", "owner@acme.test", &vehicle_id)
+        .await;
+    p.contact(
+        "Frank Manager",
+        "fleet_manager",
+        "fm@acme.test",
+        &vehicle_id,
+    )
+    .await;
+    p.post(&readings).await;
+    p.wait_quiet().await;
+
+    // The agent decided on every health change, and none of them called for people.
+    let decisions: Value = p
+        .client
+        .get(format!(
+            "{}/v1/vehicles/{vehicle_id}/decisions?limit=200",
+            p.agent.url
+        ))
+        .bearer_auth(admin())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let decided = decisions["decisions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for d in &decided {
+        assert_ne!(d["disposition"], "alert", "{d:#}");
+        let text = d["diagnosis"].as_str().unwrap_or_default();
+        assert!(!text.contains("abnormal"), "{text}");
+    }
+    // The pads are a planning item for the fleet manager's digest instead.
+    assert!(
+        decided
+            .iter()
+            .any(|d| d["component"] == "brakes" && d["disposition"] == "plan"),
+        "no brake planning decision: {decisions:#}"
+    );
+    let planned = p
+        .get(&format!("/v1/planning-items?vehicle_id={vehicle_id}"))
+        .await;
+    assert!(
+        planned.to_string().contains("Routine brake wear"),
+        "{planned:#}"
+    );
+    let alerts = p.get(&format!("/v1/alerts?vehicle_id={vehicle_id}")).await;
+    assert_eq!(alerts["alerts"], json!([]), "{alerts:#}");
+    let messages = p.inbox.messages(None).await;
+    assert!(
+        messages.is_empty(),
+        "messages about a healthy truck: {messages:#?}"
+    );
+}

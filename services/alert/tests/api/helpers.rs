@@ -13,8 +13,8 @@ use shared_runtime::bus::{Keys, Publisher};
 use shared_runtime::config::Secret;
 use shared_runtime::testing;
 use shared_schemas::events::{
-    AlertSeverity, Channel, Component, ComponentCritical, CostRange, DecisionMade, HealthBand,
-    Severity, UrgencyWindow, WorkerAgent,
+    AlertSeverity, Channel, Component, ComponentCritical, CostRange, DecisionMade, Disposition,
+    HealthBand, Severity, UrgencyWindow, WorkerAgent,
 };
 use shared_schemas::{Event, EventEnvelope};
 use sqlx::PgPool;
@@ -95,6 +95,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str, inbox: &Inbox) -> Co
         concurrency: 8,
         batch: 64,
         inbox_retention_days: 14,
+        digest_every: Some(Duration::from_secs(7 * 86_400)),
     }
 }
 
@@ -161,6 +162,7 @@ pub(crate) fn decision(vehicle_id: &str, severity: Severity) -> DecisionMade {
         diagnosis: "Probable dpf clogging: soot accumulates faster than regeneration burns it off."
             .to_owned(),
         severity,
+        disposition: Disposition::Alert,
         urgency: UrgencyWindow { within_days: 1 },
         recommended_actions: vec![
             "Run a forced (parked) DPF regeneration and check that it completes".to_owned(),
@@ -183,6 +185,39 @@ pub(crate) fn decision(vehicle_id: &str, severity: Severity) -> DecisionMade {
         cost_usd: 0.0,
         decided_at: Utc::now(),
     }
+}
+
+/// A `plan` decision: routine brake wear at the vehicle's usual pace, to plan within
+/// `within_days`.
+pub(crate) fn plan(vehicle_id: &str, within_days: u32) -> DecisionMade {
+    let mut d = decision(vehicle_id, Severity::Low);
+    d.component = Component::Brakes;
+    d.disposition = Disposition::Plan;
+    d.agent = WorkerAgent::Brakes;
+    d.diagnosis = format!(
+        "Routine brake wear: pads wear at this vehicle's usual pace, about {} days to the limit.",
+        within_days + 30
+    );
+    d.urgency = UrgencyWindow { within_days };
+    d.recommended_actions = vec![format!("Plan a pad replacement within {within_days} days")];
+    d.estimated_cost = CostRange {
+        min: 180.0,
+        max: 420.0,
+        currency: "USD".to_owned(),
+    };
+    d
+}
+
+/// A decision on `vehicle_id`'s brakes with `disposition` (`monitor`: nothing to do).
+pub(crate) fn brakes(
+    vehicle_id: &str,
+    severity: Severity,
+    disposition: Disposition,
+) -> DecisionMade {
+    let mut d = decision(vehicle_id, severity);
+    d.component = Component::Brakes;
+    d.disposition = disposition;
+    d
 }
 
 /// A `component.critical` of the DPF.

@@ -13,6 +13,7 @@ mod helpers;
 mod hostile;
 mod inbox;
 mod openapi;
+mod planning;
 mod rest;
 mod staleness;
 mod tenancy;

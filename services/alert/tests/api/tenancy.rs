@@ -10,7 +10,7 @@ use shared_runtime::testing::{Credential, TestClient};
 use shared_schemas::events::Severity;
 use uuid::Uuid;
 
-use crate::helpers::{ORG, admin, decision, envelope, spawn_app, token};
+use crate::helpers::{ORG, admin, decision, envelope, plan, spawn_app, token};
 
 const OTHER: &str = "globex";
 
@@ -49,9 +49,13 @@ fn probes() -> (Vec<Probe>, Vec<Probe>) {
 async fn another_orgs_alerts_and_contacts_answer_like_unknown_ones() {
     let app = spawn_app().await;
     let [owner, _, _] = app.chain().await;
-    app.publish(&[envelope("agent", decision("A-1", Severity::High))])
-        .await;
+    app.publish(&[
+        envelope("agent", decision("A-1", Severity::High)),
+        envelope("agent", plan("A-2", 100)),
+    ])
+    .await;
     let alert = app.alert_of("A-1").await;
+    app.wait_consumed().await;
     let alert_id = alert["alert_id"].as_str().unwrap().to_owned();
     let contact_id = owner.to_string();
 
@@ -85,11 +89,19 @@ async fn another_orgs_alerts_and_contacts_answer_like_unknown_ones() {
         }
         // Filters over collections show nothing of acme's.
         let who_token = token(role, OTHER, &vehicles);
-        for path in ["/v1/alerts?vehicle_id=A-1", "/v1/alerts", "/v1/contacts"] {
+        for path in [
+            "/v1/alerts?vehicle_id=A-1",
+            "/v1/alerts",
+            "/v1/contacts",
+            "/v1/planning-items",
+            "/v1/planning-items?vehicle_id=A-2",
+            "/v1/digests",
+        ] {
             let listed = api.get_as(path, &who_token).await;
             assert!(
                 !listed.body.to_string().contains(&alert_id)
-                    && !listed.body.to_string().contains(&contact_id),
+                    && !listed.body.to_string().contains(&contact_id)
+                    && !listed.body.to_string().contains("A-2"),
                 "{label} GET {path}: {}",
                 listed.body
             );
@@ -164,4 +176,42 @@ async fn nul_in_a_contact_name_is_a_400_naming_the_field() {
         .await;
     assert_eq!(replaced.status, 400, "{}", replaced.body);
     assert!(replaced.message().contains("`name`"), "{}", replaced.body);
+}
+
+#[tokio::test]
+async fn a_transfer_closes_the_old_orgs_alerts_and_the_new_org_gets_its_own() {
+    let app = spawn_app().await;
+    app.chain().await;
+    app.publish(&[envelope("agent", decision("A-9", Severity::High))])
+        .await;
+    let old = app.alert_of("A-9").await;
+    let transfer = shared_schemas::events::OwnershipTransferred {
+        transfer_id: Uuid::now_v7(),
+        vehicle_id: "A-9".to_owned(),
+        from_org_id: ORG.to_owned(),
+        to_org_id: OTHER.to_owned(),
+        reason: "sold".to_owned(),
+        transferred_by: "admin".to_owned(),
+        transferred_at: chrono::Utc::now(),
+    };
+    app.publish(&[envelope("ingestion", transfer)]).await;
+    app.wait_consumed().await;
+    let closed = app.alert(old["alert_id"].as_str().unwrap()).await;
+    assert_eq!(closed["status"], "resolved", "{closed:#}");
+    assert_eq!(
+        closed["resolution"],
+        "the vehicle was transferred to another organization"
+    );
+    // The new organization's decision opens an alert of its own.
+    let mut theirs = decision("A-9", Severity::High);
+    theirs.org_id = OTHER.to_owned();
+    app.publish(&[envelope("agent", theirs)]).await;
+    app.wait_consumed().await;
+    let api = TestClient::new(app.address.clone());
+    let listed = api
+        .get_as("/v1/alerts?vehicle_id=A-9&status=open", &admin())
+        .await;
+    let open = listed.body["alerts"].as_array().unwrap();
+    assert_eq!(open.len(), 1, "{listed:?}");
+    assert_eq!(open[0]["org_id"], OTHER);
 }

@@ -1,0 +1,282 @@
+//! The `digest_periods` and `digests` tables: the maintenance-planning digest, planned
+//! per organization and period, sent per fleet manager like the delivery outbox.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::planning::PlanningItem;
+
+/// Takes the planner's lock for the rest of the transaction if it is free; `false` when
+/// another replica is planning (it skips this pass rather than wait).
+pub async fn try_lock(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended('alert.digests', 4004))")
+        .fetch_one(conn)
+        .await
+}
+
+/// An organization whose digest is due, and where its period starts (the previous
+/// digest, or its oldest item the first time).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Due {
+    /// The organization.
+    pub org_id: String,
+    /// The start of the period.
+    pub period_start: DateTime<Utc>,
+}
+
+/// Organizations with planning items whose previous digest (or, the first time, their
+/// oldest item) is at or before `cutoff` (now − the digest period), longest waiting
+/// first.
+pub async fn due(
+    conn: &mut PgConnection,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Due>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT org_id, COALESCE(last_end, oldest) AS period_start FROM (
+             SELECT p.org_id, min(p.first_seen_at) AS oldest,
+                 (SELECT max(d.period_end) FROM digest_periods d WHERE d.org_id = p.org_id)
+                     AS last_end
+             FROM planning_items p GROUP BY p.org_id) t
+         WHERE COALESCE(last_end, oldest) <= $1
+         ORDER BY 2, 1 LIMIT $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records that an organization's digest of a period was planned.
+pub async fn insert_period(
+    conn: &mut PgConnection,
+    org_id: &str,
+    period: (DateTime<Utc>, DateTime<Utc>),
+    items: usize,
+    recipients: usize,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO digest_periods (org_id, period_start, period_end, items, recipients)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(org_id)
+    .bind(period.0)
+    .bind(period.1)
+    .bind(i32::try_from(items).unwrap_or(i32::MAX))
+    .bind(i32::try_from(recipients).unwrap_or(i32::MAX))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A digest to plan.
+#[derive(Debug, Clone)]
+pub struct NewDigest<'a> {
+    /// Organization.
+    pub org_id: &'a str,
+    /// The fleet manager.
+    pub contact_id: Uuid,
+    /// The period.
+    pub period: (DateTime<Utc>, DateTime<Utc>),
+    /// Their email address.
+    pub address: Option<&'a str>,
+    /// `pending` or `skipped`.
+    pub status: &'a str,
+    /// Why it is skipped.
+    pub reason: Option<String>,
+    /// The items it lists.
+    pub items: &'a [&'a PlanningItem],
+}
+
+/// Plans a digest; `false` when the (organization, contact, period) was planned before.
+pub async fn insert(conn: &mut PgConnection, d: &NewDigest<'_>) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "INSERT INTO digests (digest_id, org_id, contact_id, period_start, period_end, address,
+             status, reason, items, content, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+         ON CONFLICT (org_id, contact_id, period_end) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(d.org_id)
+    .bind(d.contact_id)
+    .bind(d.period.0)
+    .bind(d.period.1)
+    .bind(d.address)
+    .bind(d.status)
+    .bind(d.reason.as_deref())
+    .bind(i32::try_from(d.items.len()).unwrap_or(i32::MAX))
+    .bind(Json(d.items))
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// One digest email, as recorded and served (without its content).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Digest {
+    /// Id; also the email's `Message-ID`.
+    pub digest_id: Uuid,
+    /// Organization.
+    pub org_id: String,
+    /// The fleet manager it is for.
+    pub contact_id: Uuid,
+    /// The period it covers: from the previous digest (or the oldest item) …
+    pub period_start: DateTime<Utc>,
+    /// … to when it was planned.
+    pub period_end: DateTime<Utc>,
+    /// The address used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// `pending`, `sending`, `sent`, `failed` or `skipped` (no address, email off in the
+    /// preferences, email not configured).
+    pub status: String,
+    /// Why it was skipped, or the last error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Send attempts so far.
+    pub attempts: i32,
+    /// Planning items listed.
+    pub items: i32,
+    /// When it went out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The SMTP Message-ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_ref: Option<String>,
+    /// Planned at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A claimed digest, with what it lists.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    /// Id.
+    pub digest_id: Uuid,
+    /// Organization.
+    pub org_id: String,
+    /// The fleet manager.
+    pub contact_id: Uuid,
+    /// The end of its period.
+    pub period_end: DateTime<Utc>,
+    /// Address.
+    pub address: Option<String>,
+    /// Attempts, this one included.
+    pub attempts: i32,
+    /// The items.
+    pub content: Json<Vec<PlanningItem>>,
+}
+
+/// Claims up to `limit` due digests: `sending`, one more attempt.
+pub async fn claim(pool: &PgPool, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE digests SET status = 'sending', attempts = attempts + 1, claimed_at = now(),
+             updated_at = now()
+         WHERE digest_id IN (
+             SELECT digest_id FROM digests WHERE status = 'pending' AND due_at <= now()
+             ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING digest_id, org_id, contact_id, period_end, address, attempts, content",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Records a successful send.
+pub async fn sent(pool: &PgPool, id: Uuid, provider_ref: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE digests SET status = 'sent', sent_at = now(), provider_ref = $2, reason = NULL,
+             updated_at = now()
+         WHERE digest_id = $1 AND status = 'sending'",
+    )
+    .bind(id)
+    .bind(provider_ref)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `retry_at`, or `failed` for good when `None`.
+pub async fn failed(
+    pool: &PgPool,
+    id: Uuid,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE digests SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
+             due_at = COALESCE($3, due_at), reason = $2, updated_at = now()
+         WHERE digest_id = $1 AND status = 'sending'",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(retry_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives a claimed digest a final status without sending (`skipped`).
+pub async fn settle(
+    pool: &PgPool,
+    id: Uuid,
+    status: &str,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE digests SET status = $2, reason = $3, updated_at = now()
+         WHERE digest_id = $1 AND status = 'sending'",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Returns digests claimed longer than `lease` ago without an outcome (their sender
+/// died) to `pending`.
+pub async fn reclaim_expired(
+    pool: &PgPool,
+    lease: std::time::Duration,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE digests SET status = 'pending', due_at = now(),
+             reason = 'the sender that claimed it stopped; sending again', updated_at = now()
+         WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => $1)",
+    )
+    .bind(lease.as_secs_f64())
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Digests of an organization (every organization when `None`), newest first, keyset
+/// paged on (created_at, digest_id).
+pub async fn list(
+    pool: &PgPool,
+    org_id: Option<&str>,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Digest>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT digest_id, org_id, contact_id, period_start, period_end, address, status, reason,
+             attempts, items, sent_at, provider_ref, created_at
+         FROM digests
+         WHERE ($1::text IS NULL OR org_id = $1)
+           AND ($2::timestamptz IS NULL OR (created_at, digest_id) < ($2, $3))
+         ORDER BY created_at DESC, digest_id DESC
+         LIMIT $4",
+    )
+    .bind(org_id)
+    .bind(before.map(|b| b.0))
+    .bind(before.map_or(Uuid::nil(), |b| b.1))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
