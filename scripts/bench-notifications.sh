@@ -59,9 +59,9 @@ platform_env() {
             printf '%s\n' "ALERT_LINK_SECRET=$(random_hex 32)" "ALERT_WEBHOOK_SECRET=$(random_hex 32)" \
                 "ALERT_PUBLIC_URL=$(url_of alert)" \
                 "ALERT_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" "ALERT_SMTP_FROM=Fleet bench <bench@fleet.local>" \
-                "ALERT_SMS_URL=$(url_of devinbox)" "ALERT_SMS_ACCOUNT_SID=AC_bench" \
+                "ALERT_SMS_URL=$(url_of devinbox)/twilio" "ALERT_SMS_ACCOUNT_SID=AC_bench" \
                 "ALERT_SMS_AUTH_TOKEN=bench" "ALERT_SMS_FROM=+15550000000" \
-                "ALERT_PUSH_URL=$(url_of devinbox)" "ALERT_PUSH_PROJECT=fleet-bench" \
+                "ALERT_PUSH_URL=$(url_of devinbox)/fcm" "ALERT_PUSH_PROJECT=fleet-bench" \
                 "ALERT_PUSH_ACCESS_TOKEN=bench" \
                 "ALERT_ESCALATION_DELAYS=warning=87600h,critical=87600h,emergency=87600h"
             ;;
