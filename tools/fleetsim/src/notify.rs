@@ -64,6 +64,8 @@ struct AlertDetail {
     subject: String,
     severity: String,
     #[serde(default)]
+    message: String,
+    #[serde(default)]
     deliveries: Vec<Delivery>,
 }
 
@@ -195,6 +197,17 @@ async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
         );
     }
     println!("  weekly digests sent to fleet managers: {digests}");
+    let others: Vec<&AlertDetail> = alerts
+        .iter()
+        .filter(|a| !faults.get(a.vehicle_id.as_str()).is_some_and(|f| f.component == a.subject))
+        .collect();
+    if !others.is_empty() {
+        println!("alerts about anything but an injected fault:");
+        for a in others {
+            let msg: String = a.message.chars().take(220).collect();
+            println!("  {} {} {}: {msg}", a.vehicle_id, a.subject, a.severity);
+        }
+    }
     let healthy = healthy_vehicle.to_people() + other_healthy.to_people();
     let per_1000 = 1000.0 * healthy as f64 / vehicle_days;
     let max_healthy = [&healthy_vehicle, &other_healthy]

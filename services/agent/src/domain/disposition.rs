@@ -2,8 +2,9 @@
 //! a maintenance-planning item, or only the record on the dashboard.
 //!
 //! A message to a person must be worth reading: it needs evidence of a fault (a trend
-//! the health engine judges abnormal, a band of fair or worse, a crossing into poor or
-//! critical, a trouble code that supports the diagnosis) or work that is due now. Parts
+//! the health engine judges abnormal, a band of fair or worse with a part a quarter of
+//! the way to its limit, a crossing into poor or critical, a trouble code that supports
+//! the diagnosis) or work that is due now. Parts
 //! that wear in normal use, at the vehicle's normal pace, are planned, not alerted.
 
 use shared_schemas::events::{Disposition, HealthBand, Severity};
@@ -18,6 +19,10 @@ pub const PLANNING_HORIZON_DAYS: f64 = 365.0;
 /// Days before the limit a planned job should be done by: room to book a slot and get
 /// parts.
 pub const PLANNING_MARGIN_DAYS: f64 = 30.0;
+/// How far towards its limit a part must be for a band of fair or worse to count as
+/// evidence without a trend (the health engine's own bar for a part "well on its way"):
+/// a fair score from a few warm days, with the part back at its baseline, is not.
+pub const LEVEL_EVIDENCE_DAMAGE: f64 = 0.25;
 
 /// What the decision about `case`, naming `mode` at `severity`, calls for.
 /// `supporting_codes`: trouble codes corroborate the mode.
@@ -45,10 +50,9 @@ pub fn of(
         // A crossing into poor or critical, or a person asking.
         return Disposition::Alert;
     }
-    let fault = case.band.is_some_and(|b| b >= HealthBand::Fair)
-        || supporting_codes
-        || severity >= Severity::Medium
-        || abnormal_trend(ev);
+    let level = case.band.is_some_and(|b| b >= HealthBand::Fair)
+        && ev.max_damage().is_some_and(|d| d >= LEVEL_EVIDENCE_DAMAGE);
+    let fault = level || supporting_codes || severity >= Severity::Medium || abnormal_trend(ev);
     if fault {
         Disposition::Alert
     } else {
@@ -77,7 +81,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::evidence::test_factors::trend;
+    use crate::domain::evidence::test_factors::{level, trend};
 
     fn changed(band: HealthBand, rul_days: f64) -> Case {
         Case::changed(
@@ -115,10 +119,31 @@ mod tests {
         t.abnormal = Some(true);
         let ev = Evidence::read(&[t]);
         assert_eq!(of(&c, &ev, mode, Severity::Low, false), Disposition::Alert);
+        // Fair with a part well on its way alerts; fair after a few warm days does not.
         let fair = changed(HealthBand::Fair, 120.0);
+        let worn = Evidence::read(&[level(
+            "coolant_temp_warm_c",
+            "coolant_hot",
+            99.0,
+            88.0,
+            110.0,
+            0.5,
+        )]);
         assert_eq!(
-            of(&fair, &quiet, mode, Severity::Low, false),
+            of(&fair, &worn, mode, Severity::Low, false),
             Disposition::Alert
+        );
+        let warm = Evidence::read(&[level(
+            "coolant_temp_warm_c",
+            "coolant_hot",
+            88.4,
+            88.0,
+            110.0,
+            0.02,
+        )]);
+        assert_eq!(
+            of(&fair, &warm, mode, Severity::Low, false),
+            Disposition::Monitor
         );
     }
 

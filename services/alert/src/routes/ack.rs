@@ -63,16 +63,7 @@ pub async fn follow(
 ) -> Response {
     let alert_id = match path {
         Ok(ApiPath(id)) => id,
-        Err(e) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Invalid link",
-                &format!(
-                    "<p>The link's alert id is not valid ({}). Open the alert in the dashboard instead.</p>",
-                    esc(e.message())
-                ),
-            );
-        }
+        Err(e) => return invalid_id(&e),
     };
     if state.link_confirm {
         return match check(&state, alert_id, q.token.as_deref()) {
@@ -106,18 +97,21 @@ pub async fn confirm(
 ) -> Response {
     let alert_id = match path {
         Ok(ApiPath(id)) => id,
-        Err(e) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Invalid link",
-                &format!(
-                    "<p>The link's alert id is not valid ({}).</p>",
-                    esc(e.message())
-                ),
-            );
-        }
+        Err(e) => return invalid_id(&e),
     };
     acknowledge(&state, alert_id, q.token.as_deref()).await
+}
+
+/// The page of a link whose alert id does not parse.
+fn invalid_id(e: &shared_runtime::http::InputRejection) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Invalid link",
+        &format!(
+            "<p>The link's alert id is not valid ({}). Open the alert in the dashboard instead.</p>",
+            esc(e.message())
+        ),
+    )
 }
 
 fn check(state: &AppState, alert_id: Uuid, token: Option<&str>) -> Result<Uuid, Box<Response>> {
