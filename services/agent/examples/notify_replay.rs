@@ -21,7 +21,10 @@ struct Row {
     vehicle: String,
     component: Component,
     at: i64,
+    /// About the vehicle's injected fault.
     fault: bool,
+    /// The vehicle has an injected fault (this may be another of its components).
+    degraded: bool,
     decision: Decision,
 }
 
@@ -67,6 +70,7 @@ fn main() -> anyhow::Result<()> {
 /// The decisions about one vehicle's announced transitions.
 fn decide_vehicle(engine: &Engine, spec: &FleetSpec, v: fleetsim::vehicle::Vehicle) -> Vec<Row> {
     let fault = v.degradation.map(|d| truth_component(&d));
+    let degraded = fault.is_some();
     let id = v.id.clone();
     let mut reported = Reported::default();
     let mut rows = Vec::new();
@@ -81,6 +85,7 @@ fn decide_vehicle(engine: &Engine, spec: &FleetSpec, v: fleetsim::vehicle::Vehic
                     component: case.component,
                     at: t,
                     fault: fault == Some(case.component),
+                    degraded,
                     decision,
                 });
             }
@@ -151,6 +156,16 @@ fn case_of(id: &str, t: i64, a: &Assessment, tr: Transition) -> Option<Case> {
 }
 
 fn report(rows: &[Row], spec: &FleetSpec) {
+    // Alerts fold per vehicle and component: count those, and the worst severity.
+    let mut pairs = std::collections::BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| !r.fault && r.decision.disposition == Disposition::Alert)
+    {
+        let worst = pairs.entry((r.vehicle.clone(), r.component, r.degraded)).or_insert(r.decision.severity);
+        *worst = (*worst).max(r.decision.severity);
+    }
+    let healthy_vehicles = pairs.keys().filter(|(_, _, degraded)| !degraded).count();
     let count = |f: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| f(r)).count();
     println!(
         "notify-replay: {} vehicles, {} days, seed {}: {} decisions",
@@ -167,6 +182,11 @@ fn report(rows: &[Row], spec: &FleetSpec) {
             count(&|r| r.fault == fault && r.decision.disposition == Disposition::Monitor),
         );
     }
+    println!(
+        "nonfault_alerts={} on_healthy_vehicles={healthy_vehicles} worst={:?}",
+        pairs.len(),
+        pairs.values().max()
+    );
     println!("alert decisions about anything but an injected fault:");
     for r in rows
         .iter()
