@@ -162,7 +162,9 @@ fn report(rows: &[Row], spec: &FleetSpec) {
         .iter()
         .filter(|r| !r.fault && r.decision.disposition == Disposition::Alert)
     {
-        let worst = pairs.entry((r.vehicle.clone(), r.component, r.degraded)).or_insert(r.decision.severity);
+        let worst = pairs
+            .entry((r.vehicle.clone(), r.component, r.degraded))
+            .or_insert(r.decision.severity);
         *worst = (*worst).max(r.decision.severity);
     }
     let healthy_vehicles = pairs.keys().filter(|(_, _, degraded)| !degraded).count();

@@ -199,7 +199,11 @@ async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
     println!("  weekly digests sent to fleet managers: {digests}");
     let others: Vec<&AlertDetail> = alerts
         .iter()
-        .filter(|a| !faults.get(a.vehicle_id.as_str()).is_some_and(|f| f.component == a.subject))
+        .filter(|a| {
+            faults
+                .get(a.vehicle_id.as_str())
+                .is_none_or(|f| f.component != a.subject)
+        })
         .collect();
     if !others.is_empty() {
         println!("alerts about anything but an injected fault:");
