@@ -46,6 +46,38 @@ pub struct AppState {
     pub owners: Arc<Owners>,
     /// Pokes the outbox relay after a commit that enqueued events.
     pub relay: Arc<Notify>,
+    /// The telemetry counters, registered once (the hot path only increments).
+    pub metrics: Arc<IntakeMetrics>,
+}
+
+/// What became of readings: `ingestion_readings_total{outcome}` and
+/// `ingestion_foreign_vehicle_refusals_total`.
+#[derive(Debug)]
+pub struct IntakeMetrics {
+    /// Appended to the stream.
+    pub accepted: metrics::Counter,
+    /// Already accepted under the same key.
+    pub duplicate: metrics::Counter,
+    /// Refused.
+    pub rejected: metrics::Counter,
+    /// Refused because the vehicle belongs to another organization (counted in
+    /// `rejected` too).
+    pub foreign_vehicle: metrics::Counter,
+}
+
+impl IntakeMetrics {
+    fn register() -> Self {
+        // A handle taken before the recorder exists would count into nothing.
+        shared_runtime::http::metrics_handle();
+        let outcome =
+            |o: &'static str| metrics::counter!("ingestion_readings_total", "outcome" => o);
+        Self {
+            accepted: outcome("accepted"),
+            duplicate: outcome("duplicate"),
+            rejected: outcome("rejected"),
+            foreign_vehicle: metrics::counter!("ingestion_foreign_vehicle_refusals_total"),
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<Jwt> {
@@ -135,6 +167,7 @@ impl Application {
             max_batch: config.max_batch,
             owners: Arc::new(Owners::new(db.clone(), config.claim_policy)),
             relay: notifier,
+            metrics: Arc::new(IntakeMetrics::register()),
             db: db.clone(),
         };
         let router = router(state, Readiness { db, redis });

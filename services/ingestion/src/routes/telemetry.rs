@@ -161,33 +161,41 @@ async fn judge(
         .collect();
     vehicles.sort_unstable();
     vehicles.dedup();
-    let owners = if vehicles.is_empty() {
-        Default::default()
+    let mine = if vehicles.is_empty() {
+        Vec::new()
     } else {
         state
             .owners
-            .resolve(&vehicles, device)
+            .belong(&vehicles, device)
             .await
             .map_err(|e| ApiError::Unavailable("the vehicle registry", e.into()))?
     };
+    let belongs: Vec<bool> = checked
+        .iter()
+        .map(|c| {
+            c.as_ref().is_ok_and(|(r, _, _)| {
+                vehicles
+                    .binary_search(&r.vehicle_id.as_str())
+                    .is_ok_and(|i| mine.get(i).copied().unwrap_or(false))
+            })
+        })
+        .collect();
     Ok(checked
         .into_iter()
-        .map(|c| match c {
+        .zip(belongs)
+        .map(|(c, belongs)| match c {
             Err(refused) => Verdict::Refuse(refused),
-            Ok((reading, warnings, raw)) => {
-                if owners.get(&reading.vehicle_id).map(|o| &**o) == Some(device.org_id.as_str()) {
-                    Verdict::Take {
-                        accepted: state.intake.accept(origin, reading, raw),
-                        warnings,
-                    }
-                } else {
-                    metrics::counter!("ingestion_foreign_vehicle_refusals_total").increment(1);
-                    Verdict::Refuse(Refused {
-                        problems: vec![not_for_this_key(&reading.vehicle_id)],
-                        reading_id: reading.reading_id,
-                        vehicle_id: reading.vehicle_id,
-                    })
-                }
+            Ok((reading, warnings, raw)) if belongs => Verdict::Take {
+                accepted: state.intake.accept(origin, reading, raw),
+                warnings,
+            },
+            Ok((reading, _, _)) => {
+                state.metrics.foreign_vehicle.increment(1);
+                Verdict::Refuse(Refused {
+                    problems: vec![not_for_this_key(&reading.vehicle_id)],
+                    reading_id: reading.reading_id,
+                    vehicle_id: reading.vehicle_id,
+                })
             }
         })
         .collect())
@@ -200,13 +208,6 @@ fn origin(device: &Device, protocol: Protocol, correlation: CorrelationId) -> Or
         protocol,
         correlation_id: correlation.0,
         received_at: Utc::now(),
-    }
-}
-
-/// Counts readings by what became of them.
-fn count(outcome: &'static str, n: usize) {
-    if n > 0 {
-        metrics::counter!("ingestion_readings_total", "outcome" => outcome).increment(n as u64);
     }
 }
 
@@ -229,7 +230,7 @@ async fn ingest_single(
                 .submit(origin, Vec::new(), std::slice::from_ref(&refused))
                 .await
                 .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
-            count("rejected", 1);
+            state.metrics.rejected.increment(1);
             Err(ApiError::Invalid(refused.problems))
         }
         Verdict::Take { accepted, warnings } => {
@@ -240,14 +241,11 @@ async fn ingest_single(
                 .await
                 .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
             let status = statuses.first().copied().unwrap_or(Status::Duplicate);
-            count(
-                if status == Status::Accepted {
-                    "accepted"
-                } else {
-                    "duplicate"
-                },
-                1,
-            );
+            if status == Status::Accepted {
+                state.metrics.accepted.increment(1);
+            } else {
+                state.metrics.duplicate.increment(1);
+            }
             Ok((
                 StatusCode::ACCEPTED,
                 Json(IngestResponse {
@@ -416,9 +414,12 @@ pub async fn ingest_batch(
         };
         response.results.push(item);
     }
-    count("accepted", response.accepted);
-    count("duplicate", response.duplicates);
-    count("rejected", response.rejected);
+    state.metrics.accepted.increment(response.accepted as u64);
+    state
+        .metrics
+        .duplicate
+        .increment(response.duplicates as u64);
+    state.metrics.rejected.increment(response.rejected as u64);
     Ok(Json(response))
 }
 
