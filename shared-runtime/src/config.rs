@@ -44,6 +44,39 @@ where
     lookup(name).map_or(Ok(default), |raw| parse(name, raw))
 }
 
+/// An optional duration in milliseconds (`NAME_MS`) with a default.
+pub fn millis(name: &str, default_ms: u64) -> Result<std::time::Duration, ConfigError> {
+    or(name, default_ms).map(std::time::Duration::from_millis)
+}
+
+/// An optional duration in seconds (`NAME_S`) with a default.
+pub fn secs(name: &str, default_s: u64) -> Result<std::time::Duration, ConfigError> {
+    or(name, default_s).map(std::time::Duration::from_secs)
+}
+
+/// An optional count that must be at least 1, with a default.
+pub fn positive<T>(name: &str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr + Display + PartialOrd + From<u8>,
+    T::Err: Display,
+{
+    at_least_one(name, or(name, default)?)
+}
+
+fn at_least_one<T: Display + PartialOrd + From<u8>>(
+    name: &str,
+    value: T,
+) -> Result<T, ConfigError> {
+    if value < T::from(1) {
+        return Err(ConfigError::Invalid {
+            name: name.to_owned(),
+            value: value.to_string(),
+            reason: "must be at least 1".to_owned(),
+        });
+    }
+    Ok(value)
+}
+
 /// A required secret; its value never appears in an error or a log.
 pub fn secret(name: &str) -> Result<Secret, ConfigError> {
     lookup(name)
@@ -119,5 +152,33 @@ impl CommonConfig {
             stream_max_len: or("STREAM_MAX_LEN", 1_000_000)?,
             db_max_connections: or("DB_MAX_CONNECTIONS", 16)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The environment cannot be set from tests (unsafe in edition 2024, forbidden
+    // here): unset variables give the defaults in their units.
+    #[test]
+    fn unset_durations_and_counts_give_their_defaults_in_their_units() {
+        let wait = millis("CFG_TEST_UNSET_WAIT_MS", 250).unwrap();
+        assert_eq!(wait, std::time::Duration::from_millis(250));
+        let every = secs("CFG_TEST_UNSET_EVERY_S", 3).unwrap();
+        assert_eq!(every, std::time::Duration::from_secs(3));
+        assert_eq!(positive::<usize>("CFG_TEST_UNSET_N", 4).unwrap(), 4);
+    }
+
+    #[test]
+    fn a_zero_count_is_refused_naming_the_variable() {
+        let zero = at_least_one("AGENT_BATCH", 0_usize)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            zero.contains("AGENT_BATCH=\"0\"") && zero.contains("at least 1"),
+            "{zero}"
+        );
+        assert_eq!(at_least_one("AGENT_BATCH", 1_u64).unwrap(), 1);
     }
 }

@@ -109,23 +109,17 @@ pub struct Config {
 impl Config {
     /// Reads the configuration; the error names the offending variable.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let concurrency: usize = config::or("AGENT_CONCURRENCY", 16)?;
-        positive("AGENT_CONCURRENCY", concurrency)?;
-        let batch: usize = config::or("AGENT_BATCH", 64)?;
-        positive("AGENT_BATCH", batch)?;
-        let consumers: usize = config::or("AGENT_CONSUMERS", 4)?;
-        positive("AGENT_CONSUMERS", consumers)?;
         Ok(Self {
             common: CommonConfig::from_env(DEFAULT_PORT)?,
             llm: LlmConfig::from_env()?,
             health_url: config::or("AGENT_HEALTH_URL", "http://127.0.0.1:8002".to_owned())?,
             scheduling_url: Some(config::or("AGENT_SCHEDULING_URL", String::new())?)
                 .filter(|s| !s.is_empty()),
-            tool_timeout: Duration::from_millis(config::or("AGENT_TOOL_TIMEOUT_MS", 2_000)?),
-            concurrency,
-            batch,
-            consumers,
-            reclaim_idle: Duration::from_millis(config::or("AGENT_RECLAIM_IDLE_MS", 600_000)?),
+            tool_timeout: config::millis("AGENT_TOOL_TIMEOUT_MS", 2_000)?,
+            concurrency: config::positive("AGENT_CONCURRENCY", 16)?,
+            batch: config::positive("AGENT_BATCH", 64)?,
+            consumers: config::positive("AGENT_CONSUMERS", 4)?,
+            reclaim_idle: config::millis("AGENT_RECLAIM_IDLE_MS", 600_000)?,
             currency: config::or("AGENT_CURRENCY", "USD".to_owned())?,
             inbox_retention_days: config::or("AGENT_INBOX_RETENTION_DAYS", 14)?,
         })
@@ -155,10 +149,10 @@ impl LlmConfig {
         let provider = config::or("AGENT_LLM_PROVIDER", host_of(&base_url))?;
         let mut c = Self::new(base_url, model, api_key);
         c.provider = provider;
-        c.call_timeout = Duration::from_millis(config::or("AGENT_LLM_TIMEOUT_MS", 20_000)?);
-        c.deadline = Duration::from_millis(config::or("AGENT_LLM_DEADLINE_MS", 60_000)?);
+        c.call_timeout = config::millis("AGENT_LLM_TIMEOUT_MS", 20_000)?;
+        c.deadline = config::millis("AGENT_LLM_DEADLINE_MS", 60_000)?;
         c.max_retries = config::or("AGENT_LLM_MAX_RETRIES", 3)?;
-        c.backoff = Duration::from_millis(config::or("AGENT_LLM_BACKOFF_MS", 500)?);
+        c.backoff = config::millis("AGENT_LLM_BACKOFF_MS", 500)?;
         c.max_tool_rounds = config::or("AGENT_LLM_MAX_TOOL_ROUNDS", 4)?;
         c.repair_attempts = config::or("AGENT_LLM_REPAIR_ATTEMPTS", 1)?;
         c.response_format = config::or("AGENT_LLM_RESPONSE_FORMAT", ResponseFormat::JsonSchema)?;
@@ -198,17 +192,6 @@ fn host_of(url: &str) -> String {
         .next()
         .unwrap_or("llm")
         .to_owned()
-}
-
-fn positive(name: &str, value: usize) -> Result<(), ConfigError> {
-    if value == 0 {
-        return Err(ConfigError::Invalid {
-            name: name.to_owned(),
-            value: "0".to_owned(),
-            reason: "must be at least 1".to_owned(),
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

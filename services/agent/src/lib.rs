@@ -23,7 +23,8 @@ pub mod events;
 pub mod llm;
 pub mod openapi;
 pub mod routes;
+pub mod state;
 pub mod tools;
 
-pub use app::Application;
+pub use app::{Application, build};
 pub use config::Config;

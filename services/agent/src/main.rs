@@ -1,6 +1,6 @@
 //! The agent service binary.
 
-use agent::{Application, Config};
+use agent::Config;
 use anyhow::Context;
 
 // Decisions allocate many small strings (prompts, JSON); mimalloc keeps allocation off
@@ -13,5 +13,5 @@ async fn main() -> anyhow::Result<()> {
     shared_runtime::telemetry::init_logging();
     let config = Config::from_env().context("reading configuration")?;
     let shutdown = shared_runtime::shutdown::on_signal();
-    Application::build(config, shutdown).await?.run().await
+    agent::build(config, shutdown).await?.run().await
 }

@@ -140,77 +140,14 @@ impl Config {
         let public_url: String =
             config::or("ALERT_PUBLIC_URL", "http://127.0.0.1:8004".to_owned())?;
         http_url("ALERT_PUBLIC_URL", &public_url)?;
-        let smtp = match config::secret("ALERT_SMTP_URL") {
-            Ok(url) => Some(SmtpConfig {
-                url,
-                from: config::or(
-                    "ALERT_SMTP_FROM",
-                    "Fleet alerts <alerts@fleet.local>".to_owned(),
-                )?,
-            }),
-            Err(_) => None,
-        };
-        let sms = match config::or("ALERT_SMS_URL", String::new())? {
-            s if s.is_empty() => None,
-            base_url => {
-                http_url("ALERT_SMS_URL", &base_url)?;
-                Some(SmsConfig {
-                    base_url: base_url.trim_end_matches('/').to_owned(),
-                    account_sid: config::required("ALERT_SMS_ACCOUNT_SID")?,
-                    auth_token: config::secret("ALERT_SMS_AUTH_TOKEN")?,
-                    from: config::required("ALERT_SMS_FROM")?,
-                })
-            }
-        };
-        let push = match config::or("ALERT_PUSH_URL", String::new())? {
-            s if s.is_empty() => None,
-            base_url => {
-                http_url("ALERT_PUSH_URL", &base_url)?;
-                let token = match config::secret("ALERT_PUSH_ACCESS_TOKEN") {
-                    Ok(t) => PushToken::Static(t),
-                    Err(_) => PushToken::File(
-                        config::required::<String>("ALERT_PUSH_ACCESS_TOKEN_FILE")
-                            .map_err(|_| {
-                                ConfigError::Missing(
-                                    "ALERT_PUSH_ACCESS_TOKEN (or ALERT_PUSH_ACCESS_TOKEN_FILE)"
-                                        .to_owned(),
-                                )
-                            })?
-                            .into(),
-                    ),
-                };
-                Some(PushConfig {
-                    base_url: base_url.trim_end_matches('/').to_owned(),
-                    project: config::required("ALERT_PUSH_PROJECT")?,
-                    token,
-                })
-            }
-        };
+        let smtp = SmtpConfig::from_env()?;
+        let sms = SmsConfig::from_env()?;
+        let push = PushConfig::from_env()?;
         let delays: String = config::or(
             "ALERT_ESCALATION_DELAYS",
             "warning=24h,critical=2h,emergency=15m".to_owned(),
         )?;
         let limits: String = config::or("ALERT_RATE_LIMITS", "sms=5,push=20".to_owned())?;
-        let concurrency: usize = config::or("ALERT_CONCURRENCY", 16)?;
-        let send_concurrency: usize = config::or("ALERT_SEND_CONCURRENCY", 16)?;
-        let batch: usize = config::or("ALERT_BATCH", 128)?;
-        for (name, v) in [
-            ("ALERT_CONCURRENCY", concurrency),
-            ("ALERT_SEND_CONCURRENCY", send_concurrency),
-            ("ALERT_BATCH", batch),
-        ] {
-            if v == 0 {
-                return Err(invalid(name, "0", "must be at least 1"));
-            }
-        }
-        let max_attempts: i32 = config::or("ALERT_MAX_ATTEMPTS", 6)?;
-        if max_attempts < 1 {
-            return Err(invalid(
-                "ALERT_MAX_ATTEMPTS",
-                &max_attempts.to_string(),
-                "must be at least 1",
-            ));
-        }
         let digest: String = config::or("ALERT_DIGEST_EVERY", "7d".to_owned())?;
         let digest_every =
             parse_duration(&digest).map_err(|e| invalid("ALERT_DIGEST_EVERY", &digest, &e))?;
@@ -235,23 +172,23 @@ impl Config {
             escalation_delays: parse_delays(&delays)
                 .map_err(|e| invalid("ALERT_ESCALATION_DELAYS", &delays, &e))?,
             max_escalation_steps: config::or("ALERT_MAX_ESCALATION_STEPS", 5)?,
-            decision_wait: Duration::from_millis(config::or("ALERT_DECISION_WAIT_MS", 30_000)?),
+            decision_wait: config::millis("ALERT_DECISION_WAIT_MS", 30_000)?,
             rate_limits: parse_limits(&limits)
                 .map_err(|e| invalid("ALERT_RATE_LIMITS", &limits, &e))?,
-            max_attempts,
-            retry_base: Duration::from_millis(config::or("ALERT_RETRY_BASE_MS", 2_000)?),
-            retry_max: Duration::from_millis(config::or("ALERT_RETRY_MAX_MS", 300_000)?),
-            send_timeout: Duration::from_millis(config::or("ALERT_SEND_TIMEOUT_MS", 15_000)?),
-            send_concurrency,
-            sender_lease: Duration::from_secs(config::or("ALERT_SENDER_LEASE_S", 120)?),
-            tick: Duration::from_millis(config::or("ALERT_TICK_MS", 1_000)?),
+            max_attempts: config::positive("ALERT_MAX_ATTEMPTS", 6)?,
+            retry_base: config::millis("ALERT_RETRY_BASE_MS", 2_000)?,
+            retry_max: config::millis("ALERT_RETRY_MAX_MS", 300_000)?,
+            send_timeout: config::millis("ALERT_SEND_TIMEOUT_MS", 15_000)?,
+            send_concurrency: config::positive("ALERT_SEND_CONCURRENCY", 16)?,
+            sender_lease: config::secs("ALERT_SENDER_LEASE_S", 120)?,
+            tick: config::millis("ALERT_TICK_MS", 1_000)?,
             stale_factor,
-            stale_min: Duration::from_secs(config::or("ALERT_STALE_MIN_S", 900)?),
-            stale_max_gap: Duration::from_secs(config::or("ALERT_STALE_MAX_GAP_S", 86_400)?),
+            stale_min: config::secs("ALERT_STALE_MIN_S", 900)?,
+            stale_max_gap: config::secs("ALERT_STALE_MAX_GAP_S", 86_400)?,
             stale_min_samples: config::or("ALERT_STALE_MIN_SAMPLES", 10)?,
-            stale_check: Duration::from_secs(config::or("ALERT_STALE_CHECK_S", 60)?),
-            concurrency,
-            batch,
+            stale_check: config::secs("ALERT_STALE_CHECK_S", 60)?,
+            concurrency: config::positive("ALERT_CONCURRENCY", 16)?,
+            batch: config::positive("ALERT_BATCH", 128)?,
             inbox_retention_days: config::or("ALERT_INBOX_RETENTION_DAYS", 14)?,
             digest_every: (!digest_every.is_zero()).then_some(digest_every),
         })
@@ -263,12 +200,79 @@ impl Config {
     }
 }
 
+impl SmtpConfig {
+    /// `ALERT_SMTP_URL` (e-mail is off without it) and `ALERT_SMTP_FROM`.
+    fn from_env() -> Result<Option<Self>, ConfigError> {
+        let Ok(url) = config::secret("ALERT_SMTP_URL") else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            url,
+            from: config::or(
+                "ALERT_SMTP_FROM",
+                "Fleet alerts <alerts@fleet.local>".to_owned(),
+            )?,
+        }))
+    }
+}
+
+impl SmsConfig {
+    /// `ALERT_SMS_URL` (SMS is off without it) and the account it needs.
+    fn from_env() -> Result<Option<Self>, ConfigError> {
+        let Some(base_url) = base_url("ALERT_SMS_URL")? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            base_url,
+            account_sid: config::required("ALERT_SMS_ACCOUNT_SID")?,
+            auth_token: config::secret("ALERT_SMS_AUTH_TOKEN")?,
+            from: config::required("ALERT_SMS_FROM")?,
+        }))
+    }
+}
+
+impl PushConfig {
+    /// `ALERT_PUSH_URL` (push is off without it), the project and a token or token file.
+    fn from_env() -> Result<Option<Self>, ConfigError> {
+        let Some(base_url) = base_url("ALERT_PUSH_URL")? else {
+            return Ok(None);
+        };
+        let token = match config::secret("ALERT_PUSH_ACCESS_TOKEN") {
+            Ok(t) => PushToken::Static(t),
+            Err(_) => PushToken::File(
+                config::required::<String>("ALERT_PUSH_ACCESS_TOKEN_FILE")
+                    .map_err(|_| {
+                        ConfigError::Missing(
+                            "ALERT_PUSH_ACCESS_TOKEN (or ALERT_PUSH_ACCESS_TOKEN_FILE)".to_owned(),
+                        )
+                    })?
+                    .into(),
+            ),
+        };
+        Ok(Some(Self {
+            base_url,
+            project: config::required("ALERT_PUSH_PROJECT")?,
+            token,
+        }))
+    }
+}
+
 fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         name: name.to_owned(),
         value: value.to_owned(),
         reason: reason.to_owned(),
     }
+}
+
+/// An optional http(s) base URL, without its trailing slash (`None`: not set).
+fn base_url(name: &str) -> Result<Option<String>, ConfigError> {
+    let url: String = config::or(name, String::new())?;
+    if url.is_empty() {
+        return Ok(None);
+    }
+    http_url(name, &url)?;
+    Ok(Some(url.trim_end_matches('/').to_owned()))
 }
 
 fn http_url(name: &str, value: &str) -> Result<(), ConfigError> {

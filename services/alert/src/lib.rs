@@ -15,8 +15,9 @@ pub mod error;
 pub mod events;
 pub mod openapi;
 pub mod routes;
+pub mod state;
 
-pub use app::Application;
+pub use app::{Application, build};
 pub use config::Config;
 
 /// Installs rustls' ring crypto provider once (reqwest is built without a default one).

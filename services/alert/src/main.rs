@@ -1,6 +1,6 @@
 //! The alert service binary.
 
-use alert::{Application, Config};
+use alert::Config;
 use anyhow::Context;
 
 // Like the other services: allocation-heavy JSON and message rendering.
@@ -12,5 +12,5 @@ async fn main() -> anyhow::Result<()> {
     shared_runtime::telemetry::init_logging();
     let config = Config::from_env().context("reading configuration")?;
     let shutdown = shared_runtime::shutdown::on_signal();
-    Application::build(config, shutdown).await?.run().await
+    alert::build(config, shutdown).await?.run().await
 }

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use fleetsim::simulate::{Merged, SimConfig, build_fleet};
-use health::{Application, Config};
+use health::Config;
 use shared_runtime::bus::{Keys, Publisher};
 use shared_runtime::config::{CommonConfig, Secret};
 use shared_runtime::testing;
@@ -154,7 +154,7 @@ async fn main() {
                 publisher.publish_raw(&events).await.unwrap();
             }
             eprintln!("{} readings in the stream; starting health", all.len());
-            let app = Application::build(config, shutdown.clone()).await.unwrap();
+            let app = health::build(config, shutdown.clone()).await.unwrap();
             let started = Instant::now();
             let run = tokio::spawn(app.run());
             while !caught_up(&mut redis, &keys).await {
@@ -175,7 +175,7 @@ async fn main() {
             let n = rate * seconds as usize;
             eprintln!("simulating {n} readings of {vehicles} vehicles…");
             let all = readings(vehicles, n);
-            let app = Application::build(config, shutdown.clone()).await.unwrap();
+            let app = health::build(config, shutdown.clone()).await.unwrap();
             let port = app.port();
             let run = tokio::spawn(app.run());
             let slice = rate / 10;

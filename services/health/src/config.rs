@@ -36,37 +36,19 @@ pub struct Config {
 impl Config {
     /// Reads the configuration; the error names the offending variable.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let batch: usize = config::or("HEALTH_BATCH", 1_000)?;
-        positive("HEALTH_BATCH", batch)?;
-        let cache_vehicles: usize = config::or("HEALTH_CACHE_VEHICLES", 20_000)?;
-        let maintenance_every_s: u64 = config::or("HEALTH_MAINTENANCE_EVERY_S", 30)?;
-        positive("HEALTH_MAINTENANCE_EVERY_S", maintenance_every_s as usize)?;
-        let history_retention_days: u32 = config::or("HEALTH_HISTORY_RETENTION_DAYS", 365)?;
-        positive(
-            "HEALTH_HISTORY_RETENTION_DAYS",
-            history_retention_days as usize,
-        )?;
         Ok(Self {
             common: CommonConfig::from_env(DEFAULT_PORT)?,
-            batch,
-            computed_every: Duration::from_secs(config::or("HEALTH_COMPUTED_EVERY_S", 60)?),
+            batch: config::positive("HEALTH_BATCH", 1_000)?,
+            computed_every: config::secs("HEALTH_COMPUTED_EVERY_S", 60)?,
             model_path: config::or::<String>("HEALTH_MODEL_PATH", String::new())
                 .map(|p| (!p.is_empty()).then(|| PathBuf::from(p)))?,
-            reclaim_idle: Duration::from_millis(config::or("HEALTH_RECLAIM_IDLE_MS", 30_000)?),
-            cache_vehicles,
-            maintenance_every: Duration::from_secs(maintenance_every_s),
-            history_retention_days,
+            reclaim_idle: config::millis("HEALTH_RECLAIM_IDLE_MS", 30_000)?,
+            cache_vehicles: config::or("HEALTH_CACHE_VEHICLES", 20_000)?,
+            maintenance_every: Duration::from_secs(config::positive(
+                "HEALTH_MAINTENANCE_EVERY_S",
+                30,
+            )?),
+            history_retention_days: config::positive("HEALTH_HISTORY_RETENTION_DAYS", 365)?,
         })
     }
-}
-
-fn positive(name: &str, value: usize) -> Result<(), ConfigError> {
-    if value == 0 {
-        return Err(ConfigError::Invalid {
-            name: name.to_owned(),
-            value: "0".to_owned(),
-            reason: "must be at least 1".to_owned(),
-        });
-    }
-    Ok(())
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod openapi;
 pub mod routes;
+pub mod state;
 
-pub use app::Application;
+pub use app::{Application, build};
 pub use config::Config;

@@ -1,7 +1,7 @@
 //! The health service binary.
 
 use anyhow::Context;
-use health::{Application, Config};
+use health::Config;
 
 // The consumer decodes, folds and re-encodes vehicle states per batch; mimalloc keeps
 // allocation off the profile like in ingestion.
@@ -13,5 +13,5 @@ async fn main() -> anyhow::Result<()> {
     shared_runtime::telemetry::init_logging();
     let config = Config::from_env().context("reading configuration")?;
     let shutdown = shared_runtime::shutdown::on_signal();
-    Application::build(config, shutdown).await?.run().await
+    health::build(config, shutdown).await?.run().await
 }

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod ownership;
 pub mod parse;
 pub mod routes;
+pub mod state;
 
-pub use app::Application;
+pub use app::{Application, build};
 pub use config::Config;

@@ -1,7 +1,7 @@
 //! The ingestion service binary.
 
 use anyhow::Context;
-use ingestion::{Application, Config};
+use ingestion::Config;
 
 // Ingestion allocates per reading (parsing, envelopes); glibc malloc was a third of its
 // CPU profile under batch load.
@@ -13,5 +13,5 @@ async fn main() -> anyhow::Result<()> {
     shared_runtime::telemetry::init_logging();
     let config = Config::from_env().context("reading configuration")?;
     let shutdown = shared_runtime::shutdown::on_signal();
-    Application::build(config, shutdown).await?.run().await
+    ingestion::build(config, shutdown).await?.run().await
 }

@@ -234,7 +234,7 @@ impl Server {
 
     /// Serves until the shutdown token is cancelled, lets requests in flight finish,
     /// then waits for the background tasks to finish their work in hand.
-    pub async fn run(self) -> std::io::Result<()> {
+    pub async fn run(self) -> anyhow::Result<()> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "{} listening", self.name);
         serve(self.listener, self.router, self.shutdown.clone()).await?;
         self.shutdown.cancel();

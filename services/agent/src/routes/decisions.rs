@@ -12,10 +12,10 @@ use shared_schemas::events::Component;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::db::decisions::{self, Filter};
 use crate::domain::decision::Decision;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Largest page.
 pub const MAX_LIMIT: u32 = 200;

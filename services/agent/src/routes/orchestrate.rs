@@ -15,12 +15,12 @@ use shared_schemas::telemetry::Dtc;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::db::decisions;
 use crate::domain::case::{Case, HealthSource, Trigger};
 use crate::domain::decision::Decision;
 use crate::error::ApiError;
 use crate::events::record::Recorded;
+use crate::state::AppState;
 use crate::tools::ToolError;
 
 pub(crate) fn router() -> Router<AppState> {

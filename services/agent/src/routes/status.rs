@@ -12,10 +12,10 @@ use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::ApiQuery;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::stats;
 use crate::error::ApiError;
 use crate::events::consumer::{EVENT_TYPES, GROUP};
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/v1/agent/status", get(status))

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use agent::Config;
 use agent::config::LlmConfig;
-use agent::{Application, Config};
 use chrono::Utc;
 use redis::aio::ConnectionManager;
 use serde_json::Value;
@@ -93,7 +93,7 @@ pub(crate) async fn spawn_config(config: Config) -> TestApp {
     let database_url = config.common.database_url.expose().to_owned();
     let keys = Keys::new(config.common.redis_prefix.clone());
     let shutdown = CancellationToken::new();
-    let app = Application::build(config, shutdown.clone())
+    let app = agent::build(config, shutdown.clone())
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -302,7 +302,7 @@ pub(crate) async fn spawn_health(prefix: &str) -> RunningHealth {
         maintenance_every: Duration::from_secs(3_600),
         history_retention_days: 36_500,
     };
-    let app = health::Application::build(config, shutdown.clone())
+    let app = health::build(config, shutdown.clone())
         .await
         .expect("build health");
     let url = format!("http://127.0.0.1:{}", app.port());

@@ -16,10 +16,10 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::alerting::Outcome;
-use crate::app::AppState;
 use crate::db::contacts;
 use crate::domain::link::LinkError;
 use crate::domain::message::esc;
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/v1/alerts/{alert_id}/ack", get(follow).post(confirm))

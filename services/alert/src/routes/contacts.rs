@@ -14,11 +14,11 @@ use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::db::contacts;
 use crate::domain::contact::{Contact, Preferences};
 use crate::domain::policy::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const MANAGERS: [UserRole; 2] = [UserRole::Admin, UserRole::FleetManager];
 const READERS: [UserRole; 3] = [UserRole::Admin, UserRole::FleetManager, UserRole::Support];

@@ -9,7 +9,7 @@ pub mod stream;
 
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Every resource route (ops routes and docs are added in `app`).
 pub fn router() -> Router<AppState> {

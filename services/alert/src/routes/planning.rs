@@ -11,12 +11,12 @@ use shared_schemas::events::Component;
 use shared_schemas::ids::check_org_id;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::digests::{self, Digest};
 use crate::db::planning::{self, Filter};
 use crate::domain::planning::PlanningItem;
 use crate::error::ApiError;
 use crate::routes::alerts::{cursor, next_cursor, page_size, parse_filter};
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

@@ -9,9 +9,9 @@ use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::ApiQuery;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::stats::{self, AckTimes, Count};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/v1/alerts/stats", get(get_stats))

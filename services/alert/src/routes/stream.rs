@@ -19,9 +19,9 @@ use shared_runtime::http::ApiQuery;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::events::feed::FeedItem;
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/v1/alerts/stream", get(stream))

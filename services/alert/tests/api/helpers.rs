@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use alert::Config;
 use alert::config::{PushConfig, PushToken, SmsConfig, SmtpConfig};
-use alert::{Application, Config};
 use chrono::Utc;
 use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
@@ -114,7 +114,7 @@ pub(crate) async fn spawn_with_inbox(inbox: Inbox, tweak: impl FnOnce(&mut Confi
     tweak(&mut config);
     let keys = Keys::new(config.common.redis_prefix.clone());
     let shutdown = CancellationToken::new();
-    let app = Application::build(config, shutdown.clone())
+    let app = alert::build(config, shutdown.clone())
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());

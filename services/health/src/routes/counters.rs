@@ -9,10 +9,10 @@ use shared_runtime::auth::Auth;
 use shared_runtime::http::{ApiPath, ApiQuery};
 use utoipa::IntoParams;
 
-use crate::app::AppState;
 use crate::db::anomalies::{self, AnomalyRow};
 use crate::error::ApiError;
 use crate::routes::vehicles::visible;
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/v1/vehicles/{vehicle_id}/counters/anomalies", get(list))

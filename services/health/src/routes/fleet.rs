@@ -11,12 +11,12 @@ use shared_runtime::http::ApiQuery;
 use shared_schemas::events::{Component, ComponentHealth, HealthBand};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::band_from_str;
 use crate::db::vehicles::{self, Scope};
 use crate::domain::component;
 use crate::error::ApiError;
 use crate::routes::vehicles::VehicleHealth;
+use crate::state::AppState;
 
 /// Most vehicles `top` may ask for.
 const MAX_TOP: u32 = 100;

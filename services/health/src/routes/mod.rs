@@ -7,7 +7,7 @@ pub mod vehicles;
 
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Every resource route (ops routes and docs are added in `app`).
 pub fn router() -> Router<AppState> {

@@ -10,12 +10,12 @@ use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, CorrelationId};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::db::vehicles;
 use crate::domain::announce::TransitionView;
 use crate::error::ApiError;
 use crate::events::Recomputed;
 use crate::routes::vehicles::VehicleHealth;
+use crate::state::AppState;
 
 /// Vehicles per recompute transaction.
 const PAGE: i64 = 100;

@@ -11,12 +11,12 @@ use shared_runtime::http::{ApiPath, ApiQuery};
 use shared_schemas::events::{Component, ComponentHealth, HealthBand};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::history::{self, Point};
 use crate::db::vehicles::{self, HealthRow};
 use crate::domain::{component, history as plan};
 use crate::error::ApiError;
 use crate::events::assessor::band;
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

@@ -7,7 +7,7 @@ use fleetsim::degradation::{Degradation, FailureMode};
 use fleetsim::profile::DutyProfile;
 use fleetsim::simulate::{SimConfig, VehicleSim};
 use fleetsim::vehicle::Vehicle;
-use health::{Application, Config};
+use health::Config;
 use models::health::{Assessment, Engine, VehicleState};
 use redis::aio::ConnectionManager;
 use serde_json::Value;
@@ -80,7 +80,7 @@ pub(crate) async fn spawn_config(config: Config) -> TestApp {
     let database_url = config.common.database_url.expose().to_owned();
     let keys = Keys::new(config.common.redis_prefix.clone());
     let shutdown = CancellationToken::new();
-    let app = Application::build(config, shutdown.clone())
+    let app = health::build(config, shutdown.clone())
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -33,7 +33,7 @@ async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -> (String, 
         bootstrap_org: ORG.to_owned(),
         claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
     };
-    let app = ingestion::Application::build(config, shutdown)
+    let app = ingestion::build(config, shutdown)
         .await
         .expect("build ingestion");
     let address = format!("http://127.0.0.1:{}", app.port());

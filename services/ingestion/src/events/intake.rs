@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
 use shared_runtime::bus::Keys;
+use shared_runtime::service::Tasks;
 use shared_schemas::events::telemetry::{Problem, TelemetryReceived, TelemetryRejected};
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
 use shared_schemas::{Event, EventEnvelope};
@@ -139,8 +140,15 @@ pub struct Origin<'a> {
 
 impl Intake {
     /// An intake writing under `keys`, trimming streams to about `max_len`; starts its
-    /// writer tasks (they stop once every clone of the intake is dropped).
-    pub fn new(conn: ConnectionManager, keys: Keys, max_len: usize, dedupe_ttl_s: u64) -> Self {
+    /// writer tasks on `tasks` (they stop once every clone of the intake is dropped, so
+    /// the server's shutdown waits for the readings in hand).
+    pub fn new(
+        conn: ConnectionManager,
+        keys: Keys,
+        max_len: usize,
+        dedupe_ttl_s: u64,
+        tasks: &mut Tasks,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let writer = Arc::new(Writer {
             conn,
@@ -152,7 +160,7 @@ impl Intake {
         });
         let jobs = Arc::new(Mutex::new(jobs));
         for _ in 0..WRITERS {
-            tokio::spawn(Arc::clone(&writer).run(Arc::clone(&jobs)));
+            tasks.spawn(Arc::clone(&writer).run(Arc::clone(&jobs)));
         }
         Self { keys, queue }
     }

@@ -12,10 +12,10 @@ use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::db::device_keys::{self, DeviceKeyRow, Insert};
 use crate::device_auth::generate_key;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const MANAGERS: &[Role] = &[Role::Admin, Role::FleetManager];
 /// Vehicles one key may be limited to (a gateway serves a handful; a depot key more).

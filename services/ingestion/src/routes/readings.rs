@@ -9,9 +9,9 @@ use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, ApiQuery};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::readings::{self, StoredReading};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const MAX_LIMIT: i64 = 5_000;
 

@@ -13,12 +13,12 @@ use shared_schemas::events::telemetry::Problem;
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::device_auth::{Device, DeviceAuth};
 use crate::domain::{generic, j1939, obd2, validate};
 use crate::error::ApiError;
 use crate::events::intake::{Accepted, Origin, Refused, Status};
 use crate::parse;
+use crate::state::AppState;
 
 /// Largest request body: a full batch of verbose readings.
 const MAX_BODY: usize = 64 * 1024 * 1024;

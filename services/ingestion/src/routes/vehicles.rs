@@ -14,10 +14,10 @@ use shared_schemas::events::OwnershipTransferred;
 use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::vehicles::{self, Register, TransferRow, VehicleRow};
 use crate::domain::vin::check_vin;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const MAX_LIMIT: i64 = 1_000;
 

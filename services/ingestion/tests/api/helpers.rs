@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use ingestion::{Application, Config};
+use ingestion::Config;
 use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
 use shared_runtime::auth::Role;
@@ -63,7 +63,7 @@ pub(crate) async fn spawn_app() -> TestApp {
         .map(|k| k.expose().to_owned())
         .unwrap();
     let shutdown = CancellationToken::new();
-    let app = Application::build(config, shutdown.clone())
+    let app = ingestion::build(config, shutdown.clone())
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use ingestion::Application;
 use serde_json::{Value, json};
 use shared_runtime::testing;
 use tokio_util::sync::CancellationToken;
@@ -22,7 +21,7 @@ async fn ingest_once(database_url: &str, prefix: &str, readings: &[Value]) -> Va
         .expose()
         .to_owned();
     let shutdown = CancellationToken::new();
-    let app = Application::build(config, shutdown.clone()).await.unwrap();
+    let app = ingestion::build(config, shutdown.clone()).await.unwrap();
     let url = format!("http://127.0.0.1:{}/v1/telemetry/batch", app.port());
     let running = tokio::spawn(app.run());
     let answer: Value = reqwest::Client::new()

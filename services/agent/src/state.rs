@@ -1,0 +1,35 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use redis::aio::ConnectionManager;
+use shared_runtime::auth::Jwt;
+use shared_runtime::bus::Keys;
+use sqlx::PgPool;
+
+use crate::agent::Agent;
+use crate::events::Recorder;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// `agent_db`.
+    pub db: PgPool,
+    /// Token verification.
+    pub jwt: Arc<Jwt>,
+    /// The decision maker.
+    pub agent: Arc<Agent>,
+    /// Commits decisions.
+    pub recorder: Recorder,
+    /// Redis (consumer backlog for the status).
+    pub redis: ConnectionManager,
+    /// Key names.
+    pub keys: Keys,
+}
+
+impl FromRef<AppState> for Arc<Jwt> {
+    fn from_ref(s: &AppState) -> Self {
+        s.jwt.clone()
+    }
+}
