@@ -19,7 +19,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
+mod error;
 mod input;
+
+pub use error::ApiError;
 
 pub use input::{
     ApiJson, ApiPath, ApiQuery, InputRejection, MAX_TEXT_CHARS, TextProblem, check_json,

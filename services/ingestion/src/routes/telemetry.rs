@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::device_auth::{Device, DeviceAuth};
 use crate::domain::{generic, j1939, obd2, validate};
-use crate::error::ApiError;
+use crate::error::{ApiError, Rejection};
 use crate::events::intake::{Accepted, Origin, Refused, Status};
 use crate::parse;
 use crate::state::AppState;
@@ -168,7 +168,7 @@ async fn judge(
             .owners
             .belong(&vehicles, device)
             .await
-            .map_err(|e| ApiError::Unavailable("the vehicle registry", e.into()))?
+            .map_err(|e| Rejection::Unavailable("the vehicle registry", e.into()))?
     };
     let belongs: Vec<bool> = checked
         .iter()
@@ -229,9 +229,9 @@ async fn ingest_single(
                 .intake
                 .submit(origin, Vec::new(), std::slice::from_ref(&refused))
                 .await
-                .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
+                .map_err(|e| Rejection::Unavailable("the event stream", e.into()))?;
             state.metrics.rejected.increment(1);
-            Err(ApiError::Invalid(refused.problems))
+            Err(Rejection::Invalid(refused.problems).into())
         }
         Verdict::Take { accepted, warnings } => {
             let reading_id = accepted.reading_id.clone();
@@ -239,7 +239,7 @@ async fn ingest_single(
                 .intake
                 .submit(origin, vec![accepted], &[])
                 .await
-                .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
+                .map_err(|e| Rejection::Unavailable("the event stream", e.into()))?;
             let status = statuses.first().copied().unwrap_or(Status::Duplicate);
             if status == Status::Accepted {
                 state.metrics.accepted.increment(1);
@@ -381,7 +381,7 @@ pub async fn ingest_batch(
         .intake
         .submit(origin, accepted, &refused)
         .await
-        .map_err(|e| ApiError::Unavailable("the event stream", e.into()))?;
+        .map_err(|e| Rejection::Unavailable("the event stream", e.into()))?;
     let mut response = BatchResponse {
         accepted: 0,
         duplicates: 0,
