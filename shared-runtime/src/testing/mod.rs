@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+pub mod app;
 pub mod client;
 pub mod hostile;
 pub mod tenancy;

@@ -1,21 +1,19 @@
 //! `spawn_app()`, events, publishing and waiting.
 
+use std::ops::Deref;
 use std::time::Duration;
 
 use agent::Config;
 use agent::config::LlmConfig;
 use chrono::Utc;
-use redis::aio::ConnectionManager;
 use serde_json::Value;
 use shared_runtime::auth::Role;
-use shared_runtime::bus::{Keys, Publisher};
 use shared_runtime::config::Secret;
 use shared_runtime::testing;
+use shared_runtime::testing::app::TestService;
 use shared_schemas::events::{Component, ComponentDegraded, Factor, HealthBand};
 use shared_schemas::telemetry::Dtc;
 use shared_schemas::{Event, EventEnvelope};
-use sqlx::PgPool;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -25,19 +23,12 @@ pub(crate) const ORG: &str = "acme";
 pub(crate) const NO_HEALTH: &str = "http://127.0.0.1:9";
 
 /// A running agent app and handles on what it writes.
-pub(crate) struct TestApp {
-    pub(crate) address: String,
-    pub(crate) client: reqwest::Client,
-    pub(crate) db: PgPool,
-    pub(crate) redis: ConnectionManager,
-    pub(crate) keys: Keys,
-    pub(crate) shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
-}
+pub(crate) struct TestApp(TestService);
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl Deref for TestApp {
+    type Target = TestService;
+    fn deref(&self) -> &TestService {
+        &self.0
     }
 }
 
@@ -90,25 +81,8 @@ pub(crate) async fn spawn_app() -> TestApp {
 
 /// An agent app with exactly this configuration.
 pub(crate) async fn spawn_config(config: Config) -> TestApp {
-    let database_url = config.common.database_url.expose().to_owned();
-    let keys = Keys::new(config.common.redis_prefix.clone());
-    let shutdown = CancellationToken::new();
-    let app = agent::build(config, shutdown.clone())
-        .await
-        .expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = tokio::spawn(app.run());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        db: PgPool::connect(&database_url).await.unwrap(),
-        redis: shared_runtime::bus::connect(&testing::redis_url())
-            .await
-            .unwrap(),
-        keys,
-        shutdown,
-        handle: Some(handle),
-    }
+    let common = config.common.clone();
+    TestApp(TestService::start(&common, |shutdown| agent::build(config, shutdown)).await)
 }
 
 /// A token for `role` in organization `org`.
@@ -186,44 +160,6 @@ pub(crate) fn envelope<P: Event>(payload: P) -> EventEnvelope<P> {
 }
 
 impl TestApp {
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub(crate) async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Publishes envelopes to their streams (in order).
-    pub(crate) async fn publish<P: Event>(&self, events: &[EventEnvelope<P>]) {
-        let publisher = Publisher::new(self.redis.clone(), self.keys.clone(), 1_000_000);
-        let raw: Vec<(String, String)> = events
-            .iter()
-            .map(|e| (e.event_type.clone(), serde_json::to_string(e).unwrap()))
-            .collect();
-        publisher.publish_raw(&raw).await.unwrap();
-    }
-
-    /// Every entry of an event type's stream, as envelope JSON.
-    pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
-        testing::stream_envelopes(&mut self.redis.clone(), &self.keys, event_type).await
-    }
-
     /// Decisions recorded.
     pub(crate) async fn decision_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM decisions")
@@ -235,27 +171,11 @@ impl TestApp {
     /// Waits until the consumer has handled everything and the relay has published
     /// every event (fails after 90 s).
     pub(crate) async fn wait_caught_up(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-        let mut conn = self.redis.clone();
-        loop {
-            let lag = shared_runtime::consumer::lag(
-                &mut conn,
-                &self.keys,
-                agent::events::GROUP,
-                &agent::events::consumer::EVENT_TYPES,
-            )
-            .await
-            .unwrap();
-            let outbox = shared_runtime::outbox::pending(&self.db).await.unwrap();
-            if lag.lag == Some(0) && lag.pending == 0 && outbox == 0 {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "agent did not catch up: {lag:?}, {outbox} events in the outbox"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let types = &agent::events::consumer::EVENT_TYPES;
+        let within = Duration::from_secs(90);
+        self.0
+            .wait_caught_up(agent::events::GROUP, types, within)
+            .await;
     }
 
     /// The stored decision of a trigger, as served JSON.
@@ -270,11 +190,8 @@ impl TestApp {
     }
 
     /// Cancels the app and waits until it has stopped.
-    pub(crate) async fn stop(mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            handle.await.unwrap().unwrap();
-        }
+    pub(crate) async fn stop(self) {
+        self.0.stop().await;
     }
 }
 

@@ -1,25 +1,22 @@
 //! `spawn_app()`, events, contacts, publishing and waiting.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Deref;
 use std::time::Duration;
 
 use alert::Config;
 use alert::config::{PushConfig, PushToken, SmsConfig, SmtpConfig};
 use chrono::Utc;
-use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
 use shared_runtime::auth::Role;
-use shared_runtime::bus::{Keys, Publisher};
 use shared_runtime::config::Secret;
 use shared_runtime::testing;
+use shared_runtime::testing::app::TestService;
 use shared_schemas::events::{
     AlertSeverity, Channel, Component, ComponentCritical, CostRange, DecisionMade, Disposition,
     HealthBand, Severity, UrgencyWindow, WorkerAgent,
 };
 use shared_schemas::{Event, EventEnvelope};
-use sqlx::PgPool;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::inbox::Inbox;
@@ -31,19 +28,14 @@ pub(crate) const ORG: &str = "acme";
 
 /// A running alert app, its receivers and handles on what it writes.
 pub(crate) struct TestApp {
-    pub(crate) address: String,
-    pub(crate) client: reqwest::Client,
-    pub(crate) db: PgPool,
-    pub(crate) redis: ConnectionManager,
-    pub(crate) keys: Keys,
+    service: TestService,
     pub(crate) inbox: Inbox,
-    pub(crate) shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl Deref for TestApp {
+    type Target = TestService;
+    fn deref(&self) -> &TestService {
+        &self.service
     }
 }
 
@@ -112,25 +104,9 @@ pub(crate) async fn spawn_with_inbox(inbox: Inbox, tweak: impl FnOnce(&mut Confi
     let prefix = testing::unique_prefix("alert");
     let mut config = test_config(&database_url, &prefix, &inbox);
     tweak(&mut config);
-    let keys = Keys::new(config.common.redis_prefix.clone());
-    let shutdown = CancellationToken::new();
-    let app = alert::build(config, shutdown.clone())
-        .await
-        .expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = tokio::spawn(app.run());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        db: PgPool::connect(&database_url).await.unwrap(),
-        redis: shared_runtime::bus::connect(&testing::redis_url())
-            .await
-            .unwrap(),
-        keys,
-        inbox,
-        shutdown,
-        handle: Some(handle),
-    }
+    let common = config.common.clone();
+    let service = TestService::start(&common, |shutdown| alert::build(config, shutdown)).await;
+    TestApp { service, inbox }
 }
 
 /// The default test app.
@@ -244,39 +220,6 @@ pub(crate) fn envelope<P: Event>(producer: &str, payload: P) -> EventEnvelope<P>
 }
 
 impl TestApp {
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub(crate) async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub(crate) async fn put_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .put(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
     /// Adds a contact of `ORG` through the API; returns its id.
     pub(crate) async fn contact(&self, name: &str, role: &str, extra: Value) -> Uuid {
         let mut body = json!({"org_id": ORG, "name": name, "role": role});
@@ -318,38 +261,12 @@ impl TestApp {
         [owner, fm, ec]
     }
 
-    /// Publishes envelopes to their streams (in order).
-    pub(crate) async fn publish<P: Event>(&self, events: &[EventEnvelope<P>]) {
-        let publisher = Publisher::new(self.redis.clone(), self.keys.clone(), 1_000_000);
-        let raw: Vec<(String, String)> = events
-            .iter()
-            .map(|e| (e.event_type.clone(), serde_json::to_string(e).unwrap()))
-            .collect();
-        publisher.publish_raw(&raw).await.unwrap();
-    }
-
-    /// Waits until the alert consumer has handled everything published.
+    /// Waits until the alert consumer has handled everything published and the relay
+    /// has published every event.
     pub(crate) async fn wait_consumed(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        let mut conn = self.redis.clone();
-        loop {
-            let lag = shared_runtime::consumer::lag(
-                &mut conn,
-                &self.keys,
-                alert::events::GROUP,
-                &alert::events::EVENT_TYPES,
-            )
-            .await
-            .unwrap();
-            if lag.lag.unwrap_or(0) == 0 && lag.pending == 0 {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "alert consumer lags: {lag:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let (group, types) = (alert::events::GROUP, &alert::events::EVENT_TYPES);
+        let within = Duration::from_secs(30);
+        self.service.wait_caught_up(group, types, within).await;
     }
 
     /// The single alert of a vehicle (waits up to 20 s for it).
@@ -386,34 +303,9 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Every entry of an event type's stream, as envelope JSON.
-    pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
-        testing::stream_envelopes(&mut self.redis.clone(), &self.keys, event_type).await
-    }
-
-    /// Waits until `event_type` has at least `n` entries.
-    pub(crate) async fn wait_stream(&self, event_type: &str, n: usize) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.stream(event_type).await;
-            if s.len() >= n {
-                return s;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{event_type}: {} of {n}",
-                s.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
     /// Cancels the app and waits until it has stopped.
-    pub(crate) async fn stop(mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            handle.await.unwrap().unwrap();
-        }
+    pub(crate) async fn stop(self) {
+        self.service.stop().await;
     }
 }
 

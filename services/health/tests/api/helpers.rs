@@ -1,5 +1,6 @@
 //! `spawn_app()`, simulated readings, publishing and waiting.
 
+use std::ops::Deref;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -9,17 +10,14 @@ use fleetsim::simulate::{SimConfig, VehicleSim};
 use fleetsim::vehicle::Vehicle;
 use health::Config;
 use models::health::{Assessment, Engine, VehicleState};
-use redis::aio::ConnectionManager;
 use serde_json::Value;
 use shared_runtime::auth::Role;
-use shared_runtime::bus::{Keys, Publisher};
 use shared_runtime::testing;
+use shared_runtime::testing::app::TestService;
 use shared_schemas::events::TelemetryReceived;
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
 use shared_schemas::{Event, EventEnvelope};
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
@@ -28,19 +26,12 @@ pub(crate) const ORG: &str = "acme";
 pub(crate) const SIM_END: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
 /// A running health app and handles on what it writes.
-pub(crate) struct TestApp {
-    pub(crate) address: String,
-    pub(crate) client: reqwest::Client,
-    pub(crate) db: PgPool,
-    pub(crate) redis: ConnectionManager,
-    pub(crate) keys: Keys,
-    pub(crate) shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
-}
+pub(crate) struct TestApp(TestService);
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl Deref for TestApp {
+    type Target = TestService;
+    fn deref(&self) -> &TestService {
+        &self.0
     }
 }
 
@@ -77,25 +68,8 @@ pub(crate) async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 
 /// A health app with exactly this configuration (e.g. an existing database and prefix).
 pub(crate) async fn spawn_config(config: Config) -> TestApp {
-    let database_url = config.common.database_url.expose().to_owned();
-    let keys = Keys::new(config.common.redis_prefix.clone());
-    let shutdown = CancellationToken::new();
-    let app = health::build(config, shutdown.clone())
-        .await
-        .expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = tokio::spawn(app.run());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        db: PgPool::connect(&database_url).await.unwrap(),
-        redis: shared_runtime::bus::connect(&testing::redis_url())
-            .await
-            .unwrap(),
-        keys,
-        shutdown,
-        handle: Some(handle),
-    }
+    let common = config.common.clone();
+    TestApp(TestService::start(&common, |shutdown| health::build(config, shutdown)).await)
 }
 
 /// A token for `role` in organization `org`.
@@ -159,70 +133,25 @@ pub(crate) fn received(reading: &TelemetryReading, org: &str) -> EventEnvelope<T
 }
 
 impl TestApp {
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
+    /// `POST path` with a bearer token and no body.
     pub(crate) async fn post_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        let request = self.client.post(self.url(path)).bearer_auth(token);
+        request.send().await.unwrap()
     }
 
     /// Cancels the app and waits until it has stopped (consumer, relay, server).
-    pub(crate) async fn stop(mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            handle.await.unwrap().unwrap();
-        }
-    }
-
-    /// Publishes envelopes to the telemetry stream (pipelined, in order).
-    pub(crate) async fn publish(&self, events: &[EventEnvelope<TelemetryReceived>]) {
-        publish(&self.redis, &self.keys, events).await;
-    }
-
-    /// Every entry of an event type's stream, as envelope JSON.
-    pub(crate) async fn stream(&self, event_type: &str) -> Vec<Value> {
-        testing::stream_envelopes(&mut self.redis.clone(), &self.keys, event_type).await
+    pub(crate) async fn stop(self) {
+        self.0.stop().await;
     }
 
     /// Waits until the consumer has handled every telemetry entry and the relay has
     /// published every event (fails after 60 s).
     pub(crate) async fn wait_caught_up(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        let mut conn = self.redis.clone();
-        loop {
-            let lag = shared_runtime::consumer::lag(
-                &mut conn,
-                &self.keys,
-                health::events::GROUP,
-                &[TelemetryReceived::TYPE],
-            )
-            .await
-            .unwrap();
-            let outbox = shared_runtime::outbox::pending(&self.db).await.unwrap();
-            if lag.lag == Some(0) && lag.pending == 0 && outbox == 0 {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "health did not catch up: {lag:?}, {outbox} events in the outbox"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let types = [TelemetryReceived::TYPE];
+        let within = Duration::from_secs(60);
+        self.0
+            .wait_caught_up(health::events::GROUP, &types, within)
+            .await;
     }
 
     /// The stored assessment of a vehicle, as JSON (`null` fields before one).
@@ -245,19 +174,4 @@ pub(crate) async fn stored_assessment(db: &PgPool, vehicle_id: &str) -> Value {
     .await
     .unwrap();
     row.0
-}
-
-pub(crate) async fn publish(
-    redis: &ConnectionManager,
-    keys: &Keys,
-    events: &[EventEnvelope<TelemetryReceived>],
-) {
-    let publisher = Publisher::new(redis.clone(), keys.clone(), 1_000_000);
-    for chunk in events.chunks(500) {
-        let raw: Vec<(String, String)> = chunk
-            .iter()
-            .map(|e| (e.event_type.clone(), serde_json::to_string(e).unwrap()))
-            .collect();
-        publisher.publish_raw(&raw).await.unwrap();
-    }
 }

@@ -23,7 +23,7 @@ async fn a_restarted_service_continues_from_its_stored_state() {
     app.stop().await;
 
     // Published while the service is down: the consumer group keeps them.
-    crate::helpers::publish(&redis, &keys, second).await;
+    testing::app::publish(&redis, &keys, second).await;
 
     let app = spawn_config(test_config(&database_url, &prefix)).await;
     app.wait_caught_up().await;

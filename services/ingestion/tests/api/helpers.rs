@@ -1,6 +1,7 @@
 //! `spawn_app()` and friends.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -11,26 +12,23 @@ use shared_runtime::auth::Role;
 use shared_runtime::bus::Keys;
 use shared_runtime::config::Secret;
 use shared_runtime::testing;
+use shared_runtime::testing::app::TestService;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 
 pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
 pub(crate) const ORG: &str = "acme";
 
 /// A running app and handles on what it writes.
 pub(crate) struct TestApp {
-    pub(crate) address: String,
-    pub(crate) client: reqwest::Client,
-    pub(crate) db: PgPool,
-    pub(crate) redis: ConnectionManager,
-    pub(crate) keys: Keys,
+    service: TestService,
+    /// The bootstrap device key.
     pub(crate) device_key: String,
-    pub(crate) shutdown: CancellationToken,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl Deref for TestApp {
+    type Target = TestService;
+    fn deref(&self) -> &TestService {
+        &self.service
     }
 }
 
@@ -62,22 +60,11 @@ pub(crate) async fn spawn_app() -> TestApp {
         .as_ref()
         .map(|k| k.expose().to_owned())
         .unwrap();
-    let shutdown = CancellationToken::new();
-    let app = ingestion::build(config, shutdown.clone())
-        .await
-        .expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run());
+    let common = config.common.clone();
+    let service = TestService::start(&common, |shutdown| ingestion::build(config, shutdown)).await;
     TestApp {
-        address,
-        client: reqwest::Client::new(),
-        db: PgPool::connect(&database_url).await.unwrap(),
-        redis: shared_runtime::bus::connect(&testing::redis_url())
-            .await
-            .unwrap(),
-        keys: Keys::new(prefix),
+        service,
         device_key,
-        shutdown,
     }
 }
 
@@ -102,24 +89,11 @@ pub(crate) fn reading(vehicle: &str, reading_id: &str, ago_s: i64) -> Value {
 }
 
 impl TestApp {
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
     pub(crate) async fn post_device(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .header("x-api-key", &self.device_key)
             .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub(crate) async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
             .send()
             .await
             .unwrap()
