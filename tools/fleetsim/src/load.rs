@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use crate::physics::Physics;
 use crate::profile::{Drive, Pattern, Segment};
+use crate::runtime;
 use crate::sample::{Sample, Sig};
 use crate::simulate::MAX_BATCH;
 use crate::vehicle::{Vehicle, profiles_for};
@@ -600,17 +601,7 @@ async fn worker(ctx: Arc<Ctx>, w: usize, deadline: tokio::time::Instant) -> anyh
 /// Runs the `load` command: prints a human summary, then the summary line last.
 pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     let cfg = LoadConfig::from_args(&args)?;
-    let runtime = if args.threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(args.threads)
-            .enable_all()
-            .build()
-    }
-    .context("starting the async runtime")?;
+    let runtime = runtime::build(args.threads)?;
     eprintln!(
         "fleetsim load: {} for {:.1} s, batch {}, {} workers, {} vehicles, {}",
         cfg.url,

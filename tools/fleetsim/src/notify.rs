@@ -18,6 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::runtime;
+
 /// `notifications` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct NotifyArgs {
@@ -134,10 +136,7 @@ pub fn run(args: NotifyArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening {}", args.truth.display()))?,
     ))
     .with_context(|| format!("reading {}", args.truth.display()))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(report(&args, &truth))
+    runtime::build(1)?.block_on(report(&args, &truth))
 }
 
 async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
