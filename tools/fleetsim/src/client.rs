@@ -115,13 +115,13 @@ fn log_problem(what: impl FnOnce() -> String) {
 /// The lean part of a batch answer; per-reading results are only parsed when
 /// something was rejected.
 #[derive(Debug, Deserialize)]
-struct BatchCounts {
+pub(crate) struct BatchCounts {
     #[serde(default)]
-    accepted: u64,
+    pub(crate) accepted: u64,
     #[serde(default)]
-    duplicates: u64,
+    pub(crate) duplicates: u64,
     #[serde(default)]
-    rejected: u64,
+    pub(crate) rejected: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +154,14 @@ struct Problem {
 struct SingleAnswer {
     #[serde(default)]
     status: Option<String>,
+}
+
+/// Whether a single-reading answer says the reading was already known.
+pub(crate) fn is_duplicate(answer: &[u8]) -> bool {
+    serde_json::from_slice::<SingleAnswer>(answer)
+        .ok()
+        .and_then(|a| a.status)
+        .is_some_and(|s| s == "duplicate")
 }
 
 impl IngestClient {
@@ -272,11 +280,7 @@ fn classify(status: StatusCode, answer: &[u8], n: usize) -> Outcome {
     let text = || String::from_utf8_lossy(&answer[..answer.len().min(300)]).into_owned();
     match status.as_u16() {
         200..=299 if n == 1 && status == StatusCode::ACCEPTED => {
-            let dup = serde_json::from_slice::<SingleAnswer>(answer)
-                .ok()
-                .and_then(|a| a.status)
-                .is_some_and(|s| s == "duplicate");
-            Outcome::Done(if dup {
+            Outcome::Done(if is_duplicate(answer) {
                 Counts {
                     duplicates: 1,
                     ..Counts::default()
