@@ -225,22 +225,31 @@ mod tests {
     use super::*;
     use crate::client::testserver;
 
+    /// An unpaced run against `server` without a key.
+    fn config(
+        server: &testserver::Server,
+        vehicles: u32,
+        millis: u64,
+        batch: usize,
+        concurrency: usize,
+    ) -> LoadConfig {
+        LoadConfig {
+            url: server.url.clone(),
+            vehicles,
+            duration: Duration::from_millis(millis),
+            batch,
+            concurrency,
+            api_key: None,
+            rate: None,
+        }
+    }
+
     #[tokio::test]
     async fn batch_load_counts_accepted_readings_and_formats_the_last_line() {
-        let server = testserver::start(vec![(
-            200,
-            "",
-            r#"{"accepted":5,"duplicates":0,"rejected":0,"results":[]}"#,
-        )])
-        .await;
+        let server = testserver::accepting(5).await;
         let cfg = LoadConfig {
-            url: server.url.clone(),
-            vehicles: 3,
-            duration: Duration::from_millis(300),
-            batch: 5,
-            concurrency: 2,
             api_key: Some("key".to_owned()),
-            rate: None,
+            ..config(&server, 3, 300, 5, 2)
         };
         let report = drive(&cfg).await.expect("load");
         assert!(report.requests > 0);
@@ -266,20 +275,10 @@ mod tests {
 
     #[tokio::test]
     async fn paced_load_offers_the_rate_not_more() {
-        let server = testserver::start(vec![(
-            200,
-            "",
-            r#"{"accepted":5,"duplicates":0,"rejected":0,"results":[]}"#,
-        )])
-        .await;
+        let server = testserver::accepting(5).await;
         let cfg = LoadConfig {
-            url: server.url.clone(),
-            vehicles: 4,
-            duration: Duration::from_millis(500),
-            batch: 5,
-            concurrency: 2,
-            api_key: None,
             rate: Some(200.0),
+            ..config(&server, 4, 500, 5, 2)
         };
         let report = drive(&cfg).await.expect("load");
         // 200 readings/s for 0.5 s in batches of 5: 20 slots, whatever the server
@@ -299,15 +298,7 @@ mod tests {
     #[tokio::test]
     async fn single_load_counts_errors() {
         let server = testserver::start(vec![(202, "", "{}"), (503, "", "{}")]).await;
-        let cfg = LoadConfig {
-            url: server.url.clone(),
-            vehicles: 1,
-            duration: Duration::from_millis(200),
-            batch: 1,
-            concurrency: 1,
-            api_key: None,
-            rate: None,
-        };
+        let cfg = config(&server, 1, 200, 1, 1);
         let report = drive(&cfg).await.expect("load");
         assert_eq!(report.accepted, 1);
         assert_eq!(report.errors, report.requests - 1);

@@ -223,12 +223,7 @@ mod tests {
 
     #[tokio::test]
     async fn posting_sends_every_reading_once_in_vehicle_order() {
-        let server = testserver::start(vec![(
-            200,
-            "",
-            r#"{"accepted":1,"duplicates":0,"rejected":0,"results":[]}"#,
-        )])
-        .await;
+        let server = testserver::accepting(1).await;
         let cfg = cfg(SUMMER, 1, 9);
         let mut fleet = build_fleet(6, &cfg, 0.3);
         // Posted readings carry the reported odometers, as the file does.
