@@ -115,13 +115,13 @@ fn log_problem(what: impl FnOnce() -> String) {
 /// The lean part of a batch answer; per-reading results are only parsed when
 /// something was rejected.
 #[derive(Debug, Deserialize)]
-struct BatchCounts {
+pub(crate) struct BatchCounts {
     #[serde(default)]
-    accepted: u64,
+    pub(crate) accepted: u64,
     #[serde(default)]
-    duplicates: u64,
+    pub(crate) duplicates: u64,
     #[serde(default)]
-    rejected: u64,
+    pub(crate) rejected: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +154,14 @@ struct Problem {
 struct SingleAnswer {
     #[serde(default)]
     status: Option<String>,
+}
+
+/// Whether a single-reading answer says the reading was already known.
+pub(crate) fn is_duplicate(answer: &[u8]) -> bool {
+    serde_json::from_slice::<SingleAnswer>(answer)
+        .ok()
+        .and_then(|a| a.status)
+        .is_some_and(|s| s == "duplicate")
 }
 
 impl IngestClient {
@@ -272,11 +280,7 @@ fn classify(status: StatusCode, answer: &[u8], n: usize) -> Outcome {
     let text = || String::from_utf8_lossy(&answer[..answer.len().min(300)]).into_owned();
     match status.as_u16() {
         200..=299 if n == 1 && status == StatusCode::ACCEPTED => {
-            let dup = serde_json::from_slice::<SingleAnswer>(answer)
-                .ok()
-                .and_then(|a| a.status)
-                .is_some_and(|s| s == "duplicate");
-            Outcome::Done(if dup {
+            Outcome::Done(if is_duplicate(answer) {
                 Counts {
                     duplicates: 1,
                     ..Counts::default()
@@ -397,6 +401,19 @@ pub(crate) mod testserver {
         pub(crate) requests: Arc<Mutex<Vec<Request>>>,
     }
 
+    /// A batch answer counting `accepted` and `duplicates` readings, none rejected.
+    pub(crate) fn batch_answer(accepted: u64, duplicates: u64) -> &'static str {
+        // Leaked: the script holds `'static` answers, and a test makes a handful.
+        format!(r#"{{"accepted":{accepted},"duplicates":{duplicates},"rejected":0,"results":[]}}"#)
+            .leak()
+    }
+
+    /// Starts a server answering every request with a batch answer accepting
+    /// `accepted` readings.
+    pub(crate) async fn accepting(accepted: u64) -> Server {
+        start(vec![(200, "", batch_answer(accepted, 0))]).await
+    }
+
     /// Starts a server answering with `script`: (status, extra headers, body).
     pub(crate) async fn start(script: Vec<(u16, &'static str, &'static str)>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -484,20 +501,20 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn retries_503_then_counts_the_batch_answer() {
-        let server = testserver::start(vec![
-            (503, "retry-after: 0\r\n", "{}"),
-            (
-                200,
-                "",
-                r#"{"accepted":2,"duplicates":1,"rejected":0,"results":[]}"#,
-            ),
-        ])
-        .await;
+    /// A server that first answers 503 (retry at once), then `answer`; and a client of
+    /// it with key `k1` and fast retries.
+    async fn after_one_503(answer: &'static str) -> (testserver::Server, IngestClient) {
+        let server =
+            testserver::start(vec![(503, "retry-after: 0\r\n", "{}"), (200, "", answer)]).await;
         let client = IngestClient::new(&server.url, Some("k1"), 2)
             .expect("client")
             .with_policy(fast());
+        (server, client)
+    }
+
+    #[tokio::test]
+    async fn retries_503_then_counts_the_batch_answer() {
+        let (server, client) = after_one_503(testserver::batch_answer(2, 1)).await;
         let c = client
             .post_batch(Bytes::from_static(b"{\"readings\":[]}"), 3)
             .await
@@ -563,18 +580,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_correlated_batch_sends_its_id_on_every_attempt() {
-        let server = testserver::start(vec![
-            (503, "retry-after: 0\r\n", "{}"),
-            (
-                200,
-                "",
-                r#"{"accepted":1,"duplicates":0,"rejected":0,"results":[]}"#,
-            ),
-        ])
-        .await;
-        let client = IngestClient::new(&server.url, Some("k1"), 1)
-            .expect("client")
-            .with_policy(fast());
+        let (server, client) = after_one_503(testserver::batch_answer(1, 0)).await;
         let id = uuid::Uuid::new_v4();
         let c = client
             .post_batch_correlated(Bytes::from_static(b"{\"readings\":[]}"), 1, id)

@@ -29,27 +29,9 @@ use crate::sample::DTC_TABLE;
 /// values outside the physical ranges.
 pub const MAX_SEVERITY: f64 = 1.3;
 
-/// The components the health service scores (DESIGN.md, "Health and RUL").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Component {
-    /// Engine oil and lubrication.
-    EngineOil,
-    /// Coolant, thermostat, radiator.
-    Cooling,
-    /// Diesel particulate filter.
-    Dpf,
-    /// SCR catalyst and DEF dosing.
-    ScrDef,
-    /// Brake pads.
-    Brakes,
-    /// 12 V battery.
-    Battery,
-    /// Transmission.
-    Transmission,
-    /// Tires.
-    Tires,
-}
+/// The components the health service scores (DESIGN.md, "Health and RUL"): the
+/// platform's own vocabulary, so the truth file names them as the services do.
+pub use shared_schemas::events::health::Component;
 
 /// How a signal must compare to its threshold to count as failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -32,6 +32,7 @@ use self::platform::Platform;
 use self::probe::{Posted, Probe};
 use crate::client::{IngestClient, RetryPolicy};
 use crate::load::{self, LoadConfig, LoadReport};
+use crate::runtime;
 use crate::simulate::MAX_BATCH;
 
 /// `e2e` options.
@@ -132,17 +133,7 @@ impl E2eArgs {
 /// Runs the `e2e` command: details on stderr, a summary, then the summary line last.
 pub fn run(args: E2eArgs) -> anyhow::Result<()> {
     args.check()?;
-    let runtime = if args.threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(args.threads)
-            .enable_all()
-            .build()
-    }
-    .context("starting the async runtime")?;
+    let runtime = runtime::build(args.threads)?;
     runtime.block_on(measure(&args))
 }
 

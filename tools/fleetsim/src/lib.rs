@@ -27,6 +27,7 @@ pub mod notify;
 pub mod odometer;
 pub mod physics;
 pub mod profile;
+mod runtime;
 pub mod sample;
 pub mod simulate;
 pub mod vehicle;

@@ -18,6 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::runtime;
+
 /// `notifications` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct NotifyArgs {
@@ -134,10 +136,86 @@ pub fn run(args: NotifyArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening {}", args.truth.display()))?,
     ))
     .with_context(|| format!("reading {}", args.truth.display()))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(report(&args, &truth))
+    runtime::build(1)?.block_on(report(&args, &truth))
+}
+
+/// Messages sent, by what they were about.
+#[derive(Debug, Default)]
+struct Tallies {
+    /// About an injected fault.
+    fault: Tally,
+    /// About another component of a degraded vehicle.
+    other_healthy: Tally,
+    /// About a vehicle without an injected fault.
+    healthy_vehicle: Tally,
+    /// That a vehicle went silent.
+    stale: Tally,
+}
+
+impl Tallies {
+    /// Counts the sent deliveries of `alerts`, attributed with `faults`.
+    fn of(alerts: &[AlertDetail], faults: &HashMap<&str, &TruthFault>) -> Self {
+        let mut t = Self::default();
+        for a in alerts {
+            let tally = if a.subject == "staleness" {
+                &mut t.stale
+            } else if is_about_fault(a, faults) {
+                &mut t.fault
+            } else if faults.contains_key(a.vehicle_id.as_str()) {
+                &mut t.other_healthy
+            } else {
+                &mut t.healthy_vehicle
+            };
+            for d in a.deliveries.iter().filter(|d| d.status == "sent") {
+                tally.add(&d.channel, &a.severity, d.step);
+            }
+        }
+        t
+    }
+
+    /// Messages to people about healthy vehicles and parts, and the highest severity
+    /// among them.
+    fn healthy(&self) -> (u64, String) {
+        let healthy = self.healthy_vehicle.to_people() + self.other_healthy.to_people();
+        let max_healthy = [&self.healthy_vehicle, &self.other_healthy]
+            .iter()
+            .filter_map(|t| t.max_severity.clone())
+            .max_by_key(|s| rank(s))
+            .unwrap_or_else(|| "none".to_owned());
+        (healthy, max_healthy)
+    }
+
+    fn print(&self, digests: usize) {
+        println!("messages sent (email / sms / push / webhook; escalations; highest severity)");
+        for (label, t) in [
+            ("about injected faults", &self.fault),
+            ("about healthy vehicles", &self.healthy_vehicle),
+            (
+                "about healthy parts of degraded vehicles",
+                &self.other_healthy,
+            ),
+            ("staleness (vehicle silent)", &self.stale),
+        ] {
+            let n = |c: &str| t.by_channel.get(c).copied().unwrap_or(0);
+            println!(
+                "  {label:<42} {:>6} {:>6} {:>6} {:>6}   {:>4}   {}",
+                n("email"),
+                n("sms"),
+                n("push"),
+                n("webhook"),
+                t.escalations,
+                t.max_severity.as_deref().unwrap_or("-")
+            );
+        }
+        println!("  weekly digests sent to fleet managers: {digests}");
+    }
+}
+
+/// Whether `a` is about its vehicle's injected fault.
+fn is_about_fault(a: &AlertDetail, faults: &HashMap<&str, &TruthFault>) -> bool {
+    faults
+        .get(a.vehicle_id.as_str())
+        .is_some_and(|f| f.component == a.subject)
 }
 
 async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
@@ -151,24 +229,7 @@ async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
         .filter_map(|v| v.degradation.as_ref().map(|d| (v.vehicle_id.as_str(), d)))
         .collect();
     let alerts = api.alerts(&args.alert_url).await?;
-    let (mut fault, mut other_healthy, mut healthy_vehicle, mut stale) = Default::default();
-    for a in &alerts {
-        let tally: &mut Tally = if a.subject == "staleness" {
-            &mut stale
-        } else if faults
-            .get(a.vehicle_id.as_str())
-            .is_some_and(|f| f.component == a.subject)
-        {
-            &mut fault
-        } else if faults.contains_key(a.vehicle_id.as_str()) {
-            &mut other_healthy
-        } else {
-            &mut healthy_vehicle
-        };
-        for d in a.deliveries.iter().filter(|d| d.status == "sent") {
-            tally.add(&d.channel, &a.severity, d.step);
-        }
-    }
+    let tallies = Tallies::of(&alerts, &faults);
     let digests = api.digests_sent(&args.alert_url).await?;
     let days = (truth.end - truth.start).num_seconds() as f64 / 86_400.0;
     let vehicle_days = truth.vehicles.len() as f64 * days;
@@ -178,47 +239,10 @@ async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
         faults.len(),
         alerts.len()
     );
-    println!("messages sent (email / sms / push / webhook; escalations; highest severity)");
-    for (label, t) in [
-        ("about injected faults", &fault),
-        ("about healthy vehicles", &healthy_vehicle),
-        ("about healthy parts of degraded vehicles", &other_healthy),
-        ("staleness (vehicle silent)", &stale),
-    ] {
-        let n = |c: &str| t.by_channel.get(c).copied().unwrap_or(0);
-        println!(
-            "  {label:<42} {:>6} {:>6} {:>6} {:>6}   {:>4}   {}",
-            n("email"),
-            n("sms"),
-            n("push"),
-            n("webhook"),
-            t.escalations,
-            t.max_severity.as_deref().unwrap_or("-")
-        );
-    }
-    println!("  weekly digests sent to fleet managers: {digests}");
-    let others: Vec<&AlertDetail> = alerts
-        .iter()
-        .filter(|a| {
-            faults
-                .get(a.vehicle_id.as_str())
-                .is_none_or(|f| f.component != a.subject)
-        })
-        .collect();
-    if !others.is_empty() {
-        println!("alerts about anything but an injected fault:");
-        for a in others {
-            let msg: String = a.message.chars().take(220).collect();
-            println!("  {} {} {}: {msg}", a.vehicle_id, a.subject, a.severity);
-        }
-    }
-    let healthy = healthy_vehicle.to_people() + other_healthy.to_people();
+    tallies.print(digests);
+    print_other_alerts(&alerts, &faults);
+    let (healthy, max_healthy) = tallies.healthy();
     let per_1000 = 1000.0 * healthy as f64 / vehicle_days;
-    let max_healthy = [&healthy_vehicle, &other_healthy]
-        .iter()
-        .filter_map(|t| t.max_severity.clone())
-        .max_by_key(|s| rank(s))
-        .unwrap_or_else(|| "none".to_owned());
     let lead = leads(&api, &args.agent_url, &faults).await?;
     print_leads(&lead, &faults);
     let alerted = lead.values().filter(|l| l.is_some()).count();
@@ -240,6 +264,21 @@ async fn report(args: &NotifyArgs, truth: &Truth) -> anyhow::Result<()> {
         median(&before)
     );
     Ok(())
+}
+
+/// Lists the alerts about anything but an injected fault, their message shortened.
+fn print_other_alerts(alerts: &[AlertDetail], faults: &HashMap<&str, &TruthFault>) {
+    let others: Vec<&AlertDetail> = alerts
+        .iter()
+        .filter(|a| !is_about_fault(a, faults))
+        .collect();
+    if !others.is_empty() {
+        println!("alerts about anything but an injected fault:");
+        for a in others {
+            let msg: String = a.message.chars().take(220).collect();
+            println!("  {} {} {}: {msg}", a.vehicle_id, a.subject, a.severity);
+        }
+    }
 }
 
 /// Days from the first alerting decision about each fault to its failure (`None`: no

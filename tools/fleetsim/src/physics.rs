@@ -79,6 +79,41 @@ struct OnsetSnapshot {
     tire_set_kpa: f64,
 }
 
+/// The given conditions of one running step.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    /// Seconds.
+    dt: f64,
+    /// Ambient temperature, °C.
+    amb: f64,
+    pattern: Pattern,
+    e: Effects,
+}
+
+/// How the vehicle moved over one running step.
+#[derive(Debug, Clone, Copy)]
+struct Motion {
+    /// Speed at the start, km/h.
+    v_prev: f64,
+    /// Speed at the end, km/h.
+    v: f64,
+    /// km/h per second.
+    accel: f64,
+    /// Distance, km.
+    dist: f64,
+}
+
+/// The engine's operating point over one running step.
+#[derive(Debug, Clone, Copy)]
+struct OperatingPoint {
+    /// Engine load, %.
+    load: f64,
+    /// Engine speed, rpm.
+    rpm: f64,
+    /// Fuel rate, L/h.
+    fuel: f64,
+}
+
 /// One vehicle's physical state.
 #[derive(Debug, Clone)]
 pub struct Physics {
@@ -280,12 +315,47 @@ impl Physics {
         seg: &Segment,
         rng: &mut SmallRng,
     ) -> Sample {
-        let truck = self.kind.is_diesel();
         let amb = self.ambient(t, rng);
-        let e = self.effects(t);
-        let p = self.p;
+        let step = Step {
+            dt,
+            amb,
+            pattern: seg.pattern,
+            e: self.effects(t),
+        };
+        let m = self.advance(&step, target, rng);
+        let op = self.operating_point(&m, seg.payload, rng);
+        self.warm_up(&step, &op, m.v, rng);
+        let oil_pressure = self.oil(&step, op.rpm, rng);
+        let brake_pressure = self.brakes(&step, &m, braking, rng);
+        let (p, e) = (self.p, step.e);
+        let mut s = self.base_sample(t, true, amb, &e, rng);
+        let mut ok = true;
+        ok &= s.set(Sig::Speed, m.v);
+        ok &= s.set(Sig::EngineRpm, op.rpm);
+        ok &= s.set(Sig::EngineLoad, op.load);
+        ok &= s.set(Sig::FuelRate, op.fuel);
+        ok &= s.set(Sig::Coolant, self.coolant);
+        ok &= s.set(Sig::OilTemp, self.oil_temp);
+        ok &= s.set(Sig::OilPressure, oil_pressure.max(0.0));
+        ok &= s.set(Sig::TransTemp, self.trans_temp);
+        ok &= s.set(Sig::BrakePressure, brake_pressure);
+        let charge = p.charge_v + (0.012 * (20.0 - amb)).clamp(-0.15, 0.25) - 0.35 * e.battery;
+        ok &= s.set(Sig::Battery, charge + noise(rng, 0.04));
+        if self.kind.is_diesel() {
+            ok &= self.aftertreatment(&mut s, &step, &op, rng);
+            let boost = 2.4 * op.load * (op.rpm / 1500.0).sqrt() + noise(rng, 3.0);
+            ok &= s.set(Sig::Boost, boost.max(0.0));
+        }
+        if !ok {
+            self.clamped += 1;
+        }
+        s
+    }
 
-        // Motion: the vehicle follows the driver's target with inertia.
+    /// Motion: the vehicle follows the driver's target with inertia; the odometer,
+    /// engine hours and position move on.
+    fn advance(&mut self, step: &Step, target: f64, rng: &mut SmallRng) -> Motion {
+        let (truck, dt) = (self.kind.is_diesel(), step.dt);
         let v_prev = self.speed;
         let tau_v = if truck { 25.0 } else { 12.0 };
         let mut v = v_prev + (target - v_prev) * lag(dt, tau_v);
@@ -301,10 +371,18 @@ impl Physics {
         self.odometer_km += dist;
         self.engine_hours += dt / 3600.0;
         self.run_s += dt;
-        self.travel(dist, seg.pattern, rng);
+        self.travel(dist, step.pattern, rng);
+        Motion {
+            v_prev,
+            v,
+            accel,
+            dist,
+        }
+    }
 
-        // Engine operating point.
-        let payload = seg.payload;
+    /// Engine operating point of motion `m` with `payload` aboard.
+    fn operating_point(&mut self, m: &Motion, payload: f64, rng: &mut SmallRng) -> OperatingPoint {
+        let (truck, p, v, accel) = (self.kind.is_diesel(), self.p, m.v, m.accel);
         self.grade = 0.7 * self.grade + noise(rng, 3.0);
         let regen_active = self.regen.is_some();
         let load = if v < 1.0 {
@@ -340,13 +418,24 @@ impl Physics {
         } else {
             0.4 + 0.075 * load * rpm / 1000.0
         } * (1.0 + noise(rng, 0.03));
+        OperatingPoint { load, rpm, fuel }
+    }
 
-        // Temperatures: first-order lags towards load- and ambient-dependent steady
-        // states; the thermostat holds the coolant near its setpoint. A degradation
-        // blends the steady state towards a failure target that depends only mildly
-        // on load, so the failure shows at whatever load the vehicle usually runs;
-        // the targets lie a little past the thresholds because the engine rarely sits
-        // at steady state, which puts the first observed crossing near `failure_at`.
+    /// Temperatures: first-order lags towards load- and ambient-dependent steady
+    /// states; the thermostat holds the coolant near its setpoint. A degradation
+    /// blends the steady state towards a failure target that depends only mildly on
+    /// load, so the failure shows at whatever load the vehicle usually runs; the
+    /// targets lie a little past the thresholds because the engine rarely sits at
+    /// steady state, which puts the first observed crossing near `failure_at`.
+    fn warm_up(&mut self, step: &Step, op: &OperatingPoint, v: f64, rng: &mut SmallRng) {
+        let (truck, p, dt, amb, load, e) = (
+            self.kind.is_diesel(),
+            self.p,
+            step.dt,
+            step.amb,
+            op.load,
+            &step.e,
+        );
         let healthy_coolant = p.thermostat_c + 0.08 * load + 0.35 * (amb - 30.0).max(0.0);
         let hot_target = 110.0 + OVERSHOOT_C + 0.04 * (load - REFERENCE_LOAD);
         let cold_target =
@@ -358,7 +447,7 @@ impl Physics {
         self.coolant += (coolant_ss - self.coolant) * lag(dt, tau_c) + noise(rng, 0.3);
         let oil_ss = coolant_ss + 5.0 + 0.12 * load;
         self.oil_temp += (oil_ss - self.oil_temp) * lag(dt, 1.5 * tau_c) + noise(rng, 0.3);
-        let urban = if seg.pattern == Pattern::Urban {
+        let urban = if step.pattern == Pattern::Urban {
             5.0
         } else {
             0.0
@@ -372,33 +461,42 @@ impl Physics {
         self.trans_temp += (trans_ss - self.trans_temp) * lag(dt, tau_t) + noise(rng, 0.3);
         let tire_heat_ss = 8.0 + if truck { 0.22 } else { 0.18 } * v;
         self.tire_heat += (tire_heat_ss - self.tire_heat) * lag(dt, 900.0);
+    }
 
-        // Oil: viscosity raises pressure when cold; a leak lowers level and pressure
-        // (severity 1 puts warm idle pressure just below the 100 kPa threshold).
+    /// Oil: viscosity raises pressure when cold; a leak lowers level and pressure
+    /// (severity 1 puts warm idle pressure just below the 100 kPa threshold). Returns
+    /// the pressure at `rpm`.
+    fn oil(&mut self, step: &Step, rpm: f64, rng: &mut SmallRng) -> f64 {
+        let (p, e) = (self.p, &step.e);
         let visc = 1.0 + 0.8 * ((90.0 - self.oil_temp) / 100.0).clamp(0.0, 1.2);
         let leak_factor =
             1.0 - (1.0 - (100.0 - OIL_OVERSHOOT_KPA) / p.oil_idle_hot_kpa) * e.oil_leak;
         let oil_pressure =
             p.oil_idle_hot_kpa * (1.0 + 0.9 * (rpm - p.idle_rpm) / 1000.0) * visc * leak_factor
                 + noise(rng, 3.0);
-        self.oil_level -= p.oil_use_pct_per_h * dt / 3600.0;
+        self.oil_level -= p.oil_use_pct_per_h * step.dt / 3600.0;
         if let Some(snap) = self.snapshot.filter(|_| e.oil_leak > 0.0) {
             self.oil_level = self
                 .oil_level
                 .min(snap.oil_level - (snap.oil_level - 35.0) * e.oil_leak);
         }
+        oil_pressure
+    }
 
-        // Brakes.
-        let drop = (v_prev - v).max(0.0);
+    /// Brakes: pad wear with distance, ABS events on slippery roads. Returns the brake
+    /// pressure of the step.
+    fn brakes(&mut self, step: &Step, m: &Motion, braking: bool, rng: &mut SmallRng) -> f64 {
+        let (v, e) = (m.v, &step.e);
+        let drop = (m.v_prev - v).max(0.0);
         let braking_now = braking
-            || accel < -0.4
-            || (v > 0.0 && seg.pattern == Pattern::Urban && rng.random_bool(0.15));
+            || m.accel < -0.4
+            || (v > 0.0 && step.pattern == Pattern::Urban && rng.random_bool(0.15));
         let brake_pressure = if braking_now {
             (120.0 + 15.0 * drop + noise(rng, 20.0)).clamp(60.0, 900.0)
         } else {
             0.0
         };
-        let wear = self.profile.pad_wear_mm_per_1000km() * dist / 1000.0;
+        let wear = self.profile.pad_wear_mm_per_1000km() * m.dist / 1000.0;
         self.pad_mm -= wear;
         if let Some(snap) = self.snapshot.filter(|_| e.brake_wear > 0.0) {
             self.pad_mm = self
@@ -406,57 +504,69 @@ impl Physics {
                 .min(3.0 + (snap.pad_mm - 3.0) * (1.0 - e.brake_wear));
         }
         self.pad_mm = self.pad_mm.max(0.5);
-        if braking_now && rng.random_bool(if amb < 0.0 { 0.06 } else { 0.01 }) {
+        if braking_now && rng.random_bool(if step.amb < 0.0 { 0.06 } else { 0.01 }) {
             self.abs_count += 1.0;
         }
-
-        let mut s = self.base_sample(t, true, amb, &e, rng);
-        let mut ok = true;
-        ok &= s.set(Sig::Speed, v);
-        ok &= s.set(Sig::EngineRpm, rpm);
-        ok &= s.set(Sig::EngineLoad, load);
-        ok &= s.set(Sig::FuelRate, fuel);
-        ok &= s.set(Sig::Coolant, self.coolant);
-        ok &= s.set(Sig::OilTemp, self.oil_temp);
-        ok &= s.set(Sig::OilPressure, oil_pressure.max(0.0));
-        ok &= s.set(Sig::TransTemp, self.trans_temp);
-        ok &= s.set(Sig::BrakePressure, brake_pressure);
-        let charge = p.charge_v + (0.012 * (20.0 - amb)).clamp(-0.15, 0.25) - 0.35 * e.battery;
-        ok &= s.set(Sig::Battery, charge + noise(rng, 0.04));
-        if truck {
-            ok &= self.aftertreatment(&mut s, dt, (rpm, load, fuel), amb, &e, rng);
-            let boost = 2.4 * load * (rpm / 1500.0).sqrt() + noise(rng, 3.0);
-            ok &= s.set(Sig::Boost, boost.max(0.0));
-        }
-        if !ok {
-            self.clamped += 1;
-        }
-        s
+        brake_pressure
     }
 
     /// DPF and SCR/DEF signals of a running diesel.
     fn aftertreatment(
         &mut self,
         s: &mut Sample,
-        dt: f64,
-        (rpm, load, fuel): (f64, f64, f64),
-        amb: f64,
-        e: &Effects,
+        step: &Step,
+        op: &OperatingPoint,
         rng: &mut SmallRng,
     ) -> bool {
-        let p = self.p;
-        let flow = dpf_flow(rpm, load, p.rated_rpm);
+        let (p, amb, e) = (self.p, step.amb, &step.e);
+        let flow = dpf_flow(op.rpm, op.load, p.rated_rpm);
+        self.regenerate(step, op, rng);
+        let regen = self.regen.is_some();
+
+        // Differential pressure scales with flow and restriction; clogging adds a
+        // restriction that puts highway-flow dp on 25 kPa at severity 1.
+        let clog = 25.0 / REFERENCE_DPF_FLOW - 1.2 - 0.12 * REGEN_TRIGGER_PCT;
+        let dp = flow * (1.2 + 0.12 * self.soot + clog * e.dpf_clog) + noise(rng, 0.1);
+        let dp = dp.max(0.05);
+        let back_pressure = 1.0 + 6.0 * flow + 0.8 * dp + noise(rng, 0.2);
+        let dpf_in = self.exhaust + noise(rng, 3.0);
+        // Pipes lose heat in proportion to the excess over ambient; the soot burn is
+        // exothermic, so in a regen the DPF outlet runs hotter than its inlet.
+        let dpf_out = if regen {
+            dpf_in + 40.0
+        } else {
+            dpf_in - 0.03 * (dpf_in - amb)
+        } + noise(rng, 3.0);
+        let scr_in = dpf_out - 0.04 * (dpf_out - amb) + noise(rng, 2.0);
+        let scr_out = scr_in - 0.02 * (scr_in - amb) + noise(rng, 2.0);
+        let mut ok = true;
+        ok &= s.set(Sig::DpfDiff, dp);
+        ok &= s.set(Sig::BackPressure, back_pressure.max(0.0));
+        ok &= s.set(Sig::DpfSoot, self.soot);
+        ok &= s.set(Sig::DpfFailedRegens, self.failed_regens);
+        ok &= s.set(Sig::DpfInlet, dpf_in);
+        ok &= s.set(Sig::DpfOutlet, dpf_out);
+        ok &= s.set(Sig::DpfRegen, if regen { 1.0 } else { 0.0 });
+        ok &= s.set(Sig::ScrInlet, scr_in);
+        ok &= s.set(Sig::ScrOutlet, scr_out);
+        ok &= self.scr(s, (scr_in, flow), op, e, rng);
+        ok
+    }
+
+    /// Exhaust temperature, soot load and active regeneration over one step.
+    fn regenerate(&mut self, step: &Step, op: &OperatingPoint, rng: &mut SmallRng) {
+        let (dt, e) = (step.dt, &step.e);
         let exhaust_ss = if self.regen.is_some() {
             600.0
         } else {
-            amb + 130.0 + 4.0 * load
+            step.amb + 130.0 + 4.0 * op.load
         };
         self.exhaust += (exhaust_ss - self.exhaust) * lag(dt, 100.0);
 
         // Soot builds with fuel burned (more when the exhaust is cold) and oxidises
         // passively on hot highway runs.
         let hours = dt / 3600.0;
-        let production = 0.35 * fuel * hours * if self.exhaust < 250.0 { 1.6 } else { 1.0 };
+        let production = 0.35 * op.fuel * hours * if self.exhaust < 250.0 { 1.6 } else { 1.0 };
         let passive = 0.02 * (self.exhaust - 330.0).max(0.0) * hours;
         self.soot = (self.soot + production - passive).clamp(0.0, 200.0);
 
@@ -491,27 +601,19 @@ impl Physics {
                 Some(r)
             };
         }
-        let regen = self.regen.is_some();
+    }
 
-        // Differential pressure scales with flow and restriction; clogging adds a
-        // restriction that puts highway-flow dp on 25 kPa at severity 1.
-        let clog = 25.0 / REFERENCE_DPF_FLOW - 1.2 - 0.12 * REGEN_TRIGGER_PCT;
-        let dp = flow * (1.2 + 0.12 * self.soot + clog * e.dpf_clog) + noise(rng, 0.1);
-        let dp = dp.max(0.05);
-        let back_pressure = 1.0 + 6.0 * flow + 0.8 * dp + noise(rng, 0.2);
-        let dpf_in = self.exhaust + noise(rng, 3.0);
-        // Pipes lose heat in proportion to the excess over ambient; the soot burn is
-        // exothermic, so in a regen the DPF outlet runs hotter than its inlet.
-        let dpf_out = if regen {
-            dpf_in + 40.0
-        } else {
-            dpf_in - 0.03 * (dpf_in - amb)
-        } + noise(rng, 3.0);
-        let scr_in = dpf_out - 0.04 * (dpf_out - amb) + noise(rng, 2.0);
-        let scr_out = scr_in - 0.02 * (scr_in - amb) + noise(rng, 2.0);
-
-        // SCR: conversion needs a warm catalyst and good DEF; ageing pulls it
-        // just below 60 % (the failure threshold) at severity 1.
+    /// SCR: conversion needs a warm catalyst and good DEF; ageing pulls it just below
+    /// 60 % (the failure threshold) at severity 1. Sets the NOx and DEF signals.
+    fn scr(
+        &self,
+        s: &mut Sample,
+        (scr_in, flow): (f64, f64),
+        op: &OperatingPoint,
+        e: &Effects,
+        rng: &mut SmallRng,
+    ) -> bool {
+        let (p, load, rpm) = (self.p, op.load, op.rpm);
         let cold_start = if self.coolant < 50.0 { 1.2 } else { 1.0 };
         let nox_up = ((150.0 + 12.0 * load * rpm / 1500.0) * cold_start * (1.0 + noise(rng, 0.04)))
             .max(20.0);
@@ -531,17 +633,7 @@ impl Physics {
         } else {
             0.0
         };
-
         let mut ok = true;
-        ok &= s.set(Sig::DpfDiff, dp);
-        ok &= s.set(Sig::BackPressure, back_pressure.max(0.0));
-        ok &= s.set(Sig::DpfSoot, self.soot);
-        ok &= s.set(Sig::DpfFailedRegens, self.failed_regens);
-        ok &= s.set(Sig::DpfInlet, dpf_in);
-        ok &= s.set(Sig::DpfOutlet, dpf_out);
-        ok &= s.set(Sig::DpfRegen, if regen { 1.0 } else { 0.0 });
-        ok &= s.set(Sig::ScrInlet, scr_in);
-        ok &= s.set(Sig::ScrOutlet, scr_out);
         ok &= s.set(Sig::NoxUp, nox_up);
         ok &= s.set(Sig::NoxDown, nox_down);
         ok &= s.set(Sig::DefQuality, def_quality);

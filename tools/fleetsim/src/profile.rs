@@ -144,117 +144,12 @@ impl DutyProfile {
         };
         let works = rng.random_bool(self.work_probability(weekday));
         match self {
-            Self::LongHaul if works => {
-                let payload = rng.random_range(0.3..1.0);
-                let mut h = rng.random_range(4.0..8.0);
-                let mut remaining = rng.random_range(8.5..11.0);
-                while remaining > 0.2 {
-                    let leg = f64::min(remaining, rng.random_range(2.0..4.5));
-                    let cruise = rng.random_range(88.0..104.0);
-                    plan.push(h, leg, Pattern::Highway, cruise, payload);
-                    remaining -= leg;
-                    h += leg;
-                    let pause = rng.random_range(0.25..0.75);
-                    if remaining > 0.2 && rng.random_bool(0.3) {
-                        // Idling through a break (cab heating or cooling).
-                        plan.push(h, pause, Pattern::Idle, 0.0, payload);
-                    }
-                    h += pause;
-                }
-                if rng.random_bool(0.2) {
-                    let idle = rng.random_range(1.0..3.0);
-                    plan.push(h + 1.0, idle, Pattern::Idle, 0.0, payload);
-                }
-            }
-            Self::Regional if works => {
-                let mut h = rng.random_range(5.0..8.0);
-                for _ in 0..rng.random_range(3..=5) {
-                    let leg = rng.random_range(0.8..2.2);
-                    let payload = rng.random_range(0.3..1.0);
-                    let (pattern, cruise) = if rng.random_bool(0.3) {
-                        (Pattern::Highway, rng.random_range(85.0..100.0))
-                    } else {
-                        (Pattern::Mixed, rng.random_range(70.0..90.0))
-                    };
-                    plan.push(h, leg, pattern, cruise, payload);
-                    h += leg + rng.random_range(0.3..1.2);
-                }
-            }
-            Self::UrbanDelivery if works => {
-                let mut h = rng.random_range(6.0..9.0);
-                let end = h + rng.random_range(7.0..9.5);
-                let lunch_at = h + rng.random_range(3.5..5.0);
-                let mut lunched = false;
-                let mut payload: f64 = rng.random_range(0.7..1.0);
-                while h < end {
-                    let drive = rng.random_range(8.0..35.0) / 60.0;
-                    plan.push(h, drive, Pattern::Urban, 45.0, payload);
-                    h += drive;
-                    payload = (payload - rng.random_range(0.02..0.06)).max(0.3);
-                    if rng.random_bool(0.25) {
-                        // Engine left idling at a short stop.
-                        let idle = rng.random_range(2.0..8.0) / 60.0;
-                        plan.push(h, idle, Pattern::Idle, 0.0, payload);
-                        h += idle;
-                    }
-                    h += rng.random_range(4.0..20.0) / 60.0;
-                    if !lunched && h > lunch_at {
-                        lunched = true;
-                        h += rng.random_range(0.5..1.0);
-                    }
-                }
-            }
-            Self::CarCommuter if works => {
-                let cruise = rng.random_range(60.0..110.0);
-                let commute = rng.random_range(15.0..50.0) / 60.0;
-                let pattern = if commute < 0.33 {
-                    Pattern::Urban
-                } else {
-                    Pattern::Mixed
-                };
-                let jitter = rng.random_range(0.85..1.15);
-                plan.push(rng.random_range(6.5..8.75), commute, pattern, cruise, 0.2);
-                plan.push(
-                    rng.random_range(16.0..18.5),
-                    commute * jitter,
-                    pattern,
-                    cruise,
-                    0.2,
-                );
-                if rng.random_bool(0.3) {
-                    let d = rng.random_range(10.0..30.0) / 60.0;
-                    plan.push(rng.random_range(18.75..20.5), d, Pattern::Urban, 50.0, 0.2);
-                }
-            }
-            Self::CarCommuter => {
-                let mut starts: Vec<f64> = (0..rng.random_range(0..=3))
-                    .map(|_| rng.random_range(9.0..20.0))
-                    .collect();
-                starts.sort_by(f64::total_cmp);
-                for h in starts {
-                    let d = rng.random_range(10.0..40.0) / 60.0;
-                    let (pattern, cruise) = if rng.random_bool(0.5) {
-                        (Pattern::Urban, 50.0)
-                    } else {
-                        (Pattern::Mixed, rng.random_range(60.0..100.0))
-                    };
-                    plan.push(h, d, pattern, cruise, 0.25);
-                }
-                if rng.random_bool(0.1) {
-                    let h = rng.random_range(9.0..14.0);
-                    let d = rng.random_range(1.5..3.0);
-                    plan.push(h, d, Pattern::Highway, rng.random_range(100.0..120.0), 0.3);
-                }
-            }
-            Self::LongHaul | Self::Regional | Self::UrbanDelivery => {
-                // A day off; now and then the truck is moved around the yard or to a
-                // workshop.
-                if rng.random_bool(0.1) {
-                    let h = rng.random_range(8.0..16.0);
-                    let d = rng.random_range(0.2..0.6);
-                    plan.push(h, d, Pattern::Urban, 40.0, 0.3);
-                }
-            }
+            Self::LongHaul if works => plan.long_haul_shift(rng),
+            Self::Regional if works => plan.regional_shift(rng),
+            Self::UrbanDelivery if works => plan.delivery_round(rng),
+            Self::CarCommuter if works => plan.commute(rng),
+            Self::CarCommuter => plan.car_day_off(rng),
+            Self::LongHaul | Self::Regional | Self::UrbanDelivery => plan.truck_day_off(rng),
         }
         plan.finish(not_before)
     }
@@ -288,6 +183,7 @@ pub struct Segment {
     pub payload: f64,
 }
 
+/// One day's segments as they are planned, in hours after local midnight.
 struct DayPlan {
     midnight: i64,
     segments: Vec<Segment>,
@@ -309,6 +205,129 @@ impl DayPlan {
             cruise_kph,
             payload,
         });
+    }
+
+    /// A long-haul working day: highway legs of a few hours with breaks, sometimes
+    /// idling through a break or overnight.
+    fn long_haul_shift(&mut self, rng: &mut SmallRng) {
+        let payload = rng.random_range(0.3..1.0);
+        let mut h = rng.random_range(4.0..8.0);
+        let mut remaining = rng.random_range(8.5..11.0);
+        while remaining > 0.2 {
+            let leg = f64::min(remaining, rng.random_range(2.0..4.5));
+            let cruise = rng.random_range(88.0..104.0);
+            self.push(h, leg, Pattern::Highway, cruise, payload);
+            remaining -= leg;
+            h += leg;
+            let pause = rng.random_range(0.25..0.75);
+            if remaining > 0.2 && rng.random_bool(0.3) {
+                // Idling through a break (cab heating or cooling).
+                self.push(h, pause, Pattern::Idle, 0.0, payload);
+            }
+            h += pause;
+        }
+        if rng.random_bool(0.2) {
+            let idle = rng.random_range(1.0..3.0);
+            self.push(h + 1.0, idle, Pattern::Idle, 0.0, payload);
+        }
+    }
+
+    /// A regional working day: three to five legs, some on the highway.
+    fn regional_shift(&mut self, rng: &mut SmallRng) {
+        let mut h = rng.random_range(5.0..8.0);
+        for _ in 0..rng.random_range(3..=5) {
+            let leg = rng.random_range(0.8..2.2);
+            let payload = rng.random_range(0.3..1.0);
+            let (pattern, cruise) = if rng.random_bool(0.3) {
+                (Pattern::Highway, rng.random_range(85.0..100.0))
+            } else {
+                (Pattern::Mixed, rng.random_range(70.0..90.0))
+            };
+            self.push(h, leg, pattern, cruise, payload);
+            h += leg + rng.random_range(0.3..1.2);
+        }
+    }
+
+    /// A city delivery round: short drives between stops, the load shrinking, a
+    /// lunch break.
+    fn delivery_round(&mut self, rng: &mut SmallRng) {
+        let mut h = rng.random_range(6.0..9.0);
+        let end = h + rng.random_range(7.0..9.5);
+        let lunch_at = h + rng.random_range(3.5..5.0);
+        let mut lunched = false;
+        let mut payload: f64 = rng.random_range(0.7..1.0);
+        while h < end {
+            let drive = rng.random_range(8.0..35.0) / 60.0;
+            self.push(h, drive, Pattern::Urban, 45.0, payload);
+            h += drive;
+            payload = (payload - rng.random_range(0.02..0.06)).max(0.3);
+            if rng.random_bool(0.25) {
+                // Engine left idling at a short stop.
+                let idle = rng.random_range(2.0..8.0) / 60.0;
+                self.push(h, idle, Pattern::Idle, 0.0, payload);
+                h += idle;
+            }
+            h += rng.random_range(4.0..20.0) / 60.0;
+            if !lunched && h > lunch_at {
+                lunched = true;
+                h += rng.random_range(0.5..1.0);
+            }
+        }
+    }
+
+    /// A commuter's working day: there and back, sometimes an evening errand.
+    fn commute(&mut self, rng: &mut SmallRng) {
+        let cruise = rng.random_range(60.0..110.0);
+        let commute = rng.random_range(15.0..50.0) / 60.0;
+        let pattern = if commute < 0.33 {
+            Pattern::Urban
+        } else {
+            Pattern::Mixed
+        };
+        let jitter = rng.random_range(0.85..1.15);
+        self.push(rng.random_range(6.5..8.75), commute, pattern, cruise, 0.2);
+        self.push(
+            rng.random_range(16.0..18.5),
+            commute * jitter,
+            pattern,
+            cruise,
+            0.2,
+        );
+        if rng.random_bool(0.3) {
+            let d = rng.random_range(10.0..30.0) / 60.0;
+            self.push(rng.random_range(18.75..20.5), d, Pattern::Urban, 50.0, 0.2);
+        }
+    }
+
+    /// A car's day off: up to three errands, now and then a highway trip.
+    fn car_day_off(&mut self, rng: &mut SmallRng) {
+        let mut starts: Vec<f64> = (0..rng.random_range(0..=3))
+            .map(|_| rng.random_range(9.0..20.0))
+            .collect();
+        starts.sort_by(f64::total_cmp);
+        for h in starts {
+            let d = rng.random_range(10.0..40.0) / 60.0;
+            let (pattern, cruise) = if rng.random_bool(0.5) {
+                (Pattern::Urban, 50.0)
+            } else {
+                (Pattern::Mixed, rng.random_range(60.0..100.0))
+            };
+            self.push(h, d, pattern, cruise, 0.25);
+        }
+        if rng.random_bool(0.1) {
+            let h = rng.random_range(9.0..14.0);
+            let d = rng.random_range(1.5..3.0);
+            self.push(h, d, Pattern::Highway, rng.random_range(100.0..120.0), 0.3);
+        }
+    }
+
+    /// A truck's day off; now and then it is moved around the yard or to a workshop.
+    fn truck_day_off(&mut self, rng: &mut SmallRng) {
+        if rng.random_bool(0.1) {
+            let h = rng.random_range(8.0..16.0);
+            let d = rng.random_range(0.2..0.6);
+            self.push(h, d, Pattern::Urban, 40.0, 0.3);
+        }
     }
 
     /// Sorts, pushes segments apart so they never overlap (or start before

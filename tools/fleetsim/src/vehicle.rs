@@ -175,13 +175,31 @@ impl Vehicle {
         let vin = make_vin(&mut rng, wmi, model_year, index);
         let home = &HOME_BASES[rng.random_range(0..HOME_BASES.len())];
         let age_years = f64::from(2025 - model_year) + rng.random_range(0.1..0.9);
+        let params = VehicleParams::draw(&mut rng, profile, age_years, days);
+        Self {
+            index,
+            id: Self::id_for(index),
+            vin,
+            make,
+            model_year,
+            kind,
+            profile,
+            home,
+            params,
+            degradation: None,
+            odometer_fault: None,
+        }
+    }
+}
+
+impl VehicleParams {
+    /// Draws the constants of a vehicle of `profile`, `age_years` old, for a run of
+    /// `days`.
+    fn draw(rng: &mut SmallRng, profile: DutyProfile, age_years: f64, days: f64) -> Self {
+        let truck = profile.kind().is_diesel();
         // Utilisation drops as vehicles age (older trucks move to lighter duty), so
         // the odometer grows slower than the profile's current daily distance.
-        let cap = if kind.is_diesel() {
-            1_400_000.0
-        } else {
-            350_000.0
-        };
+        let cap = if truck { 1_400_000.0 } else { 350_000.0 };
         let lifetime_km = age_years * profile.km_per_day() * 365.0 * rng.random_range(0.45..0.8);
         let odometer_start_km = lifetime_km.min(cap * rng.random_range(0.8..1.0));
         let avg_speed = match profile {
@@ -190,7 +208,6 @@ impl Vehicle {
             DutyProfile::UrbanDelivery => 20.0,
             DutyProfile::CarCommuter => 38.0,
         };
-        let truck = kind.is_diesel();
         let pad_new_mm = if truck { 20.0 } else { 12.0 };
         // Pads are somewhere in their life, but with enough lining that normal wear
         // over the run (with a 1.5x margin) stays above 6 mm.
@@ -206,7 +223,7 @@ impl Vehicle {
         for l in &mut tire_leak {
             *l = rng.random_range(0.0002..0.0008);
         }
-        let params = VehicleParams {
+        Self {
             idle_rpm: if truck {
                 rng.random_range(620.0..680.0)
             } else {
@@ -240,19 +257,6 @@ impl Vehicle {
             },
             abs_start: (age_years * rng.random_range(5.0..40.0)).round(),
             report_phase_s: rng.random_range(0..60),
-        };
-        Self {
-            index,
-            id: Self::id_for(index),
-            vin,
-            make,
-            model_year,
-            kind,
-            profile,
-            home,
-            params,
-            degradation: None,
-            odometer_fault: None,
         }
     }
 }
