@@ -223,7 +223,7 @@ pub struct Score {
     pub rul_checks: Vec<(f64, f64)>,
 }
 
-/// The urgency band of DESIGN.md for a time to failure: under 3 days critical (3), 3–7
+/// The urgency band of docs/domain.md for a time to failure: under 3 days critical (3), 3–7
 /// high (2), 8–14 medium (1), over 14 low (0).
 pub fn urgency_band(days: f64) -> u8 {
     if days < 3.0 {

@@ -141,7 +141,7 @@ pub struct CommonConfig {
 }
 
 impl CommonConfig {
-    /// Reads the shared settings; `default_port` is the service's port from DESIGN.md.
+    /// Reads the shared settings; `default_port` is the service's port from docs/domain.md.
     pub fn from_env(default_port: u16) -> Result<Self, ConfigError> {
         Ok(Self {
             database_url: secret("DATABASE_URL")?,

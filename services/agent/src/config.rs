@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
 
-/// Service port from DESIGN.md.
+/// Service port from docs/domain.md.
 pub const DEFAULT_PORT: u16 = 8003;
 
 /// The model provider, when one is configured (`AGENT_LLM_BASE_URL` and

@@ -6,7 +6,7 @@ use std::time::Duration;
 use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
 use shared_schemas::events::{AlertSeverity, Channel};
 
-/// Service port from DESIGN.md.
+/// Service port from docs/domain.md.
 pub const DEFAULT_PORT: u16 = 8004;
 
 /// The SMTP relay (`ALERT_SMTP_URL`, `ALERT_SMTP_FROM`).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use shared_runtime::config::{self, CommonConfig, ConfigError};
 
-/// Service port from DESIGN.md.
+/// Service port from docs/domain.md.
 pub const DEFAULT_PORT: u16 = 8002;
 
 /// Everything the health service reads from the environment.

@@ -4,7 +4,7 @@ use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
 
 use crate::ownership::ClaimPolicy;
 
-/// Service port from DESIGN.md.
+/// Service port from docs/domain.md.
 pub const DEFAULT_PORT: u16 = 8001;
 
 /// Everything ingestion reads from the environment.

@@ -29,7 +29,7 @@ use crate::sample::DTC_TABLE;
 /// values outside the physical ranges.
 pub const MAX_SEVERITY: f64 = 1.3;
 
-/// The components the health service scores (DESIGN.md, "Health and RUL"): the
+/// The components the health service scores (docs/domain.md, "Health and RUL"): the
 /// platform's own vocabulary, so the truth file names them as the services do.
 pub use shared_schemas::events::health::Component;
 
@@ -499,7 +499,7 @@ fn is_zero(x: &f64) -> bool {
 /// Truth of one injected degradation.
 #[derive(Debug, Clone, Serialize)]
 pub struct DegradationTruth {
-    /// Component (DESIGN.md component list).
+    /// Component (docs/domain.md component list).
     pub component: Component,
     /// Failure mode.
     pub mode: FailureMode,

@@ -1,6 +1,6 @@
 //! Severity from time to failure, and the bounds a model's severity must respect.
 //!
-//! The urgency guide of DESIGN.md, on continuous days (fractions count towards the
+//! The urgency guide of docs/domain.md, on continuous days (fractions count towards the
 //! lower band: 7.9 days is "7 days"):
 //!
 //! | time to failure | severity |
@@ -23,7 +23,7 @@
 
 use shared_schemas::events::Severity;
 
-/// Daily distance over which a vehicle counts as heavily used, km (DESIGN.md).
+/// Daily distance over which a vehicle counts as heavily used, km (docs/domain.md).
 pub const HEAVY_KM_PER_DAY: f64 = 80.0;
 /// The window to act is computed on the remaining life times this for a heavily used
 /// vehicle.

@@ -96,7 +96,7 @@ impl MinSeverity {
     }
 }
 
-/// Per channel, the lowest severity sent on it. Defaults follow DESIGN.md: email from
+/// Per channel, the lowest severity sent on it. Defaults follow docs/domain.md: email from
 /// info, SMS and push from critical, webhooks for emergencies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

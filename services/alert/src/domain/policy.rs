@@ -1,4 +1,4 @@
-//! Severity mapping, channels per severity (DESIGN.md "Alerts") and the escalation
+//! Severity mapping, channels per severity (docs/domain.md "Alerts") and the escalation
 //! chain.
 
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,7 @@ pub fn parse_channel(s: &str) -> Option<Channel> {
     serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
 }
 
-/// Channels of a severity (DESIGN.md): info email; warning email + in-app; critical
+/// Channels of a severity (docs/domain.md): info email; warning email + in-app; critical
 /// email + SMS + push; emergency every channel.
 pub fn channels(s: AlertSeverity) -> &'static [Channel] {
     match s {

@@ -61,7 +61,7 @@ pub struct ContactInput {
     pub push_token: Option<String>,
     /// Webhook URL (http or https).
     pub webhook_url: Option<String>,
-    /// Preferences (defaults: DESIGN.md's channels per severity, no quiet hours).
+    /// Preferences (defaults: the domain reference's channels per severity, no quiet hours).
     pub preferences: Option<Preferences>,
     /// Default true.
     pub active: Option<bool>,

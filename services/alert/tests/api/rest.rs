@@ -79,7 +79,7 @@ async fn contacts_are_validated_scoped_and_editable_by_their_user() {
     assert_eq!(c["org_id"], ORG);
     assert_eq!(
         c["preferences"]["channels"]["sms"], "critical",
-        "DESIGN.md defaults"
+        "domain reference defaults"
     );
     let id = c["contact_id"].as_str().unwrap().to_owned();
     // PUT replaces an existing contact, idempotently; it never creates one.
