@@ -14,7 +14,6 @@ pub mod error;
 pub mod events;
 pub mod openapi;
 pub mod ownership;
-pub mod parse;
 pub mod routes;
 pub mod state;
 

@@ -11,6 +11,7 @@
 pub mod generic;
 pub mod j1939;
 pub mod obd2;
+pub mod parse;
 pub mod validate;
 pub mod vin;
 

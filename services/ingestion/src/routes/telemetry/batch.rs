@@ -1,0 +1,148 @@
+//! A batch of canonical readings: its request, the verdicts sorted for the hand-off,
+//! and the per-reading answer.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use shared_schemas::events::telemetry::Problem;
+use shared_schemas::telemetry::TelemetryReading;
+use utoipa::ToSchema;
+
+use super::judge::Verdict;
+use crate::error::ApiError;
+use crate::events::intake::{Accepted, Refused, Status};
+
+/// A batch of canonical readings.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchRequest {
+    /// Up to `INGESTION_MAX_BATCH` (default 10,000) readings; each is judged on its own.
+    #[schema(value_type = Vec<TelemetryReading>)]
+    pub readings: Vec<Box<RawValue>>,
+}
+
+/// Per-reading results of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// Readings appended now.
+    pub accepted: usize,
+    /// Readings already accepted earlier under the same key.
+    pub duplicates: usize,
+    /// Readings refused.
+    pub rejected: usize,
+    /// One result per reading, in request order.
+    pub results: Vec<BatchItem>,
+}
+
+/// The result of one reading of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItem {
+    /// Position in the request.
+    pub index: usize,
+    /// Idempotency key, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading_id: Option<String>,
+    /// What happened.
+    pub status: Status,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+    /// What was ignored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Problem>,
+}
+
+impl BatchRequest {
+    /// Parses a batch body of at most `max` readings.
+    pub(super) fn read(body: &[u8], max: usize) -> Result<Self, ApiError> {
+        let batch: Self = serde_json::from_slice(body).map_err(|e| {
+            ApiError::BadRequest(format!("body is not a batch {{\"readings\": [...]}}: {e}"))
+        })?;
+        if batch.readings.is_empty() {
+            return Err(ApiError::BadRequest("`readings` is empty".to_owned()));
+        }
+        if batch.readings.len() > max {
+            return Err(ApiError::TooLarge(format!(
+                "{} readings in one batch; at most {max} allowed",
+                batch.readings.len(),
+            )));
+        }
+        Ok(batch)
+    }
+}
+
+/// A batch's verdicts sorted for the hand-off: what to append, what to record as
+/// refused, and where each reading went.
+pub(super) struct Sorted {
+    pub(super) accepted: Vec<Accepted>,
+    pub(super) refused: Vec<Refused>,
+    /// Per reading: Ok(index into `accepted`) or Err(index into `refused`).
+    slots: Vec<Result<usize, usize>>,
+    warnings: Vec<Vec<Problem>>,
+    accepted_ids: Vec<String>,
+}
+
+impl From<Vec<Verdict>> for Sorted {
+    fn from(verdicts: Vec<Verdict>) -> Self {
+        let mut sorted = Self {
+            accepted: Vec::with_capacity(verdicts.len()),
+            refused: Vec::new(),
+            slots: Vec::with_capacity(verdicts.len()),
+            warnings: Vec::with_capacity(verdicts.len()),
+            accepted_ids: Vec::with_capacity(verdicts.len()),
+        };
+        for verdict in verdicts {
+            match verdict {
+                Verdict::Take { accepted, warnings } => {
+                    sorted.slots.push(Ok(sorted.accepted.len()));
+                    sorted.accepted_ids.push(accepted.reading_id.clone());
+                    sorted.accepted.push(accepted);
+                    sorted.warnings.push(warnings);
+                }
+                Verdict::Refuse(refused) => {
+                    sorted.slots.push(Err(sorted.refused.len()));
+                    sorted.refused.push(refused);
+                    sorted.warnings.push(Vec::new());
+                }
+            }
+        }
+        sorted
+    }
+}
+
+impl Sorted {
+    /// The answer, given the hand-off's status of each accepted reading.
+    pub(super) fn answer(mut self, statuses: &[Status]) -> BatchResponse {
+        let mut response = BatchResponse {
+            accepted: 0,
+            duplicates: 0,
+            rejected: self.refused.len(),
+            results: Vec::with_capacity(self.slots.len()),
+        };
+        for (index, (slot, warnings)) in self.slots.into_iter().zip(self.warnings).enumerate() {
+            let item = match slot {
+                Ok(i) => {
+                    let status = statuses.get(i).copied().unwrap_or(Status::Duplicate);
+                    match status {
+                        Status::Accepted => response.accepted += 1,
+                        _ => response.duplicates += 1,
+                    }
+                    BatchItem {
+                        index,
+                        reading_id: Some(std::mem::take(&mut self.accepted_ids[i])),
+                        status,
+                        problems: Vec::new(),
+                        warnings,
+                    }
+                }
+                Err(i) => BatchItem {
+                    index,
+                    reading_id: self.refused[i].reading_id.clone(),
+                    status: Status::Rejected,
+                    problems: std::mem::take(&mut self.refused[i].problems),
+                    warnings,
+                },
+            };
+            response.results.push(item);
+        }
+        response
+    }
+}

@@ -1,0 +1,218 @@
+//! `POST /v1/telemetry…`: readings in, per protocol.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Serialize;
+use shared_runtime::http::{CorrelationId, check_json};
+use shared_schemas::events::telemetry::Problem;
+use shared_schemas::telemetry::{Protocol, TelemetryReading};
+use utoipa::ToSchema;
+
+use crate::device_auth::DeviceAuth;
+use crate::domain::{generic, j1939, obd2, parse};
+use crate::error::{ApiError, Rejection};
+use crate::events::intake::Status;
+use crate::state::AppState;
+
+mod batch;
+mod judge;
+
+use batch::Sorted;
+pub use batch::{BatchItem, BatchRequest, BatchResponse};
+use judge::{Incoming, ingest_single, judge, origin};
+
+/// Largest request body: a full batch of verbose readings.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/telemetry", post(ingest_one))
+        .route("/v1/telemetry/batch", post(ingest_batch))
+        .route("/v1/telemetry/obd2", post(ingest_obd2))
+        .route("/v1/telemetry/j1939", post(ingest_j1939))
+        .route("/v1/telemetry/generic", post(ingest_generic))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// The answer for one accepted reading.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResponse {
+    /// The idempotency key the reading was taken under.
+    pub reading_id: String,
+    /// `accepted`, or `duplicate` when that key was accepted before.
+    pub status: Status,
+    /// Things ignored (e.g. unknown signals), with where they were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Problem>,
+}
+
+/// A reading decoded by an adapter from its own request format.
+fn adapted<T: serde::de::DeserializeOwned>(
+    body: &Bytes,
+    decode: impl FnOnce(T) -> Result<TelemetryReading, Vec<Problem>>,
+) -> Result<Incoming, ApiError> {
+    let raw = utf8(body)?.to_owned();
+    // Adapter requests are kept raw in the audit trail: refuse control characters
+    // anywhere in them, naming the field, before decoding.
+    let parsed = check_json(raw.as_bytes())
+        .map_err(|p| vec![Problem::new(p.field, p.message)])
+        .and_then(|()| {
+            serde_json::from_str::<T>(&raw)
+                .map_err(|e| vec![Problem::new("", format!("not a valid request: {e}"))])
+        })
+        .and_then(decode)
+        .map(|reading| (reading, Vec::new()));
+    Ok(Incoming {
+        parsed,
+        raw: Some(raw),
+    })
+}
+
+fn utf8(body: &Bytes) -> Result<&str, ApiError> {
+    std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".to_owned()))
+}
+
+/// Ingest one canonical reading.
+///
+/// 202 means the reading is in the `vehicle.telemetry.received` stream (once per
+/// `reading_id`, so retries are safe). 422 lists every problem found.
+#[utoipa::path(post, path = "/v1/telemetry", tag = "telemetry",
+    request_body = TelemetryReading,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Invalid reading; every problem listed"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_one(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let incoming = Incoming {
+        parsed: parse::reading(utf8(&body)?),
+        raw: None,
+    };
+    let origin = origin(&device, Protocol::Canonical, correlation);
+    ingest_single(&state, &device, origin, incoming).await
+}
+
+/// Ingest a batch of canonical readings.
+///
+/// Each reading is judged on its own: the answer has one result per reading. A 200
+/// means every `accepted` or `duplicate` reading is in the stream.
+#[utoipa::path(post, path = "/v1/telemetry/batch", tag = "telemetry",
+    request_body = BatchRequest,
+    security(("device_key" = [])),
+    responses(
+        (status = 200, description = "Per-reading results", body = BatchResponse),
+        (status = 400, description = "Not a batch (malformed JSON, no `readings`, empty)", body = shared_runtime::http::ErrorBody),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 413, description = "More readings than INGESTION_MAX_BATCH", body = shared_runtime::http::ErrorBody),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_batch(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let batch = BatchRequest::read(&body, state.max_batch)?;
+    let origin = origin(&device, Protocol::Canonical, correlation);
+    let incoming = batch
+        .readings
+        .iter()
+        .map(|raw| Incoming {
+            parsed: parse::reading(raw.get()),
+            raw: None,
+        })
+        .collect();
+    let mut sorted = Sorted::from(judge(&state, &device, origin, incoming).await?);
+    let statuses = state
+        .intake
+        .submit(
+            origin,
+            std::mem::take(&mut sorted.accepted),
+            &sorted.refused,
+        )
+        .await
+        .map_err(|e| Rejection::Unavailable("the event stream", e.into()))?;
+    let response = sorted.answer(&statuses);
+    state.metrics.accepted.increment(response.accepted as u64);
+    state
+        .metrics
+        .duplicate
+        .increment(response.duplicates as u64);
+    state.metrics.rejected.increment(response.rejected as u64);
+    Ok(Json(response))
+}
+
+/// Ingest OBD-II mode-01 PIDs (SAE J1979), decoded into a canonical reading.
+#[utoipa::path(post, path = "/v1/telemetry/obd2", tag = "telemetry",
+    request_body = obd2::Obd2Request,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Undecodable or invalid; every problem listed"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_obd2(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let incoming = adapted(&body, obd2::decode)?;
+    let origin = origin(&device, Protocol::Obd2, correlation);
+    ingest_single(&state, &device, origin, incoming).await
+}
+
+/// Ingest J1939 CAN frames (PGN/SPN decoding, DM1 faults), decoded into a canonical
+/// reading.
+#[utoipa::path(post, path = "/v1/telemetry/j1939", tag = "telemetry",
+    request_body = j1939::J1939Request,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Undecodable or invalid; every problem listed"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_j1939(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let incoming = adapted(&body, j1939::decode)?;
+    let origin = origin(&device, Protocol::J1939, correlation);
+    ingest_single(&state, &device, origin, incoming).await
+}
+
+/// Ingest a flat JSON object from a device that cannot send the canonical form:
+/// aliases and unit suffixes (`_f`, `_psi`, `_mph`, `_mi`…) are normalized.
+#[utoipa::path(post, path = "/v1/telemetry/generic", tag = "telemetry",
+    request_body = Object,
+    security(("device_key" = [])),
+    responses(
+        (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
+        (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
+        (status = 422, description = "Not normalizable or invalid; every problem listed"),
+        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+    ))]
+pub async fn ingest_generic(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    correlation: CorrelationId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    let incoming = adapted(&body, generic::normalize)?;
+    let origin = origin(&device, Protocol::GenericJson, correlation);
+    ingest_single(&state, &device, origin, incoming).await
+}
