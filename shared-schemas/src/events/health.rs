@@ -318,9 +318,62 @@ component_condition_event!(
     "component.critical"
 );
 
+/// The same condition under the other event type (the fields are the same).
+macro_rules! convert_condition {
+    ($from:ident => $to:ident) => {
+        impl From<$from> for $to {
+            fn from(e: $from) -> Self {
+                Self {
+                    org_id: e.org_id,
+                    vehicle_id: e.vehicle_id,
+                    component: e.component,
+                    score: e.score,
+                    band: e.band,
+                    rul_days: e.rul_days,
+                    rul_km: e.rul_km,
+                    confidence: e.confidence,
+                    factors: e.factors,
+                    dtcs: e.dtcs,
+                    odometer_km: e.odometer_km,
+                    detected_at: e.detected_at,
+                }
+            }
+        }
+    };
+}
+
+convert_condition!(ComponentDegraded => ComponentCritical);
+convert_condition!(ComponentCritical => ComponentDegraded);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_condition_converts_both_ways_without_losing_a_field() {
+        let degraded = ComponentDegraded {
+            org_id: "acme".into(),
+            vehicle_id: "VH-1".into(),
+            component: Component::Dpf,
+            score: 0.15,
+            band: HealthBand::Critical,
+            rul_days: 2.5,
+            rul_km: Some(900.0),
+            confidence: 0.8,
+            factors: Vec::new(),
+            dtcs: vec![Dtc::Obd {
+                code: "P2463".into(),
+            }],
+            odometer_km: Some(120_000.0),
+            detected_at: DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+        };
+        let critical = ComponentCritical::from(degraded.clone());
+        assert_eq!(
+            serde_json::to_value(&critical).unwrap(),
+            serde_json::to_value(&degraded).unwrap()
+        );
+        assert_eq!(ComponentDegraded::from(critical), degraded);
+    }
 
     #[test]
     fn bands_at_boundaries() {
