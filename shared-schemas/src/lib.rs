@@ -8,6 +8,7 @@
 pub mod envelope;
 pub mod events;
 pub mod ids;
+pub mod parts;
 pub mod signals;
 pub mod telemetry;
 
