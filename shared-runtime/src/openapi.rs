@@ -32,3 +32,32 @@ pub fn committed_json(doc: &OpenApi) -> String {
     s.push('\n');
     s
 }
+
+/// The error responses every authenticated operation shares, for `responses(...)` of
+/// `#[utoipa::path]` beside the operation's own: `responses((status = 200, body = X),
+/// Unauthorized, Forbidden)`. An operation whose error means something more specific
+/// (a 404 that also covers "not visible to the caller") keeps its own tuple.
+pub mod responses {
+    use crate::http::ErrorBody;
+
+    /// Missing, expired or invalid credentials.
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 401)]
+    pub struct Unauthorized(pub ErrorBody);
+
+    /// The caller's role or scope does not allow this.
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 403)]
+    pub struct Forbidden(pub ErrorBody);
+
+    /// The request is malformed; the message names the parameter or field.
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 400)]
+    pub struct BadRequest(pub ErrorBody);
+
+    /// Unknown, or not visible to the caller (the same answer, so that a caller cannot
+    /// tell another organization's resources exist).
+    #[derive(Debug, utoipa::IntoResponses)]
+    #[response(status = 404)]
+    pub struct NotFound(pub ErrorBody);
+}

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiJson, ApiPath};
+use shared_runtime::openapi::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -55,9 +56,9 @@ pub struct CreatedKey {
     request_body = CreateKey, security(("bearer" = [])),
     responses(
         (status = 201, body = CreatedKey),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -123,7 +124,7 @@ pub async fn create(
 
 /// List device keys (secrets are never shown again).
 #[utoipa::path(get, path = "/v1/device-keys", tag = "device-keys", security(("bearer" = [])),
-    responses((status = 200, body = Vec<DeviceKeyRow>), (status = 401, body = shared_runtime::http::ErrorBody), (status = 403, body = shared_runtime::http::ErrorBody)))]
+    responses((status = 200, body = Vec<DeviceKeyRow>), Unauthorized, Forbidden))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(claims): Auth,
@@ -137,7 +138,7 @@ pub async fn list(
 /// Revoke a device key; devices using it are refused within 30 s.
 #[utoipa::path(delete, path = "/v1/device-keys/{id}", tag = "device-keys", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Key id")),
-    responses((status = 200, body = DeviceKeyRow), (status = 401, body = shared_runtime::http::ErrorBody), (status = 403, body = shared_runtime::http::ErrorBody), (status = 404, body = shared_runtime::http::ErrorBody)))]
+    responses((status = 200, body = DeviceKeyRow), Unauthorized, Forbidden, NotFound))]
 pub async fn revoke(
     State(state): State<AppState>,
     Auth(claims): Auth,

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, ApiQuery};
+use shared_runtime::openapi::responses::Unauthorized;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::readings::{self, StoredReading};
@@ -89,7 +90,7 @@ fn no_telemetry(vehicle_id: &str) -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReadingView),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 404, description = "No readings, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn latest(
@@ -111,7 +112,7 @@ pub async fn latest(
     responses(
         (status = 200, body = HistoryPage),
         (status = 400, description = "Bad range, limit or cursor", body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 404, description = "No readings, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn history(

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, AuthError, Claims, Role};
 use shared_runtime::http::{ApiJson, ApiPath, ApiQuery, CorrelationId};
+use shared_runtime::openapi::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use shared_schemas::EventEnvelope;
 use shared_schemas::events::OwnershipTransferred;
 use shared_schemas::ids::{check_org_id, check_vehicle_id};
@@ -115,9 +116,9 @@ async fn visible(state: &AppState, claims: &Claims, id: &str) -> Result<VehicleR
     security(("bearer" = [])),
     responses(
         (status = 201, body = VehicleRow),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
         (status = 409, description = "The id is already registered", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn register(
@@ -170,9 +171,9 @@ pub async fn register(
     security(("bearer" = [])),
     responses(
         (status = 200, body = VehiclePage),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -201,8 +202,8 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = VehicleRow),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
+        NotFound,
     ))]
 pub async fn one(
     State(state): State<AppState>,
@@ -218,9 +219,9 @@ pub async fn one(
     security(("bearer" = [])),
     responses(
         (status = 200, body = [TransferRow]),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
+        Forbidden,
+        NotFound,
     ))]
 pub async fn transfers(
     State(state): State<AppState>,
@@ -243,10 +244,10 @@ pub async fn transfers(
     security(("bearer" = [])),
     responses(
         (status = 201, body = TransferRow),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
         (status = 409, description = "It already belongs to that organization", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn transfer(
