@@ -17,9 +17,9 @@ use crate::db::device_keys;
 use crate::device_auth::{DeviceKeys, hash_key};
 use crate::domain::validate::Limits;
 use crate::events::audit::{self, AuditWriter};
-use crate::events::intake::Intake;
 use crate::openapi::ApiDoc;
 use crate::ownership::Owners;
+use crate::pipeline::Intake;
 use crate::state::{AppState, IntakeMetrics};
 
 /// The service, bound and not yet serving: `port()`, then `run()`.

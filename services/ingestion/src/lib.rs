@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod openapi;
 pub mod ownership;
+pub mod pipeline;
 pub mod routes;
 pub mod state;
 

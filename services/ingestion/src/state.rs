@@ -9,8 +9,8 @@ use tokio::sync::Notify;
 
 use crate::device_auth::DeviceKeys;
 use crate::domain::validate::Limits;
-use crate::events::intake::Intake;
 use crate::ownership::Owners;
+use crate::pipeline::Intake;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

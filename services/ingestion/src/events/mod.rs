@@ -1,7 +1,6 @@
-//! Event publishing (the intake hand-off) and consuming (the audit writer).
+//! Consuming: the audit writer (the intake hand-off is `crate::pipeline`).
 
 pub mod audit;
-pub mod intake;
 
 /// Stream entry field holding the raw input of adapter protocols.
 pub const FIELD_RAW: &str = "r";

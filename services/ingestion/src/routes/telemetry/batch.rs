@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::judge::Verdict;
 use crate::error::ApiError;
-use crate::events::intake::{Accepted, Refused, Status};
+use crate::pipeline::{Accepted, Refused, Status};
 
 /// A batch of canonical readings.
 #[derive(Debug, Deserialize, ToSchema)]

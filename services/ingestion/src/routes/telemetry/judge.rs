@@ -12,7 +12,7 @@ use super::IngestResponse;
 use crate::device_auth::Device;
 use crate::domain::validate;
 use crate::error::{ApiError, Rejection};
-use crate::events::intake::{Accepted, Origin, Refused, Status};
+use crate::pipeline::{Accepted, Origin, Refused, Status};
 use crate::state::AppState;
 
 /// One reading as it arrived: parsed (or why it could not be), and the raw input of

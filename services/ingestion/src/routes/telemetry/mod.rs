@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::device_auth::DeviceAuth;
 use crate::domain::{generic, j1939, obd2, parse};
 use crate::error::{ApiError, Rejection};
-use crate::events::intake::Status;
+use crate::pipeline::Status;
 use crate::state::AppState;
 
 mod batch;
