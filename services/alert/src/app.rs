@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::alerting::{Alerting, Policy};
 use crate::config::Config;
 use crate::db::liveness::Rule;
 use crate::delivery::digest::{DigestConfig, Digests};
@@ -26,6 +25,7 @@ use crate::events::feed::Feed;
 use crate::events::liveness::{self, LivenessConsumer, Staleness};
 use crate::events::{AlertConsumer, EVENT_TYPES, GROUP};
 use crate::openapi::ApiDoc;
+use crate::pipeline::{Alerting, Policy};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

@@ -20,8 +20,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::events::maintenance::Maintenance;
-use crate::events::{Assessor, GROUP, TelemetryConsumer, TransferConsumer};
+use crate::events::{GROUP, TelemetryConsumer, TransferConsumer};
 use crate::openapi::ApiDoc;
+use crate::pipeline::Assessor;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

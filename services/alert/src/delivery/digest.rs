@@ -280,12 +280,6 @@ impl Digests {
             id: d.digest_id,
             headers: &headers,
         };
-        match tokio::time::timeout(self.config.send_timeout, sender.send_email(&out)).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Transient(format!(
-                "timed out after {} ms",
-                self.config.send_timeout.as_millis()
-            ))),
-        }
+        super::within(self.config.send_timeout, sender.send_email(&out)).await
     }
 }

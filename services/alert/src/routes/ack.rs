@@ -15,11 +15,11 @@ use shared_schemas::events::AckVia;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::alerting::Outcome;
 use crate::app::AppState;
 use crate::db::contacts;
 use crate::domain::link::LinkError;
 use crate::domain::message::esc;
+use crate::pipeline::Outcome;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/v1/alerts/{alert_id}/ack", get(follow).post(confirm))

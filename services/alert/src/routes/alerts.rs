@@ -12,13 +12,13 @@ use shared_schemas::events::{AckVia, AlertSeverity, Component};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::alerting::{Outcome, STALENESS};
 use crate::app::AppState;
 use crate::db::alerts::{self, Filter, HistoryEntry};
 use crate::db::deliveries::{self, Delivery};
 use crate::domain::alert::{Alert, Status};
 use crate::domain::policy::rank;
 use crate::error::ApiError;
+use crate::pipeline::{Outcome, STALENESS};
 
 /// Largest page.
 pub const MAX_LIMIT: u32 = 200;

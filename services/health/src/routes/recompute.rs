@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::db::vehicles;
 use crate::domain::announce::TransitionView;
 use crate::error::ApiError;
-use crate::events::Recomputed;
+use crate::pipeline::Recomputed;
 use crate::routes::vehicles::VehicleHealth;
 
 /// Vehicles per recompute transaction.
