@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -152,7 +154,7 @@ pub async fn lock_active(
 
 /// Inserts a new alert.
 pub async fn insert(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO alerts (alert_id, org_id, vehicle_id, subject, component, kind, severity,
              severity_rank, status, title, message, diagnosis, needs_review, review_reason,
              occurrences, step, next_escalation_at, correlation_id, created_at, updated_at)
@@ -164,29 +166,40 @@ pub async fn insert(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Erro
     .bind(&a.vehicle_id)
     .bind(&a.subject)
     .bind(a.component.map(|c| c.as_str()))
-    .bind(kind_str(a.kind))
-    .bind(a.severity.as_str())
-    .bind(rank(a.severity))
-    .bind(a.status.as_str())
-    .bind(&a.title)
-    .bind(&a.message)
-    .bind(Json(&a.diagnosis))
-    .bind(a.needs_review)
-    .bind(a.review_reason.as_deref())
-    .bind(a.occurrences)
-    .bind(a.step)
-    .bind(a.next_escalation_at)
-    .bind(a.correlation_id)
-    .bind(a.created_at)
-    .bind(a.updated_at)
-    .execute(conn)
-    .await?;
+    .bind(kind_str(a.kind));
+    bind_state(query, a)
+        .bind(a.created_at)
+        .bind(a.updated_at)
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// `query` with the fields of `a` both [`insert`] and [`update`] write bound next, in
+/// this order: severity, its rank, status, title, message, diagnosis, needs_review,
+/// review_reason, occurrences, step, next_escalation_at, correlation_id.
+fn bind_state<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    a: &Alert,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(a.severity.as_str())
+        .bind(rank(a.severity))
+        .bind(a.status.as_str())
+        .bind(&a.title)
+        .bind(&a.message)
+        .bind(Json(&a.diagnosis))
+        .bind(a.needs_review)
+        .bind(a.review_reason.as_deref())
+        .bind(a.occurrences)
+        .bind(a.step)
+        .bind(a.next_escalation_at)
+        .bind(a.correlation_id)
 }
 
 /// Writes back every mutable field of `a`.
 pub async fn update(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE alerts SET severity = $2, severity_rank = $3, status = $4, title = $5,
              message = $6, diagnosis = $7, needs_review = $8, review_reason = $9,
              occurrences = $10, step = $11, next_escalation_at = $12, correlation_id = $13,
@@ -194,28 +207,17 @@ pub async fn update(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Erro
              resolved_at = $18, resolved_by = $19, resolution = $20
          WHERE alert_id = $1",
     )
-    .bind(a.alert_id)
-    .bind(a.severity.as_str())
-    .bind(rank(a.severity))
-    .bind(a.status.as_str())
-    .bind(&a.title)
-    .bind(&a.message)
-    .bind(Json(&a.diagnosis))
-    .bind(a.needs_review)
-    .bind(a.review_reason.as_deref())
-    .bind(a.occurrences)
-    .bind(a.step)
-    .bind(a.next_escalation_at)
-    .bind(a.correlation_id)
-    .bind(a.updated_at)
-    .bind(a.acknowledged_at)
-    .bind(a.acknowledged_by.as_deref())
-    .bind(ack_via_str(a))
-    .bind(a.resolved_at)
-    .bind(a.resolved_by.as_deref())
-    .bind(a.resolution.as_deref())
-    .execute(conn)
-    .await?;
+    .bind(a.alert_id);
+    bind_state(query, a)
+        .bind(a.updated_at)
+        .bind(a.acknowledged_at)
+        .bind(a.acknowledged_by.as_deref())
+        .bind(ack_via_str(a))
+        .bind(a.resolved_at)
+        .bind(a.resolved_by.as_deref())
+        .bind(a.resolution.as_deref())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod digests;
 pub mod liveness;
 pub mod planning;
+pub mod send_queue;
 pub mod stats;
 
 /// Serializes changes to one vehicle's alerts within a transaction (folding, planning

@@ -32,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::db::deliveries::{self, Delivery};
+use crate::db::send_queue::SendQueue;
 use crate::db::{alerts, contacts};
 use crate::domain::alert::{Alert, Status};
 use crate::domain::contact::Contact;
@@ -137,17 +138,13 @@ impl Sender {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut last_reclaim = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
-            if last_reclaim.elapsed() > Duration::from_secs(5) {
-                last_reclaim = tokio::time::Instant::now();
-                match deliveries::reclaim_expired(&self.db, self.config.lease).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::warn!(
-                        deliveries = n,
-                        "deliveries claimed by a stopped sender are sent again"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "reclaiming deliveries failed"),
-                }
-            }
+            reclaim_every_5s(
+                &mut last_reclaim,
+                &self.db,
+                &deliveries::QUEUE,
+                self.config.lease,
+            )
+            .await;
             let busy = match self.once().await {
                 Ok(n) => n > 0,
                 Err(e) => {
@@ -168,7 +165,9 @@ impl Sender {
 
     /// Claims and sends one batch; returns its size.
     pub async fn once(&self) -> anyhow::Result<usize> {
-        let claimed = deliveries::claim(&self.db, (self.config.concurrency * 4) as i64).await?;
+        let claimed = deliveries::QUEUE
+            .claim::<Delivery>(&self.db, (self.config.concurrency * 4) as i64)
+            .await?;
         let n = claimed.len();
         futures::stream::iter(claimed)
             .for_each_concurrent(self.config.concurrency, |d| async move {
@@ -195,7 +194,9 @@ impl Sender {
         let (alert, contact) = match self.target(d).await? {
             Target::Send(found) => *found,
             Target::Settle(status, why) => {
-                return Ok(deliveries::settle(&self.db, d.delivery_id, status, why).await?);
+                return Ok(deliveries::QUEUE
+                    .settle(&self.db, d.delivery_id, status, why)
+                    .await?);
             }
         };
         let result = self.send(d, &alert, &contact).await;
@@ -296,7 +297,9 @@ impl Sender {
     ) -> anyhow::Result<()> {
         match result {
             Ok(reference) => {
-                deliveries::sent(&self.db, d.delivery_id, Some(&reference)).await?;
+                deliveries::QUEUE
+                    .sent(&self.db, d.delivery_id, Some(&reference))
+                    .await?;
                 metrics::counter!("deliveries_total", "channel" => d.channel.clone(), "outcome" => "sent").increment(1);
                 if d.step == 0 {
                     metrics::histogram!("alert_created_to_sent_seconds", "channel" => d.channel.clone())
@@ -306,13 +309,17 @@ impl Sender {
             Err(SendError::Transient(e)) if d.attempts < self.config.max_attempts => {
                 let retry_at = Utc::now() + self.backoff(d.attempts);
                 tracing::info!(delivery_id = %d.delivery_id, channel = %d.channel, attempt = d.attempts, error = %e, %retry_at, "send failed; will retry");
-                deliveries::failed(&self.db, d.delivery_id, &e, Some(retry_at)).await?;
+                deliveries::QUEUE
+                    .failed(&self.db, d.delivery_id, &e, Some(retry_at))
+                    .await?;
                 metrics::counter!("deliveries_total", "channel" => d.channel.clone(), "outcome" => "retry").increment(1);
             }
             Err(e) => {
                 let why = format!("gave up after {} attempt(s): {e}", d.attempts);
                 tracing::warn!(delivery_id = %d.delivery_id, channel = %d.channel, error = %why, "delivery failed");
-                deliveries::failed(&self.db, d.delivery_id, &why, None).await?;
+                deliveries::QUEUE
+                    .failed(&self.db, d.delivery_id, &why, None)
+                    .await?;
                 metrics::counter!("deliveries_total", "channel" => d.channel.clone(), "outcome" => "failed").increment(1);
             }
         }
@@ -328,6 +335,29 @@ impl Sender {
 enum Target {
     Send(Box<(Alert, Contact)>),
     Settle(&'static str, &'static str),
+}
+
+/// Every 5 s (`last`: the previous time), puts the rows of `queue` whose sender
+/// stopped back to `pending`.
+pub(crate) async fn reclaim_every_5s(
+    last: &mut tokio::time::Instant,
+    db: &PgPool,
+    queue: &SendQueue,
+    lease: Duration,
+) {
+    if last.elapsed() <= Duration::from_secs(5) {
+        return;
+    }
+    *last = tokio::time::Instant::now();
+    match queue.reclaim_expired(db, lease).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            rows = n,
+            "{} claimed by a stopped sender are sent again",
+            queue.name
+        ),
+        Err(e) => tracing::warn!(error = %e, "reclaiming {} failed", queue.name),
+    }
 }
 
 /// `send`'s outcome, or a transient error when it takes longer than `limit`.
