@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgPool, Postgres};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::listing::{Page, Scope, scope_condition};
 use crate::domain::alert::{Alert, Diagnosis, Status, kind_str, parse_kind};
 use crate::domain::policy::{parse_severity, rank};
 
@@ -272,12 +273,8 @@ pub async fn escalation_due(pool: &PgPool, limit: i64) -> Result<Vec<Uuid>, sqlx
 /// A list filter; `None` fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct Filter<'a> {
-    /// Organization scope.
-    pub org_id: Option<&'a str>,
-    /// Only these vehicles (owners).
-    pub vehicle_ids: Option<&'a [String]>,
-    /// One vehicle.
-    pub vehicle_id: Option<&'a str>,
+    /// Whose alerts.
+    pub scope: Scope<'a>,
     /// Status.
     pub status: Option<&'a str>,
     /// Minimum severity rank.
@@ -286,21 +283,18 @@ pub struct Filter<'a> {
     pub subject: Option<&'a str>,
     /// Created at or after.
     pub since: Option<DateTime<Utc>>,
-    /// Keyset: created strictly before (and id below on ties).
-    pub before: Option<(DateTime<Utc>, Uuid)>,
-    /// Page size.
-    pub limit: i64,
+    /// Keyset on (created_at, alert_id).
+    pub page: Page,
 }
 
 /// Alerts matching `f`, newest first.
 pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Alert>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
+    let query = sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM alerts
-         WHERE ($1::text IS NULL OR org_id = $1)
-           AND ($2::text[] IS NULL OR vehicle_id = ANY($2))
-           AND ($3::text IS NULL OR vehicle_id = $3)
+        " FROM alerts WHERE ",
+        scope_condition!(),
+        "
            AND ($4::text IS NULL OR status = $4)
            AND ($5::smallint IS NULL OR severity_rank >= $5)
            AND ($6::text IS NULL OR subject = $6)
@@ -308,19 +302,15 @@ pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Alert>, sqlx::Err
            AND ($8::timestamptz IS NULL OR (created_at, alert_id) < ($8, $9))
          ORDER BY created_at DESC, alert_id DESC
          LIMIT $10"
-    ))
-    .bind(f.org_id)
-    .bind(f.vehicle_ids)
-    .bind(f.vehicle_id)
-    .bind(f.status)
-    .bind(f.min_rank)
-    .bind(f.subject)
-    .bind(f.since)
-    .bind(f.before.map(|b| b.0))
-    .bind(f.before.map_or(Uuid::nil(), |b| b.1))
-    .bind(f.limit)
-    .fetch_all(pool)
-    .await?;
+    ));
+    let query = f
+        .scope
+        .bind(query)
+        .bind(f.status)
+        .bind(f.min_rank)
+        .bind(f.subject)
+        .bind(f.since);
+    let rows: Vec<Row> = f.page.bind(query).fetch_all(pool).await?;
     rows.into_iter().map(Row::into_alert).collect()
 }
 

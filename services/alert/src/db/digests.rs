@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::listing::Page;
 use super::send_queue::{SendQueue, send_queue};
 use crate::domain::planning::PlanningItem;
 
@@ -185,10 +186,9 @@ pub struct Claimed {
 pub async fn list(
     pool: &PgPool,
     org_id: Option<&str>,
-    before: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
+    page: Page,
 ) -> Result<Vec<Digest>, sqlx::Error> {
-    sqlx::query_as(
+    let query = sqlx::query_as(
         "SELECT digest_id, org_id, contact_id, period_start, period_end, address, status, reason,
              attempts, items, sent_at, provider_ref, created_at
          FROM digests
@@ -197,10 +197,6 @@ pub async fn list(
          ORDER BY created_at DESC, digest_id DESC
          LIMIT $4",
     )
-    .bind(org_id)
-    .bind(before.map(|b| b.0))
-    .bind(before.map_or(Uuid::nil(), |b| b.1))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    .bind(org_id);
+    page.bind(query).fetch_all(pool).await
 }

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod contacts;
 pub mod deliveries;
 pub mod digests;
+pub mod listing;
 pub mod liveness;
 pub mod planning;
 pub mod send_queue;
