@@ -11,7 +11,6 @@ use shared_runtime::service::Service;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
-use crate::alerting::{Alerting, Policy};
 use crate::config::Config;
 use crate::db::liveness::Rule;
 use crate::delivery::digest::{DigestConfig, Digests};
@@ -21,6 +20,7 @@ use crate::events::feed::Feed;
 use crate::events::liveness::{self, LivenessConsumer, Staleness};
 use crate::events::{AlertConsumer, EVENT_TYPES, GROUP};
 use crate::openapi::ApiDoc;
+use crate::pipeline::{Alerting, Policy};
 use crate::state::AppState;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.

@@ -5,7 +5,6 @@
 //! channel and escalation step, through a delivery outbox; and escalates along the
 //! chain until someone acknowledges (REST, or the signed link in each message).
 
-pub mod alerting;
 pub mod app;
 pub mod config;
 pub mod db;
@@ -14,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod openapi;
+pub mod pipeline;
 pub mod routes;
 pub mod state;
 

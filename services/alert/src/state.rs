@@ -6,9 +6,9 @@ use axum::extract::FromRef;
 use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 
-use crate::alerting::Alerting;
 use crate::domain::link::LinkSigner;
 use crate::events::feed::Feed;
+use crate::pipeline::Alerting;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

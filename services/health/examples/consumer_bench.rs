@@ -103,6 +103,179 @@ async fn caught_up(redis: &mut redis::aio::ConnectionManager, keys: &Keys) -> bo
     lag.lag == Some(0) && lag.pending == 0
 }
 
+/// The service's settings for the run: a large batch and cache, no pruning within it.
+fn config(database_url: String, prefix: String) -> Config {
+    Config {
+        common: CommonConfig {
+            database_url: Secret::new(database_url),
+            redis_url: Secret::new(testing::redis_url()),
+            redis_prefix: prefix,
+            bind_addr: ([127, 0, 0, 1], 0).into(),
+            jwt_secret: Secret::new("bench-secret-bench-secret-bench-secret"),
+            stream_max_len: 10_000_000,
+            db_max_connections: 16,
+        },
+        batch: 1_000,
+        computed_every: Duration::from_secs(60),
+        model_path: None,
+        reclaim_idle: Duration::from_secs(30),
+        cache_vehicles: 20_000,
+        maintenance_every: Duration::from_secs(30),
+        history_retention_days: 36_500,
+    }
+}
+
+/// What a run works with.
+struct Run {
+    vehicles: u32,
+    keys: Keys,
+    redis: redis::aio::ConnectionManager,
+    publisher: Publisher,
+    config: Config,
+    shutdown: CancellationToken,
+}
+
+/// `backlog`: publishes `n` readings, then starts the service and times its catching up.
+async fn backlog(mut run: Run, n: usize) {
+    let vehicles = run.vehicles;
+    eprintln!("simulating {n} readings of {vehicles} vehicles…");
+    let all = readings(vehicles, n);
+    for chunk in all.chunks(1_000) {
+        let events: Vec<_> = chunk.iter().map(envelope).collect();
+        run.publisher.publish_raw(&events).await.unwrap();
+    }
+    eprintln!("{} readings in the stream; starting health", all.len());
+    let app = health::build(run.config, run.shutdown.clone())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let service = tokio::spawn(app.run());
+    while !caught_up(&mut run.redis, &run.keys).await {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let s = started.elapsed().as_secs_f64();
+    println!(
+        "backlog: {} readings of {vehicles} vehicles applied in {s:.1} s: {:.0} readings/s",
+        all.len(),
+        all.len() as f64 / s
+    );
+    run.shutdown.cancel();
+    service.await.unwrap().unwrap();
+}
+
+/// Acknowledged entries over time until `n` are, polled every 20 ms: a slice's latency
+/// is the time from its publication until the group had acknowledged it (the consumer
+/// handles the stream in order), i.e. its last reading's.
+fn poll_acknowledged(
+    mut redis: redis::aio::ConnectionManager,
+    keys: Keys,
+    n: usize,
+) -> tokio::task::JoinHandle<Vec<(Instant, u64)>> {
+    tokio::spawn(async move {
+        let mut samples = Vec::new();
+        loop {
+            let lag = shared_runtime::consumer::lag(
+                &mut redis,
+                &keys,
+                health::events::GROUP,
+                &[TelemetryReceived::TYPE],
+            )
+            .await
+            .unwrap();
+            let len: usize = redis::cmd("XLEN")
+                .arg(keys.stream(TelemetryReceived::TYPE))
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+            let done = len as u64 - lag.lag.unwrap_or(len as u64) - lag.pending;
+            samples.push((Instant::now(), done));
+            if done as usize >= n {
+                return samples;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+}
+
+/// `paced`: publishes `rate` readings a second for `seconds` to the running service and
+/// reports each 100 ms slice's time until it was applied.
+async fn paced(run: Run, rate: usize, seconds: u64) {
+    let n = rate * seconds as usize;
+    let vehicles = run.vehicles;
+    eprintln!("simulating {n} readings of {vehicles} vehicles…");
+    let all = readings(vehicles, n);
+    let app = health::build(run.config, run.shutdown.clone())
+        .await
+        .unwrap();
+    let port = app.port();
+    let service = tokio::spawn(app.run());
+    let slice = rate / 10;
+    let acked = poll_acknowledged(run.redis.clone(), run.keys.clone(), n);
+    let started = Instant::now();
+    let mut slices = Vec::new();
+    let mut published_n = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    for chunk in all.chunks(slice.max(1)) {
+        tick.tick().await;
+        let events: Vec<_> = chunk.iter().map(envelope).collect();
+        run.publisher.publish_raw(&events).await.unwrap();
+        published_n += chunk.len() as u64;
+        slices.push((Instant::now(), published_n));
+    }
+    let published = started.elapsed().as_secs_f64();
+    let samples = acked.await.unwrap();
+    let done = started.elapsed().as_secs_f64();
+    println!(
+        "paced: {} readings of {vehicles} vehicles published in {published:.1} s ({:.0}/s); \
+         all applied {:.2} s after the last was published",
+        all.len(),
+        all.len() as f64 / published,
+        done - published
+    );
+    print_latencies(&slices, &samples);
+    print_metrics(port).await;
+    run.shutdown.cancel();
+    service.await.unwrap().unwrap();
+}
+
+/// p50, p99 and max of the slices' times from publication until acknowledged.
+fn print_latencies(slices: &[(Instant, u64)], samples: &[(Instant, u64)]) {
+    let mut latencies: Vec<f64> = slices
+        .iter()
+        .map(|(at, count)| {
+            samples
+                .iter()
+                .find(|(t, acked)| acked >= count && t >= at)
+                .map_or(f64::NAN, |(t, _)| (*t - *at).as_secs_f64())
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let q = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "publish-to-applied per 100 ms slice: p50 {:.3} s, p99 {:.3} s, max {:.3} s",
+        q(0.5),
+        q(0.99),
+        q(1.0)
+    );
+}
+
+/// The service's own latency histogram, batch timings and reading counts.
+async fn print_metrics(port: u16) {
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in metrics.lines().filter(|l| {
+        l.starts_with("health_ingest_to_health_seconds")
+            || l.starts_with("event_batch_handle_seconds")
+            || l.starts_with("health_readings_total")
+    }) {
+        println!("{line}");
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -123,145 +296,17 @@ async fn main() {
     let mut redis = shared_runtime::bus::connect(&testing::redis_url())
         .await
         .unwrap();
-    let publisher = Publisher::new(redis.clone(), keys.clone(), 10_000_000);
-    let config = Config {
-        common: CommonConfig {
-            database_url: Secret::new(database_url),
-            redis_url: Secret::new(testing::redis_url()),
-            redis_prefix: prefix,
-            bind_addr: ([127, 0, 0, 1], 0).into(),
-            jwt_secret: Secret::new("bench-secret-bench-secret-bench-secret"),
-            stream_max_len: 10_000_000,
-            db_max_connections: 16,
-        },
-        batch: 1_000,
-        computed_every: Duration::from_secs(60),
-        model_path: None,
-        reclaim_idle: Duration::from_secs(30),
-        cache_vehicles: 20_000,
-        maintenance_every: Duration::from_secs(30),
-        history_retention_days: 36_500,
+    let run = Run {
+        vehicles,
+        publisher: Publisher::new(redis.clone(), keys.clone(), 10_000_000),
+        keys,
+        redis: redis.clone(),
+        config: config(database_url, prefix),
+        shutdown: CancellationToken::new(),
     };
-    let shutdown = CancellationToken::new();
-
     match mode.as_str() {
-        "backlog" => {
-            let n = arg(2, 200_000) as usize;
-            eprintln!("simulating {n} readings of {vehicles} vehicles…");
-            let all = readings(vehicles, n);
-            for chunk in all.chunks(1_000) {
-                let events: Vec<_> = chunk.iter().map(envelope).collect();
-                publisher.publish_raw(&events).await.unwrap();
-            }
-            eprintln!("{} readings in the stream; starting health", all.len());
-            let app = health::build(config, shutdown.clone()).await.unwrap();
-            let started = Instant::now();
-            let run = tokio::spawn(app.run());
-            while !caught_up(&mut redis, &keys).await {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let s = started.elapsed().as_secs_f64();
-            println!(
-                "backlog: {} readings of {vehicles} vehicles applied in {s:.1} s: {:.0} readings/s",
-                all.len(),
-                all.len() as f64 / s
-            );
-            shutdown.cancel();
-            run.await.unwrap().unwrap();
-        }
-        "paced" => {
-            let rate = arg(2, 10_000) as usize;
-            let seconds = arg(3, 30);
-            let n = rate * seconds as usize;
-            eprintln!("simulating {n} readings of {vehicles} vehicles…");
-            let all = readings(vehicles, n);
-            let app = health::build(config, shutdown.clone()).await.unwrap();
-            let port = app.port();
-            let run = tokio::spawn(app.run());
-            let slice = rate / 10;
-            // Acknowledged entries over time, polled every 20 ms: a slice's latency is
-            // the time from its publication until the group had acknowledged it (the
-            // consumer handles the stream in order), i.e. its last reading's.
-            let poll_keys = keys.clone();
-            let mut poll_redis = redis.clone();
-            let acked = tokio::spawn(async move {
-                let mut samples = Vec::new();
-                loop {
-                    let lag = shared_runtime::consumer::lag(
-                        &mut poll_redis,
-                        &poll_keys,
-                        health::events::GROUP,
-                        &[TelemetryReceived::TYPE],
-                    )
-                    .await
-                    .unwrap();
-                    let len: usize = redis::cmd("XLEN")
-                        .arg(poll_keys.stream(TelemetryReceived::TYPE))
-                        .query_async(&mut poll_redis)
-                        .await
-                        .unwrap();
-                    let done = len as u64 - lag.lag.unwrap_or(len as u64) - lag.pending;
-                    samples.push((Instant::now(), done));
-                    if done as usize >= n {
-                        return samples;
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            });
-            let started = Instant::now();
-            let mut slices = Vec::new();
-            let mut published_n = 0;
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            for chunk in all.chunks(slice.max(1)) {
-                tick.tick().await;
-                let events: Vec<_> = chunk.iter().map(envelope).collect();
-                publisher.publish_raw(&events).await.unwrap();
-                published_n += chunk.len() as u64;
-                slices.push((Instant::now(), published_n));
-            }
-            let published = started.elapsed().as_secs_f64();
-            let samples = acked.await.unwrap();
-            let done = started.elapsed().as_secs_f64();
-            let mut latencies: Vec<f64> = slices
-                .iter()
-                .map(|(at, count)| {
-                    samples
-                        .iter()
-                        .find(|(t, acked)| acked >= count && t >= at)
-                        .map_or(f64::NAN, |(t, _)| (*t - *at).as_secs_f64())
-                })
-                .collect();
-            latencies.sort_by(f64::total_cmp);
-            let q = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
-            println!(
-                "paced: {} readings of {vehicles} vehicles published in {published:.1} s ({:.0}/s); \
-                 all applied {:.2} s after the last was published",
-                all.len(),
-                all.len() as f64 / published,
-                done - published
-            );
-            println!(
-                "publish-to-applied per 100 ms slice: p50 {:.3} s, p99 {:.3} s, max {:.3} s",
-                q(0.5),
-                q(0.99),
-                q(1.0)
-            );
-            let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            for line in metrics.lines().filter(|l| {
-                l.starts_with("health_ingest_to_health_seconds")
-                    || l.starts_with("event_batch_handle_seconds")
-                    || l.starts_with("health_readings_total")
-            }) {
-                println!("{line}");
-            }
-            shutdown.cancel();
-            run.await.unwrap().unwrap();
-        }
+        "backlog" => backlog(run, arg(2, 200_000) as usize).await,
+        "paced" => paced(run, arg(2, 10_000) as usize, arg(3, 30)).await,
         other => panic!("unknown mode {other:?}: backlog or paced"),
     }
     clean_up(&mut redis, &run_prefix, &run_database).await;

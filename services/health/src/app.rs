@@ -14,8 +14,9 @@ use utoipa::OpenApi;
 
 use crate::config::Config;
 use crate::events::maintenance::Maintenance;
-use crate::events::{Assessor, GROUP, TelemetryConsumer, TransferConsumer};
+use crate::events::{GROUP, TelemetryConsumer, TransferConsumer};
 use crate::openapi::ApiDoc;
+use crate::pipeline::Assessor;
 use crate::state::AppState;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod openapi;
+pub mod pipeline;
 pub mod routes;
 pub mod state;
 

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 
-use crate::events::Assessor;
+use crate::pipeline::Assessor;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

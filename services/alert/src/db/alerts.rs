@@ -2,11 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::listing::{Page, Scope, scope_condition};
 use crate::domain::alert::{Alert, Diagnosis, Status, kind_str, parse_kind};
 use crate::domain::policy::{parse_severity, rank};
 
@@ -152,7 +155,7 @@ pub async fn lock_active(
 
 /// Inserts a new alert.
 pub async fn insert(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO alerts (alert_id, org_id, vehicle_id, subject, component, kind, severity,
              severity_rank, status, title, message, diagnosis, needs_review, review_reason,
              occurrences, step, next_escalation_at, correlation_id, created_at, updated_at)
@@ -164,29 +167,40 @@ pub async fn insert(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Erro
     .bind(&a.vehicle_id)
     .bind(&a.subject)
     .bind(a.component.map(|c| c.as_str()))
-    .bind(kind_str(a.kind))
-    .bind(a.severity.as_str())
-    .bind(rank(a.severity))
-    .bind(a.status.as_str())
-    .bind(&a.title)
-    .bind(&a.message)
-    .bind(Json(&a.diagnosis))
-    .bind(a.needs_review)
-    .bind(a.review_reason.as_deref())
-    .bind(a.occurrences)
-    .bind(a.step)
-    .bind(a.next_escalation_at)
-    .bind(a.correlation_id)
-    .bind(a.created_at)
-    .bind(a.updated_at)
-    .execute(conn)
-    .await?;
+    .bind(kind_str(a.kind));
+    bind_state(query, a)
+        .bind(a.created_at)
+        .bind(a.updated_at)
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// `query` with the fields of `a` both [`insert`] and [`update`] write bound next, in
+/// this order: severity, its rank, status, title, message, diagnosis, needs_review,
+/// review_reason, occurrences, step, next_escalation_at, correlation_id.
+fn bind_state<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    a: &Alert,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(a.severity.as_str())
+        .bind(rank(a.severity))
+        .bind(a.status.as_str())
+        .bind(&a.title)
+        .bind(&a.message)
+        .bind(Json(&a.diagnosis))
+        .bind(a.needs_review)
+        .bind(a.review_reason.as_deref())
+        .bind(a.occurrences)
+        .bind(a.step)
+        .bind(a.next_escalation_at)
+        .bind(a.correlation_id)
 }
 
 /// Writes back every mutable field of `a`.
 pub async fn update(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE alerts SET severity = $2, severity_rank = $3, status = $4, title = $5,
              message = $6, diagnosis = $7, needs_review = $8, review_reason = $9,
              occurrences = $10, step = $11, next_escalation_at = $12, correlation_id = $13,
@@ -194,28 +208,17 @@ pub async fn update(conn: &mut PgConnection, a: &Alert) -> Result<(), sqlx::Erro
              resolved_at = $18, resolved_by = $19, resolution = $20
          WHERE alert_id = $1",
     )
-    .bind(a.alert_id)
-    .bind(a.severity.as_str())
-    .bind(rank(a.severity))
-    .bind(a.status.as_str())
-    .bind(&a.title)
-    .bind(&a.message)
-    .bind(Json(&a.diagnosis))
-    .bind(a.needs_review)
-    .bind(a.review_reason.as_deref())
-    .bind(a.occurrences)
-    .bind(a.step)
-    .bind(a.next_escalation_at)
-    .bind(a.correlation_id)
-    .bind(a.updated_at)
-    .bind(a.acknowledged_at)
-    .bind(a.acknowledged_by.as_deref())
-    .bind(ack_via_str(a))
-    .bind(a.resolved_at)
-    .bind(a.resolved_by.as_deref())
-    .bind(a.resolution.as_deref())
-    .execute(conn)
-    .await?;
+    .bind(a.alert_id);
+    bind_state(query, a)
+        .bind(a.updated_at)
+        .bind(a.acknowledged_at)
+        .bind(a.acknowledged_by.as_deref())
+        .bind(ack_via_str(a))
+        .bind(a.resolved_at)
+        .bind(a.resolved_by.as_deref())
+        .bind(a.resolution.as_deref())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -270,12 +273,8 @@ pub async fn escalation_due(pool: &PgPool, limit: i64) -> Result<Vec<Uuid>, sqlx
 /// A list filter; `None` fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct Filter<'a> {
-    /// Organization scope.
-    pub org_id: Option<&'a str>,
-    /// Only these vehicles (owners).
-    pub vehicle_ids: Option<&'a [String]>,
-    /// One vehicle.
-    pub vehicle_id: Option<&'a str>,
+    /// Whose alerts.
+    pub scope: Scope<'a>,
     /// Status.
     pub status: Option<&'a str>,
     /// Minimum severity rank.
@@ -284,21 +283,18 @@ pub struct Filter<'a> {
     pub subject: Option<&'a str>,
     /// Created at or after.
     pub since: Option<DateTime<Utc>>,
-    /// Keyset: created strictly before (and id below on ties).
-    pub before: Option<(DateTime<Utc>, Uuid)>,
-    /// Page size.
-    pub limit: i64,
+    /// Keyset on (created_at, alert_id).
+    pub page: Page,
 }
 
 /// Alerts matching `f`, newest first.
 pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Alert>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
+    let query = sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM alerts
-         WHERE ($1::text IS NULL OR org_id = $1)
-           AND ($2::text[] IS NULL OR vehicle_id = ANY($2))
-           AND ($3::text IS NULL OR vehicle_id = $3)
+        " FROM alerts WHERE ",
+        scope_condition!(),
+        "
            AND ($4::text IS NULL OR status = $4)
            AND ($5::smallint IS NULL OR severity_rank >= $5)
            AND ($6::text IS NULL OR subject = $6)
@@ -306,19 +302,15 @@ pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Alert>, sqlx::Err
            AND ($8::timestamptz IS NULL OR (created_at, alert_id) < ($8, $9))
          ORDER BY created_at DESC, alert_id DESC
          LIMIT $10"
-    ))
-    .bind(f.org_id)
-    .bind(f.vehicle_ids)
-    .bind(f.vehicle_id)
-    .bind(f.status)
-    .bind(f.min_rank)
-    .bind(f.subject)
-    .bind(f.since)
-    .bind(f.before.map(|b| b.0))
-    .bind(f.before.map_or(Uuid::nil(), |b| b.1))
-    .bind(f.limit)
-    .fetch_all(pool)
-    .await?;
+    ));
+    let query = f
+        .scope
+        .bind(query)
+        .bind(f.status)
+        .bind(f.min_rank)
+        .bind(f.subject)
+        .bind(f.since);
+    let rows: Vec<Row> = f.page.bind(query).fetch_all(pool).await?;
     rows.into_iter().map(Row::into_alert).collect()
 }
 

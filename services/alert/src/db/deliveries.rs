@@ -6,6 +6,8 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::send_queue::{SendQueue, send_queue};
+
 /// One message to one recipient on one channel, as stored and served.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Delivery {
@@ -82,6 +84,15 @@ pub struct NewDelivery<'a> {
     /// Correlation.
     pub correlation_id: Uuid,
 }
+
+/// The delivery outbox's lease statements.
+pub const QUEUE: SendQueue = send_queue!(
+    "deliveries",
+    "delivery_id",
+    clear: "held = NULL, ",
+    returning: "delivery_id, alert_id, contact_id, channel, step, severity, address, status, \
+        held, reason, attempts, due_at, sent_at, provider_ref, correlation_id, created_at"
+);
 
 /// Plans a delivery; `false` when the same (alert, contact, channel, step, severity)
 /// was planned before (a replay).
@@ -183,92 +194,6 @@ pub async fn cancel_pending(
     .bind(alert_id)
     .bind(reason)
     .execute(conn)
-    .await?
-    .rows_affected())
-}
-
-/// Claims up to `limit` due deliveries: `sending`, one more attempt.
-pub async fn claim(pool: &PgPool, limit: i64) -> Result<Vec<Delivery>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(),
-             updated_at = now()
-         WHERE delivery_id IN (
-             SELECT delivery_id FROM deliveries WHERE status = 'pending' AND due_at <= now()
-             ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING delivery_id, alert_id, contact_id, channel, step, severity, address, status,
-             held, reason, attempts, due_at, sent_at, provider_ref, correlation_id, created_at",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
-/// Records a successful send.
-pub async fn sent(pool: &PgPool, id: Uuid, provider_ref: Option<&str>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE deliveries SET status = 'sent', sent_at = now(), provider_ref = $2, reason = NULL,
-             held = NULL, updated_at = now()
-         WHERE delivery_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(provider_ref)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Records a failed attempt: retried at `retry_at`, or `failed` for good when `None`.
-pub async fn failed(
-    pool: &PgPool,
-    id: Uuid,
-    error: &str,
-    retry_at: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE deliveries SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
-             due_at = COALESCE($3, due_at), reason = $2, held = NULL, updated_at = now()
-         WHERE delivery_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(error)
-    .bind(retry_at)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Gives a claimed delivery a final status without sending (cancelled, skipped).
-pub async fn settle(
-    pool: &PgPool,
-    id: Uuid,
-    status: &str,
-    reason: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE deliveries SET status = $2, reason = $3, held = NULL, updated_at = now()
-         WHERE delivery_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Returns deliveries claimed longer than `lease` ago without an outcome (their sender
-/// died) to `pending`; they are sent again.
-pub async fn reclaim_expired(
-    pool: &PgPool,
-    lease: std::time::Duration,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE deliveries SET status = 'pending', due_at = now(),
-             reason = 'the sender that claimed it stopped; sending again', updated_at = now()
-         WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => $1)",
-    )
-    .bind(lease.as_secs_f64())
-    .execute(pool)
     .await?
     .rows_affected())
 }

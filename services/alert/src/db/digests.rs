@@ -8,6 +8,8 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::listing::Page;
+use super::send_queue::{SendQueue, send_queue};
 use crate::domain::planning::PlanningItem;
 
 /// Takes the planner's lock for the rest of the transaction if it is free; `false` when
@@ -152,6 +154,14 @@ pub struct Digest {
     pub created_at: DateTime<Utc>,
 }
 
+/// The digests' lease statements.
+pub const QUEUE: SendQueue = send_queue!(
+    "digests",
+    "digest_id",
+    clear: "",
+    returning: "digest_id, org_id, contact_id, period_end, address, attempts, content"
+);
+
 /// A claimed digest, with what it lists.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
@@ -171,100 +181,14 @@ pub struct Claimed {
     pub content: Json<Vec<PlanningItem>>,
 }
 
-/// Claims up to `limit` due digests: `sending`, one more attempt.
-pub async fn claim(pool: &PgPool, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE digests SET status = 'sending', attempts = attempts + 1, claimed_at = now(),
-             updated_at = now()
-         WHERE digest_id IN (
-             SELECT digest_id FROM digests WHERE status = 'pending' AND due_at <= now()
-             ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING digest_id, org_id, contact_id, period_end, address, attempts, content",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
-/// Records a successful send.
-pub async fn sent(pool: &PgPool, id: Uuid, provider_ref: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE digests SET status = 'sent', sent_at = now(), provider_ref = $2, reason = NULL,
-             updated_at = now()
-         WHERE digest_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(provider_ref)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Records a failed attempt: retried at `retry_at`, or `failed` for good when `None`.
-pub async fn failed(
-    pool: &PgPool,
-    id: Uuid,
-    error: &str,
-    retry_at: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE digests SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
-             due_at = COALESCE($3, due_at), reason = $2, updated_at = now()
-         WHERE digest_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(error)
-    .bind(retry_at)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Gives a claimed digest a final status without sending (`skipped`).
-pub async fn settle(
-    pool: &PgPool,
-    id: Uuid,
-    status: &str,
-    reason: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE digests SET status = $2, reason = $3, updated_at = now()
-         WHERE digest_id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Returns digests claimed longer than `lease` ago without an outcome (their sender
-/// died) to `pending`.
-pub async fn reclaim_expired(
-    pool: &PgPool,
-    lease: std::time::Duration,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE digests SET status = 'pending', due_at = now(),
-             reason = 'the sender that claimed it stopped; sending again', updated_at = now()
-         WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => $1)",
-    )
-    .bind(lease.as_secs_f64())
-    .execute(pool)
-    .await?
-    .rows_affected())
-}
-
 /// Digests of an organization (every organization when `None`), newest first, keyset
 /// paged on (created_at, digest_id).
 pub async fn list(
     pool: &PgPool,
     org_id: Option<&str>,
-    before: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
+    page: Page,
 ) -> Result<Vec<Digest>, sqlx::Error> {
-    sqlx::query_as(
+    let query = sqlx::query_as(
         "SELECT digest_id, org_id, contact_id, period_start, period_end, address, status, reason,
              attempts, items, sent_at, provider_ref, created_at
          FROM digests
@@ -273,10 +197,6 @@ pub async fn list(
          ORDER BY created_at DESC, digest_id DESC
          LIMIT $4",
     )
-    .bind(org_id)
-    .bind(before.map(|b| b.0))
-    .bind(before.map_or(Uuid::nil(), |b| b.1))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    .bind(org_id);
+    page.bind(query).fetch_all(pool).await
 }

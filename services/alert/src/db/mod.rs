@@ -5,8 +5,10 @@ pub mod alerts;
 pub mod contacts;
 pub mod deliveries;
 pub mod digests;
+pub mod listing;
 pub mod liveness;
 pub mod planning;
+pub mod send_queue;
 pub mod stats;
 
 /// Serializes changes to one vehicle's alerts within a transaction (folding, planning

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::listing::{Page, Scope, scope_condition};
 use crate::domain::planning::PlanningItem;
 use shared_schemas::events::CostRange;
 
@@ -144,43 +145,29 @@ pub async fn of_org(
 /// A list filter; `None` fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct Filter<'a> {
-    /// Organization scope.
-    pub org_id: Option<&'a str>,
-    /// Only these vehicles (owners).
-    pub vehicle_ids: Option<&'a [String]>,
-    /// One vehicle.
-    pub vehicle_id: Option<&'a str>,
+    /// Whose items.
+    pub scope: Scope<'a>,
     /// One component.
     pub component: Option<&'a str>,
-    /// Keyset: updated strictly before (and id below on ties).
-    pub before: Option<(DateTime<Utc>, Uuid)>,
-    /// Page size.
-    pub limit: i64,
+    /// Keyset on (updated_at, item_id).
+    pub page: Page,
 }
 
 /// Items matching `f`, most recently updated first.
 pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<PlanningItem>, sqlx::Error> {
-    all(sqlx::query_as(concat!(
+    let query = sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM planning_items
-         WHERE ($1::text IS NULL OR org_id = $1)
-           AND ($2::text[] IS NULL OR vehicle_id = ANY($2))
-           AND ($3::text IS NULL OR vehicle_id = $3)
+        " FROM planning_items WHERE ",
+        scope_condition!(),
+        "
            AND ($4::text IS NULL OR component = $4)
            AND ($5::timestamptz IS NULL OR (updated_at, item_id) < ($5, $6))
          ORDER BY updated_at DESC, item_id DESC
          LIMIT $7"
-    ))
-    .bind(f.org_id)
-    .bind(f.vehicle_ids)
-    .bind(f.vehicle_id)
-    .bind(f.component)
-    .bind(f.before.map(|b| b.0))
-    .bind(f.before.map_or(Uuid::nil(), |b| b.1))
-    .bind(f.limit)
-    .fetch_all(pool)
-    .await?)
+    ));
+    let query = f.scope.bind(query).bind(f.component);
+    all(f.page.bind(query).fetch_all(pool).await?)
 }
 
 /// Drops every planning item of a vehicle in one organization (it moved away).

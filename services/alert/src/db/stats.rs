@@ -2,8 +2,35 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::QueryAs;
+use sqlx::{FromRow, PgPool, Postgres};
 use utoipa::ToSchema;
+
+/// What the statistics count: an organization's (`None`: every one) alerts or
+/// deliveries created in `[from, to)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    /// Organization scope.
+    pub org: Option<&'a str>,
+    /// From (inclusive).
+    pub from: DateTime<Utc>,
+    /// To (exclusive).
+    pub to: DateTime<Utc>,
+}
+
+impl<'a> Window<'a> {
+    /// `sql` with `$1` bound to the organization, `$2` and `$3` to the bounds.
+    fn query<O>(self, sql: &'static str) -> QueryAs<'a, Postgres, O, PgArguments>
+    where
+        O: for<'r> FromRow<'r, PgRow>,
+    {
+        sqlx::query_as(sql)
+            .bind(self.org)
+            .bind(self.from)
+            .bind(self.to)
+    }
+}
 
 /// A count by one or two labels.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -31,51 +58,30 @@ pub struct AckTimes {
 }
 
 /// Alerts created in the window by severity and status.
-pub async fn by_severity(
-    pool: &PgPool,
-    org: Option<&str>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Count>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn by_severity(pool: &PgPool, w: Window<'_>) -> Result<Vec<Count>, sqlx::Error> {
+    w.query(
         "SELECT severity AS key, status, count(*) AS count FROM alerts
          WHERE ($1::text IS NULL OR org_id = $1) AND created_at >= $2 AND created_at < $3
          GROUP BY severity, severity_rank, status ORDER BY severity_rank, status",
     )
-    .bind(org)
-    .bind(from)
-    .bind(to)
     .fetch_all(pool)
     .await
 }
 
 /// Alerts created in the window by subject.
-pub async fn by_subject(
-    pool: &PgPool,
-    org: Option<&str>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Count>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn by_subject(pool: &PgPool, w: Window<'_>) -> Result<Vec<Count>, sqlx::Error> {
+    w.query(
         "SELECT subject AS key, NULL::text AS status, count(*) AS count FROM alerts
          WHERE ($1::text IS NULL OR org_id = $1) AND created_at >= $2 AND created_at < $3
          GROUP BY subject ORDER BY count(*) DESC, subject",
     )
-    .bind(org)
-    .bind(from)
-    .bind(to)
     .fetch_all(pool)
     .await
 }
 
 /// Time to acknowledge of the alerts created in the window.
-pub async fn ack_times(
-    pool: &PgPool,
-    org: Option<&str>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<AckTimes, sqlx::Error> {
-    sqlx::query_as(
+pub async fn ack_times(pool: &PgPool, w: Window<'_>) -> Result<AckTimes, sqlx::Error> {
+    w.query(
         "SELECT count(*) AS acknowledged,
              percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50_s,
              percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90_s,
@@ -84,28 +90,17 @@ pub async fn ack_times(
                WHERE ($1::text IS NULL OR org_id = $1) AND created_at >= $2 AND created_at < $3
                  AND acknowledged_at IS NOT NULL) t",
     )
-    .bind(org)
-    .bind(from)
-    .bind(to)
     .fetch_one(pool)
     .await
 }
 
 /// Deliveries planned in the window by channel and status.
-pub async fn deliveries(
-    pool: &PgPool,
-    org: Option<&str>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Count>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn deliveries(pool: &PgPool, w: Window<'_>) -> Result<Vec<Count>, sqlx::Error> {
+    w.query(
         "SELECT channel AS key, status, count(*) AS count FROM deliveries
          WHERE ($1::text IS NULL OR org_id = $1) AND created_at >= $2 AND created_at < $3
          GROUP BY channel, status ORDER BY channel, status",
     )
-    .bind(org)
-    .bind(from)
-    .bind(to)
     .fetch_all(pool)
     .await
 }

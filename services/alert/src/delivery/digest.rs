@@ -99,17 +99,13 @@ impl Digests {
                     }
                 }
             }
-            if last_reclaim.elapsed() > Duration::from_secs(5) {
-                last_reclaim = tokio::time::Instant::now();
-                match digests::reclaim_expired(&self.db, self.config.lease).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::warn!(
-                        digests = n,
-                        "digests claimed by a stopped sender are sent again"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "reclaiming digests failed"),
-                }
-            }
+            super::reclaim_every_5s(
+                &mut last_reclaim,
+                &self.db,
+                &digests::QUEUE,
+                self.config.lease,
+            )
+            .await;
             if let Err(e) = self.send_due().await {
                 tracing::warn!(
                     error = format!("{e:#}"),
@@ -214,7 +210,7 @@ impl Digests {
 
     /// Claims and sends one batch of due digests; returns its size.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
-        let claimed = digests::claim(&self.db, CLAIM).await?;
+        let claimed = digests::QUEUE.claim::<Claimed>(&self.db, CLAIM).await?;
         let n = claimed.len();
         futures::stream::iter(claimed)
             .for_each_concurrent(8, |d| async move {
@@ -233,24 +229,32 @@ impl Digests {
             .filter(|c| c.active)
         else {
             let why = "contact removed or inactive";
-            return Ok(digests::settle(&self.db, d.digest_id, "skipped", why).await?);
+            return Ok(digests::QUEUE
+                .settle(&self.db, d.digest_id, "skipped", why)
+                .await?);
         };
         match self.send(d, &contact).await {
             Ok(reference) => {
-                digests::sent(&self.db, d.digest_id, &reference).await?;
+                digests::QUEUE
+                    .sent(&self.db, d.digest_id, Some(&reference))
+                    .await?;
                 metrics::counter!("digests_total", "outcome" => "sent").increment(1);
             }
             Err(SendError::Transient(e)) if d.attempts < self.config.max_attempts => {
                 let retry_at = Utc::now()
                     + super::backoff(self.config.retry_base, self.config.retry_max, d.attempts);
                 tracing::info!(digest_id = %d.digest_id, attempt = d.attempts, error = %e, %retry_at, "digest send failed; will retry");
-                digests::failed(&self.db, d.digest_id, &e, Some(retry_at)).await?;
+                digests::QUEUE
+                    .failed(&self.db, d.digest_id, &e, Some(retry_at))
+                    .await?;
                 metrics::counter!("digests_total", "outcome" => "retry").increment(1);
             }
             Err(e) => {
                 let why = format!("gave up after {} attempt(s): {e}", d.attempts);
                 tracing::warn!(digest_id = %d.digest_id, error = %why, "digest failed");
-                digests::failed(&self.db, d.digest_id, &why, None).await?;
+                digests::QUEUE
+                    .failed(&self.db, d.digest_id, &why, None)
+                    .await?;
                 metrics::counter!("digests_total", "outcome" => "failed").increment(1);
             }
         }
@@ -280,12 +284,6 @@ impl Digests {
             id: d.digest_id,
             headers: &headers,
         };
-        match tokio::time::timeout(self.config.send_timeout, sender.send_email(&out)).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Transient(format!(
-                "timed out after {} ms",
-                self.config.send_timeout.as_millis()
-            ))),
-        }
+        super::within(self.config.send_timeout, sender.send_email(&out)).await
     }
 }

@@ -32,8 +32,10 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::db::deliveries::{self, Delivery};
+use crate::db::send_queue::SendQueue;
 use crate::db::{alerts, contacts};
-use crate::domain::alert::Status;
+use crate::domain::alert::{Alert, Status};
+use crate::domain::contact::Contact;
 use crate::domain::link::LinkSigner;
 use crate::domain::message::Notice;
 use crate::domain::policy::{parse_channel, parse_severity};
@@ -136,17 +138,13 @@ impl Sender {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut last_reclaim = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
-            if last_reclaim.elapsed() > Duration::from_secs(5) {
-                last_reclaim = tokio::time::Instant::now();
-                match deliveries::reclaim_expired(&self.db, self.config.lease).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::warn!(
-                        deliveries = n,
-                        "deliveries claimed by a stopped sender are sent again"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "reclaiming deliveries failed"),
-                }
-            }
+            reclaim_every_5s(
+                &mut last_reclaim,
+                &self.db,
+                &deliveries::QUEUE,
+                self.config.lease,
+            )
+            .await;
             let busy = match self.once().await {
                 Ok(n) => n > 0,
                 Err(e) => {
@@ -167,7 +165,9 @@ impl Sender {
 
     /// Claims and sends one batch; returns its size.
     pub async fn once(&self) -> anyhow::Result<usize> {
-        let claimed = deliveries::claim(&self.db, (self.config.concurrency * 4) as i64).await?;
+        let claimed = deliveries::QUEUE
+            .claim::<Delivery>(&self.db, (self.config.concurrency * 4) as i64)
+            .await?;
         let n = claimed.len();
         futures::stream::iter(claimed)
             .for_each_concurrent(self.config.concurrency, |d| async move {
@@ -191,36 +191,53 @@ impl Sender {
     }
 
     async fn deliver(&self, d: &Delivery) -> anyhow::Result<()> {
+        let (alert, contact) = match self.target(d).await? {
+            Target::Send(found) => *found,
+            Target::Settle(status, why) => {
+                return Ok(deliveries::QUEUE
+                    .settle(&self.db, d.delivery_id, status, why)
+                    .await?);
+            }
+        };
+        let result = self.send(d, &alert, &contact).await;
+        self.record(d, &alert, result).await
+    }
+
+    /// The alert and recipient of a claimed delivery, or why it is not sent after all
+    /// (the alert is no longer open, the contact is gone).
+    async fn target(&self, d: &Delivery) -> anyhow::Result<Target> {
         let Some(alert) = alerts::get(&self.db, d.alert_id).await? else {
-            return Ok(
-                deliveries::settle(&self.db, d.delivery_id, "cancelled", "alert deleted").await?,
-            );
+            return Ok(Target::Settle("cancelled", "alert deleted"));
         };
         if alert.status != Status::Open {
             let why = match alert.status {
                 Status::Resolved => "resolved before it was sent",
                 _ => "acknowledged before it was sent",
             };
-            return Ok(deliveries::settle(&self.db, d.delivery_id, "cancelled", why).await?);
+            return Ok(Target::Settle("cancelled", why));
         }
-        let Some(contact) = contacts::get(&self.db, d.contact_id)
+        match contacts::get(&self.db, d.contact_id)
             .await?
             .filter(|c| c.active)
-        else {
-            return Ok(deliveries::settle(
-                &self.db,
-                d.delivery_id,
-                "skipped",
-                "contact removed or inactive",
-            )
-            .await?);
-        };
+        {
+            Some(contact) => Ok(Target::Send(Box::new((alert, contact)))),
+            None => Ok(Target::Settle("skipped", "contact removed or inactive")),
+        }
+    }
+
+    /// Renders and sends `d` on its channel, within the send timeout.
+    async fn send(
+        &self,
+        d: &Delivery,
+        alert: &Alert,
+        contact: &Contact,
+    ) -> Result<String, SendError> {
         let channel = parse_channel(&d.channel);
         let severity = parse_severity(&d.severity).unwrap_or(alert.severity);
         let ack_url = self.ack_url(alert.alert_id, contact.contact_id);
         let alert_url = format!("{}/v1/alerts/{}", self.config.public_url, alert.alert_id);
         let notice = Notice {
-            alert: &alert,
+            alert,
             delivery_id: d.delivery_id,
             step: d.step,
             severity,
@@ -230,44 +247,59 @@ impl Sender {
         };
         let address = d.address.as_deref().unwrap_or_default();
         let started = std::time::Instant::now();
-        let send = async {
-            match channel {
-                Some(Channel::Email) => match &self.channels.email {
-                    Some(s) => s.send(&notice, &contact.name, address).await,
-                    None => Err(SendError::Permanent("email is not configured".to_owned())),
-                },
-                Some(Channel::Sms) => match &self.channels.sms {
-                    Some(s) => s.send(&notice, address).await,
-                    None => Err(SendError::Permanent("SMS is not configured".to_owned())),
-                },
-                Some(Channel::Push) => match &self.channels.push {
-                    Some(s) => s.send(&notice, address).await,
-                    None => Err(SendError::Permanent("push is not configured".to_owned())),
-                },
-                Some(Channel::Webhook) => match &self.channels.webhook {
-                    Some(s) => s.send(&notice, address).await,
-                    None => Err(SendError::Permanent(
-                        "webhooks are not configured".to_owned(),
-                    )),
-                },
-                Some(Channel::InApp) | None => Err(SendError::Permanent(format!(
-                    "channel {} cannot be sent",
-                    d.channel
-                ))),
-            }
-        };
-        let result = match tokio::time::timeout(self.config.send_timeout, send).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Transient(format!(
-                "timed out after {} ms",
-                self.config.send_timeout.as_millis()
-            ))),
-        };
+        let send = self.dispatch(channel, &d.channel, &notice, &contact.name, address);
+        let result = within(self.config.send_timeout, send).await;
         metrics::histogram!("delivery_send_seconds", "channel" => d.channel.clone())
             .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Sends `notice` through the sender of `channel` (`channel_name` as stored).
+    async fn dispatch(
+        &self,
+        channel: Option<Channel>,
+        channel_name: &str,
+        notice: &Notice<'_>,
+        name: &str,
+        address: &str,
+    ) -> Result<String, SendError> {
+        match channel {
+            Some(Channel::Email) => match &self.channels.email {
+                Some(s) => s.send(notice, name, address).await,
+                None => Err(SendError::Permanent("email is not configured".to_owned())),
+            },
+            Some(Channel::Sms) => match &self.channels.sms {
+                Some(s) => s.send(notice, address).await,
+                None => Err(SendError::Permanent("SMS is not configured".to_owned())),
+            },
+            Some(Channel::Push) => match &self.channels.push {
+                Some(s) => s.send(notice, address).await,
+                None => Err(SendError::Permanent("push is not configured".to_owned())),
+            },
+            Some(Channel::Webhook) => match &self.channels.webhook {
+                Some(s) => s.send(notice, address).await,
+                None => Err(SendError::Permanent(
+                    "webhooks are not configured".to_owned(),
+                )),
+            },
+            Some(Channel::InApp) | None => Err(SendError::Permanent(format!(
+                "channel {channel_name} cannot be sent"
+            ))),
+        }
+    }
+
+    /// Records the outcome of a send: `sent`, a retry after a backoff, or `failed`.
+    async fn record(
+        &self,
+        d: &Delivery,
+        alert: &Alert,
+        result: Result<String, SendError>,
+    ) -> anyhow::Result<()> {
         match result {
             Ok(reference) => {
-                deliveries::sent(&self.db, d.delivery_id, Some(&reference)).await?;
+                deliveries::QUEUE
+                    .sent(&self.db, d.delivery_id, Some(&reference))
+                    .await?;
                 metrics::counter!("deliveries_total", "channel" => d.channel.clone(), "outcome" => "sent").increment(1);
                 if d.step == 0 {
                     metrics::histogram!("alert_created_to_sent_seconds", "channel" => d.channel.clone())
@@ -277,13 +309,17 @@ impl Sender {
             Err(SendError::Transient(e)) if d.attempts < self.config.max_attempts => {
                 let retry_at = Utc::now() + self.backoff(d.attempts);
                 tracing::info!(delivery_id = %d.delivery_id, channel = %d.channel, attempt = d.attempts, error = %e, %retry_at, "send failed; will retry");
-                deliveries::failed(&self.db, d.delivery_id, &e, Some(retry_at)).await?;
+                deliveries::QUEUE
+                    .failed(&self.db, d.delivery_id, &e, Some(retry_at))
+                    .await?;
                 metrics::counter!("deliveries_total", "channel" => d.channel.clone(), "outcome" => "retry").increment(1);
             }
             Err(e) => {
                 let why = format!("gave up after {} attempt(s): {e}", d.attempts);
                 tracing::warn!(delivery_id = %d.delivery_id, channel = %d.channel, error = %why, "delivery failed");
-                deliveries::failed(&self.db, d.delivery_id, &why, None).await?;
+                deliveries::QUEUE
+                    .failed(&self.db, d.delivery_id, &why, None)
+                    .await?;
                 metrics::counter!("deliveries_total", "channel" => d.channel.clone(), "outcome" => "failed").increment(1);
             }
         }
@@ -292,6 +328,49 @@ impl Sender {
 
     fn backoff(&self, attempts: i32) -> chrono::Duration {
         backoff(self.config.retry_base, self.config.retry_max, attempts)
+    }
+}
+
+/// What a claimed delivery goes to, or the final status (and why) it gets unsent.
+enum Target {
+    Send(Box<(Alert, Contact)>),
+    Settle(&'static str, &'static str),
+}
+
+/// Every 5 s (`last`: the previous time), puts the rows of `queue` whose sender
+/// stopped back to `pending`.
+pub(crate) async fn reclaim_every_5s(
+    last: &mut tokio::time::Instant,
+    db: &PgPool,
+    queue: &SendQueue,
+    lease: Duration,
+) {
+    if last.elapsed() <= Duration::from_secs(5) {
+        return;
+    }
+    *last = tokio::time::Instant::now();
+    match queue.reclaim_expired(db, lease).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            rows = n,
+            "{} claimed by a stopped sender are sent again",
+            queue.name
+        ),
+        Err(e) => tracing::warn!(error = %e, "reclaiming {} failed", queue.name),
+    }
+}
+
+/// `send`'s outcome, or a transient error when it takes longer than `limit`.
+pub(crate) async fn within(
+    limit: Duration,
+    send: impl Future<Output = Result<String, SendError>>,
+) -> Result<String, SendError> {
+    match tokio::time::timeout(limit, send).await {
+        Ok(r) => r,
+        Err(_) => Err(SendError::Transient(format!(
+            "timed out after {} ms",
+            limit.as_millis()
+        ))),
     }
 }
 

@@ -289,49 +289,58 @@ mod tests {
         assert!(off.wants(Channel::Sms, AlertSeverity::Emergency));
     }
 
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
     #[test]
     fn quiet_hours_span_midnight_in_the_contacts_time_zone() {
-        let p = prefs("22:00", "07:00", "Europe/Berlin");
-        // 23:30 UTC on 2026-01-15 is 00:30 in Berlin (UTC+1): held until 06:00 UTC.
-        let now = Utc.with_ymd_and_hms(2026, 1, 15, 23, 30, 0).unwrap();
-        assert_eq!(
-            p.held_until(Channel::Sms, AlertSeverity::Critical, now),
-            Some(Utc.with_ymd_and_hms(2026, 1, 16, 6, 0, 0).unwrap())
-        );
-        // 21:30 Berlin: before, nothing held; 20:30 UTC.
-        let evening = Utc.with_ymd_and_hms(2026, 1, 15, 20, 30, 0).unwrap();
-        assert_eq!(
-            p.held_until(Channel::Sms, AlertSeverity::Critical, evening),
-            None
-        );
-        // 22:30 Berlin: until 07:00 Berlin the next day.
-        let late = Utc.with_ymd_and_hms(2026, 1, 15, 21, 30, 0).unwrap();
-        assert_eq!(
-            p.held_until(Channel::Push, AlertSeverity::Warning, late),
-            Some(Utc.with_ymd_and_hms(2026, 1, 16, 6, 0, 0).unwrap())
-        );
-        // Email and emergencies are never held.
-        assert_eq!(
-            p.held_until(Channel::Email, AlertSeverity::Critical, now),
-            None
-        );
-        assert_eq!(
-            p.held_until(Channel::Sms, AlertSeverity::Emergency, now),
-            None
-        );
-        // Summer time: 22:00–07:00 Berlin is UTC+2.
-        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 1, 0, 0).unwrap();
-        assert_eq!(
-            p.held_until(Channel::Sms, AlertSeverity::Critical, summer),
-            Some(Utc.with_ymd_and_hms(2026, 7, 1, 5, 0, 0).unwrap())
-        );
-        // Daytime window.
+        use AlertSeverity::{Critical, Emergency, Info, Warning};
+        use Channel::{Email, Push, Sms};
+        let berlin = prefs("22:00", "07:00", "Europe/Berlin");
         let day = prefs("09:00", "17:00", "UTC");
-        let noon = Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap();
-        assert_eq!(
-            day.held_until(Channel::Sms, AlertSeverity::Info, noon),
-            Some(Utc.with_ymd_and_hms(2026, 3, 2, 17, 0, 0).unwrap())
-        );
+        // 23:30 UTC on 2026-01-15 is 00:30 in Berlin (UTC+1).
+        let night = utc(2026, 1, 15, 23, 30);
+        let cases = [
+            // Held until 06:00 UTC.
+            (&berlin, Sms, Critical, night, Some(utc(2026, 1, 16, 6, 0))),
+            // 21:30 Berlin: before, nothing held; 20:30 UTC.
+            (&berlin, Sms, Critical, utc(2026, 1, 15, 20, 30), None),
+            // 22:30 Berlin: until 07:00 Berlin the next day.
+            (
+                &berlin,
+                Push,
+                Warning,
+                utc(2026, 1, 15, 21, 30),
+                Some(utc(2026, 1, 16, 6, 0)),
+            ),
+            // Email and emergencies are never held.
+            (&berlin, Email, Critical, night, None),
+            (&berlin, Sms, Emergency, night, None),
+            // Summer time: 22:00–07:00 Berlin is UTC+2.
+            (
+                &berlin,
+                Sms,
+                Critical,
+                utc(2026, 7, 1, 1, 0),
+                Some(utc(2026, 7, 1, 5, 0)),
+            ),
+            // Daytime window.
+            (
+                &day,
+                Sms,
+                Info,
+                utc(2026, 3, 2, 12, 0),
+                Some(utc(2026, 3, 2, 17, 0)),
+            ),
+        ];
+        for (p, channel, severity, at, held) in cases {
+            assert_eq!(
+                p.held_until(channel, severity, at),
+                held,
+                "{channel:?} {severity:?} at {at}"
+            );
+        }
     }
 
     #[test]

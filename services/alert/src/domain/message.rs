@@ -113,6 +113,15 @@ impl Notice<'_> {
 
     /// Email, text and HTML.
     pub fn email(&self) -> Email {
+        Email {
+            subject: self.subject(),
+            text: self.text(),
+            html: self.html(),
+        }
+    }
+
+    /// The email's plain text part.
+    fn text(&self) -> String {
         let a = self.alert;
         let d = &a.diagnosis;
         let mut text = format!("Hello {},\n\n{}\n\n", self.recipient, a.title);
@@ -150,7 +159,13 @@ impl Notice<'_> {
             "Acknowledge (stops the escalation): {}\n\nAlert {} - {}\n",
             self.ack_url, a.alert_id, self.alert_url
         ));
+        text
+    }
 
+    /// The email's HTML part.
+    fn html(&self) -> String {
+        let a = self.alert;
+        let d = &a.diagnosis;
         let mut html = String::from(
             "<!doctype html><html><body style=\"font-family:sans-serif;max-width:40em\">",
         );
@@ -205,11 +220,7 @@ impl Notice<'_> {
             a.alert_id,
             esc(self.alert_url)
         ));
-        Email {
-            subject: self.subject(),
-            text,
-            html,
-        }
+        html
     }
 
     /// An SMS: at most about two segments.

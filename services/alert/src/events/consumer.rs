@@ -24,11 +24,11 @@ use shared_schemas::events::{
 };
 use shared_schemas::{Event, RawEnvelope};
 
-use crate::alerting::{Alerting, Folded, Incoming, PlanningChange};
 use crate::db::{alerts, planning};
 use crate::domain::alert::{Diagnosis, component_name};
 use crate::domain::planning::PlanningItem;
 use crate::domain::policy;
+use crate::pipeline::{Alerting, Folded, Incoming, PlanningChange};
 
 /// Consumer group of the alert service on the events it alerts about.
 pub const GROUP: &str = "alert";

@@ -24,9 +24,9 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::alerting::{Alerting, Incoming, STALENESS};
 use crate::db::liveness::{self, Rule};
 use crate::domain::policy;
+use crate::pipeline::{Alerting, Incoming, STALENESS};
 
 /// Consumer group of the liveness tracker.
 pub const GROUP: &str = "alert-liveness";

@@ -15,10 +15,10 @@ use shared_schemas::events::AckVia;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::alerting::Outcome;
 use crate::db::contacts;
 use crate::domain::link::LinkError;
 use crate::domain::message::esc;
+use crate::pipeline::Outcome;
 use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -60,25 +60,21 @@ pub async fn follow(
     State(state): State<AppState>,
     path: Result<ApiPath<Uuid>, shared_runtime::http::InputRejection>,
     ApiQuery(q): ApiQuery<AckQuery>,
-) -> Response {
-    let alert_id = match path {
-        Ok(ApiPath(id)) => id,
-        Err(e) => return invalid_id(&e),
-    };
-    if state.link_confirm {
-        return match check(&state, alert_id, q.token.as_deref()) {
-            Err(r) => *r,
-            Ok(_) => page(
-                StatusCode::OK,
-                "Acknowledge this alert?",
-                &format!(
-                    "<form method=\"post\" action=\"/v1/alerts/{alert_id}/ack?token={}\"><button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">Acknowledge</button></form>",
-                    esc(q.token.as_deref().unwrap_or_default())
-                ),
-            ),
-        };
+) -> Result<Response, Response> {
+    let ApiPath(alert_id) = path.map_err(|e| invalid_id(&e))?;
+    let token = q.token.as_deref();
+    if !state.link_confirm {
+        return Ok(acknowledge(&state, alert_id, token).await);
     }
-    acknowledge(&state, alert_id, q.token.as_deref()).await
+    check(&state, alert_id, token).map_err(|r| *r)?;
+    Ok(page(
+        StatusCode::OK,
+        "Acknowledge this alert?",
+        &format!(
+            "<form method=\"post\" action=\"/v1/alerts/{alert_id}/ack?token={}\"><button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">Acknowledge</button></form>",
+            esc(token.unwrap_or_default())
+        ),
+    ))
 }
 
 /// Acknowledges (the button of the confirmation page).
@@ -94,12 +90,9 @@ pub async fn confirm(
     State(state): State<AppState>,
     path: Result<ApiPath<Uuid>, shared_runtime::http::InputRejection>,
     ApiQuery(q): ApiQuery<AckQuery>,
-) -> Response {
-    let alert_id = match path {
-        Ok(ApiPath(id)) => id,
-        Err(e) => return invalid_id(&e),
-    };
-    acknowledge(&state, alert_id, q.token.as_deref()).await
+) -> Result<Response, Response> {
+    let ApiPath(alert_id) = path.map_err(|e| invalid_id(&e))?;
+    Ok(acknowledge(&state, alert_id, q.token.as_deref()).await)
 }
 
 /// The page of a link whose alert id does not parse.

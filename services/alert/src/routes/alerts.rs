@@ -12,12 +12,13 @@ use shared_schemas::events::{AckVia, AlertSeverity, Component};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::alerting::{Outcome, STALENESS};
 use crate::db::alerts::{self, Filter, HistoryEntry};
 use crate::db::deliveries::{self, Delivery};
+use crate::db::listing::{Page, Scope};
 use crate::domain::alert::{Alert, Status};
 use crate::domain::policy::rank;
 use crate::error::ApiError;
+use crate::pipeline::{Outcome, STALENESS};
 use crate::state::AppState;
 
 /// Largest page.
@@ -179,15 +180,16 @@ pub async fn list(
     let rows = alerts::list(
         &state.db,
         &Filter {
-            org_id: claims.org_scope(),
-            vehicle_ids: owner_vehicles,
-            vehicle_id: q.vehicle_id.as_deref(),
+            scope: Scope {
+                org_id: claims.org_scope(),
+                vehicle_ids: owner_vehicles,
+                vehicle_id: q.vehicle_id.as_deref(),
+            },
             status: status.map(Status::as_str),
             min_rank,
             subject: q.subject.as_deref(),
             since: q.since,
-            before,
-            limit,
+            page: Page { before, limit },
         },
     )
     .await?;

@@ -12,6 +12,7 @@ use shared_schemas::ids::check_org_id;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::digests::{self, Digest};
+use crate::db::listing::{Page, Scope};
 use crate::db::planning::{self, Filter};
 use crate::domain::planning::PlanningItem;
 use crate::error::ApiError;
@@ -121,12 +122,13 @@ pub async fn list_items(
     let items = planning::list(
         &state.db,
         &Filter {
-            org_id: org.as_deref(),
-            vehicle_ids: owner_vehicles,
-            vehicle_id: q.vehicle_id.as_deref(),
+            scope: Scope {
+                org_id: org.as_deref(),
+                vehicle_ids: owner_vehicles,
+                vehicle_id: q.vehicle_id.as_deref(),
+            },
             component: q.component.as_deref(),
-            before,
-            limit,
+            page: Page { before, limit },
         },
     )
     .await?;
@@ -156,7 +158,7 @@ pub async fn list_digests(
     let org = org_filter(&claims, q.org_id.as_deref())?;
     let limit = page_size(q.limit)?;
     let before = q.cursor.as_deref().map(cursor).transpose()?;
-    let rows = digests::list(&state.db, org.as_deref(), before, limit).await?;
+    let rows = digests::list(&state.db, org.as_deref(), Page { before, limit }).await?;
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|d| next_cursor(d.created_at, d.digest_id)))
         .flatten();

@@ -73,15 +73,19 @@ pub async fn get_stats(
     if from >= to {
         return Err(ApiError::BadRequest("from must be before to".to_owned()));
     }
-    let org = claims.org_scope();
-    let by_severity = stats::by_severity(&state.db, org, from, to).await?;
+    let window = stats::Window {
+        org: claims.org_scope(),
+        from,
+        to,
+    };
+    let by_severity = stats::by_severity(&state.db, window).await?;
     Ok(Json(Stats {
         from,
         to,
         total: by_severity.iter().map(|c| c.count).sum(),
-        by_subject: stats::by_subject(&state.db, org, from, to).await?,
-        time_to_acknowledge: stats::ack_times(&state.db, org, from, to).await?,
-        deliveries: stats::deliveries(&state.db, org, from, to).await?,
+        by_subject: stats::by_subject(&state.db, window).await?,
+        time_to_acknowledge: stats::ack_times(&state.db, window).await?,
+        deliveries: stats::deliveries(&state.db, window).await?,
         by_severity,
     }))
 }

@@ -132,51 +132,63 @@ pub struct Assessed {
     pub model_version: String,
 }
 
+/// The columns of a batch of [`Update`]s, one array per statement parameter.
+#[derive(Default)]
+struct Columns<'a> {
+    id: Vec<&'a str>,
+    org: Vec<&'a str>,
+    version: Vec<i64>,
+    head: Vec<&'a [u8]>,
+    newest: Vec<Option<DateTime<Utc>>>,
+    odometer: Vec<Option<f64>>,
+    dtcs: Vec<&'a str>,
+    assessed: Vec<bool>,
+    score: Vec<Option<f64>>,
+    band: Vec<Option<&'static str>>,
+    daily: Vec<Option<f64>>,
+    components: Vec<Option<&'a str>>,
+    bands: Vec<Option<&'a str>>,
+    model: Vec<Option<&'a str>>,
+    published: Vec<Option<DateTime<Utc>>>,
+    pending: Vec<bool>,
+    cause: Vec<Option<Uuid>>,
+    correlation: Vec<Option<Uuid>>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(rows: &'a [Update]) -> Self {
+        let mut c = Self::default();
+        for r in rows {
+            c.id.push(r.vehicle_id.as_str());
+            c.org.push(r.org_id.as_str());
+            c.version.push(r.version);
+            c.head.push(r.head.as_slice());
+            c.newest.push(r.newest_at);
+            c.odometer.push(r.odometer_km);
+            c.dtcs.push(r.dtcs.as_str());
+            let a = r.assessment.as_ref();
+            c.assessed.push(a.is_some());
+            c.score.push(a.map(|a| a.overall_score));
+            c.band.push(a.map(|a| a.overall_band));
+            c.daily.push(a.and_then(|a| a.daily_km));
+            c.components.push(a.map(|a| a.components.as_str()));
+            c.bands.push(a.map(|a| a.component_bands.as_str()));
+            c.model.push(a.map(|a| a.model_version.as_str()));
+            c.published.push(r.computed_published_at);
+            c.pending.push(r.computed_pending);
+            c.cause.push(r.cause_event_id);
+            c.correlation.push(r.cause_correlation_id);
+        }
+        c
+    }
+}
+
 /// Writes back a batch of vehicles in one statement.
 pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
     }
-    let n = rows.len();
-    let mut id = Vec::with_capacity(n);
-    let mut org = Vec::with_capacity(n);
-    let mut version = Vec::with_capacity(n);
-    let mut head = Vec::with_capacity(n);
-    let mut newest = Vec::with_capacity(n);
-    let mut odometer = Vec::with_capacity(n);
-    let mut dtcs = Vec::with_capacity(n);
-    let mut assessed = Vec::with_capacity(n);
-    let mut score = Vec::with_capacity(n);
-    let mut band = Vec::with_capacity(n);
-    let mut daily = Vec::with_capacity(n);
-    let mut components = Vec::with_capacity(n);
-    let mut bands = Vec::with_capacity(n);
-    let mut model = Vec::with_capacity(n);
-    let mut published = Vec::with_capacity(n);
-    let mut pending = Vec::with_capacity(n);
-    let mut cause = Vec::with_capacity(n);
-    let mut correlation = Vec::with_capacity(n);
-    for r in rows {
-        id.push(r.vehicle_id.as_str());
-        org.push(r.org_id.as_str());
-        version.push(r.version);
-        head.push(r.head.as_slice());
-        newest.push(r.newest_at);
-        odometer.push(r.odometer_km);
-        dtcs.push(r.dtcs.as_str());
-        let a = r.assessment.as_ref();
-        assessed.push(a.is_some());
-        score.push(a.map(|a| a.overall_score));
-        band.push(a.map(|a| a.overall_band));
-        daily.push(a.and_then(|a| a.daily_km));
-        components.push(a.map(|a| a.components.as_str()));
-        bands.push(a.map(|a| a.component_bands.as_str()));
-        model.push(a.map(|a| a.model_version.as_str()));
-        published.push(r.computed_published_at);
-        pending.push(r.computed_pending);
-        cause.push(r.cause_event_id);
-        correlation.push(r.cause_correlation_id);
-    }
+    let c = Columns::of(rows);
     sqlx::query(
         "UPDATE vehicles v SET
              org_id = t.org, version = t.version, head = t.head, newest_at = t.newest,
@@ -200,24 +212,24 @@ pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx
                    daily, components, model, published, pending, cause, correlation, bands)
          WHERE v.vehicle_id = t.id",
     )
-    .bind(&id)
-    .bind(&org)
-    .bind(&version)
-    .bind(&head)
-    .bind(&newest)
-    .bind(&odometer)
-    .bind(&dtcs)
-    .bind(&assessed)
-    .bind(&score)
-    .bind(&band)
-    .bind(&daily)
-    .bind(&components)
-    .bind(&model)
-    .bind(&published)
-    .bind(&pending)
-    .bind(&cause)
-    .bind(&correlation)
-    .bind(&bands)
+    .bind(&c.id)
+    .bind(&c.org)
+    .bind(&c.version)
+    .bind(&c.head)
+    .bind(&c.newest)
+    .bind(&c.odometer)
+    .bind(&c.dtcs)
+    .bind(&c.assessed)
+    .bind(&c.score)
+    .bind(&c.band)
+    .bind(&c.daily)
+    .bind(&c.components)
+    .bind(&c.model)
+    .bind(&c.published)
+    .bind(&c.pending)
+    .bind(&c.cause)
+    .bind(&c.correlation)
+    .bind(&c.bands)
     .execute(conn)
     .await?;
     Ok(())

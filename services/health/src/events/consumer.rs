@@ -13,7 +13,7 @@ use shared_runtime::consumer::{BatchHandler, Delivery, HandlerError};
 use shared_schemas::EventEnvelope;
 use shared_schemas::events::TelemetryReceived;
 
-use super::assessor::{Assessor, EnginePanicked};
+use crate::pipeline::{Assessor, EnginePanicked};
 
 /// Consumer group of the health service on `vehicle.telemetry.received`.
 pub const GROUP: &str = "health";

@@ -10,8 +10,8 @@ use models::health::state::LATE_HORIZON_DAYS;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use super::assessor::Assessor;
 use crate::db::{applied, history};
+use crate::pipeline::Assessor;
 
 /// Rows per delete statement and vehicles per snapshot flush: keeps each transaction
 /// short.

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::db::vehicles;
 use crate::domain::announce::TransitionView;
 use crate::error::ApiError;
-use crate::events::Recomputed;
+use crate::pipeline::Recomputed;
 use crate::routes::vehicles::VehicleHealth;
 use crate::state::AppState;
 

@@ -15,7 +15,7 @@ use crate::db::history::{self, Point};
 use crate::db::vehicles::{self, HealthRow};
 use crate::domain::{component, history as plan};
 use crate::error::ApiError;
-use crate::events::assessor::band;
+use crate::pipeline::band;
 use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {

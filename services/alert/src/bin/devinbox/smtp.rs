@@ -111,50 +111,20 @@ async fn session(stream: TcpStream, store: &Store) -> std::io::Result<()> {
                     continue;
                 }
                 reply(&mut w, "354 End data with <CR><LF>.<CR><LF>").await?;
-                let mut data: Vec<u8> = Vec::new();
-                let mut too_big = false;
-                loop {
-                    let Some(l) = line(&mut r, &mut buf, MAX_SIZE).await? else {
-                        return Ok(());
-                    };
-                    if l == b"." {
-                        break;
+                match message_data(&mut r, &mut buf).await? {
+                    Data::Closed => return Ok(()),
+                    Data::TooBig => reply(&mut w, "552 5.3.4 Message too big").await?,
+                    Data::Complete(data) => {
+                        let id = keep(store, &from, &to, &data);
+                        reply(&mut w, &format!("250 2.0.0 OK queued as {id}")).await?;
                     }
-                    let l = if l.first() == Some(&b'.') {
-                        &l[1..]
-                    } else {
-                        &l[..]
-                    };
-                    if data.len() + l.len() > MAX_SIZE {
-                        too_big = true;
-                        continue;
-                    }
-                    data.extend_from_slice(l);
-                    data.extend_from_slice(b"\r\n");
-                }
-                if too_big {
-                    reply(&mut w, "552 5.3.4 Message too big").await?;
-                } else {
-                    let id = keep(store, &from, &to, &data);
-                    reply(&mut w, &format!("250 2.0.0 OK queued as {id}")).await?;
                 }
                 to.clear();
             }
             "AUTH" => {
-                if arg.to_ascii_uppercase().starts_with("LOGIN")
-                    && arg.split_whitespace().count() == 1
-                {
-                    reply(&mut w, "334 VXNlcm5hbWU6").await?;
-                    if line(&mut r, &mut buf, MAX_LINE).await?.is_none() {
-                        return Ok(());
-                    }
-                    reply(&mut w, "334 UGFzc3dvcmQ6").await?;
-                    if line(&mut r, &mut buf, MAX_LINE).await?.is_none() {
-                        return Ok(());
-                    }
+                if !authenticate(&mut r, &mut w, &mut buf, arg).await? {
+                    return Ok(());
                 }
-                // Any credentials will do: this is a development sink.
-                reply(&mut w, "235 2.7.0 Authentication successful").await?;
             }
             "RSET" => {
                 from.clear();
@@ -172,6 +142,72 @@ async fn session(stream: TcpStream, store: &Store) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A message's data as the client sent it.
+enum Data {
+    /// The data, dot-stuffing undone, lines ending in CRLF.
+    Complete(Vec<u8>),
+    /// Larger than [`MAX_SIZE`] (read to its end and dropped).
+    TooBig,
+    /// The client went away before the end.
+    Closed,
+}
+
+/// Reads a message's data up to the line holding a lone `.`.
+async fn message_data(
+    r: &mut (impl AsyncBufReadExt + Unpin),
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Data> {
+    let mut data: Vec<u8> = Vec::new();
+    let mut too_big = false;
+    loop {
+        let Some(l) = line(r, buf, MAX_SIZE).await? else {
+            return Ok(Data::Closed);
+        };
+        if l == b"." {
+            break;
+        }
+        let l = if l.first() == Some(&b'.') {
+            &l[1..]
+        } else {
+            &l[..]
+        };
+        if data.len() + l.len() > MAX_SIZE {
+            too_big = true;
+            continue;
+        }
+        data.extend_from_slice(l);
+        data.extend_from_slice(b"\r\n");
+    }
+    Ok(if too_big {
+        Data::TooBig
+    } else {
+        Data::Complete(data)
+    })
+}
+
+/// Answers `AUTH` (`arg`: its mechanism and initial response), asking for the user
+/// name and password of `LOGIN`; `false` when the client went away meanwhile.
+async fn authenticate(
+    r: &mut (impl AsyncBufReadExt + Unpin),
+    w: &mut (impl AsyncWriteExt + Unpin),
+    buf: &mut Vec<u8>,
+    arg: &str,
+) -> std::io::Result<bool> {
+    if arg.to_ascii_uppercase().starts_with("LOGIN") && arg.split_whitespace().count() == 1 {
+        reply(w, "334 VXNlcm5hbWU6").await?;
+        if line(r, buf, MAX_LINE).await?.is_none() {
+            return Ok(false);
+        }
+        reply(w, "334 UGFzc3dvcmQ6").await?;
+        if line(r, buf, MAX_LINE).await?.is_none() {
+            return Ok(false);
+        }
+    }
+    // Any credentials will do: this is a development sink.
+    reply(w, "235 2.7.0 Authentication successful").await?;
+    Ok(true)
 }
 
 fn keep(store: &Store, from: &str, to: &[String], data: &[u8]) -> u64 {

@@ -63,6 +63,25 @@ fn keep_headers(h: &HeaderMap) -> HashMap<String, String> {
         .collect()
 }
 
+/// An item of `kind` received over HTTP now: its headers worth keeping and size; the
+/// rest empty, for the receiver to fill in.
+fn received(kind: &'static str, headers: &HeaderMap, body: &[u8]) -> Item {
+    Item {
+        id: 0,
+        kind,
+        received_at: Utc::now(),
+        from: String::new(),
+        to: Vec::new(),
+        subject: String::new(),
+        text: String::new(),
+        html: None,
+        message_id: None,
+        headers: keep_headers(headers),
+        data: None,
+        size: body.len(),
+    }
+}
+
 /// Twilio's `Messages.json`: form `To`, `From`, `Body`; basic auth required.
 async fn twilio(
     State(store): State<Shared>,
@@ -90,18 +109,11 @@ async fn twilio(
     let key = header(&headers, "i-twilio-idempotency-token")
         .or_else(|| header(&headers, "idempotency-key"));
     let item = Item {
-        id: 0,
-        kind: "sms",
-        received_at: Utc::now(),
         from: from.clone(),
         to: vec![to.clone()],
-        subject: String::new(),
         text: body_text.clone(),
-        html: None,
         message_id: key.clone(),
-        headers: keep_headers(&headers),
-        data: None,
-        size: body.len(),
+        ..received("sms", &headers, &body)
     };
     let (id, _) = store.add(item, key.as_deref());
     (
@@ -171,9 +183,6 @@ async fn fcm(
     };
     let key = header(&headers, "idempotency-key");
     let item = Item {
-        id: 0,
-        kind: "push",
-        received_at: Utc::now(),
         from: project.clone(),
         to: vec![token.to_owned()],
         subject: m["notification"]["title"]
@@ -184,11 +193,9 @@ async fn fcm(
             .as_str()
             .unwrap_or_default()
             .to_owned(),
-        html: None,
         message_id: key.clone(),
-        headers: keep_headers(&headers),
         data: Some(m["data"].clone()),
-        size: body.len(),
+        ..received("push", &headers, &body)
     };
     let (id, _) = store.add(item, key.as_deref());
     Json(json!({"name": format!("projects/{project}/messages/{id}")})).into_response()
@@ -204,10 +211,6 @@ async fn webhook(
     let data = serde_json::from_slice::<Value>(&body).ok();
     let key = header(&headers, "x-fleet-delivery");
     let item = Item {
-        id: 0,
-        kind: "webhook",
-        received_at: Utc::now(),
-        from: String::new(),
         to: vec![format!("/webhook/{name}")],
         subject: data
             .as_ref()
@@ -215,11 +218,9 @@ async fn webhook(
             .unwrap_or_default()
             .to_owned(),
         text: String::from_utf8_lossy(&body).into_owned(),
-        html: None,
         message_id: key,
-        headers: keep_headers(&headers),
         data,
-        size: body.len(),
+        ..received("webhook", &headers, &body)
     };
     let (id, _) = store.add(item, None);
     Json(json!({"received": id})).into_response()
