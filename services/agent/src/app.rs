@@ -16,12 +16,12 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::agent::Agent;
 use crate::config::Config;
 use crate::events::consumer::{EVENT_TYPES, VehicleLocks};
 use crate::events::{GROUP, HealthEventConsumer, Recorder};
 use crate::llm::LlmClient;
 use crate::openapi::ApiDoc;
+use crate::pipeline::Agent;
 use crate::tools::{HealthClient, SchedulingClient, Toolbox};
 
 /// What every handler can reach.
