@@ -1,6 +1,7 @@
 //! `train-health`: trains the health model on a simulated fleet with known failures and
 //! writes `artifacts/health-rul.json` (see `models::training`).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -8,7 +9,9 @@ use anyhow::Context;
 use clap::Parser;
 use models::fleet::FleetSpec;
 use models::health::growth::Law;
-use models::training;
+use models::health::rul::Normalization;
+use models::training::{self, Choice, growth::LawChoice};
+use shared_schemas::events::Component;
 
 /// Faults of a part the training fleet needs before a growth law is learned for it.
 const MIN_FAULTS_FOR_A_LAW: usize = 5;
@@ -58,22 +61,7 @@ fn main() -> anyhow::Result<()> {
         interval_s: 60,
     };
     let started = Instant::now();
-    // The temperature normalization is fitted on a separate fleet of healthy vehicles.
-    let norm_spec = FleetSpec {
-        vehicles: args.vehicles / 4,
-        days: 40,
-        seed: args.seed + 1000,
-        degrade_fraction: 0.0,
-        ..spec
-    };
-    let normalization = training::fit_normalization(&norm_spec, args.threads)
-        .context("too few warm driving days to fit the temperature normalization")?;
-    eprintln!(
-        "normalization ({:.1} s): coolant {:?}, transmission {:?}",
-        started.elapsed().as_secs_f64(),
-        normalization.coolant,
-        normalization.transmission
-    );
+    let normalization = fit_normalization(&args, &spec, started)?;
     let records = training::record(&spec, args.threads, &normalization);
     let observations: usize = records.iter().map(|r| r.observations.len()).sum();
     eprintln!(
@@ -82,51 +70,9 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let choices = training::train(&records, spec.sim_config().end, args.false_alarm_cost);
-    println!(
-        "{:<14} {:>6} {:>6} {:>7} {:>6} {:>6} {:>9} {:>6} {:>6}",
-        "component", "min_d", "min_t", "slope", "pace", "false", "detected", "lead", "rul_sd"
-    );
-    for (c, ch) in &choices {
-        let (cal, o) = (ch.calibration, ch.outcome);
-        println!(
-            "{:<14} {:>6.2} {:>6.1} {:>7.3} {:>6.1} {:>6} {:>5}/{:<3} {:>6.2} {:>6}",
-            c.as_str(),
-            cal.min_damage,
-            cal.min_t,
-            cal.min_slope,
-            cal.min_pace_ratio,
-            o.false_alarms,
-            o.detected,
-            o.failures,
-            o.lead_score,
-            if ch.fitted {
-                format!("{:.2}", cal.residual_sd)
-            } else {
-                "-".to_owned()
-            }
-        );
-    }
+    print_choices(&choices);
     let laws = training::growth::train(&records, &choices, MIN_FAULTS_FOR_A_LAW, args.threads);
-    println!(
-        "{:<16} {:<22} {:>6} {:>5} {:>9} {:>14}",
-        "part", "growth law", "offset", "limit", "histories", "band (calib.)"
-    );
-    for (part, ch) in &laws {
-        let law = match ch.growth.law {
-            Law::Power { k } => format!("power k={k}"),
-            Law::Exponential { rate } => format!("exponential rate={rate}"),
-        };
-        println!(
-            "{:<16} {:<22} {:>6} {:>5.2} {:>9} {:>6.3} ({:.3})",
-            part,
-            law,
-            ch.growth.offset,
-            ch.growth.limit,
-            ch.accuracy.histories,
-            ch.accuracy.band,
-            ch.calibrated.band
-        );
-    }
+    print_laws(&laws);
     let trained_on = format!(
         "fleetsim seed {}, {} vehicles, {} days, {:.0} % degraded; RUL regression (linfa), trend thresholds per component and growth law per failure part, false alarm cost {}",
         spec.seed,
@@ -146,4 +92,80 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The temperature normalization, fitted on a separate fleet of healthy vehicles.
+fn fit_normalization(
+    args: &Args,
+    spec: &FleetSpec,
+    started: Instant,
+) -> anyhow::Result<Normalization> {
+    let norm_spec = FleetSpec {
+        vehicles: args.vehicles / 4,
+        days: 40,
+        seed: args.seed + 1000,
+        degrade_fraction: 0.0,
+        ..*spec
+    };
+    let normalization = training::fit_normalization(&norm_spec, args.threads)
+        .context("too few warm driving days to fit the temperature normalization")?;
+    eprintln!(
+        "normalization ({:.1} s): coolant {:?}, transmission {:?}",
+        started.elapsed().as_secs_f64(),
+        normalization.coolant,
+        normalization.transmission
+    );
+    Ok(normalization)
+}
+
+/// The table of trained gates and their outcome on the training fleet, per component.
+fn print_choices(choices: &BTreeMap<Component, Choice>) {
+    println!(
+        "{:<14} {:>6} {:>6} {:>7} {:>6} {:>6} {:>9} {:>6} {:>6}",
+        "component", "min_d", "min_t", "slope", "pace", "false", "detected", "lead", "rul_sd"
+    );
+    for (c, ch) in choices {
+        let (cal, o) = (ch.calibration, ch.outcome);
+        println!(
+            "{:<14} {:>6.2} {:>6.1} {:>7.3} {:>6.1} {:>6} {:>5}/{:<3} {:>6.2} {:>6}",
+            c.as_str(),
+            cal.min_damage,
+            cal.min_t,
+            cal.min_slope,
+            cal.min_pace_ratio,
+            o.false_alarms,
+            o.detected,
+            o.failures,
+            o.lead_score,
+            if ch.fitted {
+                format!("{:.2}", cal.residual_sd)
+            } else {
+                "-".to_owned()
+            }
+        );
+    }
+}
+
+/// The table of learned growth laws and their accuracy, per failure part.
+fn print_laws(laws: &BTreeMap<&'static str, LawChoice>) {
+    println!(
+        "{:<16} {:<22} {:>6} {:>5} {:>9} {:>14}",
+        "part", "growth law", "offset", "limit", "histories", "band (calib.)"
+    );
+    for (part, ch) in laws {
+        let law = match ch.growth.law {
+            Law::Power { k } => format!("power k={k}"),
+            Law::Exponential { rate } => format!("exponential rate={rate}"),
+        };
+        println!(
+            "{:<16} {:<22} {:>6} {:>5.2} {:>9} {:>6.3} ({:.3})",
+            part,
+            law,
+            ch.growth.offset,
+            ch.growth.limit,
+            ch.accuracy.histories,
+            ch.accuracy.band,
+            ch.calibrated.band
+        );
+    }
 }

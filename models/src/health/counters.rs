@@ -374,6 +374,11 @@ mod tests {
     /// What a fault does to the `i`-th reading.
     type Fault = Box<dyn Fn(usize, Point) -> Point>;
 
+    /// A fault that moves the value by `g` from the `at`-th reading on.
+    fn from_at(at: usize, g: impl Fn(f64) -> f64 + 'static) -> Fault {
+        Box::new(move |i, p| if i >= at { Point { v: g(p.v), ..p } } else { p })
+    }
+
     fn with_fault(f: impl Fn(usize, Point) -> Point) -> (Track, f64) {
         let points: Vec<Point> = course(6, 200_000.0)
             .into_iter()
@@ -390,58 +395,13 @@ mod tests {
         let at = 50;
         let base = 200_000.0 + at as f64 * 30.0;
         let cases: [(AnomalyKind, Fault); 5] = [
-            (
-                AnomalyKind::Reset,
-                Box::new(move |i, p| {
-                    if i >= at {
-                        Point {
-                            v: p.v - base + 12.0,
-                            ..p
-                        }
-                    } else {
-                        p
-                    }
-                }),
-            ),
+            (AnomalyKind::Reset, from_at(at, move |v| v - base + 12.0)),
             (
                 AnomalyKind::UnitSwitch,
-                Box::new(move |i, p| {
-                    if i >= at {
-                        Point {
-                            v: p.v * MILES_PER_KM,
-                            ..p
-                        }
-                    } else {
-                        p
-                    }
-                }),
+                from_at(at, move |v| v * MILES_PER_KM),
             ),
-            (
-                AnomalyKind::Rollback,
-                Box::new(move |i, p| {
-                    if i >= at {
-                        Point {
-                            v: p.v - 80_000.0,
-                            ..p
-                        }
-                    } else {
-                        p
-                    }
-                }),
-            ),
-            (
-                AnomalyKind::Jump,
-                Box::new(move |i, p| {
-                    if i >= at {
-                        Point {
-                            v: p.v + 150_000.0,
-                            ..p
-                        }
-                    } else {
-                        p
-                    }
-                }),
-            ),
+            (AnomalyKind::Rollback, from_at(at, move |v| v - 80_000.0)),
+            (AnomalyKind::Jump, from_at(at, move |v| v + 150_000.0)),
             (
                 AnomalyKind::Spike,
                 Box::new(move |i, p| {

@@ -9,7 +9,7 @@ use super::counters::{self, Break, Counter, Track};
 use super::damage::{self, PartDay, PartSpec};
 use super::growth::Fit;
 use super::indicators::Indicator;
-use super::rul::{self, Features, ModelError, Normalization, RulModel, Verdict};
+use super::rul::{self, Calibration, Features, ModelError, Normalization, RulModel, Verdict};
 use super::score;
 use super::state::{Announced, DAY_S, VehicleState, day_of};
 use super::tracker::{Reported, Transition};
@@ -198,100 +198,15 @@ impl Engine {
         let judged: Vec<Judged> = damage::parts(c)
             .iter()
             .filter_map(|p| part_features(state, p, newest, &self.model.normalization))
-            .map(|series| {
-                let PartSeries {
-                    spec,
-                    latest,
-                    points,
-                    features,
-                } = series;
-                let mut verdict = cal.verdict(&features, wear);
-                // A degrading part's life is where its growth law, fitted to the whole
-                // history, meets the limit (without a law, the calibrated extrapolation).
-                let advanced = !wear
-                    && !verdict.degrading
-                    && features.recent >= cal.min_damage.max(ADVANCED_DAMAGE)
-                    && features.slope > cal.min_slope.max(0.0)
-                    && features.t_stat >= ADVANCED_T_STAT;
-                let growth = (verdict.degrading || advanced)
-                    .then(|| self.model.growth(spec.law))
-                    .flatten()
-                    .and_then(|g| g.fit(&points));
-                if let Some(fit) = growth
-                    && verdict.rul_days > 0.0
-                {
-                    verdict.rul_days = fit.rul_days.min(rul::RUL_CAP_DAYS);
-                    verdict.degrading = true;
-                }
-                let score = score::score(verdict.scored_rul(), features.recent, wear);
-                Judged {
-                    spec,
-                    latest,
-                    features,
-                    verdict,
-                    growth,
-                    score,
-                }
-            })
+            .map(|series| self.judge(series, &cal, wear))
             .collect();
         let Some(worst) = judged.iter().min_by(|a, b| a.score.total_cmp(&b.score)) else {
             return Some(learning(c, state, newest, self.model.version.clone()));
         };
-        let (f, verdict, score) = (&worst.features, worst.verdict, worst.score);
-        let confidence = if verdict.degrading {
-            let strength = 1.0 - (-(f.t_stat - cal.min_t).max(0.0) / 3.0).exp();
-            (0.55 + 0.4 * strength) * (f.days as f64 / 4.0).min(1.0)
-        } else {
-            0.6 + 0.35 * (f.days as f64 / rul::TREND_DAYS).min(1.0)
-        };
+        let (verdict, score) = (worst.verdict, worst.score);
         let mut factors = Vec::with_capacity(judged.len() + 1);
-        if verdict.degrading || (wear && verdict.rul_days < rul::RUL_CAP_DAYS) {
-            factors.push(Factor {
-                name: format!("{}_trend_per_day", worst.spec.name),
-                value: round(f.slope, 4),
-                impact: round(-(1.0 - score), 3),
-                detail: format!(
-                    "{} damage rising {:.2} %/day (t = {:.1}){}; limit in about {:.0} days",
-                    worst.spec.name,
-                    100.0 * f.slope,
-                    f.t_stat.min(99.0),
-                    worst.growth.map_or(String::new(), |g| format!(
-                        " since about {:.0} days ago, on its growth curve",
-                        (-g.onset).max(0.0)
-                    )),
-                    verdict.rul_days
-                ),
-                part: Some(worst.spec.name.to_owned()),
-                damage: Some(round(f.damage, 3)),
-                t_stat: Some(round(f.t_stat.min(99.0), 1)),
-                pace_ratio: f.pace_ratio.filter(|_| wear).map(|r| round(r, 2)),
-                abnormal: Some(verdict.degrading),
-                ..Factor::default()
-            });
-        }
-        let mut by_damage: Vec<&Judged> = judged.iter().collect();
-        by_damage.sort_by(|a, b| b.latest.damage.total_cmp(&a.latest.damage));
-        factors.extend(by_damage.into_iter().map(|j| {
-            let d = j.latest;
-            Factor {
-                name: j.spec.indicator.name().to_owned(),
-                value: round(d.value, 3),
-                impact: round(-d.damage.clamp(0.0, 1.0), 3),
-                detail: format!(
-                    "{}: {:.3} against a baseline of {:.3} (limit {:.3}), {:.0} % of the way",
-                    j.spec.name,
-                    d.value,
-                    d.baseline,
-                    d.limit,
-                    100.0 * d.damage.max(0.0)
-                ),
-                part: Some(j.spec.name.to_owned()),
-                baseline: Some(round(d.baseline, 3)),
-                limit: Some(round(d.limit, 3)),
-                damage: Some(round(d.damage, 3)),
-                ..Factor::default()
-            }
-        }));
+        factors.extend(trend_factor(worst, wear));
+        factors.extend(damage_factors(&judged));
         // A component close to its limit without a clear trend scores low on its
         // damage alone; its RUL then says what that score stands for rather than "no
         // failure foreseen", so score, band and RUL never contradict each other.
@@ -306,11 +221,118 @@ impl Engine {
             band: HealthBand::from_score(score),
             rul_days: round(rul_days, 1),
             rul_km: daily_km.map(|km| round(km.min(MAX_DAILY_KM) * rul_days, 0)),
-            confidence: round(confidence, 3),
+            confidence: round(confidence(&worst.features, verdict, &cal), 3),
             factors,
             model_version: self.model.version.clone(),
         })
     }
+
+    /// The verdict and score of one part of a component calibrated by `cal`.
+    fn judge(&self, series: PartSeries, cal: &Calibration, wear: bool) -> Judged {
+        let PartSeries {
+            spec,
+            latest,
+            points,
+            features,
+        } = series;
+        let mut verdict = cal.verdict(&features, wear);
+        // A degrading part's life is where its growth law, fitted to the whole
+        // history, meets the limit (without a law, the calibrated extrapolation).
+        let advanced = !wear
+            && !verdict.degrading
+            && features.recent >= cal.min_damage.max(ADVANCED_DAMAGE)
+            && features.slope > cal.min_slope.max(0.0)
+            && features.t_stat >= ADVANCED_T_STAT;
+        let growth = (verdict.degrading || advanced)
+            .then(|| self.model.growth(spec.law))
+            .flatten()
+            .and_then(|g| g.fit(&points));
+        if let Some(fit) = growth
+            && verdict.rul_days > 0.0
+        {
+            verdict.rul_days = fit.rul_days.min(rul::RUL_CAP_DAYS);
+            verdict.degrading = true;
+        }
+        let score = score::score(verdict.scored_rul(), features.recent, wear);
+        Judged {
+            spec,
+            latest,
+            features,
+            verdict,
+            growth,
+            score,
+        }
+    }
+}
+
+/// How sure the verdict on the worst part (features `f`) is: a trend by its strength
+/// and length, no trend by how many days back it.
+fn confidence(f: &Features, verdict: Verdict, cal: &Calibration) -> f64 {
+    if verdict.degrading {
+        let strength = 1.0 - (-(f.t_stat - cal.min_t).max(0.0) / 3.0).exp();
+        (0.55 + 0.4 * strength) * (f.days as f64 / 4.0).min(1.0)
+    } else {
+        0.6 + 0.35 * (f.days as f64 / rul::TREND_DAYS).min(1.0)
+    }
+}
+
+/// The factor of the worst part's trend, when it is degrading (or a wear item due
+/// before the RUL cap).
+fn trend_factor(worst: &Judged, wear: bool) -> Option<Factor> {
+    let (f, verdict, score) = (&worst.features, worst.verdict, worst.score);
+    if !(verdict.degrading || (wear && verdict.rul_days < rul::RUL_CAP_DAYS)) {
+        return None;
+    }
+    Some(Factor {
+        name: format!("{}_trend_per_day", worst.spec.name),
+        value: round(f.slope, 4),
+        impact: round(-(1.0 - score), 3),
+        detail: format!(
+            "{} damage rising {:.2} %/day (t = {:.1}){}; limit in about {:.0} days",
+            worst.spec.name,
+            100.0 * f.slope,
+            f.t_stat.min(99.0),
+            worst.growth.map_or(String::new(), |g| format!(
+                " since about {:.0} days ago, on its growth curve",
+                (-g.onset).max(0.0)
+            )),
+            verdict.rul_days
+        ),
+        part: Some(worst.spec.name.to_owned()),
+        damage: Some(round(f.damage, 3)),
+        t_stat: Some(round(f.t_stat.min(99.0), 1)),
+        pace_ratio: f.pace_ratio.filter(|_| wear).map(|r| round(r, 2)),
+        abnormal: Some(verdict.degrading),
+        ..Factor::default()
+    })
+}
+
+/// One factor per part, the most damaged first: its latest value against its
+/// baseline and limit.
+fn damage_factors(judged: &[Judged]) -> impl Iterator<Item = Factor> + '_ {
+    let mut by_damage: Vec<&Judged> = judged.iter().collect();
+    by_damage.sort_by(|a, b| b.latest.damage.total_cmp(&a.latest.damage));
+    by_damage.into_iter().map(|j| {
+        let d = j.latest;
+        Factor {
+            name: j.spec.indicator.name().to_owned(),
+            value: round(d.value, 3),
+            impact: round(-d.damage.clamp(0.0, 1.0), 3),
+            detail: format!(
+                "{}: {:.3} against a baseline of {:.3} (limit {:.3}), {:.0} % of the way",
+                j.spec.name,
+                d.value,
+                d.baseline,
+                d.limit,
+                100.0 * d.damage.max(0.0)
+            ),
+            part: Some(j.spec.name.to_owned()),
+            baseline: Some(round(d.baseline, 3)),
+            limit: Some(round(d.limit, 3)),
+            damage: Some(round(d.damage, 3)),
+            ..Factor::default()
+        }
+    })
 }
 
 /// One failure part's latest day, trend features, verdict, growth fit and score.

@@ -5,6 +5,8 @@
 //! Extraction is per reading and order-free, so readings can arrive late, out of order
 //! or in any batch split and still produce the same daily aggregates.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use shared_schemas::signals::names;
 use shared_schemas::telemetry::TelemetryReading;
@@ -147,136 +149,190 @@ const HEAT_FROM_C: f64 = 25.0;
 /// Engine speed above which the engine counts as running, rpm.
 const RUNNING_RPM: f64 = 300.0;
 
+/// What every indicator of one reading depends on: its signals and the operating
+/// state they imply.
+struct Conditions<'a> {
+    signals: &'a BTreeMap<String, f64>,
+    rpm: Option<f64>,
+    speed: Option<f64>,
+    running: bool,
+    /// A heartbeat of a parked vehicle: engine stopped (or not reported) and standing.
+    parked: bool,
+    ambient: Option<f64>,
+}
+
+impl<'a> Conditions<'a> {
+    fn of(reading: &'a TelemetryReading) -> Self {
+        let signals = &reading.signals;
+        let get = |name: &str| finite(signals, name);
+        let rpm = get(names::ENGINE_RPM);
+        let speed = get(names::VEHICLE_SPEED_KPH);
+        let running = rpm.is_some_and(|r| r > RUNNING_RPM);
+        Self {
+            signals,
+            rpm,
+            speed,
+            running,
+            parked: !running && speed.is_none_or(|v| v < 0.5),
+            ambient: get(names::AMBIENT_TEMP_C),
+        }
+    }
+
+    /// A signal's value, when reported and finite.
+    fn get(&self, name: &str) -> Option<f64> {
+        finite(self.signals, name)
+    }
+}
+
+fn finite(signals: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
+    signals.get(name).copied().filter(|v| v.is_finite())
+}
+
 /// Calls `emit(indicator, value)` for every indicator `reading` informs.
 pub fn observe(reading: &TelemetryReading, mut emit: impl FnMut(Indicator, f64)) {
-    let s = &reading.signals;
-    let get = |name: &str| s.get(name).copied().filter(|v| v.is_finite());
-    let rpm = get(names::ENGINE_RPM);
-    let speed = get(names::VEHICLE_SPEED_KPH);
-    let running = rpm.is_some_and(|r| r > RUNNING_RPM);
-    // A heartbeat of a parked vehicle: engine stopped (or not reported) and standing.
-    let parked = !running && speed.is_none_or(|v| v < 0.5);
-    let ambient = get(names::AMBIENT_TEMP_C);
-
+    let c = Conditions::of(reading);
     if let Some(odo) = reading.odometer_km.filter(|v| v.is_finite()) {
         emit(Indicator::Odometer, odo);
     }
-    if let Some(a) = ambient {
+    if let Some(a) = c.ambient {
         emit(Indicator::Ambient, a);
     }
+    observe_dpf(&c, &mut emit);
+    observe_scr(&c, &mut emit);
+    observe_oil(&c, &mut emit);
+    observe_engine_temperatures(&c, &mut emit);
+    observe_battery(&c, &mut emit);
+    observe_tires(&c, &mut emit);
+    if let Some(pad) = c.get(names::BRAKE_PAD_MM) {
+        emit(Indicator::BrakePad, pad);
+    }
+    if let Some(w) = c.get(names::BRAKE_PAD_WEAR_PCT) {
+        emit(Indicator::BrakeWear, w);
+    }
+}
 
-    // DPF: pressure drop over the filter scales with exhaust flow, estimated from
-    // engine speed and load; regenerations change it for reasons of their own.
-    let regen = get(names::DPF_REGEN_ACTIVE).is_some_and(|f| f >= 0.5);
+/// DPF: pressure drop over the filter scales with exhaust flow, estimated from engine
+/// speed and load; regenerations change it for reasons of their own.
+fn observe_dpf(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
+    let regen = c.get(names::DPF_REGEN_ACTIVE).is_some_and(|f| f >= 0.5);
     if let (Some(dp), Some(soot), Some(r), Some(load), false) = (
-        get(names::DPF_DIFF_PRESSURE_KPA),
-        get(names::DPF_SOOT_LOAD_PCT),
-        rpm,
-        get(names::ENGINE_LOAD_PCT),
+        c.get(names::DPF_DIFF_PRESSURE_KPA),
+        c.get(names::DPF_SOOT_LOAD_PCT),
+        c.rpm,
+        c.get(names::ENGINE_LOAD_PCT),
         regen,
     ) {
         let flow = (r / RATED_RPM * (0.35 + 0.65 * load / 100.0)).min(1.0);
-        if running && flow >= MIN_FLOW {
+        if c.running && flow >= MIN_FLOW {
             emit(Indicator::DpfDpRef, dp * HIGHWAY_FLOW / flow);
             emit(Indicator::DpfSoot, soot);
         }
     }
-    if let Some(n) = get(names::DPF_FAILED_REGEN_COUNT) {
+    if let Some(n) = c.get(names::DPF_FAILED_REGEN_COUNT) {
         emit(Indicator::DpfFailedRegens, n);
     }
+}
 
-    // SCR: conversion is only meaningful once the catalyst is warm.
+/// SCR: conversion is only meaningful once the catalyst is warm.
+fn observe_scr(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
     if let (Some(up), Some(down), Some(inlet)) = (
-        get(names::SCR_NOX_UPSTREAM_PPM),
-        get(names::SCR_NOX_DOWNSTREAM_PPM),
-        get(names::SCR_INLET_TEMP_C),
+        c.get(names::SCR_NOX_UPSTREAM_PPM),
+        c.get(names::SCR_NOX_DOWNSTREAM_PPM),
+        c.get(names::SCR_INLET_TEMP_C),
     ) && inlet >= 260.0
         && up >= 100.0
     {
         emit(Indicator::ScrConversion, (1.0 - down / up).clamp(0.0, 1.0));
     }
-    if let Some(q) = get(names::DEF_QUALITY_PCT) {
+    if let Some(q) = c.get(names::DEF_QUALITY_PCT) {
         emit(Indicator::DefQuality, q);
     }
+}
 
-    // Oil pressure depends on speed and viscosity: compare it at warm idle only.
-    if let (Some(p), Some(oil_t), Some(r)) =
-        (get(names::OIL_PRESSURE_KPA), get(names::OIL_TEMP_C), rpm)
-        && running
+/// Oil pressure depends on speed and viscosity: compare it at warm idle only.
+fn observe_oil(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
+    if let (Some(p), Some(oil_t), Some(r)) = (
+        c.get(names::OIL_PRESSURE_KPA),
+        c.get(names::OIL_TEMP_C),
+        c.rpm,
+    ) && c.running
         && r < 1000.0
         && oil_t >= 85.0
-        && speed.is_some_and(|v| v < 1.0)
+        && c.speed.is_some_and(|v| v < 1.0)
     {
         emit(Indicator::OilPressureIdle, p);
     }
-    if let Some(level) = get(names::OIL_LEVEL_PCT) {
+    if let Some(level) = c.get(names::OIL_LEVEL_PCT) {
         emit(Indicator::OilLevel, level);
     }
+}
 
-    // Engine temperatures, with the load and weather they depend on (see
-    // `crate::health::rul::Normalization`), only at thermal equilibrium: oil lags the
-    // coolant while an engine warms up and runs several degrees above it once warm
-    // (whatever the thermostat does; at a cold start both sit at ambient), so a
-    // healthy engine on a short winter trip is not mistaken for
-    // a stuck-open thermostat. This needs nothing but the reading itself, so the order
-    // readings arrive in does not matter. Without an oil temperature every driving
-    // reading counts rather than losing the components.
-    let coolant = get(names::COOLANT_TEMP_C);
-    let warm = match (get(names::OIL_TEMP_C), coolant) {
-        (Some(oil), Some(c)) => oil >= c + OIL_OVER_COOLANT_C,
+/// Engine temperatures, with the load and weather they depend on (see
+/// `crate::health::rul::Normalization`), only at thermal equilibrium: oil lags the
+/// coolant while an engine warms up and runs several degrees above it once warm
+/// (whatever the thermostat does; at a cold start both sit at ambient), so a healthy
+/// engine on a short winter trip is not mistaken for a stuck-open thermostat. This
+/// needs nothing but the reading itself, so the order readings arrive in does not
+/// matter. Without an oil temperature every driving reading counts rather than losing
+/// the components.
+fn observe_engine_temperatures(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
+    let coolant = c.get(names::COOLANT_TEMP_C);
+    let warm = match (c.get(names::OIL_TEMP_C), coolant) {
+        (Some(oil), Some(t)) => oil >= t + OIL_OVER_COOLANT_C,
         _ => true,
     };
-    let warm_driving = running && warm && speed.is_some_and(|v| v > 5.0);
-    if warm_driving {
-        if let Some(c) = coolant {
-            emit(Indicator::CoolantDriving, c);
-        }
-        if let Some(t) = get(names::TRANS_OIL_TEMP_C) {
-            emit(Indicator::TransTemp, t);
-        }
-        if let Some(l) = get(names::ENGINE_LOAD_PCT) {
-            emit(Indicator::LoadWarm, l);
-        }
-        if let Some(a) = ambient {
-            emit(Indicator::AmbientWarm, a);
-            emit(Indicator::HeatWarm, (a - HEAT_FROM_C).max(0.0));
-        }
+    let warm_driving = c.running && warm && c.speed.is_some_and(|v| v > 5.0);
+    if !warm_driving {
+        return;
     }
+    if let Some(t) = coolant {
+        emit(Indicator::CoolantDriving, t);
+    }
+    if let Some(t) = c.get(names::TRANS_OIL_TEMP_C) {
+        emit(Indicator::TransTemp, t);
+    }
+    if let Some(l) = c.get(names::ENGINE_LOAD_PCT) {
+        emit(Indicator::LoadWarm, l);
+    }
+    if let Some(a) = c.ambient {
+        emit(Indicator::AmbientWarm, a);
+        emit(Indicator::HeatWarm, (a - HEAT_FROM_C).max(0.0));
+    }
+}
 
-    if let Some(v) = get(names::BATTERY_VOLTAGE_V) {
-        if parked {
-            // A resting lead-acid battery reads lower in the cold (~4 mV/°C below 20 °C).
-            let cold = ambient.map_or(0.0, |a| (20.0 - a).max(0.0));
-            emit(Indicator::BatteryRest, v + 0.004 * cold);
-        } else if running {
-            emit(Indicator::ChargeVoltage, v);
-        }
+/// Battery voltage at rest (parked) or while charging (running).
+fn observe_battery(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
+    let Some(v) = c.get(names::BATTERY_VOLTAGE_V) else {
+        return;
+    };
+    if c.parked {
+        // A resting lead-acid battery reads lower in the cold (~4 mV/°C below 20 °C).
+        let cold = c.ambient.map_or(0.0, |a| (20.0 - a).max(0.0));
+        emit(Indicator::BatteryRest, v + 0.004 * cold);
+    } else if c.running {
+        emit(Indicator::ChargeVoltage, v);
     }
+}
 
-    // Tires: a parked tire is at ambient temperature, so the gas law brings its
-    // pressure to 20 °C and weather cancels out; driving heat would not.
-    if parked && let Some(a) = ambient {
-        let wheels = [
-            (names::TIRE_PRESSURE_FL_KPA, Indicator::TireFl),
-            (names::TIRE_PRESSURE_FR_KPA, Indicator::TireFr),
-            (names::TIRE_PRESSURE_RL_KPA, Indicator::TireRl),
-            (names::TIRE_PRESSURE_RR_KPA, Indicator::TireRr),
-        ];
-        for (name, indicator) in wheels {
-            if let Some(p) = get(name).filter(|p| *p > 20.0) {
-                emit(
-                    indicator,
-                    (p + ATM_KPA) * (20.0 + KELVIN) / (a + KELVIN) - ATM_KPA,
-                );
-            }
+/// Tires: a parked tire is at ambient temperature, so the gas law brings its pressure
+/// to 20 °C and weather cancels out; driving heat would not.
+fn observe_tires(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
+    let Some(a) = c.ambient.filter(|_| c.parked) else {
+        return;
+    };
+    let wheels = [
+        (names::TIRE_PRESSURE_FL_KPA, Indicator::TireFl),
+        (names::TIRE_PRESSURE_FR_KPA, Indicator::TireFr),
+        (names::TIRE_PRESSURE_RL_KPA, Indicator::TireRl),
+        (names::TIRE_PRESSURE_RR_KPA, Indicator::TireRr),
+    ];
+    for (name, indicator) in wheels {
+        if let Some(p) = c.get(name).filter(|p| *p > 20.0) {
+            emit(
+                indicator,
+                (p + ATM_KPA) * (20.0 + KELVIN) / (a + KELVIN) - ATM_KPA,
+            );
         }
-    }
-
-    if let Some(pad) = get(names::BRAKE_PAD_MM) {
-        emit(Indicator::BrakePad, pad);
-    }
-    if let Some(w) = get(names::BRAKE_PAD_WEAR_PCT) {
-        emit(Indicator::BrakeWear, w);
     }
 }
 
@@ -368,32 +424,23 @@ mod tests {
 
     #[test]
     fn dpf_pressure_is_scaled_to_highway_flow_and_skipped_in_regeneration() {
+        let dpf = |rpm: f64, load: f64, dp: f64, regen: f64| {
+            collect(&reading(&[
+                (names::ENGINE_RPM, rpm),
+                (names::ENGINE_LOAD_PCT, load),
+                (names::DPF_DIFF_PRESSURE_KPA, dp),
+                (names::DPF_SOOT_LOAD_PCT, 50.0),
+                (names::DPF_REGEN_ACTIVE, regen),
+            ]))
+        };
         // rpm 1800 at 100 % load is flow 1.0: 10 kPa scales to 6.5 kPa at flow 0.65.
-        let full = reading(&[
-            (names::ENGINE_RPM, 1800.0),
-            (names::ENGINE_LOAD_PCT, 100.0),
-            (names::DPF_DIFF_PRESSURE_KPA, 10.0),
-            (names::DPF_SOOT_LOAD_PCT, 50.0),
-            (names::DPF_REGEN_ACTIVE, 0.0),
-        ]);
-        let got = collect(&full);
-        assert!((got[&Indicator::DpfDpRef] - 6.5).abs() < 1e-9);
-        assert_eq!(got[&Indicator::DpfSoot], 50.0);
-        let regen = reading(&[
-            (names::ENGINE_RPM, 1800.0),
-            (names::ENGINE_LOAD_PCT, 100.0),
-            (names::DPF_DIFF_PRESSURE_KPA, 10.0),
-            (names::DPF_SOOT_LOAD_PCT, 50.0),
-            (names::DPF_REGEN_ACTIVE, 1.0),
-        ]);
-        assert!(!collect(&regen).contains_key(&Indicator::DpfDpRef));
-        let idle = reading(&[
-            (names::ENGINE_RPM, 650.0),
-            (names::ENGINE_LOAD_PCT, 10.0),
-            (names::DPF_DIFF_PRESSURE_KPA, 1.0),
-            (names::DPF_SOOT_LOAD_PCT, 50.0),
-        ]);
-        assert!(!collect(&idle).contains_key(&Indicator::DpfDpRef));
+        let full = dpf(1800.0, 100.0, 10.0, 0.0);
+        assert!((full[&Indicator::DpfDpRef] - 6.5).abs() < 1e-9);
+        assert_eq!(full[&Indicator::DpfSoot], 50.0);
+        let regen = dpf(1800.0, 100.0, 10.0, 1.0);
+        assert!(!regen.contains_key(&Indicator::DpfDpRef));
+        let idle = dpf(650.0, 10.0, 1.0, 0.0);
+        assert!(!idle.contains_key(&Indicator::DpfDpRef));
     }
 
     #[test]

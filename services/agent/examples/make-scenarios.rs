@@ -13,22 +13,26 @@
 
 use std::collections::BTreeMap;
 
-use agent::bench::{Scenario, ScenarioEvent, ScenarioSet, Truth};
-use agent::domain::case::{change_is_covered, degraded_is_covered};
+use agent::domain::case::{change_is_covered, degraded_as_critical, degraded_is_covered};
 use agent::domain::modes::FailureMode;
 use agent::domain::severity;
-use chrono::DateTime;
-use fleetsim::degradation::FailureMode as SimMode;
+use chrono::{DateTime, Utc};
+use fleetsim::degradation::{Degradation, FailureMode as SimMode};
 use fleetsim::sample::DTC_TABLE;
+use fleetsim::vehicle::Vehicle;
 use models::fleet::{FleetSpec, replay, truth_component};
 use models::health::{Engine, Reported, Transition};
-use shared_schemas::events::{
-    ComponentCritical, ComponentDegraded, ComponentHealth, HealthChanged,
-};
+use shared_schemas::events::{Component, ComponentHealth};
 use shared_schemas::telemetry::Dtc;
 
+mod announce;
+// The scenario file's format belongs to the `agent-bench` binary, which reads it.
+#[path = "../src/bin/agent-bench/scenarios.rs"]
+mod scenarios;
+
+use scenarios::{Scenario, ScenarioEvent, ScenarioSet, Truth};
+
 const SEEDS: [u64; 5] = [11, 23, 57, 101, 2024];
-const ORG: &str = "bench";
 
 fn agent_mode(m: SimMode) -> FailureMode {
     match m {
@@ -49,7 +53,7 @@ fn main() -> anyhow::Result<()> {
     let out = std::env::args()
         .skip_while(|a| a != "--out")
         .nth(1)
-        .unwrap_or_else(|| agent::bench::DEFAULT_PATH.to_owned());
+        .unwrap_or_else(|| scenarios::DEFAULT_PATH.to_owned());
     let engine = Engine::bundled()?;
     let mut scenarios = Vec::new();
     for seed in SEEDS {
@@ -62,103 +66,7 @@ fn main() -> anyhow::Result<()> {
             interval_s: 300,
         };
         for vehicle in spec.fleet() {
-            let Some(d) = vehicle.degradation else {
-                continue;
-            };
-            let component = truth_component(&d);
-            let mode = agent_mode(d.mode);
-            let kind = vehicle.kind;
-            let id = vehicle.id.clone();
-            let mut reported = Reported::default();
-            let mut found: Vec<Scenario> = Vec::new();
-            replay(&engine, vehicle, &spec, |t, a| {
-                let transitions = a.transitions(&mut reported);
-                if t < d.onset {
-                    return;
-                }
-                let Some(h) = a.component(component) else {
-                    return;
-                };
-                let ttf_days = (d.failure - t) as f64 / 86_400.0;
-                let mask = d.dtc_mask(t, kind);
-                let dtcs: Vec<Dtc> = (0..DTC_TABLE.len())
-                    .filter(|i| mask & (1 << i) != 0)
-                    .map(|i| DTC_TABLE[i].to_dtc())
-                    .collect();
-                let at = DateTime::from_timestamp(t, 0).unwrap_or_default();
-                for tr in transitions {
-                    let event = match tr {
-                        Transition::Degraded(c)
-                            if c == component && !degraded_is_covered(h.band) =>
-                        {
-                            ScenarioEvent::Degraded(condition(&id, h, &dtcs, at))
-                        }
-                        Transition::Critical(c) if c == component => {
-                            let e = condition(&id, h, &dtcs, at);
-                            ScenarioEvent::Critical(ComponentCritical {
-                                org_id: e.org_id,
-                                vehicle_id: e.vehicle_id,
-                                component: e.component,
-                                score: e.score,
-                                band: e.band,
-                                rul_days: e.rul_days,
-                                rul_km: e.rul_km,
-                                confidence: e.confidence,
-                                factors: e.factors,
-                                dtcs: e.dtcs,
-                                odometer_km: e.odometer_km,
-                                detected_at: e.detected_at,
-                            })
-                        }
-                        Transition::Changed {
-                            component: c,
-                            previous,
-                            current,
-                            reason,
-                        } if c == component
-                            && current.band > previous.band
-                            && !change_is_covered(previous.band, current.band) =>
-                        {
-                            ScenarioEvent::Changed(HealthChanged {
-                                org_id: ORG.to_owned(),
-                                vehicle_id: id.clone(),
-                                component,
-                                previous_score: previous.score,
-                                previous_band: previous.band,
-                                current_score: current.score,
-                                current_band: current.band,
-                                rul_days: h.rul_days,
-                                reason,
-                                detected_at: at,
-                            })
-                        }
-                        _ => continue,
-                    };
-                    let kind_name = match &event {
-                        ScenarioEvent::Degraded(_) => "degraded",
-                        ScenarioEvent::Critical(_) => "critical",
-                        ScenarioEvent::Changed(_) => "changed",
-                    };
-                    found.push(Scenario {
-                        id: format!("s{seed}-{id}-{kind_name}-{t}"),
-                        seed,
-                        sim_mode: d.mode.as_str().to_owned(),
-                        event,
-                        component_health: h.clone(),
-                        daily_km: a.daily_km,
-                        truth: Truth {
-                            component,
-                            failure_mode: mode,
-                            severity: severity::band_for_days(ttf_days),
-                            key_action: mode.key_action().to_owned(),
-                            ttf_days: (ttf_days * 10.0).round() / 10.0,
-                            wheel: (d.mode == SimMode::TireSlowLeak)
-                                .then(|| fleetsim::degradation::WHEELS[d.wheel].to_owned()),
-                        },
-                    });
-                }
-            });
-            scenarios.extend(found);
+            scenarios.extend(vehicle_scenarios(&engine, &spec, vehicle));
         }
         eprintln!("seed {seed}: {} scenarios so far", scenarios.len());
     }
@@ -182,24 +90,101 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn condition(
-    vehicle_id: &str,
+/// The scenarios of one vehicle of fleet `spec`: every event about its degraded
+/// component after the fault's onset (none for a healthy vehicle).
+fn vehicle_scenarios(engine: &Engine, spec: &FleetSpec, vehicle: Vehicle) -> Vec<Scenario> {
+    let Some(d) = vehicle.degradation else {
+        return Vec::new();
+    };
+    let component = truth_component(&d);
+    let kind = vehicle.kind;
+    let id = vehicle.id.clone();
+    let mut reported = Reported::default();
+    let mut found: Vec<Scenario> = Vec::new();
+    replay(engine, vehicle, spec, |t, a| {
+        let transitions = a.transitions(&mut reported);
+        if t < d.onset {
+            return;
+        }
+        let Some(h) = a.component(component) else {
+            return;
+        };
+        let mask = d.dtc_mask(t, kind);
+        let dtcs: Vec<Dtc> = (0..DTC_TABLE.len())
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| DTC_TABLE[i].to_dtc())
+            .collect();
+        let at = DateTime::from_timestamp(t, 0).unwrap_or_default();
+        for tr in transitions {
+            let Some(event) = event_of(tr, component, &id, h, &dtcs, at) else {
+                continue;
+            };
+            let kind_name = match &event {
+                ScenarioEvent::Degraded(_) => "degraded",
+                ScenarioEvent::Critical(_) => "critical",
+                ScenarioEvent::Changed(_) => "changed",
+            };
+            found.push(Scenario {
+                id: format!("s{}-{id}-{kind_name}-{t}", spec.seed),
+                seed: spec.seed,
+                sim_mode: d.mode.as_str().to_owned(),
+                event,
+                component_health: h.clone(),
+                daily_km: a.daily_km,
+                truth: truth(&d, component, t),
+            });
+        }
+    });
+    found
+}
+
+/// The event the agent would decide on for transition `tr` of vehicle `id`, when it
+/// is about the degraded `component` (component health `h`, active codes `dtcs`) and
+/// no other event of the transition covers it; changes only when the band went down.
+fn event_of(
+    tr: Transition,
+    component: Component,
+    id: &str,
     h: &ComponentHealth,
     dtcs: &[Dtc],
-    at: chrono::DateTime<chrono::Utc>,
-) -> ComponentDegraded {
-    ComponentDegraded {
-        org_id: ORG.to_owned(),
-        vehicle_id: vehicle_id.to_owned(),
-        component: h.component,
-        score: h.score,
-        band: h.band,
-        rul_days: h.rul_days,
-        rul_km: h.rul_km,
-        confidence: h.confidence,
-        factors: h.factors.clone(),
-        dtcs: dtcs.to_vec(),
-        odometer_km: None,
-        detected_at: at,
+    at: DateTime<Utc>,
+) -> Option<ScenarioEvent> {
+    match tr {
+        Transition::Degraded(c) if c == component && !degraded_is_covered(h.band) => Some(
+            ScenarioEvent::Degraded(announce::degraded(id, h, dtcs.to_vec(), at)),
+        ),
+        Transition::Critical(c) if c == component => Some(ScenarioEvent::Critical(
+            degraded_as_critical(announce::degraded(id, h, dtcs.to_vec(), at)),
+        )),
+        Transition::Changed {
+            component: c,
+            previous,
+            current,
+            reason,
+        } if c == component
+            && current.band > previous.band
+            && !change_is_covered(previous.band, current.band) =>
+        {
+            Some(ScenarioEvent::Changed(announce::changed(
+                id, component, previous, current, reason, h.rul_days, at,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// The labels of an event at `t` about degradation `d` of `component`: its mode, the
+/// severity of the true time to failure, the mode's key action.
+fn truth(d: &Degradation, component: Component, t: i64) -> Truth {
+    let mode = agent_mode(d.mode);
+    let ttf_days = (d.failure - t) as f64 / 86_400.0;
+    Truth {
+        component,
+        failure_mode: mode,
+        severity: severity::band_for_days(ttf_days),
+        key_action: mode.key_action().to_owned(),
+        ttf_days: (ttf_days * 10.0).round() / 10.0,
+        wheel: (d.mode == SimMode::TireSlowLeak)
+            .then(|| fleetsim::degradation::WHEELS[d.wheel].to_owned()),
     }
 }

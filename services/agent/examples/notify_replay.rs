@@ -7,14 +7,16 @@
 //!
 //!     cargo run --release -p agent --example notify_replay [-- vehicles days seed]
 
-use agent::domain::case::{Case, change_is_covered, degraded_is_covered};
+use agent::domain::case::{Case, change_is_covered, degraded_as_critical, degraded_is_covered};
 use agent::domain::decision::{Decision, Provenance};
 use agent::domain::{orchestrator, rules};
 use chrono::DateTime;
 use models::fleet::{FleetSpec, replay, truth_component};
 use models::health::{Assessment, Engine, Reported, Transition};
-use shared_schemas::events::{Component, ComponentDegraded, Disposition, HealthChanged};
+use shared_schemas::events::{Component, Disposition};
 use uuid::Uuid;
+
+mod announce;
 
 /// One decision, flattened for the report.
 struct Row {
@@ -98,30 +100,15 @@ fn decide_vehicle(engine: &Engine, spec: &FleetSpec, v: fleetsim::vehicle::Vehic
 fn case_of(id: &str, t: i64, a: &Assessment, tr: Transition) -> Option<Case> {
     let at = DateTime::from_timestamp(t, 0).unwrap_or_default();
     let condition = |c: Component| {
-        a.component(c).map(|h| ComponentDegraded {
-            org_id: "bench".to_owned(),
-            vehicle_id: id.to_owned(),
-            component: c,
-            score: h.score,
-            band: h.band,
-            rul_days: h.rul_days,
-            rul_km: h.rul_km,
-            confidence: h.confidence,
-            factors: h.factors.clone(),
-            dtcs: Vec::new(),
-            odometer_km: None,
-            detected_at: at,
-        })
+        a.component(c)
+            .map(|h| announce::degraded(id, h, Vec::new(), at))
     };
     match tr {
         Transition::Degraded(c) => condition(c)
             .filter(|e| !degraded_is_covered(e.band))
             .map(|e| Case::degraded(Uuid::now_v7(), Uuid::nil(), e)),
-        Transition::Critical(c) => condition(c).map(|e| {
-            let mut case = Case::degraded(Uuid::now_v7(), Uuid::nil(), e);
-            case.trigger = agent::domain::Trigger::Critical;
-            case
-        }),
+        Transition::Critical(c) => condition(c)
+            .map(|e| Case::critical(Uuid::now_v7(), Uuid::nil(), degraded_as_critical(e))),
         Transition::Changed {
             component,
             previous,
@@ -132,22 +119,9 @@ fn case_of(id: &str, t: i64, a: &Assessment, tr: Transition) -> Option<Case> {
                 return None;
             }
             let h = a.component(component)?;
-            let mut case = Case::changed(
-                Uuid::now_v7(),
-                Uuid::nil(),
-                HealthChanged {
-                    org_id: "bench".to_owned(),
-                    vehicle_id: id.to_owned(),
-                    component,
-                    previous_score: previous.score,
-                    previous_band: previous.band,
-                    current_score: current.score,
-                    current_band: current.band,
-                    rul_days: h.rul_days,
-                    reason,
-                    detected_at: at,
-                },
-            );
+            let changed =
+                announce::changed(id, component, previous, current, reason, h.rul_days, at);
+            let mut case = Case::changed(Uuid::now_v7(), Uuid::nil(), changed);
             // The agent fetches the component's health for a change.
             case.enrich(h, a.daily_km, None);
             Some(case)

@@ -11,12 +11,12 @@ use shared_runtime::service::Service;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
-use crate::agent::Agent;
 use crate::config::Config;
 use crate::events::consumer::{EVENT_TYPES, VehicleLocks};
 use crate::events::{GROUP, HealthEventConsumer, Recorder};
 use crate::llm::LlmClient;
 use crate::openapi::ApiDoc;
+use crate::pipeline::Agent;
 use crate::state::AppState;
 use crate::tools::{HealthClient, SchedulingClient, Toolbox};
 

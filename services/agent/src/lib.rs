@@ -12,9 +12,7 @@
 // `models`).
 #![allow(clippy::suboptimal_flops)]
 
-pub mod agent;
 pub mod app;
-pub mod bench;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -22,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod llm;
 pub mod openapi;
+pub mod pipeline;
 pub mod routes;
 pub mod state;
 pub mod tools;

@@ -8,8 +8,8 @@ use shared_runtime::auth::Jwt;
 use shared_runtime::bus::Keys;
 use sqlx::PgPool;
 
-use crate::agent::Agent;
 use crate::events::Recorder;
+use crate::pipeline::Agent;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

@@ -100,139 +100,58 @@ fn contest(
     }
 }
 
+/// The mode a component's evidence names, before the sensor check.
+struct Named {
+    mode: FailureMode,
+    wheel: Option<String>,
+    /// Whether two modes scored alike.
+    ambiguous: bool,
+    /// The part the mode is about, by name.
+    part: Option<String>,
+}
+
+impl Named {
+    /// A mode named without a contest.
+    fn plain(mode: FailureMode, part: Option<&str>) -> Self {
+        Self {
+            mode,
+            wheel: None,
+            ambiguous: false,
+            part: part.map(str::to_owned),
+        }
+    }
+
+    /// The winner of a contest between two modes, each about its own part.
+    fn contested(a: (FailureMode, i32, &str), b: (FailureMode, i32, &str)) -> Self {
+        let (mode, ambiguous) = contest((a.0, a.1), (b.0, b.1), FailureMode::Undetermined);
+        let part = [a, b]
+            .into_iter()
+            .find(|x| x.0 == mode)
+            .map(|x| x.2.to_owned());
+        Self {
+            mode,
+            wheel: None,
+            ambiguous,
+            part,
+        }
+    }
+}
+
 fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
     let trend_part = ev.trend.as_ref().map(|t| t.part.as_str());
     let mut notes = Vec::new();
-    let (mode, wheel, ambiguous, part_name): (FailureMode, Option<String>, bool, Option<String>) =
-        match case.component {
-            Component::Cooling => {
-                let mut hot = 0;
-                let mut cold = 0;
-                match trend_part {
-                    Some("coolant_hot") => hot += 3,
-                    Some("coolant_cold") => cold += 3,
-                    _ => {}
-                }
-                if let Some(w) = ev.worst().filter(|w| w.damage > 0.1) {
-                    match w.part.as_str() {
-                        "coolant_hot" => hot += 1,
-                        "coolant_cold" => cold += 1,
-                        _ => {}
-                    }
-                }
-                if let Some(p) = ev.parts.iter().find(|p| p.baseline.is_some()) {
-                    let base = p.baseline.unwrap_or(p.value);
-                    if p.value > base + 2.0 {
-                        hot += 1;
-                    } else if p.value < base - 2.0 {
-                        cold += 1;
-                    }
-                }
-                if has_hint(codes, &["hot"]) {
-                    hot += 2;
-                }
-                if has_hint(codes, &["level"]) {
-                    hot += 1;
-                }
-                if has_hint(codes, &["cold"]) {
-                    cold += 2;
-                }
-                let (m, amb) = contest(
-                    (FailureMode::CoolantOverheat, hot),
-                    (FailureMode::ThermostatStuckOpen, cold),
-                    FailureMode::Undetermined,
-                );
-                let part = match m {
-                    FailureMode::CoolantOverheat => Some("coolant_hot".to_owned()),
-                    FailureMode::ThermostatStuckOpen => Some("coolant_cold".to_owned()),
-                    _ => None,
-                };
-                (m, None, amb, part)
-            }
-            Component::ScrDef => {
-                let mut def = 0;
-                let mut scr = 0;
-                match trend_part {
-                    Some("def_quality") => def += 3,
-                    Some("scr_conversion") => scr += 2,
-                    _ => {}
-                }
-                let def_damage = ev.part("def_quality").map(|p| p.damage);
-                let scr_damage = ev.part("scr_conversion").map(|p| p.damage);
-                if def_damage.is_some_and(|d| d >= 0.25) {
-                    def += 2;
-                }
-                if scr_damage.is_some_and(|d| d >= 0.25) && def_damage.is_none_or(|d| d < 0.15) {
-                    scr += 2;
-                }
-                if has_hint(codes, &["def_quality"]) {
-                    def += 3;
-                }
-                if has_hint(codes, &["conversion"]) && !has_hint(codes, &["def_quality"]) {
-                    scr += 1;
-                }
-                if has_hint(codes, &["def_level"]) {
-                    notes.push(
-                        "a DEF level code is active: refill before judging conversion".to_owned(),
-                    );
-                }
-                let (m, amb) = contest(
-                    (FailureMode::DefDilution, def),
-                    (FailureMode::ScrCatalystAgeing, scr),
-                    FailureMode::Undetermined,
-                );
-                let part = match m {
-                    FailureMode::DefDilution => Some("def_quality".to_owned()),
-                    FailureMode::ScrCatalystAgeing => Some("scr_conversion".to_owned()),
-                    _ => None,
-                };
-                (m, None, amb, part)
-            }
-            Component::Tires => {
-                let wheel = trend_part
-                    .and_then(|p| p.strip_prefix("tire_"))
-                    .or_else(|| {
-                        ev.worst()
-                            .filter(|w| w.damage > 0.05)
-                            .and_then(|w| w.part.strip_prefix("tire_"))
-                    })
-                    .map(str::to_owned);
-                let part = wheel.as_ref().map(|w| format!("tire_{w}"));
-                (FailureMode::TireSlowLeak, wheel, false, part)
-            }
-            Component::Battery => {
-                let charging = has_hint(codes, &["charging", "high_voltage"]);
-                if charging && trend_part != Some("battery_rest") {
-                    (FailureMode::ChargingFault, None, false, None)
-                } else {
-                    (
-                        FailureMode::BatterySulphation,
-                        None,
-                        false,
-                        Some("battery_rest".to_owned()),
-                    )
-                }
-            }
-            Component::EngineOil => (
-                FailureMode::OilLeak,
-                None,
-                false,
-                Some("oil_pressure".to_owned()),
-            ),
-            Component::Dpf => (
-                FailureMode::DpfClogging,
-                None,
-                false,
-                Some("dpf_restriction".to_owned()),
-            ),
-            Component::Brakes => (brake_mode(ev), None, false, Some("pad_wear".to_owned())),
-            Component::Transmission => (
-                FailureMode::TransmissionOverheat,
-                None,
-                false,
-                Some("trans_hot".to_owned()),
-            ),
-        };
+    let named = match case.component {
+        Component::Cooling => cooling_mode(ev, codes, trend_part),
+        Component::ScrDef => scr_def_mode(ev, codes, trend_part, &mut notes),
+        Component::Tires => tire_mode(ev, trend_part),
+        Component::Battery => battery_mode(codes, trend_part),
+        Component::EngineOil => Named::plain(FailureMode::OilLeak, Some("oil_pressure")),
+        Component::Dpf => Named::plain(FailureMode::DpfClogging, Some("dpf_restriction")),
+        Component::Brakes => Named::plain(brake_mode(ev), Some("pad_wear")),
+        Component::Transmission => {
+            Named::plain(FailureMode::TransmissionOverheat, Some("trans_hot"))
+        }
+    };
     // Only sensor/wiring codes and nothing trending: the sensor, not the component.
     let (mode, part_name) = if ev.trend.is_none()
         && ev.max_damage().is_none_or(|d| d < 0.3)
@@ -241,7 +160,7 @@ fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
     {
         (FailureMode::SensorFault, None)
     } else {
-        (mode, part_name)
+        (named.mode, named.part)
     };
     let part = part_name
         .as_deref()
@@ -252,24 +171,133 @@ fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
         (Some(t), Some(p)) => t == p,
         _ => false,
     };
-    let supporting = matching(codes, supporting_hints(mode));
-    let competing: &[&str] = match mode {
+    Inference {
+        mode,
+        wheel: named.wheel,
+        part,
+        supporting: matching(codes, supporting_hints(mode)),
+        contradicting: matching(codes, competing_hints(mode)),
+        trend_matches,
+        ambiguous: named.ambiguous,
+        notes,
+    }
+}
+
+/// Hints of [`dtc::Meaning`] that point at a mode competing with `mode`.
+fn competing_hints(mode: FailureMode) -> &'static [&'static str] {
+    match mode {
         FailureMode::CoolantOverheat => &["cold"],
         FailureMode::ThermostatStuckOpen => &["hot", "level"],
         FailureMode::DpfClogging => &["efficiency"],
         FailureMode::ScrCatalystAgeing => &["def_quality"],
         _ => &[],
-    };
-    let contradicting = matching(codes, competing);
-    Inference {
-        mode,
+    }
+}
+
+/// Cooling: overheating against a stuck-open thermostat, by points from the trend, the
+/// worst part, the temperature against its baseline and the codes.
+fn cooling_mode(ev: &Evidence, codes: &[Meaning], trend_part: Option<&str>) -> Named {
+    let mut hot = 0;
+    let mut cold = 0;
+    match trend_part {
+        Some("coolant_hot") => hot += 3,
+        Some("coolant_cold") => cold += 3,
+        _ => {}
+    }
+    if let Some(w) = ev.worst().filter(|w| w.damage > 0.1) {
+        match w.part.as_str() {
+            "coolant_hot" => hot += 1,
+            "coolant_cold" => cold += 1,
+            _ => {}
+        }
+    }
+    if let Some(p) = ev.parts.iter().find(|p| p.baseline.is_some()) {
+        let base = p.baseline.unwrap_or(p.value);
+        if p.value > base + 2.0 {
+            hot += 1;
+        } else if p.value < base - 2.0 {
+            cold += 1;
+        }
+    }
+    if has_hint(codes, &["hot"]) {
+        hot += 2;
+    }
+    if has_hint(codes, &["level"]) {
+        hot += 1;
+    }
+    if has_hint(codes, &["cold"]) {
+        cold += 2;
+    }
+    Named::contested(
+        (FailureMode::CoolantOverheat, hot, "coolant_hot"),
+        (FailureMode::ThermostatStuckOpen, cold, "coolant_cold"),
+    )
+}
+
+/// SCR/DEF: diluted DEF against an ageing catalyst, by points from the trend, the two
+/// parts' damage and the codes.
+fn scr_def_mode(
+    ev: &Evidence,
+    codes: &[Meaning],
+    trend_part: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Named {
+    let mut def = 0;
+    let mut scr = 0;
+    match trend_part {
+        Some("def_quality") => def += 3,
+        Some("scr_conversion") => scr += 2,
+        _ => {}
+    }
+    let def_damage = ev.part("def_quality").map(|p| p.damage);
+    let scr_damage = ev.part("scr_conversion").map(|p| p.damage);
+    if def_damage.is_some_and(|d| d >= 0.25) {
+        def += 2;
+    }
+    if scr_damage.is_some_and(|d| d >= 0.25) && def_damage.is_none_or(|d| d < 0.15) {
+        scr += 2;
+    }
+    if has_hint(codes, &["def_quality"]) {
+        def += 3;
+    }
+    if has_hint(codes, &["conversion"]) && !has_hint(codes, &["def_quality"]) {
+        scr += 1;
+    }
+    if has_hint(codes, &["def_level"]) {
+        notes.push("a DEF level code is active: refill before judging conversion".to_owned());
+    }
+    Named::contested(
+        (FailureMode::DefDilution, def, "def_quality"),
+        (FailureMode::ScrCatalystAgeing, scr, "scr_conversion"),
+    )
+}
+
+/// Tires: a slow leak on the trending wheel, else on the most damaged one.
+fn tire_mode(ev: &Evidence, trend_part: Option<&str>) -> Named {
+    let wheel = trend_part
+        .and_then(|p| p.strip_prefix("tire_"))
+        .or_else(|| {
+            ev.worst()
+                .filter(|w| w.damage > 0.05)
+                .and_then(|w| w.part.strip_prefix("tire_"))
+        })
+        .map(str::to_owned);
+    Named {
+        mode: FailureMode::TireSlowLeak,
+        part: wheel.as_ref().map(|w| format!("tire_{w}")),
         wheel,
-        part,
-        supporting,
-        contradicting,
-        trend_matches,
-        ambiguous,
-        notes,
+        ambiguous: false,
+    }
+}
+
+/// Battery: a charging fault when the codes say so and the rested voltage is not what
+/// trends, else sulphation.
+fn battery_mode(codes: &[Meaning], trend_part: Option<&str>) -> Named {
+    let charging = has_hint(codes, &["charging", "high_voltage"]);
+    if charging && trend_part != Some("battery_rest") {
+        Named::plain(FailureMode::ChargingFault, None)
+    } else {
+        Named::plain(FailureMode::BatterySulphation, Some("battery_rest"))
     }
 }
 
@@ -444,24 +472,33 @@ pub fn diagnose(case: &Case, class: &Classification) -> Draft {
     }
     let inf = infer(case, &ev, &codes);
     let confidence = confidence(case, &ev, &inf);
-    // A change that leaves the component better than "poor" is an early sign: the
-    // same mode and actions, worded as such (its severity is the band's, usually low).
-    let early = case.trigger == Trigger::Changed && case.band.is_some_and(|b| b < HealthBand::Poor);
-    let wear = matches!(
-        inf.mode,
-        FailureMode::RoutineBrakeWear | FailureMode::AbnormalBrakeWear
-    );
-    let mut diagnosis = format!(
-        "{}: {}",
-        match inf.mode {
-            FailureMode::Undetermined =>
-                format!("{} degrading, cause not determined", nice(case.component)),
-            FailureMode::RoutineBrakeWear => "Routine brake wear".to_owned(),
-            m if early => format!("Early sign of {}", m.as_str().replace('_', " ")),
-            m => format!("Probable {}", m.as_str().replace('_', " ")),
-        },
-        inf.mode.meaning()
-    );
+    let diagnosis = diagnosis(case, &ev, &inf);
+    let mut reasoning = vec![routing_reason(case, class), severity_reason(case, class)];
+    reasoning.extend(evidence_reasons(case, &ev, &inf));
+    if let HealthSource::Unavailable { reason } = &case.health_source {
+        reasoning.push(format!(
+            "Health details unavailable ({reason}): decided on the event alone."
+        ));
+    }
+    reasoning.push(format!(
+        "Confidence {confidence:.2} from trend strength, distance to the limit, codes and the health engine's confidence ({}).",
+        case.health_confidence.map_or_else(|| "unknown".to_owned(), |h| format!("{h:.2}"))
+    ));
+    Draft {
+        mode: inf.mode,
+        wheel: inf.wheel,
+        diagnosis,
+        severity,
+        actions: inf.mode.actions().iter().map(|a| (*a).to_owned()).collect(),
+        confidence,
+        reasoning: reasoning.join("\n"),
+    }
+}
+
+/// The diagnosis text: the mode, the part's figures and trend, the time left, a
+/// planning window for routine wear and the codes that confirm it.
+fn diagnosis(case: &Case, ev: &Evidence, inf: &Inference) -> String {
+    let mut diagnosis = format!("{}: {}", headline(case, inf.mode), inf.mode.meaning());
     if let Some(w) = &inf.wheel {
         diagnosis.push_str(&format!(" on the {}", wheel_name(w)));
     }
@@ -469,6 +506,10 @@ pub fn diagnose(case: &Case, class: &Classification) -> Draft {
     if let Some(p) = &inf.part {
         diagnosis.push_str(&format!(" {}", capitalize(&describe_part(p))));
         if let Some(t) = ev.trend.as_ref().filter(|_| inf.trend_matches) {
+            let wear = matches!(
+                inf.mode,
+                FailureMode::RoutineBrakeWear | FailureMode::AbnormalBrakeWear
+            );
             if wear {
                 diagnosis.push_str(&format!(", {}", pace(t)));
             } else {
@@ -489,8 +530,28 @@ pub fn diagnose(case: &Case, class: &Classification) -> Draft {
     if !inf.supporting.is_empty() {
         diagnosis.push_str(&format!(" Confirmed by {}.", code_list(&inf.supporting)));
     }
+    diagnosis
+}
 
-    let mut reasoning = vec![format!(
+/// What the diagnosis opens with: how probable `mode` is, or that the cause is open.
+fn headline(case: &Case, mode: FailureMode) -> String {
+    // A change that leaves the component better than "poor" is an early sign: the
+    // same mode and actions, worded as such (its severity is the band's, usually low).
+    let early = case.trigger == Trigger::Changed && case.band.is_some_and(|b| b < HealthBand::Poor);
+    match mode {
+        FailureMode::Undetermined => {
+            format!("{} degrading, cause not determined", nice(case.component))
+        }
+        FailureMode::RoutineBrakeWear => "Routine brake wear".to_owned(),
+        m if early => format!("Early sign of {}", m.as_str().replace('_', " ")),
+        m => format!("Probable {}", m.as_str().replace('_', " ")),
+    }
+}
+
+/// The routing line of the reasoning: the worker, the trigger, other systems the codes
+/// point at.
+fn routing_reason(case: &Case, class: &Classification) -> String {
+    format!(
         "Routed to the {} worker ({}{}).",
         worker_name(class.worker),
         case.trigger.as_str(),
@@ -499,8 +560,13 @@ pub fn diagnose(case: &Case, class: &Classification) -> Draft {
         } else {
             format!("; codes also point at {}", class.other_systems.join(", "))
         }
-    )];
-    reasoning.push(severity_reason(case, class));
+    )
+}
+
+/// The reasoning lines on the evidence: the trend, the three most damaged parts, the
+/// codes for, against and beside the mode, ambiguity and the inference's notes.
+fn evidence_reasons(case: &Case, ev: &Evidence, inf: &Inference) -> Vec<String> {
+    let mut reasoning = Vec::new();
     match &ev.trend {
         Some(t) => reasoning.push(format!(
             "Trend: {} damage rising {:.2} %/day (t = {:.1}){}.",
@@ -542,24 +608,7 @@ pub fn diagnose(case: &Case, class: &Classification) -> Draft {
         reasoning.push("The evidence is split between two failure modes.".to_owned());
     }
     reasoning.extend(inf.notes.iter().cloned());
-    if let HealthSource::Unavailable { reason } = &case.health_source {
-        reasoning.push(format!(
-            "Health details unavailable ({reason}): decided on the event alone."
-        ));
-    }
-    reasoning.push(format!(
-        "Confidence {confidence:.2} from trend strength, distance to the limit, codes and the health engine's confidence ({}).",
-        case.health_confidence.map_or_else(|| "unknown".to_owned(), |h| format!("{h:.2}"))
-    ));
-    Draft {
-        mode: inf.mode,
-        wheel: inf.wheel,
-        diagnosis,
-        severity,
-        actions: inf.mode.actions().iter().map(|a| (*a).to_owned()).collect(),
-        confidence,
-        reasoning: reasoning.join("\n"),
-    }
+    reasoning
 }
 
 /// The severity line of the reasoning.

@@ -23,10 +23,10 @@ use shared_schemas::{Event, RawEnvelope};
 use sqlx::PgPool;
 
 use super::record::Recorder;
-use crate::agent::Agent;
 use crate::db::decisions;
 use crate::domain::Case;
 use crate::domain::case::{change_is_covered, degraded_is_covered};
+use crate::pipeline::Agent;
 
 /// Consumer group of the agent on the health events.
 pub const GROUP: &str = "agent";

@@ -243,32 +243,9 @@ impl LlmClient {
         let mut repairs = 0;
         loop {
             let tools_allowed = rounds < self.config.max_tool_rounds;
-            let mut request = json!({
-                "model": self.config.model,
-                "messages": messages,
-                "tools": definitions,
-                "tool_choice": if tools_allowed { "auto" } else { "none" },
-                "temperature": self.config.temperature,
-                "stream": false,
-            });
-            match self.config.response_format {
-                ResponseFormat::JsonSchema => {
-                    request["response_format"] = json!({"type": "json_schema", "json_schema": {
-                        "name": "decision", "strict": true, "schema": schema}});
-                }
-                ResponseFormat::JsonObject => {
-                    request["response_format"] = json!({"type": "json_object"});
-                }
-                ResponseFormat::None => {}
-            }
+            let request = self.request(&messages, &definitions, &schema, tools_allowed);
             let response: Value = client.chat().create_byot(request).await.map_err(failure)?;
-            if let Some(u) = response.get("usage") {
-                usage.tokens_in += u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
-                usage.tokens_out += u
-                    .get("completion_tokens")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-            }
+            add_usage(usage, &response);
             let message = response
                 .pointer("/choices/0/message")
                 .cloned()
@@ -279,35 +256,8 @@ impl LlmClient {
                 .cloned()
                 .unwrap_or_default();
             if !calls.is_empty() && tools_allowed {
-                let mut normalized = Vec::with_capacity(calls.len());
-                let mut results = Vec::with_capacity(calls.len());
-                for (i, call) in calls.iter().enumerate() {
-                    let id = call
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .map_or_else(|| format!("call_{rounds}_{i}"), str::to_owned);
-                    let name = call
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned();
-                    let arguments = match call.pointer("/function/arguments") {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(Value::Null) | None => "{}".to_owned(),
-                        Some(other) => other.to_string(),
-                    };
-                    let (content, record) = tools.call(&name, &arguments, case).await;
-                    tool_calls.push(record);
-                    normalized.push(json!({"id": id, "type": "function",
-                        "function": {"name": name, "arguments": arguments}}));
-                    results.push(
-                        json!({"role": "tool", "tool_call_id": id, "content": content.to_string()}),
-                    );
-                }
-                messages.push(
-                    json!({"role": "assistant", "content": Value::Null, "tool_calls": normalized}),
-                );
-                messages.extend(results);
+                let answered = call_tools(&calls, rounds, tools, case, tool_calls).await;
+                messages.extend(answered);
                 rounds += 1;
                 continue;
             }
@@ -332,4 +282,84 @@ impl LlmClient {
             }
         }
     }
+
+    /// The chat completion request of one turn: the conversation so far, the tools
+    /// (callable while `tools_allowed`) and the answer format asked for.
+    fn request(
+        &self,
+        messages: &[Value],
+        definitions: &Value,
+        schema: &Value,
+        tools_allowed: bool,
+    ) -> Value {
+        let mut request = json!({
+            "model": self.config.model,
+            "messages": messages,
+            "tools": definitions,
+            "tool_choice": if tools_allowed { "auto" } else { "none" },
+            "temperature": self.config.temperature,
+            "stream": false,
+        });
+        match self.config.response_format {
+            ResponseFormat::JsonSchema => {
+                request["response_format"] = json!({"type": "json_schema", "json_schema": {
+                    "name": "decision", "strict": true, "schema": schema}});
+            }
+            ResponseFormat::JsonObject => {
+                request["response_format"] = json!({"type": "json_object"});
+            }
+            ResponseFormat::None => {}
+        }
+        request
+    }
+}
+
+/// Adds the tokens a response reports (servers without `usage` count nothing).
+fn add_usage(usage: &mut Usage, response: &Value) {
+    if let Some(u) = response.get("usage") {
+        usage.tokens_in += u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
+        usage.tokens_out += u
+            .get("completion_tokens")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+    }
+}
+
+/// Runs the tool calls of round `round` (recording each in `tool_calls`) and returns
+/// the messages that continue the conversation: the assistant's calls, normalized
+/// (ids given, arguments as strings), then one answer per call.
+async fn call_tools(
+    calls: &[Value],
+    round: u32,
+    tools: &Toolbox,
+    case: &Case,
+    tool_calls: &mut Vec<ToolCall>,
+) -> Vec<Value> {
+    let mut normalized = Vec::with_capacity(calls.len());
+    let mut results = Vec::with_capacity(calls.len());
+    for (i, call) in calls.iter().enumerate() {
+        let id = call
+            .get("id")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("call_{round}_{i}"), str::to_owned);
+        let name = call
+            .pointer("/function/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let arguments = match call.pointer("/function/arguments") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => "{}".to_owned(),
+            Some(other) => other.to_string(),
+        };
+        let (content, record) = tools.call(&name, &arguments, case).await;
+        tool_calls.push(record);
+        normalized.push(json!({"id": id, "type": "function",
+            "function": {"name": name, "arguments": arguments}}));
+        results.push(json!({"role": "tool", "tool_call_id": id, "content": content.to_string()}));
+    }
+    let mut messages =
+        vec![json!({"role": "assistant", "content": Value::Null, "tool_calls": normalized})];
+    messages.extend(results);
+    messages
 }

@@ -7,7 +7,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
-use shared_runtime::auth::{Auth, Role};
+use shared_runtime::auth::{Auth, Claims, Role};
 use shared_runtime::http::{ApiJson, CorrelationId};
 use shared_schemas::events::Component;
 use shared_schemas::ids::{check_org_id, check_vehicle_id};
@@ -96,29 +96,60 @@ pub async fn orchestrate(
         return Ok((StatusCode::OK, Json(existing)));
     }
 
+    let OrchestrateRequest {
+        component,
+        note,
+        dtcs,
+        rul_days,
+        org_id,
+        ..
+    } = req;
     let mut case = Case {
         trigger_event_id: trigger,
         trigger: Trigger::Manual,
         correlation_id: correlation.0,
         org_id: String::new(),
-        vehicle_id: vehicle_id.clone(),
-        component: req.component,
+        vehicle_id,
+        component,
         score: None,
         band: None,
         previous_band: None,
         previous_score: None,
         change_reason: None,
-        rul_days: req.rul_days,
+        rul_days,
         rul_km: None,
         health_confidence: None,
         factors: Vec::new(),
-        dtcs: req.dtcs,
+        dtcs,
         odometer_km: None,
         daily_km: None,
         detected_at: Utc::now(),
         health_source: HealthSource::Event,
-        note: req.note,
+        note,
     };
+    complete_case(&state, claims, &mut case, org_id).await?;
+    let decision = state.agent.decide(case).await;
+    match state
+        .recorder
+        .record(decision, None, Some(&claims.sub))
+        .await
+        .map_err(ApiError::Internal)?
+    {
+        Recorded::New(d) => Ok((StatusCode::CREATED, Json(d))),
+        Recorded::Existing(d) => Ok((StatusCode::OK, Json(d))),
+    }
+}
+
+/// Completes a manual case with the component's health from the health service; with
+/// the service down, places it in the caller's organization (or the requested one, for
+/// callers of every organization) and keeps what the request says.
+async fn complete_case(
+    state: &AppState,
+    claims: &Claims,
+    case: &mut Case,
+    org_id: Option<String>,
+) -> Result<(), ApiError> {
+    let vehicle_id = case.vehicle_id.clone();
     match state.agent.tools().health().vehicle(&vehicle_id).await {
         Ok(v) => {
             if !claims.can_read_vehicle(&v.org_id, &vehicle_id) {
@@ -127,11 +158,11 @@ pub async fn orchestrate(
             let h = v
                 .components
                 .iter()
-                .find(|h| h.component == req.component)
+                .find(|h| h.component == case.component)
                 .ok_or_else(|| {
                     ApiError::NotFound(format!(
                         "vehicle {vehicle_id} has no {} assessment",
-                        req.component.as_str()
+                        case.component.as_str()
                     ))
                 })?;
             case.org_id = v.org_id.clone();
@@ -142,7 +173,7 @@ pub async fn orchestrate(
         // Health is down: decide from what the request says, under the caller's
         // organization (nothing of another organization's is read or changed).
         Err(e) => {
-            case.org_id = match (claims.org_scope(), req.org_id) {
+            case.org_id = match (claims.org_scope(), org_id) {
                 (None, Some(org)) => org,
                 (None, None) => {
                     return Err(ApiError::Unavailable(format!(
@@ -159,16 +190,7 @@ pub async fn orchestrate(
             };
         }
     }
-    let decision = state.agent.decide(case).await;
-    match state
-        .recorder
-        .record(decision, None, Some(&claims.sub))
-        .await
-        .map_err(ApiError::Internal)?
-    {
-        Recorded::New(d) => Ok((StatusCode::CREATED, Json(d))),
-        Recorded::Existing(d) => Ok((StatusCode::OK, Json(d))),
-    }
+    Ok(())
 }
 
 fn not_assessed(vehicle_id: &str) -> ApiError {

@@ -2,7 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use agent::bench;
+// The benchmark lives in the `agent-bench` binary, not the library: its scoring is
+// compiled into this test too. Not every figure the binary prints is checked here.
+#[allow(dead_code)]
+#[path = "../../src/bin/agent-bench/scenarios.rs"]
+mod scenarios;
+#[allow(dead_code)]
+#[path = "../../src/bin/agent-bench/score.rs"]
+mod score;
+
+use score as bench;
 
 /// Severity accuracy measured on the committed set (0.794, below the 0.90 target: the
 /// rules band the health engine's RUL, and what the telemetry tells of the time to
@@ -12,7 +21,7 @@ const SEVERITY_FLOOR: f64 = 0.77;
 
 #[tokio::test]
 async fn the_rule_based_diagnoser_on_the_scenario_set() {
-    let set = bench::load(bench::DEFAULT_PATH).unwrap();
+    let set = bench::load(scenarios::DEFAULT_PATH).unwrap();
     assert!(
         set.scenarios.len() >= 100,
         "{} scenarios",

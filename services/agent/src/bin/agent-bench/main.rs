@@ -10,10 +10,15 @@
 //! figures are printed as measured; `--check` exits 1 when one is missed (the severity
 //! target is missed today: see docs/architecture.md, "Agent service").
 
-use agent::bench::{self, TARGET_COMPONENT, TARGET_P99_MS, TARGET_SEVERITY};
+mod scenarios;
+mod score;
+
 use agent::config::LlmConfig;
 use agent::llm::LlmClient;
 use clap::Parser;
+
+use scenarios::{DEFAULT_PATH, ScenarioSet};
+use score::{Report, Scored, TARGET_COMPONENT, TARGET_P99_MS, TARGET_SEVERITY};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,7 +27,7 @@ use clap::Parser;
 )]
 struct Args {
     /// Scenario file.
-    #[arg(long, default_value = bench::DEFAULT_PATH)]
+    #[arg(long, default_value = DEFAULT_PATH)]
     scenarios: String,
     /// Exit 1 when the rule-based diagnoser misses a target.
     #[arg(long)]
@@ -38,13 +43,13 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut set = bench::load(&args.scenarios)?;
+    let mut set = score::load(&args.scenarios)?;
     if let Some(n) = args.limit {
         set.scenarios.truncate(n);
     }
     let llm = LlmConfig::from_env()?.map(LlmClient::new).transpose()?;
     let with_model = llm.is_some();
-    let agent = bench::agent(&set, llm);
+    let agent = score::agent(&set, llm);
     eprintln!(
         "agent-bench: {} scenarios ({}), decided by {}",
         set.scenarios.len(),
@@ -58,28 +63,57 @@ async fn main() -> anyhow::Result<()> {
     if let Some(s) = set.scenarios.first() {
         let _ = agent.decide(s.case()).await;
     }
-    let (r, scored) = bench::run(&set, &agent).await;
+    let (r, scored) = score::run(&set, &agent).await;
     if args.verbose {
-        for s in scored
-            .iter()
-            .filter(|s| !(s.severity_ok && s.action_ok && s.mode_ok))
-        {
-            let truth = set
-                .scenarios
-                .iter()
-                .find(|x| x.id == s.id)
-                .map(|x| &x.truth);
-            println!(
-                "miss {} {}: decided {} {} conf {:.2}; truth {:?}",
-                s.id,
-                s.event_type,
-                s.decision.failure_mode.as_str(),
-                s.decision.severity.as_str(),
-                s.decision.confidence,
-                truth.map(|t| (t.failure_mode.as_str(), t.severity.as_str(), t.ttf_days)),
-            );
-        }
+        print_misses(&set, &scored);
     }
+    print_tables(&r);
+    let missed = r.component_acc < TARGET_COMPONENT
+        || r.severity_acc < TARGET_SEVERITY
+        || (!with_model && r.p99_ms >= TARGET_P99_MS);
+    if missed {
+        println!(
+            "below target: component >= {TARGET_COMPONENT}, severity >= {TARGET_SEVERITY}, p99 < {TARGET_P99_MS} ms"
+        );
+    }
+    println!(
+        "scenarios={} component_acc={:.3} severity_acc={:.3} p99_ms={:.3}",
+        r.scenarios, r.component_acc, r.severity_acc, r.p99_ms
+    );
+    if missed && !with_model && args.check {
+        anyhow::bail!(
+            "targets: component >= {TARGET_COMPONENT}, severity >= {TARGET_SEVERITY}, p99 < {TARGET_P99_MS} ms: missed"
+        );
+    }
+    Ok(())
+}
+
+/// One line per scenario decided wrong on severity, action or mode, with its truth.
+fn print_misses(set: &ScenarioSet, scored: &[Scored]) {
+    for s in scored
+        .iter()
+        .filter(|s| !(s.severity_ok && s.action_ok && s.mode_ok))
+    {
+        let truth = set
+            .scenarios
+            .iter()
+            .find(|x| x.id == s.id)
+            .map(|x| &x.truth);
+        println!(
+            "miss {} {}: decided {} {} conf {:.2}; truth {:?}",
+            s.id,
+            s.event_type,
+            s.decision.failure_mode.as_str(),
+            s.decision.severity.as_str(),
+            s.decision.confidence,
+            truth.map(|t| (t.failure_mode.as_str(), t.severity.as_str(), t.ttf_days)),
+        );
+    }
+}
+
+/// The figures per failure mode and per event, the severity confusion, and the line
+/// of the other rates.
+fn print_tables(r: &Report) {
     println!(
         "{:<24} {:>9} {:>9} {:>9} {:>9}",
         "mode", "scenarios", "severity", "mode", "action"
@@ -111,22 +145,4 @@ async fn main() -> anyhow::Result<()> {
         r.tokens.1,
         r.tokens.2
     );
-    let missed = r.component_acc < TARGET_COMPONENT
-        || r.severity_acc < TARGET_SEVERITY
-        || (!with_model && r.p99_ms >= TARGET_P99_MS);
-    if missed {
-        println!(
-            "below target: component >= {TARGET_COMPONENT}, severity >= {TARGET_SEVERITY}, p99 < {TARGET_P99_MS} ms"
-        );
-    }
-    println!(
-        "scenarios={} component_acc={:.3} severity_acc={:.3} p99_ms={:.3}",
-        r.scenarios, r.component_acc, r.severity_acc, r.p99_ms
-    );
-    if missed && !with_model && args.check {
-        anyhow::bail!(
-            "targets: component >= {TARGET_COMPONENT}, severity >= {TARGET_SEVERITY}, p99 < {TARGET_P99_MS} ms: missed"
-        );
-    }
-    Ok(())
 }

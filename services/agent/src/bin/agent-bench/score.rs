@@ -1,125 +1,31 @@
-//! The quality benchmark: a labelled scenario set (generated from fleetsim degradations
-//! replayed through the health engine by `examples/make-scenarios.rs`, committed as
-//! `scenarios/scenarios.json`) run through the agent, scored on the component, the
-//! severity (against the TRUE time to failure, with the urgency guide) and the key
-//! action of the injected failure mode.
+//! The quality benchmark's scoring: every scenario of the set run through the agent,
+//! scored on the component, the severity (against the TRUE time to failure, with the
+//! urgency guide) and the key action of the injected failure mode.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use shared_schemas::events::{
-    Component, ComponentCritical, ComponentDegraded, ComponentHealth, HealthChanged, Severity,
-};
+use shared_schemas::events::Severity;
 use uuid::Uuid;
 
-use crate::agent::Agent;
-use crate::domain::case::Case;
-use crate::domain::decision::Decision;
-use crate::domain::modes::FailureMode;
-use crate::llm::LlmClient;
-use crate::tools::{ComponentSnapshot, FixedHealth, Toolbox};
+use agent::domain::case::Case;
+use agent::domain::decision::Decision;
+use agent::llm::LlmClient;
+use agent::pipeline::Agent;
+use agent::tools::{ComponentSnapshot, FixedHealth, Toolbox};
 
-/// The committed scenario file.
-pub const DEFAULT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scenarios.json");
+use super::scenarios::{Scenario, ScenarioEvent, ScenarioSet, Truth};
 
 /// Targets of the rule-based diagnoser.
-pub const TARGET_COMPONENT: f64 = 0.95;
+pub(crate) const TARGET_COMPONENT: f64 = 0.95;
 /// Severity accuracy target.
-pub const TARGET_SEVERITY: f64 = 0.90;
+pub(crate) const TARGET_SEVERITY: f64 = 0.90;
 /// 99th percentile decision time target, ms.
-pub const TARGET_P99_MS: f64 = 5.0;
-
-/// The scenario file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ScenarioSet {
-    /// How it was made.
-    pub generator: String,
-    /// Fleet seeds replayed.
-    pub seeds: Vec<u64>,
-    /// The scenarios.
-    pub scenarios: Vec<Scenario>,
-}
-
-/// The triggering event of a scenario, as the agent would receive it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", content = "payload")]
-pub enum ScenarioEvent {
-    /// `component.degraded`.
-    #[serde(rename = "component.degraded")]
-    Degraded(ComponentDegraded),
-    /// `component.critical`.
-    #[serde(rename = "component.critical")]
-    Critical(ComponentCritical),
-    /// `vehicle.health.changed`.
-    #[serde(rename = "vehicle.health.changed")]
-    Changed(HealthChanged),
-}
-
-/// What the scenario should be decided as.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Truth {
-    /// The component of the injected mode.
-    pub component: Component,
-    /// The injected mode (agent vocabulary).
-    pub failure_mode: FailureMode,
-    /// Severity from the true time to failure at the event (urgency guide).
-    pub severity: Severity,
-    /// The action that repairs the mode.
-    pub key_action: String,
-    /// True time to failure at the event, days (negative: already failed).
-    pub ttf_days: f64,
-    /// The leaking wheel, for tires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wheel: Option<String>,
-}
-
-/// One labelled scenario.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Scenario {
-    /// Stable id.
-    pub id: String,
-    /// Fleet seed.
-    pub seed: u64,
-    /// Simulator mode name.
-    pub sim_mode: String,
-    /// The event.
-    pub event: ScenarioEvent,
-    /// What the health service answers for the component at the event (the
-    /// `get_component_health` tool), with the vehicle's daily distance.
-    pub component_health: ComponentHealth,
-    /// Recent distance per day, km.
-    #[serde(default)]
-    pub daily_km: Option<f64>,
-    /// The labels.
-    pub truth: Truth,
-}
-
-impl Scenario {
-    /// The case the consumer would build from the event.
-    pub fn case(&self) -> Case {
-        let id = Uuid::nil();
-        match self.event.clone() {
-            ScenarioEvent::Degraded(e) => Case::degraded(id, id, e),
-            ScenarioEvent::Critical(e) => Case::critical(id, id, e),
-            ScenarioEvent::Changed(e) => Case::changed(id, id, e),
-        }
-    }
-
-    /// When the event was detected.
-    pub fn at(&self) -> DateTime<Utc> {
-        match &self.event {
-            ScenarioEvent::Degraded(e) => e.detected_at,
-            ScenarioEvent::Critical(e) => e.detected_at,
-            ScenarioEvent::Changed(e) => e.detected_at,
-        }
-    }
-}
+pub(crate) const TARGET_P99_MS: f64 = 5.0;
 
 /// Reads a scenario file.
-pub fn load(path: &str) -> anyhow::Result<ScenarioSet> {
+pub(crate) fn load(path: &str) -> anyhow::Result<ScenarioSet> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("reading {path}: {e} (generate it with make-scenarios)"))?;
     Ok(serde_json::from_str(&text)?)
@@ -127,63 +33,63 @@ pub fn load(path: &str) -> anyhow::Result<ScenarioSet> {
 
 /// One scenario's result.
 #[derive(Debug, Clone)]
-pub struct Scored {
+pub(crate) struct Scored {
     /// Scenario id.
-    pub id: String,
+    pub(crate) id: String,
     /// Simulator mode.
-    pub sim_mode: String,
+    pub(crate) sim_mode: String,
     /// Event type.
-    pub event_type: &'static str,
+    pub(crate) event_type: &'static str,
     /// The decision.
-    pub decision: Decision,
+    pub(crate) decision: Decision,
     /// Component right.
-    pub component_ok: bool,
+    pub(crate) component_ok: bool,
     /// Severity right.
-    pub severity_ok: bool,
+    pub(crate) severity_ok: bool,
     /// Severity too low (the dangerous miss).
-    pub severity_under: bool,
+    pub(crate) severity_under: bool,
     /// Key action recommended.
-    pub action_ok: bool,
+    pub(crate) action_ok: bool,
     /// Failure mode right.
-    pub mode_ok: bool,
+    pub(crate) mode_ok: bool,
     /// Time to decide, ms.
-    pub ms: f64,
+    pub(crate) ms: f64,
     /// Whether the health engine reported a degradation trend.
-    pub trend: bool,
+    pub(crate) trend: bool,
 }
 
 /// The benchmark's figures.
 #[derive(Debug, Clone, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Scenarios run.
-    pub scenarios: usize,
+    pub(crate) scenarios: usize,
     /// Component accuracy.
-    pub component_acc: f64,
+    pub(crate) component_acc: f64,
     /// Severity accuracy.
-    pub severity_acc: f64,
+    pub(crate) severity_acc: f64,
     /// Share whose severity was below the truth.
-    pub severity_under: f64,
+    pub(crate) severity_under: f64,
     /// Key action accuracy.
-    pub action_acc: f64,
+    pub(crate) action_acc: f64,
     /// Failure mode accuracy.
-    pub mode_acc: f64,
+    pub(crate) mode_acc: f64,
     /// Share escalated.
-    pub escalation_rate: f64,
+    pub(crate) escalation_rate: f64,
     /// Share answered by the rules for a failing provider.
-    pub fallback_rate: f64,
+    pub(crate) fallback_rate: f64,
     /// Decision time percentiles, ms.
-    pub p50_ms: f64,
+    pub(crate) p50_ms: f64,
     /// 99th percentile, ms.
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
     /// Per simulator mode: (scenarios, severity right, mode right, action right).
-    pub by_mode: BTreeMap<String, (usize, usize, usize, usize)>,
+    pub(crate) by_mode: BTreeMap<String, (usize, usize, usize, usize)>,
     /// Per event type and whether the health engine reported a degradation trend (a
     /// dated prognosis) rather than a level alone: (scenarios, severity right).
-    pub by_event: BTreeMap<(&'static str, bool), (usize, usize)>,
+    pub(crate) by_event: BTreeMap<(&'static str, bool), (usize, usize)>,
     /// Confusion of severities: (truth, decided) → count.
-    pub confusion: BTreeMap<(Severity, Severity), usize>,
+    pub(crate) confusion: BTreeMap<(Severity, Severity), usize>,
     /// Prompt and completion tokens, cost.
-    pub tokens: (u64, u64, f64),
+    pub(crate) tokens: (u64, u64, f64),
 }
 
 fn share(n: usize, d: usize) -> f64 {
@@ -200,7 +106,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// The agent the benchmark runs: the model when `llm` is given, else the rules; the
 /// health tool answers from the scenarios.
-pub fn agent(set: &ScenarioSet, llm: Option<LlmClient>) -> Agent {
+pub(crate) fn agent(set: &ScenarioSet, llm: Option<LlmClient>) -> Agent {
     let mut health = FixedHealth::default();
     for s in &set.scenarios {
         health.snapshots.insert(
@@ -215,6 +121,16 @@ pub fn agent(set: &ScenarioSet, llm: Option<LlmClient>) -> Agent {
 }
 
 impl Scenario {
+    /// The case the consumer would build from the event.
+    pub(crate) fn case(&self) -> Case {
+        let id = Uuid::nil();
+        match self.event.clone() {
+            ScenarioEvent::Degraded(e) => Case::degraded(id, id, e),
+            ScenarioEvent::Critical(e) => Case::critical(id, id, e),
+            ScenarioEvent::Changed(e) => Case::changed(id, id, e),
+        }
+    }
+
     fn truth_vehicle(&self) -> &str {
         match &self.event {
             ScenarioEvent::Degraded(e) => &e.vehicle_id,
@@ -233,7 +149,7 @@ impl Scenario {
 }
 
 /// Decides every scenario (one at a time: latency is per decision) and scores it.
-pub async fn run(set: &ScenarioSet, agent: &Agent) -> (Report, Vec<Scored>) {
+pub(crate) async fn run(set: &ScenarioSet, agent: &Agent) -> (Report, Vec<Scored>) {
     let mut scored = Vec::with_capacity(set.scenarios.len());
     for s in &set.scenarios {
         let case = s.case();
