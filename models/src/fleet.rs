@@ -12,6 +12,7 @@ use fleetsim::degradation::Degradation;
 use fleetsim::simulate::{SimConfig, VehicleSim, build_fleet};
 use fleetsim::vehicle::Vehicle;
 use shared_schemas::events::{Component, HealthBand};
+use shared_schemas::parts::Part;
 
 use crate::health::{Assessment, Engine, Reported, Transition, VehicleState};
 
@@ -163,39 +164,31 @@ pub fn replay_fleet(engine: &Engine, spec: &FleetSpec, threads: usize) -> Vec<Ve
     runs.into_iter().flatten().collect()
 }
 
-/// The component a fleetsim degradation hits, in the platform's vocabulary.
+/// The component a fleetsim degradation hits (fleetsim speaks the platform's
+/// vocabulary).
 pub fn truth_component(d: &Degradation) -> Component {
-    use fleetsim::degradation::Component as Sim;
-    match d.mode.component() {
-        Sim::EngineOil => Component::EngineOil,
-        Sim::Cooling => Component::Cooling,
-        Sim::Dpf => Component::Dpf,
-        Sim::ScrDef => Component::ScrDef,
-        Sim::Brakes => Component::Brakes,
-        Sim::Battery => Component::Battery,
-        Sim::Transmission => Component::Transmission,
-        Sim::Tires => Component::Tires,
-    }
+    d.mode.component()
 }
 
 /// The failure part (see `health::damage::parts`) a fleetsim degradation moves.
 pub fn truth_part(d: &Degradation) -> &'static str {
     use fleetsim::degradation::FailureMode as Mode;
-    match d.mode {
-        Mode::DpfClogging => "dpf_restriction",
-        Mode::ScrEfficiencyLoss => "scr_conversion",
-        Mode::DefDilution => "def_quality",
-        Mode::OilLeak => "oil_pressure",
-        Mode::CoolantOverheat => "coolant_hot",
-        Mode::ThermostatStuckOpen => "coolant_cold",
-        Mode::BrakeWear => "pad_wear",
-        Mode::BatteryAgeing => "battery_rest",
-        Mode::TransmissionOverheat => "trans_hot",
+    let part = match d.mode {
+        Mode::DpfClogging => Part::DpfRestriction,
+        Mode::ScrEfficiencyLoss => Part::ScrConversion,
+        Mode::DefDilution => Part::DefQuality,
+        Mode::OilLeak => Part::OilPressure,
+        Mode::CoolantOverheat => Part::CoolantHot,
+        Mode::ThermostatStuckOpen => Part::CoolantCold,
+        Mode::BrakeWear => Part::PadWear,
+        Mode::BatteryAgeing => Part::BatteryRest,
+        Mode::TransmissionOverheat => Part::TransHot,
         // The tire parts are in wheel order (fleetsim's `WHEELS`).
-        Mode::TireSlowLeak => crate::health::damage::parts(Component::Tires)
-            .get(d.wheel)
-            .map_or("tire_fl", |p| p.name),
-    }
+        Mode::TireSlowLeak => Part::of(Component::Tires)
+            .nth(d.wheel)
+            .unwrap_or(Part::TireFl),
+    };
+    part.name()
 }
 
 /// Detection quality of a replayed fleet.

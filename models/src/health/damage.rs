@@ -10,6 +10,7 @@
 //! partner.
 
 use shared_schemas::events::Component;
+use shared_schemas::parts::Part;
 
 use super::baseline::Baselines;
 use super::indicators::Indicator;
@@ -58,7 +59,8 @@ pub struct PartSpec {
     pub law: &'static str,
 }
 
-const fn part(name: &'static str, indicator: Indicator, limit: f64) -> PartSpec {
+const fn part(part: Part, indicator: Indicator, limit: f64) -> PartSpec {
+    let name = part.name();
     PartSpec {
         name,
         indicator,
@@ -68,9 +70,9 @@ const fn part(name: &'static str, indicator: Indicator, limit: f64) -> PartSpec 
     }
 }
 
-const fn tire(name: &'static str, indicator: Indicator) -> PartSpec {
+const fn tire(part: Part, indicator: Indicator) -> PartSpec {
     PartSpec {
-        name,
+        name: part.name(),
         indicator,
         limit: TIRE_LIMIT_RATIO,
         relative: true,
@@ -78,40 +80,44 @@ const fn tire(name: &'static str, indicator: Indicator) -> PartSpec {
     }
 }
 
-const DPF: &[PartSpec] = &[part("dpf_restriction", Indicator::DpfDpRef, DPF_LIMIT_KPA)];
+const DPF: &[PartSpec] = &[part(
+    Part::DpfRestriction,
+    Indicator::DpfDpRef,
+    DPF_LIMIT_KPA,
+)];
 const SCR_DEF: &[PartSpec] = &[
-    part("scr_conversion", Indicator::ScrConversion, SCR_LIMIT),
-    part("def_quality", Indicator::DefQuality, DEF_LIMIT_PCT),
+    part(Part::ScrConversion, Indicator::ScrConversion, SCR_LIMIT),
+    part(Part::DefQuality, Indicator::DefQuality, DEF_LIMIT_PCT),
 ];
 const ENGINE_OIL: &[PartSpec] = &[part(
-    "oil_pressure",
+    Part::OilPressure,
     Indicator::OilPressureIdle,
     OIL_PRESSURE_LIMIT_KPA,
 )];
 const COOLING: &[PartSpec] = &[
     part(
-        "coolant_hot",
+        Part::CoolantHot,
         Indicator::CoolantDriving,
         COOLANT_HOT_LIMIT_C,
     ),
     part(
-        "coolant_cold",
+        Part::CoolantCold,
         Indicator::CoolantDriving,
         COOLANT_COLD_LIMIT_C,
     ),
 ];
-const BRAKES: &[PartSpec] = &[part("pad_wear", Indicator::BrakeWear, 100.0)];
+const BRAKES: &[PartSpec] = &[part(Part::PadWear, Indicator::BrakeWear, 100.0)];
 const BATTERY: &[PartSpec] = &[part(
-    "battery_rest",
+    Part::BatteryRest,
     Indicator::BatteryRest,
     BATTERY_LIMIT_V,
 )];
-const TRANSMISSION: &[PartSpec] = &[part("trans_hot", Indicator::TransTemp, TRANS_LIMIT_C)];
+const TRANSMISSION: &[PartSpec] = &[part(Part::TransHot, Indicator::TransTemp, TRANS_LIMIT_C)];
 const TIRES: &[PartSpec] = &[
-    tire("tire_fl", Indicator::TireFl),
-    tire("tire_fr", Indicator::TireFr),
-    tire("tire_rl", Indicator::TireRl),
-    tire("tire_rr", Indicator::TireRr),
+    tire(Part::TireFl, Indicator::TireFl),
+    tire(Part::TireFr, Indicator::TireFr),
+    tire(Part::TireRl, Indicator::TireRl),
+    tire(Part::TireRr, Indicator::TireRr),
 ];
 
 /// The ways `c` fails.

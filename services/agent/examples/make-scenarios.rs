@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use agent::domain::case::{change_is_covered, degraded_as_critical, degraded_is_covered};
+use agent::domain::case::{change_is_covered, degraded_is_covered};
 use agent::domain::modes::FailureMode;
 use agent::domain::severity;
 use chrono::{DateTime, Utc};
@@ -22,7 +22,7 @@ use fleetsim::sample::DTC_TABLE;
 use fleetsim::vehicle::Vehicle;
 use models::fleet::{FleetSpec, replay, truth_component};
 use models::health::{Engine, Reported, Transition};
-use shared_schemas::events::{Component, ComponentHealth};
+use shared_schemas::events::{Component, ComponentCritical, ComponentHealth};
 use shared_schemas::telemetry::Dtc;
 
 mod announce;
@@ -154,7 +154,7 @@ fn event_of(
             ScenarioEvent::Degraded(announce::degraded(id, h, dtcs.to_vec(), at)),
         ),
         Transition::Critical(c) if c == component => Some(ScenarioEvent::Critical(
-            degraded_as_critical(announce::degraded(id, h, dtcs.to_vec(), at)),
+            ComponentCritical::from(announce::degraded(id, h, dtcs.to_vec(), at)),
         )),
         Transition::Changed {
             component: c,

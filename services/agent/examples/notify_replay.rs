@@ -7,13 +7,13 @@
 //!
 //!     cargo run --release -p agent --example notify_replay [-- vehicles days seed]
 
-use agent::domain::case::{Case, change_is_covered, degraded_as_critical, degraded_is_covered};
+use agent::domain::case::{Case, change_is_covered, degraded_is_covered};
 use agent::domain::decision::{Decision, Provenance};
 use agent::domain::{orchestrator, rules};
 use chrono::DateTime;
 use models::fleet::{FleetSpec, replay, truth_component};
 use models::health::{Assessment, Engine, Reported, Transition};
-use shared_schemas::events::{Component, Disposition};
+use shared_schemas::events::{Component, ComponentCritical, Disposition};
 use uuid::Uuid;
 
 mod announce;
@@ -108,7 +108,7 @@ fn case_of(id: &str, t: i64, a: &Assessment, tr: Transition) -> Option<Case> {
             .filter(|e| !degraded_is_covered(e.band))
             .map(|e| Case::degraded(Uuid::now_v7(), Uuid::nil(), e)),
         Transition::Critical(c) => condition(c)
-            .map(|e| Case::critical(Uuid::now_v7(), Uuid::nil(), degraded_as_critical(e))),
+            .map(|e| Case::critical(Uuid::now_v7(), Uuid::nil(), ComponentCritical::from(e))),
         Transition::Changed {
             component,
             previous,

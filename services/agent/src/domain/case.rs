@@ -155,7 +155,7 @@ impl Case {
             Trigger::Critical,
             event_id,
             correlation_id,
-            critical_as_degraded(e),
+            ComponentDegraded::from(e),
         )
     }
 
@@ -219,39 +219,6 @@ impl Case {
         self.odometer_km = odometer_km.or(self.odometer_km);
         self.health_source = HealthSource::HealthService;
     }
-}
-
-/// Moves every field of condition event `$e` into a `$to`: `component.degraded` and
-/// `component.critical` carry the same fields (only the event type differs).
-macro_rules! condition_event {
-    ($to:ident, $e:expr) => {{
-        let e = $e;
-        $to {
-            org_id: e.org_id,
-            vehicle_id: e.vehicle_id,
-            component: e.component,
-            score: e.score,
-            band: e.band,
-            rul_days: e.rul_days,
-            rul_km: e.rul_km,
-            confidence: e.confidence,
-            factors: e.factors,
-            dtcs: e.dtcs,
-            odometer_km: e.odometer_km,
-            detected_at: e.detected_at,
-        }
-    }};
-}
-
-/// A `component.critical` event's fields as a condition event.
-pub fn critical_as_degraded(e: ComponentCritical) -> ComponentDegraded {
-    condition_event!(ComponentDegraded, e)
-}
-
-/// The `component.critical` event of a condition (as the health service raises it
-/// when a component enters the critical band).
-pub fn degraded_as_critical(e: ComponentDegraded) -> ComponentCritical {
-    condition_event!(ComponentCritical, e)
 }
 
 /// Whether a `vehicle.health.changed` event is covered by a `component.degraded` or

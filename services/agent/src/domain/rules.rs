@@ -5,6 +5,7 @@
 //! derives a confidence from the strength of the evidence.
 
 use shared_schemas::events::{Component, HealthBand};
+use shared_schemas::parts::Part;
 
 use super::case::{Case, HealthSource, Trigger};
 use super::decision::{Draft, wheel_name};
@@ -106,28 +107,25 @@ struct Named {
     wheel: Option<String>,
     /// Whether two modes scored alike.
     ambiguous: bool,
-    /// The part the mode is about, by name.
-    part: Option<String>,
+    /// The part the mode is about.
+    part: Option<Part>,
 }
 
 impl Named {
     /// A mode named without a contest.
-    fn plain(mode: FailureMode, part: Option<&str>) -> Self {
+    fn plain(mode: FailureMode, part: Option<Part>) -> Self {
         Self {
             mode,
             wheel: None,
             ambiguous: false,
-            part: part.map(str::to_owned),
+            part,
         }
     }
 
     /// The winner of a contest between two modes, each about its own part.
-    fn contested(a: (FailureMode, i32, &str), b: (FailureMode, i32, &str)) -> Self {
+    fn contested(a: (FailureMode, i32, Part), b: (FailureMode, i32, Part)) -> Self {
         let (mode, ambiguous) = contest((a.0, a.1), (b.0, b.1), FailureMode::Undetermined);
-        let part = [a, b]
-            .into_iter()
-            .find(|x| x.0 == mode)
-            .map(|x| x.2.to_owned());
+        let part = [a, b].into_iter().find(|x| x.0 == mode).map(|x| x.2);
         Self {
             mode,
             wheel: None,
@@ -138,18 +136,18 @@ impl Named {
 }
 
 fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
-    let trend_part = ev.trend.as_ref().map(|t| t.part.as_str());
+    let trend_part = ev.trend.as_ref().and_then(|t| Part::from_name(&t.part));
     let mut notes = Vec::new();
     let named = match case.component {
         Component::Cooling => cooling_mode(ev, codes, trend_part),
         Component::ScrDef => scr_def_mode(ev, codes, trend_part, &mut notes),
         Component::Tires => tire_mode(ev, trend_part),
         Component::Battery => battery_mode(codes, trend_part),
-        Component::EngineOil => Named::plain(FailureMode::OilLeak, Some("oil_pressure")),
-        Component::Dpf => Named::plain(FailureMode::DpfClogging, Some("dpf_restriction")),
-        Component::Brakes => Named::plain(brake_mode(ev), Some("pad_wear")),
+        Component::EngineOil => Named::plain(FailureMode::OilLeak, Some(Part::OilPressure)),
+        Component::Dpf => Named::plain(FailureMode::DpfClogging, Some(Part::DpfRestriction)),
+        Component::Brakes => Named::plain(brake_mode(ev), Some(Part::PadWear)),
         Component::Transmission => {
-            Named::plain(FailureMode::TransmissionOverheat, Some("trans_hot"))
+            Named::plain(FailureMode::TransmissionOverheat, Some(Part::TransHot))
         }
     };
     // Only sensor/wiring codes and nothing trending: the sensor, not the component.
@@ -163,14 +161,10 @@ fn infer(case: &Case, ev: &Evidence, codes: &[Meaning]) -> Inference {
         (named.mode, named.part)
     };
     let part = part_name
-        .as_deref()
-        .and_then(|n| ev.part(n))
+        .and_then(|p| ev.part(p.name()))
         .or_else(|| ev.worst())
         .cloned();
-    let trend_matches = match (trend_part, part_name.as_deref()) {
-        (Some(t), Some(p)) => t == p,
-        _ => false,
-    };
+    let trend_matches = trend_part.is_some() && trend_part == part_name;
     Inference {
         mode,
         wheel: named.wheel,
@@ -196,18 +190,18 @@ fn competing_hints(mode: FailureMode) -> &'static [&'static str] {
 
 /// Cooling: overheating against a stuck-open thermostat, by points from the trend, the
 /// worst part, the temperature against its baseline and the codes.
-fn cooling_mode(ev: &Evidence, codes: &[Meaning], trend_part: Option<&str>) -> Named {
+fn cooling_mode(ev: &Evidence, codes: &[Meaning], trend_part: Option<Part>) -> Named {
     let mut hot = 0;
     let mut cold = 0;
     match trend_part {
-        Some("coolant_hot") => hot += 3,
-        Some("coolant_cold") => cold += 3,
+        Some(Part::CoolantHot) => hot += 3,
+        Some(Part::CoolantCold) => cold += 3,
         _ => {}
     }
     if let Some(w) = ev.worst().filter(|w| w.damage > 0.1) {
-        match w.part.as_str() {
-            "coolant_hot" => hot += 1,
-            "coolant_cold" => cold += 1,
+        match Part::from_name(&w.part) {
+            Some(Part::CoolantHot) => hot += 1,
+            Some(Part::CoolantCold) => cold += 1,
             _ => {}
         }
     }
@@ -229,8 +223,8 @@ fn cooling_mode(ev: &Evidence, codes: &[Meaning], trend_part: Option<&str>) -> N
         cold += 2;
     }
     Named::contested(
-        (FailureMode::CoolantOverheat, hot, "coolant_hot"),
-        (FailureMode::ThermostatStuckOpen, cold, "coolant_cold"),
+        (FailureMode::CoolantOverheat, hot, Part::CoolantHot),
+        (FailureMode::ThermostatStuckOpen, cold, Part::CoolantCold),
     )
 }
 
@@ -239,18 +233,18 @@ fn cooling_mode(ev: &Evidence, codes: &[Meaning], trend_part: Option<&str>) -> N
 fn scr_def_mode(
     ev: &Evidence,
     codes: &[Meaning],
-    trend_part: Option<&str>,
+    trend_part: Option<Part>,
     notes: &mut Vec<String>,
 ) -> Named {
     let mut def = 0;
     let mut scr = 0;
     match trend_part {
-        Some("def_quality") => def += 3,
-        Some("scr_conversion") => scr += 2,
+        Some(Part::DefQuality) => def += 3,
+        Some(Part::ScrConversion) => scr += 2,
         _ => {}
     }
-    let def_damage = ev.part("def_quality").map(|p| p.damage);
-    let scr_damage = ev.part("scr_conversion").map(|p| p.damage);
+    let def_damage = ev.part(Part::DefQuality.name()).map(|p| p.damage);
+    let scr_damage = ev.part(Part::ScrConversion.name()).map(|p| p.damage);
     if def_damage.is_some_and(|d| d >= 0.25) {
         def += 2;
     }
@@ -267,37 +261,38 @@ fn scr_def_mode(
         notes.push("a DEF level code is active: refill before judging conversion".to_owned());
     }
     Named::contested(
-        (FailureMode::DefDilution, def, "def_quality"),
-        (FailureMode::ScrCatalystAgeing, scr, "scr_conversion"),
+        (FailureMode::DefDilution, def, Part::DefQuality),
+        (FailureMode::ScrCatalystAgeing, scr, Part::ScrConversion),
     )
 }
 
 /// Tires: a slow leak on the trending wheel, else on the most damaged one.
-fn tire_mode(ev: &Evidence, trend_part: Option<&str>) -> Named {
-    let wheel = trend_part
-        .and_then(|p| p.strip_prefix("tire_"))
-        .or_else(|| {
-            ev.worst()
-                .filter(|w| w.damage > 0.05)
-                .and_then(|w| w.part.strip_prefix("tire_"))
-        })
-        .map(str::to_owned);
+fn tire_mode(ev: &Evidence, trend_part: Option<Part>) -> Named {
+    let is_tire = |p: &Part| p.component() == Component::Tires;
+    let part = trend_part.filter(is_tire).or_else(|| {
+        ev.worst()
+            .filter(|w| w.damage > 0.05)
+            .and_then(|w| Part::from_name(&w.part))
+            .filter(is_tire)
+    });
     Named {
         mode: FailureMode::TireSlowLeak,
-        part: wheel.as_ref().map(|w| format!("tire_{w}")),
-        wheel,
+        wheel: part
+            .and_then(|p| p.name().strip_prefix("tire_"))
+            .map(str::to_owned),
+        part,
         ambiguous: false,
     }
 }
 
 /// Battery: a charging fault when the codes say so and the rested voltage is not what
 /// trends, else sulphation.
-fn battery_mode(codes: &[Meaning], trend_part: Option<&str>) -> Named {
+fn battery_mode(codes: &[Meaning], trend_part: Option<Part>) -> Named {
     let charging = has_hint(codes, &["charging", "high_voltage"]);
-    if charging && trend_part != Some("battery_rest") {
+    if charging && trend_part != Some(Part::BatteryRest) {
         Named::plain(FailureMode::ChargingFault, None)
     } else {
-        Named::plain(FailureMode::BatterySulphation, Some("battery_rest"))
+        Named::plain(FailureMode::BatterySulphation, Some(Part::BatteryRest))
     }
 }
 

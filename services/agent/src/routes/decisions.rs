@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, ApiQuery};
+use shared_runtime::openapi::responses::{BadRequest, Unauthorized};
 use shared_schemas::events::Component;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -106,8 +107,8 @@ fn page(decisions: Vec<Decision>, limit: i64) -> DecisionPage {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Decision),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
         (status = 404, description = "Unknown, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn one(
@@ -128,8 +129,8 @@ pub async fn one(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DecisionPage),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
         (status = 404, description = "No decision for the vehicle, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn vehicle_history(
@@ -172,8 +173,8 @@ pub async fn vehicle_history(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DecisionPage),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
     ))]
 pub async fn list(
     State(state): State<AppState>,

@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use shared_runtime::auth::{Auth, Claims, Role};
 use shared_runtime::http::{ApiJson, CorrelationId};
+use shared_runtime::openapi::responses::{BadRequest, Forbidden, Unauthorized};
 use shared_schemas::events::Component;
 use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use shared_schemas::telemetry::Dtc;
@@ -65,9 +66,9 @@ pub struct OrchestrateRequest {
     responses(
         (status = 201, description = "Decided", body = Decision),
         (status = 200, description = "Already decided for this request_id", body = Decision),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
         (status = 404, description = "The vehicle has no assessment of the component, or is not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn orchestrate(

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::ApiQuery;
+use shared_runtime::openapi::responses::{BadRequest, Forbidden, Unauthorized};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::stats;
@@ -120,9 +121,9 @@ fn rate(n: i64, d: i64) -> f64 {
     security(("bearer" = [])),
     responses(
         (status = 200, body = AgentStatus),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
     ))]
 pub async fn status(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Claims, Role};
 use shared_runtime::http::{ApiJson, ApiPath, ApiQuery};
+use shared_runtime::openapi::responses::{BadRequest, NotFound, Unauthorized};
 use shared_schemas::events::{AckVia, AlertSeverity, Component};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -138,8 +139,8 @@ fn visible(claims: &Claims, a: &Alert) -> bool {
     security(("bearer" = [])),
     responses(
         (status = 200, body = AlertPage),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -209,8 +210,8 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AlertDetail),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
         (status = 404, description = "Unknown, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn one(
@@ -247,9 +248,9 @@ async fn visible_alert(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Alert),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 403, description = "Read-only role", body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        NotFound,
         (status = 409, description = "Already resolved", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn acknowledge(
@@ -280,10 +281,10 @@ pub async fn acknowledge(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Alert),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
         (status = 403, description = "Read-only role", body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        NotFound,
     ))]
 pub async fn resolve(
     State(state): State<AppState>,

@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use shared_runtime::auth::{Auth, Claims, Role as UserRole};
 use shared_runtime::http::{ApiJson, ApiPath, ApiQuery};
+use shared_runtime::openapi::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use shared_schemas::ids::{check_org_id, check_vehicle_id};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -199,8 +200,8 @@ async fn found(
     security(("bearer" = [])),
     responses(
         (status = 200, body = [Contact]),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
+        Forbidden,
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -220,9 +221,9 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 201, body = Contact),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -246,9 +247,9 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Contact),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
         (status = 404, description = "Unknown, or not managed by the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn put(
@@ -283,8 +284,8 @@ pub async fn put(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Contact),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
+        NotFound,
     ))]
 pub async fn one(
     State(state): State<AppState>,
@@ -300,8 +301,8 @@ pub async fn one(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
+        NotFound,
     ))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -320,8 +321,8 @@ pub async fn remove(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Preferences),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
+        NotFound,
     ))]
 pub async fn preferences(
     State(state): State<AppState>,
@@ -349,9 +350,9 @@ fn can_edit_prefs(claims: &Claims, c: &Contact) -> bool {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Preferences),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        NotFound,
     ))]
 pub async fn set_preferences(
     State(state): State<AppState>,

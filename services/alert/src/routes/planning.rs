@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, AuthError, Claims, Role};
 use shared_runtime::http::ApiQuery;
+use shared_runtime::openapi::responses::{BadRequest, Forbidden, Unauthorized};
 use shared_schemas::events::Component;
 use shared_schemas::ids::check_org_id;
 use utoipa::{IntoParams, ToSchema};
@@ -99,8 +100,8 @@ fn org_filter(claims: &Claims, requested: Option<&str>) -> Result<Option<String>
     security(("bearer" = [])),
     responses(
         (status = 200, body = PlanningItemPage),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
         (status = 403, description = "Another organization named", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn list_items(
@@ -145,9 +146,9 @@ pub async fn list_items(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DigestPage),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
-        (status = 403, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
     ))]
 pub async fn list_digests(
     State(state): State<AppState>,

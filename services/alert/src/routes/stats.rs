@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::ApiQuery;
+use shared_runtime::openapi::responses::{BadRequest, Unauthorized};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::stats::{self, AckTimes, Count};
@@ -53,8 +54,8 @@ pub struct Stats {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Stats),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
         (status = 403, description = "Owners and technicians see alerts, not statistics", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn get_stats(

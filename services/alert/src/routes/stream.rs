@@ -16,6 +16,7 @@ use futures::Stream;
 use serde::Deserialize;
 use shared_runtime::auth::{AuthError, Claims};
 use shared_runtime::http::ApiQuery;
+use shared_runtime::openapi::responses::Unauthorized;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
@@ -60,7 +61,7 @@ fn event(item: &FeedItem) -> Event {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "text/event-stream of alert events", content_type = "text/event-stream"),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
     ))]
 pub async fn stream(
     State(state): State<AppState>,

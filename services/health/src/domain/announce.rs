@@ -74,20 +74,7 @@ pub fn transition_events(
             }),
             Transition::Critical(c) => assessment.component(c).map(|h| {
                 let e: ComponentDegraded = condition(org_id, vehicle_id, h, latest, assessment.at);
-                Outgoing::Critical(ComponentCritical {
-                    org_id: e.org_id,
-                    vehicle_id: e.vehicle_id,
-                    component: e.component,
-                    score: e.score,
-                    band: e.band,
-                    rul_days: e.rul_days,
-                    rul_km: e.rul_km,
-                    confidence: e.confidence,
-                    factors: e.factors,
-                    dtcs: e.dtcs,
-                    odometer_km: e.odometer_km,
-                    detected_at: e.detected_at,
-                })
+                Outgoing::Critical(ComponentCritical::from(e))
             }),
         })
         .collect()

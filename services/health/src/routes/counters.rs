@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use shared_runtime::auth::Auth;
 use shared_runtime::http::{ApiPath, ApiQuery};
+use shared_runtime::openapi::responses::{BadRequest, Unauthorized};
 use utoipa::IntoParams;
 
 use crate::db::anomalies::{self, AnomalyRow};
@@ -35,8 +36,8 @@ pub struct AnomalyQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, body = [AnomalyRow]),
-        (status = 400, body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        BadRequest,
+        Unauthorized,
         (status = 404, description = "Not assessed yet, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn list(

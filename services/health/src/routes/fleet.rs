@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::ApiQuery;
+use shared_runtime::openapi::responses::Unauthorized;
 use shared_schemas::events::{Component, ComponentHealth, HealthBand};
 use utoipa::{IntoParams, ToSchema};
 
@@ -107,7 +108,7 @@ pub struct FleetSummary {
     responses(
         (status = 200, body = FleetSummary),
         (status = 400, description = "Bad `top`", body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
     ))]
 pub async fn summary(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, CorrelationId};
+use shared_runtime::openapi::responses::{NotFound, Unauthorized};
 use utoipa::ToSchema;
 
 use crate::db::vehicles;
@@ -73,9 +74,9 @@ fn view(r: Recomputed, model_version: &str) -> VehicleRecompute {
     security(("bearer" = [])),
     responses(
         (status = 200, body = VehicleRecompute),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 403, description = "Not an admin", body = shared_runtime::http::ErrorBody),
-        (status = 404, body = shared_runtime::http::ErrorBody),
+        NotFound,
     ))]
 pub async fn recompute_vehicle(
     State(state): State<AppState>,
@@ -105,7 +106,7 @@ pub async fn recompute_vehicle(
     security(("bearer" = [])),
     responses(
         (status = 200, body = FleetRecompute),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 403, description = "Not an admin", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn recompute_all(

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::Auth;
 use shared_runtime::http::{ApiPath, ApiQuery};
+use shared_runtime::openapi::responses::Unauthorized;
 use shared_schemas::events::{Component, ComponentHealth, HealthBand};
 use utoipa::{IntoParams, ToSchema};
 
@@ -111,7 +112,7 @@ pub(crate) async fn visible(
     security(("bearer" = [])),
     responses(
         (status = 200, body = VehicleHealth),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 404, description = "Not assessed yet, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn current(
@@ -132,7 +133,7 @@ pub async fn current(
     responses(
         (status = 200, body = ComponentDetail),
         (status = 400, description = "Unknown component; the valid ones are named", body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 404, description = "Not assessed, not reported by this vehicle, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn one_component(
@@ -239,7 +240,7 @@ pub struct HealthHistory {
     responses(
         (status = 200, body = HealthHistory),
         (status = 400, description = "Bad component, range, bucket or points", body = shared_runtime::http::ErrorBody),
-        (status = 401, body = shared_runtime::http::ErrorBody),
+        Unauthorized,
         (status = 404, description = "Not assessed, or not visible to the caller", body = shared_runtime::http::ErrorBody),
     ))]
 pub async fn history(
