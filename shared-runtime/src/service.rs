@@ -26,6 +26,20 @@ use crate::consumer::{BatchConsumer, BatchHandler, Consumer, ConsumerConfig, Han
 use crate::http::{Readiness, Server, observe, ops_routes};
 use crate::outbox::Relay;
 
+/// A service binary's `main`: JSON logs, the configuration `read` from the environment
+/// (the error names the variable), `build`, then serving until SIGTERM or Ctrl-C.
+pub async fn main<C, E, B, Fut>(read: impl FnOnce() -> Result<C, E>, build: B) -> anyhow::Result<()>
+where
+    E: std::error::Error + Send + Sync + 'static,
+    B: FnOnce(C, CancellationToken) -> Fut,
+    Fut: Future<Output = anyhow::Result<Server>>,
+{
+    crate::telemetry::init_logging();
+    let config = read().context("reading configuration")?;
+    let shutdown = crate::shutdown::on_signal();
+    build(config, shutdown).await?.run().await
+}
+
 /// Background tasks that belong to the shutdown protocol: each gets the shutdown token
 /// (or stops when what feeds it closes) and the server waits for all of them after the
 /// last request, so work in hand is finished, never dropped.

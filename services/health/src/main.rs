@@ -1,6 +1,5 @@
 //! The health service binary.
 
-use anyhow::Context;
 use health::Config;
 
 // The consumer decodes, folds and re-encodes vehicle states per batch; mimalloc keeps
@@ -10,8 +9,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_runtime::telemetry::init_logging();
-    let config = Config::from_env().context("reading configuration")?;
-    let shutdown = shared_runtime::shutdown::on_signal();
-    health::build(config, shutdown).await?.run().await
+    shared_runtime::service::main(Config::from_env, health::build).await
 }

@@ -1,6 +1,5 @@
 //! The ingestion service binary.
 
-use anyhow::Context;
 use ingestion::Config;
 
 // Ingestion allocates per reading (parsing, envelopes); glibc malloc was a third of its
@@ -10,8 +9,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_runtime::telemetry::init_logging();
-    let config = Config::from_env().context("reading configuration")?;
-    let shutdown = shared_runtime::shutdown::on_signal();
-    ingestion::build(config, shutdown).await?.run().await
+    shared_runtime::service::main(Config::from_env, ingestion::build).await
 }
