@@ -343,6 +343,34 @@ macro_rules! convert_condition {
 }
 
 convert_condition!(ComponentDegraded => ComponentCritical);
+
+impl ComponentDegraded {
+    /// The condition of vehicle `vehicle_id` (of `org_id`) whose component health is
+    /// `h` at `detected_at`, with the vehicle's active codes and odometer then.
+    pub fn of(
+        org_id: &str,
+        vehicle_id: &str,
+        h: &ComponentHealth,
+        dtcs: Vec<Dtc>,
+        odometer_km: Option<f64>,
+        detected_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            org_id: org_id.to_owned(),
+            vehicle_id: vehicle_id.to_owned(),
+            component: h.component,
+            score: h.score,
+            band: h.band,
+            rul_days: h.rul_days,
+            rul_km: h.rul_km,
+            confidence: h.confidence,
+            factors: h.factors.clone(),
+            dtcs,
+            odometer_km,
+            detected_at,
+        }
+    }
+}
 convert_condition!(ComponentCritical => ComponentDegraded);
 
 #[cfg(test)]

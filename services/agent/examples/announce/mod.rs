@@ -19,20 +19,7 @@ pub(crate) fn degraded(
     dtcs: Vec<Dtc>,
     at: DateTime<Utc>,
 ) -> ComponentDegraded {
-    ComponentDegraded {
-        org_id: ORG.to_owned(),
-        vehicle_id: vehicle_id.to_owned(),
-        component: h.component,
-        score: h.score,
-        band: h.band,
-        rul_days: h.rul_days,
-        rul_km: h.rul_km,
-        confidence: h.confidence,
-        factors: h.factors.clone(),
-        dtcs,
-        odometer_km: None,
-        detected_at: at,
-    }
+    ComponentDegraded::of(ORG, vehicle_id, h, dtcs, None, at)
 }
 
 /// The `vehicle.health.changed` event of vehicle `vehicle_id`'s `component` going from

@@ -87,20 +87,14 @@ fn condition(
     latest: &Latest,
     at: DateTime<Utc>,
 ) -> ComponentDegraded {
-    ComponentDegraded {
-        org_id: org_id.to_owned(),
-        vehicle_id: vehicle_id.to_owned(),
-        component: h.component,
-        score: h.score,
-        band: h.band,
-        rul_days: h.rul_days,
-        rul_km: h.rul_km,
-        confidence: h.confidence,
-        factors: h.factors.clone(),
-        dtcs: latest.dtcs.clone(),
-        odometer_km: latest.odometer_km,
-        detected_at: at,
-    }
+    ComponentDegraded::of(
+        org_id,
+        vehicle_id,
+        h,
+        latest.dtcs.clone(),
+        latest.odometer_km,
+        at,
+    )
 }
 
 /// The `vehicle.health.computed` snapshot of an assessment.
