@@ -186,6 +186,24 @@ impl Jwt {
     }
 }
 
+/// Where the [`Auth`] extractor leaves the verified claims of a request, for a
+/// middleware that wraps the handler (the request audit) to read once the response is
+/// made. A middleware inserts an empty slot into the request's extensions; the
+/// extractor fills it.
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(Arc<std::sync::OnceLock<Claims>>);
+
+impl CallerSlot {
+    /// The claims the handler was called with, if it authenticated the caller.
+    pub fn get(&self) -> Option<&Claims> {
+        self.0.get()
+    }
+
+    fn set(&self, claims: &Claims) {
+        let _ = self.0.set(claims.clone());
+    }
+}
+
 /// Extractor for an authenticated caller: `Auth(claims)`. The router state must give
 /// an `Arc<Jwt>` through `FromRef`.
 #[derive(Debug, Clone)]
@@ -211,7 +229,11 @@ where
                 AuthError::Invalid("expected `Authorization: Bearer <token>`".to_owned())
             })?;
         let jwt = Arc::<Jwt>::from_ref(state);
-        jwt.verify(token.trim()).map(Auth)
+        let claims = jwt.verify(token.trim())?;
+        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+            slot.set(&claims);
+        }
+        Ok(Auth(claims))
     }
 }
 

@@ -1,0 +1,36 @@
+//! Building the service: identity (keys, bootstrap admin, service clients), the audit
+//! and metrics consumers, the report scheduler, the routes.
+
+use std::sync::Arc;
+
+use shared_runtime::http::Server;
+use shared_runtime::service::Service;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+
+use crate::config::Config;
+use crate::openapi::ApiDoc;
+use crate::pipeline::identity::Identity;
+use crate::state::AppState;
+
+/// The service, bound and not yet serving: `port()`, then `run()`.
+pub type Application = Server;
+
+/// Connects, migrates, loads the signing keys, creates the first admin when there is
+/// no user yet, starts the consumers and the outbox relay, and binds the port.
+pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Application> {
+    crate::install_crypto();
+    let migrations = sqlx::migrate!("./migrations");
+    let service = Service::connect("analytics", &config.common, &migrations, shutdown).await?;
+    let identity = Identity::new(service.db.clone(), &config)?;
+    identity.bootstrap(&config.identity).await?;
+    let jwt = Arc::new(identity.verifier(&config.common));
+
+    let state = AppState {
+        db: service.db.clone(),
+        jwt,
+        identity,
+    };
+    let routes = crate::routes::router().with_state(state);
+    service.serve(routes, ApiDoc::openapi()).await
+}

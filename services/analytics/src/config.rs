@@ -1,0 +1,114 @@
+//! Analytics settings from the environment.
+
+use std::time::Duration;
+
+use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
+
+/// Service port from docs/domain.md.
+pub const DEFAULT_PORT: u16 = 8007;
+
+/// Everything the analytics service reads from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Settings every service shares.
+    pub common: CommonConfig,
+    /// Identity: keys, token lifetimes, lockout, bootstrap admin, service clients.
+    pub identity: IdentityConfig,
+    /// `ANALYTICS_SMTP_URL` (e.g. `smtp://127.0.0.1:2525`, `smtps://user:pass@host`):
+    /// where password-reset links and scheduled reports are sent from. Unset: no mail
+    /// (reset requests are accepted and logged as undeliverable).
+    pub smtp_url: Option<Secret>,
+    /// `ANALYTICS_MAIL_FROM`: sender address (default `fleet-platform@localhost`).
+    pub mail_from: String,
+    /// `ANALYTICS_PUBLIC_URL`: base of links in mail (default `http://localhost:8007`).
+    pub public_url: String,
+}
+
+/// How users and services prove who they are.
+#[derive(Debug, Clone)]
+pub struct IdentityConfig {
+    /// `ANALYTICS_SIGNING_KEY`: the Ed25519 key access tokens are signed with, as the
+    /// base64 of its 32-byte seed or a PKCS#8 PEM.
+    pub signing_key: Secret,
+    /// `ANALYTICS_RETIRED_SIGNING_KEY`: the previous key after a rotation; its public
+    /// half stays in the JWKS so tokens it signed verify until they expire.
+    pub retired_signing_key: Option<Secret>,
+    /// `ANALYTICS_ACCESS_TTL_S`: access-token lifetime (default 900, at most 900).
+    pub access_ttl: Duration,
+    /// `ANALYTICS_REFRESH_TTL_DAYS`: refresh-token lifetime (default 30).
+    pub refresh_ttl_days: u32,
+    /// `ANALYTICS_LOCKOUT_AFTER`: failed logins before an account is locked (default 5).
+    pub lockout_after: u32,
+    /// `ANALYTICS_LOCKOUT_S`: first lock duration, doubled for each further failure up
+    /// to an hour (default 60).
+    pub lockout: Duration,
+    /// `ANALYTICS_RESET_TTL_MIN`: how long a password-reset link works (default 30).
+    pub reset_ttl: Duration,
+    /// `ANALYTICS_INVITE_TTL_HOURS`: how long an invitation works (default 72).
+    pub invite_ttl: Duration,
+    /// `ANALYTICS_BOOTSTRAP_ADMIN_EMAIL` / `_PASSWORD`: the first admin, created when
+    /// no user exists yet.
+    pub bootstrap_admin: Option<(String, Secret)>,
+    /// `ANALYTICS_SERVICE_CLIENTS`: `name=secret` pairs, comma-separated: the services
+    /// that may take a token with the client-credentials grant.
+    pub service_clients: Secret,
+}
+
+impl Config {
+    /// Reads the configuration; the error names the offending variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(DEFAULT_PORT)?,
+            identity: IdentityConfig::from_env()?,
+            smtp_url: optional_secret("ANALYTICS_SMTP_URL"),
+            mail_from: config::or("ANALYTICS_MAIL_FROM", "fleet-platform@localhost".to_owned())?,
+            public_url: config::or(
+                "ANALYTICS_PUBLIC_URL",
+                format!("http://localhost:{DEFAULT_PORT}"),
+            )?,
+        })
+    }
+}
+
+impl IdentityConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let access_ttl = config::positive("ANALYTICS_ACCESS_TTL_S", 900u64)?;
+        if access_ttl > 900 {
+            return Err(ConfigError::Invalid {
+                name: "ANALYTICS_ACCESS_TTL_S".to_owned(),
+                value: access_ttl.to_string(),
+                reason: "access tokens live at most 15 minutes (900 s)".to_owned(),
+            });
+        }
+        let admin_email: String = config::or("ANALYTICS_BOOTSTRAP_ADMIN_EMAIL", String::new())?;
+        let bootstrap_admin = if admin_email.is_empty() {
+            None
+        } else {
+            Some((
+                admin_email,
+                config::secret("ANALYTICS_BOOTSTRAP_ADMIN_PASSWORD")?,
+            ))
+        };
+        Ok(Self {
+            signing_key: config::secret("ANALYTICS_SIGNING_KEY")?,
+            retired_signing_key: optional_secret("ANALYTICS_RETIRED_SIGNING_KEY"),
+            access_ttl: Duration::from_secs(access_ttl),
+            refresh_ttl_days: config::positive("ANALYTICS_REFRESH_TTL_DAYS", 30)?,
+            lockout_after: config::positive("ANALYTICS_LOCKOUT_AFTER", 5)?,
+            lockout: Duration::from_secs(config::positive("ANALYTICS_LOCKOUT_S", 60)?),
+            reset_ttl: Duration::from_secs(
+                60 * config::positive::<u64>("ANALYTICS_RESET_TTL_MIN", 30)?,
+            ),
+            invite_ttl: Duration::from_secs(
+                3600 * config::positive::<u64>("ANALYTICS_INVITE_TTL_HOURS", 72)?,
+            ),
+            bootstrap_admin,
+            service_clients: optional_secret("ANALYTICS_SERVICE_CLIENTS")
+                .unwrap_or_else(|| Secret::new("")),
+        })
+    }
+}
+
+fn optional_secret(name: &str) -> Option<Secret> {
+    config::secret(name).ok()
+}

@@ -1,0 +1,1 @@
+//! SQL with bound parameters, one module per table group.

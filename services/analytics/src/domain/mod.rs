@@ -1,0 +1,1 @@
+//! The service's rules as plain functions and types: no axum, sqlx or redis.

@@ -1,0 +1,24 @@
+//! The OpenAPI document, served at `/openapi.json` and committed as
+//! `services/analytics/openapi.json` (a test fails when they drift).
+
+use shared_runtime::openapi::BearerSecurity;
+use utoipa::OpenApi;
+
+/// The analytics service's API.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Fleet analytics service", description = "Identity (login, tokens, JWKS, users, organizations), the tamper-evident audit log, fleet metrics and reports."),
+    paths(),
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "auth", description = "Login, token refresh and revocation, password reset, the JWKS"),
+        (name = "orgs", description = "Organizations (tenants); admins only"),
+        (name = "users", description = "Users, their roles and scopes; admins and fleet managers"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON with a trailing newline (the committed form).
+pub fn json() -> String {
+    shared_runtime::openapi::committed_json(&ApiDoc::openapi())
+}

@@ -1,0 +1,3 @@
+//! The service's core objects: [`identity::Identity`] (users, login, tokens).
+
+pub mod identity;

@@ -1,0 +1,27 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use shared_runtime::auth::Jwt;
+use sqlx::PgPool;
+
+use crate::pipeline::identity::Identity;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// `analytics_db`.
+    pub db: PgPool,
+    /// Verifies access tokens (this service's own keys, and the development HMAC key
+    /// when one is configured).
+    pub jwt: Arc<Jwt>,
+    /// Users, organizations, login and tokens.
+    pub identity: Identity,
+}
+
+impl FromRef<AppState> for Arc<Jwt> {
+    fn from_ref(s: &AppState) -> Self {
+        s.jwt.clone()
+    }
+}
