@@ -163,6 +163,7 @@ golden! {
     claim_validated => ClaimValidated,
     claim_rejected => ClaimRejected,
     fraud_detected => FraudDetected,
+    request_recorded => RequestRecorded,
 }
 
 #[test]

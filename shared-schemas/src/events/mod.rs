@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod alert;
+pub mod audit;
 pub mod health;
 pub mod odometer;
 pub mod scheduling;
@@ -16,6 +17,7 @@ pub use alert::{
     AckVia, AlertAcknowledged, AlertCreated, AlertEscalated, AlertKind, AlertResolved,
     AlertSeverity, Channel, EscalationTarget,
 };
+pub use audit::{RequestActor, RequestOutcome, RequestRecorded};
 pub use health::{
     ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth, Factor,
     HealthBand, HealthChanged, HealthComputed,
@@ -98,6 +100,7 @@ pub fn catalog() -> Vec<EventInfo> {
         EventInfo::of::<ClaimValidated>(),
         EventInfo::of::<ClaimRejected>(),
         EventInfo::of::<FraudDetected>(),
+        EventInfo::of::<RequestRecorded>(),
     ]
 }
 
@@ -196,7 +199,7 @@ mod tests {
         let catalog = catalog();
         let names: BTreeSet<_> = catalog.iter().map(|e| e.event_type).collect();
         assert_eq!(names.len(), catalog.len(), "duplicate event type");
-        assert_eq!(catalog.len(), 23);
+        assert_eq!(catalog.len(), 24);
         for info in &catalog {
             assert_eq!(
                 info.schema.pointer("/properties/event_type/const"),
