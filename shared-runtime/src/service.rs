@@ -21,8 +21,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Jwt;
 use crate::bus::Keys;
+use crate::bus::Publisher;
 use crate::config::CommonConfig;
 use crate::consumer::{BatchConsumer, BatchHandler, Consumer, ConsumerConfig, Handler};
+use crate::http::audit::{self, RequestAudit};
 use crate::http::{Readiness, Server, observe, ops_routes};
 use crate::outbox::Relay;
 
@@ -203,7 +205,7 @@ impl Service {
 
     /// Starts the outbox relay and binds the port: `routes` (state applied) behind
     /// `/health/*`, `/metrics`, `/openapi.json` (`api`) and `/docs`, every request
-    /// traced and counted.
+    /// traced and counted, every state-changing one audited ([`audit`]).
     pub async fn serve(
         mut self,
         routes: Router,
@@ -211,6 +213,15 @@ impl Service {
     ) -> anyhow::Result<Server> {
         let token = self.tasks.shutdown();
         self.tasks.spawn(self.relay.run(token));
+        let (audit, audit_publisher) = RequestAudit::new(
+            self.name,
+            Publisher::new(
+                self.redis.clone(),
+                self.keys.clone(),
+                self.common.stream_max_len,
+            ),
+        );
+        self.tasks.spawn(audit_publisher.run());
         let readiness = Readiness {
             db: self.db,
             redis: self.redis,
@@ -218,6 +229,7 @@ impl Service {
         let router = routes
             .merge(ops_routes(readiness))
             .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+            .layer(axum::middleware::from_fn_with_state(audit, audit::record))
             .layer(axum::middleware::from_fn(observe));
         let shutdown = self.tasks.shutdown();
         let server = Server::bind(
