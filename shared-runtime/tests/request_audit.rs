@@ -31,7 +31,7 @@ async fn transfer(Auth(claims): Auth, Path(id): Path<String>) -> (StatusCode, St
 async fn start(keys: &Keys) -> (String, CancellationToken, tokio::task::JoinHandle<()>) {
     let redis = shared_runtime::bus::connect(&testing::redis_url())
         .await
-        .unwrap();
+        .expect("the test Redis");
     let (audit, publisher) =
         RequestAudit::new("audit-test", Publisher::new(redis, keys.clone(), 10_000));
     let flushed = tokio::spawn(publisher.run());
@@ -42,8 +42,10 @@ async fn start(keys: &Keys) -> (String, CancellationToken, tokio::task::JoinHand
         .with_state(jwt)
         .layer(axum::middleware::from_fn_with_state(audit, audit::record))
         .layer(axum::middleware::from_fn(observe));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = format!("http://{}", listener.local_addr().expect("bound"));
     let stop = CancellationToken::new();
     let token = stop.clone();
     tokio::spawn(async move { serve(listener, router, token).await });
@@ -102,11 +104,26 @@ async fn state_changing_requests_are_published_and_flushed_at_shutdown() {
             .collect();
     assert_eq!(events.len(), 3, "the GET is not audited: {events:#?}");
 
-    let first = &events[0];
-    assert_eq!(first.producer, "audit-test");
-    assert_eq!(first.correlation_id, correlation);
-    assert_eq!(first.vehicle_id, "truck-7");
-    let p = &first.payload;
+    check_authenticated(&events[0], correlation);
+    let p = &events[1].payload;
+    assert_eq!((p.status, p.outcome), (401, RequestOutcome::Denied));
+    assert_eq!(p.actor, None);
+    assert_eq!(p.remote_addr.as_deref(), Some("127.0.0.1"));
+
+    let p = &events[2].payload;
+    assert_eq!(
+        (p.method.as_str(), p.route.as_str(), p.status, p.outcome),
+        ("DELETE", "unmatched", 404, RequestOutcome::Rejected)
+    );
+    assert_eq!(events[2].vehicle_id, "");
+}
+
+/// The authenticated, successful request: everything the event says about it.
+fn check_authenticated(event: &EventEnvelope<RequestRecorded>, correlation: uuid::Uuid) {
+    assert_eq!(event.producer, "audit-test");
+    assert_eq!(event.correlation_id, correlation);
+    assert_eq!(event.vehicle_id, "truck-7");
+    let p = &event.payload;
     assert_eq!(
         (p.method.as_str(), p.route.as_str(), p.path.as_str()),
         (
@@ -126,20 +143,10 @@ async fn state_changing_requests_are_published_and_flushed_at_shutdown() {
     );
     assert_eq!(p.remote_addr.as_deref(), Some("203.0.113.9"));
     assert!(
-        p.peer_addr.as_deref().unwrap().starts_with("127.0.0.1:"),
+        p.peer_addr
+            .as_deref()
+            .is_some_and(|a| a.starts_with("127.0.0.1:")),
         "{p:?}"
     );
     assert_eq!(p.request_id, correlation);
-
-    let p = &events[1].payload;
-    assert_eq!((p.status, p.outcome), (401, RequestOutcome::Denied));
-    assert_eq!(p.actor, None);
-    assert_eq!(p.remote_addr.as_deref(), Some("127.0.0.1"));
-
-    let p = &events[2].payload;
-    assert_eq!(
-        (p.method.as_str(), p.route.as_str(), p.status, p.outcome),
-        ("DELETE", "unmatched", 404, RequestOutcome::Rejected)
-    );
-    assert_eq!(events[2].vehicle_id, "");
 }
