@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::config::Config;
+use crate::events::audit::AuditRecorder;
 use crate::openapi::ApiDoc;
+use crate::pipeline::audit::Auditor;
 use crate::pipeline::identity::Identity;
 use crate::state::AppState;
 
@@ -21,15 +23,23 @@ pub type Application = Server;
 pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Application> {
     crate::install_crypto();
     let migrations = sqlx::migrate!("./migrations");
-    let service = Service::connect("analytics", &config.common, &migrations, shutdown).await?;
+    let mut service = Service::connect("analytics", &config.common, &migrations, shutdown).await?;
     let identity = Identity::new(service.db.clone(), &config)?;
     identity.bootstrap(&config.identity).await?;
     let jwt = Arc::new(identity.verifier(&config.common));
+
+    let auditor = Auditor::new(service.db.clone());
+    service.consume_batches(
+        "audit consumer",
+        crate::events::audit::consumer_config(),
+        AuditRecorder::new(auditor.clone()),
+    )?;
 
     let state = AppState {
         db: service.db.clone(),
         jwt,
         identity,
+        auditor,
     };
     let routes = crate::routes::router().with_state(state);
     service.serve(routes, ApiDoc::openapi()).await

@@ -8,9 +8,14 @@ use utoipa::OpenApi;
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Fleet analytics service", description = "Identity (login, tokens, JWKS, users, organizations), the tamper-evident audit log, fleet metrics and reports."),
-    paths(),
+    paths(
+        crate::routes::audit::list,
+        crate::routes::audit::export,
+        crate::routes::audit::verify,
+    ),
     modifiers(&BearerSecurity),
     tags(
+        (name = "audit", description = "The tamper-evident audit log: search, CSV export, chain verification"),
         (name = "auth", description = "Login, token refresh and revocation, password reset, the JWKS"),
         (name = "orgs", description = "Organizations (tenants); admins only"),
         (name = "users", description = "Users, their roles and scopes; admins and fleet managers"),

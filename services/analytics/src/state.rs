@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 
+use crate::pipeline::audit::Auditor;
 use crate::pipeline::identity::Identity;
 
 /// What every handler can reach.
@@ -18,6 +19,8 @@ pub struct AppState {
     pub jwt: Arc<Jwt>,
     /// Users, organizations, login and tokens.
     pub identity: Identity,
+    /// The audit log.
+    pub auditor: Auditor,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {

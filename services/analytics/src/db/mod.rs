@@ -1,1 +1,3 @@
 //! SQL with bound parameters, one module per table group.
+
+pub mod audit;

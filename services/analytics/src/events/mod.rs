@@ -1,1 +1,3 @@
 //! Consumers of the platform's streams.
+
+pub mod audit;

@@ -4,7 +4,9 @@ use axum::Router;
 
 use crate::state::AppState;
 
+pub mod audit;
+
 /// Every resource route (ops routes and docs are added in `app`).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(audit::router())
 }
