@@ -7,5 +7,6 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod helpers;
 mod openapi;
