@@ -88,26 +88,6 @@ async fn caught_up(redis: &mut redis::aio::ConnectionManager, keys: &Keys) -> bo
     lag.lag == Some(0) && lag.pending == 0
 }
 
-/// Deletes the run's Redis keys and database.
-async fn clean_up(redis: &mut redis::aio::ConnectionManager, prefix: &str, database_url: &str) {
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(redis)
-        .await
-        .unwrap_or_default();
-    if !keys.is_empty() {
-        let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(redis).await;
-    }
-    if let Some((_, name)) = database_url.rsplit_once('/') {
-        let mut admin =
-            <sqlx::PgConnection as sqlx::Connection>::connect(&testing::database_admin_url())
-                .await
-                .unwrap();
-        let drop = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-        let _ = sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(drop)).await;
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<usize> = std::env::args()
@@ -173,5 +153,5 @@ async fn main() {
         report.checked as f64 / s
     );
     db.close().await;
-    clean_up(&mut redis, &prefix, &database_url).await;
+    testing::clean_up(&mut redis, &prefix, &database_url).await;
 }

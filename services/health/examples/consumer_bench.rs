@@ -71,26 +71,6 @@ fn envelope(r: &TelemetryReading) -> (String, String) {
     )
 }
 
-/// Deletes the run's Redis keys and database (a run leaves hundreds of MB otherwise).
-async fn clean_up(redis: &mut redis::aio::ConnectionManager, prefix: &str, database_url: &str) {
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(redis)
-        .await
-        .unwrap_or_default();
-    if !keys.is_empty() {
-        let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(redis).await;
-    }
-    if let Some((_, name)) = database_url.rsplit_once('/') {
-        let mut admin =
-            <sqlx::PgConnection as sqlx::Connection>::connect(&testing::database_admin_url())
-                .await
-                .unwrap();
-        let drop = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-        let _ = sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(drop)).await;
-    }
-}
-
 async fn caught_up(redis: &mut redis::aio::ConnectionManager, keys: &Keys) -> bool {
     let lag = shared_runtime::consumer::lag(
         redis,
@@ -309,5 +289,5 @@ async fn main() {
         "paced" => paced(run, arg(2, 10_000) as usize, arg(3, 30)).await,
         other => panic!("unknown mode {other:?}: backlog or paced"),
     }
-    clean_up(&mut redis, &run_prefix, &run_database).await;
+    testing::clean_up(&mut redis, &run_prefix, &run_database).await;
 }

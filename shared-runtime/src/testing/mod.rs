@@ -8,10 +8,12 @@
 use std::collections::HashMap;
 
 pub mod app;
+mod cleanup;
 pub mod client;
 pub mod hostile;
 pub mod tenancy;
 
+pub use cleanup::clean_up;
 pub use client::{Answer, Credential, TestClient};
 
 use sqlx::{Connection, Executor, PgConnection};
