@@ -175,10 +175,9 @@ pub async fn append(
     if entries.is_empty() {
         return Ok(());
     }
-    let c = |e: &Entry| e.content.clone();
-    let all: Vec<Content> = entries.iter().map(c).collect();
-    let text = |f: fn(&Content) -> &str| all.iter().map(f).collect::<Vec<&str>>();
-    let optional = |f: fn(&Content) -> Option<&str>| all.iter().map(f).collect::<Vec<_>>();
+    let all: Vec<&Content> = entries.iter().map(|e| &e.content).collect();
+    let text = |f: fn(&Content) -> &str| all.iter().map(|c| f(c)).collect::<Vec<&str>>();
+    let optional = |f: fn(&Content) -> Option<&str>| all.iter().map(|c| f(c)).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO audit_entries (org_id, seq, entry_id, source_id, kind, event_type,
            producer, actor, actor_role, vehicle_id, occurred_at, recorded_at, summary, payload,

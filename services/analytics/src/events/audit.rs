@@ -14,7 +14,7 @@ use crate::pipeline::audit::Auditor;
 pub const GROUP: &str = "analytics-audit";
 
 /// Entries read per stream and call.
-pub const BATCH: usize = 500;
+pub const BATCH: usize = 1_000;
 
 /// Every event type the audit records: the whole catalog.
 pub fn event_types() -> Vec<String> {
