@@ -21,7 +21,6 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Jwt;
 use crate::bus::Keys;
-use crate::bus::Publisher;
 use crate::config::CommonConfig;
 use crate::consumer::{BatchConsumer, BatchHandler, Consumer, ConsumerConfig, Handler};
 use crate::http::audit::{self, RequestAudit};
@@ -215,7 +214,7 @@ impl Service {
         self.tasks.spawn(self.relay.run(token));
         let (audit, audit_publisher) = RequestAudit::new(
             self.name,
-            Publisher::new(
+            crate::bus::Publisher::new(
                 self.redis.clone(),
                 self.keys.clone(),
                 self.common.stream_max_len,
