@@ -10,6 +10,7 @@ use std::collections::HashMap;
 pub mod app;
 pub mod client;
 pub mod hostile;
+pub mod rbac;
 pub mod tenancy;
 
 pub use client::{Answer, Credential, TestClient};

@@ -48,7 +48,7 @@ impl Probe {
     }
 }
 
-fn encode(id: &str) -> String {
+pub(crate) fn encode(id: &str) -> String {
     id.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
@@ -93,11 +93,8 @@ pub async fn assert_foreign_like_unknown(
         to_foreign.status,
         to_foreign.body
     );
-    let swapped: Value =
-        serde_json::from_str(&to_foreign.body.to_string().replace(foreign, unknown))
-            .unwrap_or(Value::Null);
     assert!(
-        to_foreign.status == to_unknown.status && swapped == to_unknown.body,
+        alike(&to_foreign, &to_unknown, &[(foreign, unknown)]),
         "{what} tells another organization's id from an unknown one:\n  foreign {foreign}: {} {}\n  unknown {unknown}: {} {}",
         to_foreign.status,
         to_foreign.body,
@@ -105,6 +102,17 @@ pub async fn assert_foreign_like_unknown(
         to_unknown.body
     );
     to_foreign
+}
+
+/// Whether the answer about another organization's resource equals the answer about an
+/// unknown one: the same status and the same body once each foreign id of `swaps` is
+/// replaced by its unknown counterpart (messages may name the id asked about).
+pub fn alike(foreign: &Answer, unknown: &Answer, swaps: &[(&str, &str)]) -> bool {
+    let text = swaps
+        .iter()
+        .fold(foreign.body.to_string(), |t, (f, u)| t.replace(f, u));
+    let swapped: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    foreign.status == unknown.status && swapped == unknown.body
 }
 
 /// Panics naming every operation of the OpenAPI document `openapi` that takes a path
