@@ -187,6 +187,10 @@ pub fn parse(text: &str) -> Result<Policy, Vec<String>> {
                 Ok(r) => rows.push(r),
                 Err(e) => errors.push(format!("line {n}: {e}")),
             }
+        } else if service.is_some() && METHODS.contains(&cells(line)[0].as_str()) {
+            errors.push(format!(
+                "line {n}: a row outside a policy table (a blank line or text above it ends the table)"
+            ));
         } else if cells(line) == HEADER {
             if service.is_none() {
                 errors.push(format!(
@@ -299,7 +303,7 @@ mod tests {
     #[test]
     fn every_malformed_row_is_reported_with_its_line() {
         let text = format!(
-            "## alert\n\n{HEAD}| GET | /v1/a | vehicle | 200 | 200 | 200 | 200 | 200 |\n| FETCH | /v1/b | none | 200 | 200 | 200 | 200 | 200 | 200 |\n| GET | /v1/c | fleet | 200 | 200 | 200 | 200 | 200 | 200 |\n| GET | /v1/d | none | 200 | ok | 200 | 200 | 200 | 200 |\n| GET | /v1/e | none | 200 | - | 200 | 200 | 200 | 200 |\n| GET | /v1/f | none | 200 | 2000 | 200 | 200 | 200 | 200 |\n| GET | /v1/g | none | 200 | 200 | 200 | 200 | 200 | 200 |\n| GET | /v1/g | none | 200 | 200 | 200 | 200 | 200 | 200 |\n"
+            "## alert\n\n{HEAD}| GET | /v1/a | vehicle | 200 | 200 | 200 | 200 | 200 |\n| FETCH | /v1/b | none | 200 | 200 | 200 | 200 | 200 | 200 |\n| GET | /v1/c | fleet | 200 | 200 | 200 | 200 | 200 | 200 |\n| GET | /v1/d | none | 200 | ok | 200 | 200 | 200 | 200 |\n| GET | /v1/e | none | 200 | - | 200 | 200 | 200 | 200 |\n| GET | /v1/f | none | 200 | 2000 | 200 | 200 | 200 | 200 |\n| GET | /v1/g | none | 200 | 200 | 200 | 200 | 200 | 200 |\n| GET | /v1/g | none | 200 | 200 | 200 | 200 | 200 | 200 |\n\n| GET | /v1/h | none | 200 | 200 | 200 | 200 | 200 | 200 |\n"
         );
         let errors = parse(&text).unwrap_err();
         let lines: Vec<&str> = errors
