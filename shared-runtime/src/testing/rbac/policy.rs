@@ -313,7 +313,7 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "line 5", "line 6", "line 7", "line 8", "line 9", "line 10", "line 12"
+                "line 5", "line 6", "line 7", "line 8", "line 9", "line 10", "line 12", "line 14"
             ],
             "{errors:#?}"
         );
