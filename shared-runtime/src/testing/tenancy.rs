@@ -1,7 +1,8 @@
 //! Tenant isolation checks every service's tests share: a caller of one organization
 //! who names another organization's resource must get no 2xx and exactly the answer an
-//! unknown id gets (no existence leaks), and every operation that takes an id must be
-//! in a service's probe table.
+//! unknown id gets (no existence leaks). The RBAC matrix (`testing::rbac`) runs this
+//! comparison for every operation of a service's OpenAPI document; the probe here is
+//! for requests outside it (a signed link with a forged token).
 
 use reqwest::Method;
 use serde_json::Value;
@@ -113,65 +114,4 @@ pub fn alike(foreign: &Answer, unknown: &Answer, swaps: &[(&str, &str)]) -> bool
         .fold(foreign.body.to_string(), |t, (f, u)| t.replace(f, u));
     let swapped: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     foreign.status == unknown.status && swapped == unknown.body
-}
-
-/// Panics naming every operation of the OpenAPI document `openapi` that takes a path
-/// parameter and no probe of `probes` exercises, unless listed in `exempt` (as
-/// `(method, path)`, e.g. a signed link that authenticates by its own token). A probe
-/// exercises the operation whose path template it fits best (`{id}` or a literal value
-/// where the template has a parameter).
-pub fn assert_probes_cover(openapi: &Value, probes: &[Probe], exempt: &[(&str, &str)]) {
-    let mut operations: Vec<(String, String)> = Vec::new();
-    let paths = openapi["paths"].as_object().cloned().unwrap_or_default();
-    for (path, item) in &paths {
-        if path.contains('{') {
-            for method in item.as_object().into_iter().flat_map(|o| o.keys()) {
-                operations.push((method.clone(), path.clone()));
-            }
-        }
-    }
-    let mut covered = vec![false; operations.len()];
-    let used = probes
-        .iter()
-        .map(|p| (p.method.as_str().to_ascii_lowercase(), p.path))
-        .chain(exempt.iter().map(|(m, p)| (m.to_ascii_lowercase(), *p)));
-    for (method, path) in used {
-        let best = operations
-            .iter()
-            .enumerate()
-            .filter(|(_, (m, _))| *m == method)
-            .filter_map(|(i, (_, template))| fit(template, path).map(|score| (score, i)))
-            .max();
-        if let Some((_, i)) = best {
-            covered[i] = true;
-        }
-    }
-    let missing: Vec<String> = operations
-        .iter()
-        .zip(&covered)
-        .filter(|(_, c)| !**c)
-        .map(|((m, p), _)| format!("{} {p}", m.to_ascii_uppercase()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "operations taking an id without a tenancy probe (add them to the service's tenancy test): {missing:?}"
-    );
-}
-
-/// How well `path` fits `template`: `None` if it does not, else the number of literal
-/// segments that match exactly.
-fn fit(template: &str, path: &str) -> Option<usize> {
-    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    if t.len() != p.len() {
-        return None;
-    }
-    let mut exact = 0;
-    for (ts, ps) in t.iter().zip(&p) {
-        if ts == ps {
-            exact += 1;
-        } else if !ts.starts_with('{') {
-            return None;
-        }
-    }
-    Some(exact)
 }
