@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
             let secret = config::secret("JWT_SECRET").context("minting a token")?;
             let mut claims = Claims::new(sub, role, org, ttl);
             claims.vehicle_ids = vehicles;
-            claims.center_id = center;
+            claims.center_ids = center.into_iter().collect();
             println!("{}", Jwt::new(&secret).issue(&claims)?);
         }
     }
