@@ -268,3 +268,138 @@ impl Remote {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use chrono::Duration as Ttl;
+    use ed25519_dalek::SigningKey;
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::auth::Role;
+
+    /// An Ed25519 key: its JWK set (key id `kid`) and a signer.
+    fn ed25519(seed: u8, kid: &str) -> (JwkSet, EncodingKey) {
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let der = key.to_pkcs8_der().unwrap();
+        let x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
+        let set = serde_json::from_value(serde_json::json!({
+            "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig" }]
+        }))
+        .unwrap();
+        (set, EncodingKey::from_ed_der(der.as_bytes()))
+    }
+
+    fn sign(key: &EncodingKey, kid: &str, claims: &Claims) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, claims, key).unwrap()
+    }
+
+    fn claims() -> Claims {
+        Claims::new("u1", Role::Owner, "acme", Ttl::hours(1))
+    }
+
+    #[tokio::test]
+    async fn development_tokens_verify_only_with_their_secret_and_only_where_allowed() {
+        let dev = Jwt::new(&Secret::new("test-secret-test-secret-test-secret"));
+        let token = dev.issue(&claims()).unwrap();
+        assert_eq!(dev.verify(&token).await.unwrap(), claims());
+        let other = Jwt::new(&Secret::new("another-secret-another-secret-xx"));
+        assert!(other.verify(&token).await.is_err());
+        let expired = Claims::new("u1", Role::Owner, "acme", Ttl::hours(-2));
+        assert!(dev.verify(&dev.issue(&expired).unwrap()).await.is_err());
+        // A production verifier (keys only) refuses development tokens.
+        let (set, _) = ed25519(1, "k1");
+        let production = Jwt::with_keys(JwksSource::fixed(&set));
+        let err = production.verify(&token).await.unwrap_err().to_string();
+        assert!(err.contains("HS256"), "{err}");
+        assert!(production.issue(&claims()).is_err());
+    }
+
+    #[tokio::test]
+    async fn signed_tokens_verify_against_their_key_id_and_algorithm() {
+        let (set, key) = ed25519(1, "k1");
+        let jwt = Jwt::with_keys(JwksSource::fixed(&set));
+        assert_eq!(
+            jwt.verify(&sign(&key, "k1", &claims())).await.unwrap(),
+            claims()
+        );
+        assert!(
+            jwt.verify(&sign(&key, "k2", &claims())).await.is_err(),
+            "unknown kid"
+        );
+        let (_, stranger) = ed25519(2, "k1");
+        assert!(
+            jwt.verify(&sign(&stranger, "k1", &claims())).await.is_err(),
+            "wrong key"
+        );
+        // Algorithm confusion: HS256 with the public key's kid is not accepted.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".to_owned());
+        let x = set.keys[0].clone();
+        let hs = jsonwebtoken::encode(
+            &header,
+            &claims(),
+            &EncodingKey::from_secret(serde_json::to_string(&x).unwrap().as_bytes()),
+        )
+        .unwrap();
+        assert!(jwt.verify(&hs).await.is_err());
+        assert!(jwt.verify("not.a.token").await.is_err());
+    }
+
+    /// Serves `body` as JSON to every request, counting them.
+    async fn serve_json(body: String) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (url, hits)
+    }
+
+    #[tokio::test]
+    async fn a_remote_key_set_is_fetched_once_and_unknown_key_ids_cannot_flood_the_issuer() {
+        let (set, key) = ed25519(3, "k3");
+        let (url, hits) = serve_json(serde_json::to_string(&set).unwrap()).await;
+        let jwt = Jwt::with_keys(JwksSource::remote(url).unwrap());
+        for _ in 0..5 {
+            assert_eq!(
+                jwt.verify(&sign(&key, "k3", &claims())).await.unwrap(),
+                claims()
+            );
+        }
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "cached after the first fetch"
+        );
+        for _ in 0..20 {
+            assert!(jwt.verify(&sign(&key, "forged", &claims())).await.is_err());
+        }
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "refetched at most every 10 s"
+        );
+        // An issuer never reached: nothing verifies (there is no key to trust).
+        let down = Jwt::with_keys(JwksSource::remote("http://127.0.0.1:9/jwks").unwrap());
+        assert!(down.verify(&sign(&key, "k3", &claims())).await.is_err());
+    }
+}

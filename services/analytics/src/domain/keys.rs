@@ -14,7 +14,9 @@ use sha2::{Digest, Sha256};
 
 /// A signing key that cannot be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}: expected the base64 of a 32-byte Ed25519 seed or a PKCS#8 PEM private key")]
+#[error(
+    "{0}: expected a 32-byte Ed25519 seed (64 hex digits or base64) or a PKCS#8 PEM private key"
+)]
 pub struct KeyError(&'static str);
 
 /// One Ed25519 key pair and its key id.
@@ -38,9 +40,12 @@ impl SigningPair {
         let key = if text.starts_with("-----BEGIN") {
             SigningKey::from_pkcs8_pem(text).map_err(|_| KeyError(name))?
         } else {
-            let seed: [u8; 32] = STANDARD
-                .decode(text)
-                .ok()
+            let bytes = if text.len() == 64 {
+                hex::decode(text).ok()
+            } else {
+                STANDARD.decode(text).ok()
+            };
+            let seed: [u8; 32] = bytes
                 .and_then(|b| b.try_into().ok())
                 .ok_or(KeyError(name))?;
             SigningKey::from_bytes(&seed)
@@ -121,6 +126,8 @@ mod tests {
             .unwrap();
         let b = SigningPair::parse(&pem, "K").unwrap();
         assert_eq!(a.kid(), b.kid());
+        let c = SigningPair::parse(&hex::encode(seed), "K").unwrap();
+        assert_eq!(a.kid(), c.kid());
         let err = SigningPair::parse("c2hvcnQ=", "ANALYTICS_SIGNING_KEY").unwrap_err();
         assert!(err.to_string().starts_with("ANALYTICS_SIGNING_KEY"));
     }

@@ -65,7 +65,11 @@ async fn session(socket: tokio::net::TcpStream, store: Received) {
                     message.push_str(l.strip_prefix('.').unwrap_or(&l));
                     message.push('\n');
                 }
-                store.0.lock().unwrap().push(unfold_quoted_printable(&message));
+                store
+                    .0
+                    .lock()
+                    .unwrap()
+                    .push(unfold_quoted_printable(&message));
                 b"250 queued\r\n"
             }
             "QUIT" => {
