@@ -1,1 +1,8 @@
 //! SQL with bound parameters, one module per table group.
+
+pub mod failures;
+pub mod links;
+pub mod mail;
+pub mod orgs;
+pub mod sessions;
+pub mod users;

@@ -1,5 +1,10 @@
 //! HTTP routes, one module per resource.
 
+pub mod auth;
+pub mod orgs;
+pub mod pages;
+pub mod users;
+
 use axum::Router;
 
 use crate::state::AppState;
@@ -7,4 +12,8 @@ use crate::state::AppState;
 /// Every resource route (ops routes and docs are added in `app`).
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(auth::router())
+        .merge(pages::router())
+        .merge(orgs::router())
+        .merge(users::router())
 }

@@ -8,4 +8,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod identity;
 mod openapi;
+mod smtp;
