@@ -97,8 +97,8 @@ pub struct Caller {
     pub org: String,
     /// Vehicles (meaningful for owners).
     pub vehicle_ids: Vec<String>,
-    /// Service center (meaningful for technicians).
-    pub center_id: Option<String>,
+    /// Service centers (meaningful for technicians).
+    pub center_ids: Vec<String>,
 }
 
 impl Caller {
@@ -120,7 +120,7 @@ impl Caller {
             role,
             org: org.clone(),
             vehicle_ids: vec![vehicle.clone()],
-            center_id: Some(center.clone()),
+            center_ids: vec![center.clone()],
         }
     }
 }
@@ -139,7 +139,7 @@ pub fn hmac_minter(secret: &str) -> impl Fn(&Caller) -> String + Send + Sync + u
     move |c: &Caller| {
         let mut claims = Claims::new(&c.sub, c.role, &c.org, chrono::Duration::hours(1));
         claims.vehicle_ids.clone_from(&c.vehicle_ids);
-        claims.center_id.clone_from(&c.center_id);
+        claims.center_ids.clone_from(&c.center_ids);
         jwt.issue(&claims).expect("sign a test token")
     }
 }
