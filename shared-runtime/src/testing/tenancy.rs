@@ -41,8 +41,9 @@ impl Probe {
     }
 
     async fn send(&self, client: &TestClient, who: &Credential, id: &str) -> Answer {
-        let path = self.path.replace("{id}", &encode(id));
-        let body = self.body.as_ref().map(|b| substitute(b, id));
+        let values = [("id".to_owned(), id.to_owned())];
+        let path = fill(self.path, &values, true);
+        let body = self.body.as_ref().map(|b| fill_json(b, &values));
         client
             .call(self.method.clone(), &path, who, body.as_ref())
             .await
@@ -61,17 +62,30 @@ pub(crate) fn encode(id: &str) -> String {
         .collect()
 }
 
-fn substitute(template: &Value, id: &str) -> Value {
+/// `template` with each `{name}` in its strings replaced by the value of `name`.
+pub(crate) fn fill_json(template: &Value, values: &[(String, String)]) -> Value {
     match template {
-        Value::String(s) => Value::String(s.replace("{id}", id)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, id)).collect()),
+        Value::String(s) => Value::String(fill(s, values, false)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill_json(v, values)).collect()),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), substitute(v, id)))
+                .map(|(k, v)| (k.clone(), fill_json(v, values)))
                 .collect(),
         ),
         other => other.clone(),
     }
+}
+
+/// `template` with each `{name}` replaced by its value (percent-`encoded` for paths).
+pub(crate) fn fill(template: &str, values: &[(String, String)], encoded: bool) -> String {
+    values.iter().fold(template.to_owned(), |t, (name, value)| {
+        let value = if encoded {
+            encode(value)
+        } else {
+            value.clone()
+        };
+        t.replace(&format!("{{{name}}}"), &value)
+    })
 }
 
 /// Sends `probe` as `who` (labelled `label` in failures) with another organization's

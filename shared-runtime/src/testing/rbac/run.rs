@@ -10,7 +10,7 @@ use super::policy::{Expect, ROLES, Scope};
 use super::{Caller, Case, Matrix, role_name};
 use crate::auth::Role;
 use crate::testing::client::Answer;
-use crate::testing::tenancy::{alike, encode};
+use crate::testing::tenancy::{alike, fill, fill_json};
 
 /// A request that gets no answer in this long is a failure.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,31 +65,6 @@ fn snippet(a: &Answer) -> String {
     match text.char_indices().nth(SNIPPET_CHARS) {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text,
-    }
-}
-
-/// `template` with each `{name}` replaced by its value (`encoded` for paths).
-fn fill(template: &str, values: &[(String, String)], encoded: bool) -> String {
-    values.iter().fold(template.to_owned(), |t, (name, value)| {
-        let value = if encoded {
-            encode(value)
-        } else {
-            value.clone()
-        };
-        t.replace(&format!("{{{name}}}"), &value)
-    })
-}
-
-fn fill_json(template: &Value, values: &[(String, String)]) -> Value {
-    match template {
-        Value::String(s) => Value::String(fill(s, values, false)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| fill_json(v, values)).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), fill_json(v, values)))
-                .collect(),
-        ),
-        other => other.clone(),
     }
 }
 
