@@ -301,8 +301,13 @@ mod tests {
         jsonwebtoken::encode(&header, claims, key).unwrap()
     }
 
+    /// The same claims every call (a fixed issue time, so comparisons hold across a
+    /// second boundary).
     fn claims() -> Claims {
-        Claims::new("u1", Role::Owner, "acme", Ttl::hours(1))
+        let mut c = Claims::new("u1", Role::Owner, "acme", Ttl::hours(1));
+        c.iat = 1_900_000_000;
+        c.exp = 4_000_000_000;
+        c
     }
 
     #[tokio::test]
