@@ -5,7 +5,7 @@
 #  1. installs schemathesis (pinned) into a virtualenv outside the clone, kept between
 #     runs ($FLEET_FUZZ_VENV, default ~/.cache/fleet-platform-venv);
 #  2. builds the debug binaries (a no-op right after cargo test);
-#  3. starts ingestion, health, agent and alert on free loopback ports from 18101 (never
+#  3. starts ingestion, health, agent, alert and analytics on free loopback ports from 18101 (never
 #     the 8001-8004 of a developer's `make up`), each on a database of its own created
 #     for this run, test_fuzz_<service>_<run> (a test_% name: if this run is killed,
 #     setup.sh / `make clean-db` drop it), with a fresh Redis key prefix, JWT secret,
@@ -31,7 +31,8 @@
 #   FLEET_FUZZ_SEED          generation seed (default fixed, so that a run sends much the
 #                            same requests for the same code, the seeded identifiers
 #                            aside; `random` for a new one each run)
-#   FLEET_FUZZ_SERVICES      which services to fuzz (default "ingestion health agent alert")
+#   FLEET_FUZZ_SERVICES      which services to fuzz (default "ingestion health agent alert
+#                            analytics")
 #   FLEET_FUZZ_TIMEOUT       seconds one service's run may take before it fails (300)
 #   FLEET_FUZZ_VENV          the virtualenv (default ~/.cache/fleet-platform-venv)
 #   FLEET_FUZZ_BUILD=0       skip the cargo build (use the debug binaries already built)
@@ -65,13 +66,13 @@ if [ -n "$ARTIFACTS" ]; then
     mkdir -p "$ARTIFACTS"
     ARTIFACTS="$(cd "$ARTIFACTS" && pwd)"
 fi
-read -r -a SERVICES <<<"${FLEET_FUZZ_SERVICES:-ingestion health agent alert}"
+read -r -a SERVICES <<<"${FLEET_FUZZ_SERVICES:-ingestion health agent alert analytics}"
 FIRST_PORT=18101
 
 for name in "${SERVICES[@]}"; do
     case "$name" in
-        ingestion | health | agent | alert) ;;
-        *) die "FLEET_FUZZ_SERVICES: unknown service '$name' (ingestion, health, agent, alert)" ;;
+        ingestion | health | agent | alert | analytics) ;;
+        *) die "FLEET_FUZZ_SERVICES: unknown service '$name' (ingestion, health, agent, alert, analytics)" ;;
     esac
 done
 # The agent asks health for vehicle states: health runs (unfuzzed) whenever agent does.
@@ -189,6 +190,14 @@ platform_env() {
                 "ALERT_SMS_FROM=+15550000000" \
                 "ALERT_PUSH_URL=http://127.0.0.1:$DEAD_PORT" \
                 "ALERT_PUSH_PROJECT=fleet-fuzz" "ALERT_PUSH_ACCESS_TOKEN=fuzz"
+            ;;
+        analytics)
+            printf '%s\n' "ANALYTICS_SIGNING_KEY=$(random_hex 32)" \
+                "ANALYTICS_BOOTSTRAP_ADMIN_EMAIL=admin@fuzz.invalid" \
+                "ANALYTICS_BOOTSTRAP_ADMIN_PASSWORD=$(random_hex 16)" \
+                "ANALYTICS_SERVICE_CLIENTS=agent=$(random_hex 16)" \
+                "ANALYTICS_SMTP_URL=smtp://127.0.0.1:$DEAD_PORT" \
+                "ANALYTICS_PUBLIC_URL=$(url_of analytics)"
             ;;
     esac
 }

@@ -38,6 +38,14 @@ fleet_generated_secret() {
     printf '%s\n' "$(tr -d ' \n' <"$file")"
 }
 
+# The development platform's identity (make up): the analytics signing key (an Ed25519
+# seed, 64 hex digits), the first admin's password and each service's client secret,
+# generated once into .run/.
+FLEET_ADMIN_EMAIL=admin@fleet.local
+fleet_signing_key() { fleet_generated_secret "$FLEET_RUN_DIR/analytics_signing_key" "" 32; }
+fleet_admin_password() { fleet_generated_secret "$FLEET_RUN_DIR/admin_password" "" 12; }
+fleet_service_secret() { fleet_generated_secret "$FLEET_RUN_DIR/service_secret_$1" "" 24; }
+
 # The development device key ingestion accepts (INGESTION_BOOTSTRAP_DEVICE_KEY),
 # generated once into .run/device_key: fk_dev_<32 hex characters>.
 fleet_device_key() {
@@ -100,6 +108,40 @@ fleet_alert_env() {
         "ALERT_PUSH_URL=${ALERT_PUSH_URL:-http://127.0.0.1:8025/fcm}" \
         "ALERT_PUSH_PROJECT=${ALERT_PUSH_PROJECT:-fleet-dev}" \
         "ALERT_PUSH_ACCESS_TOKEN=${ALERT_PUSH_ACCESS_TOKEN:-dev-token}"
+}
+
+# The analytics service's development environment (identity provider of `make up`):
+# its signing key, the first admin, the services' client credentials and mail through
+# devinbox. Prints NAME=value lines.
+fleet_analytics_env() {
+    local key password clients="" name secret
+    key="$(fleet_signing_key)" || return 1
+    password="$(fleet_admin_password)" || return 1
+    for name in "${FLEET_SERVICES[@]}"; do
+        [ "$name" = analytics ] && continue
+        secret="$(fleet_service_secret "$name")" || return 1
+        clients="${clients:+$clients,}$name=$secret"
+    done
+    printf '%s\n' \
+        "ANALYTICS_SIGNING_KEY=${ANALYTICS_SIGNING_KEY:-$key}" \
+        "ANALYTICS_BOOTSTRAP_ADMIN_EMAIL=$FLEET_ADMIN_EMAIL" \
+        "ANALYTICS_BOOTSTRAP_ADMIN_PASSWORD=$password" \
+        "ANALYTICS_SERVICE_CLIENTS=$clients" \
+        "ANALYTICS_PUBLIC_URL=${ANALYTICS_PUBLIC_URL:-http://127.0.0.1:8007}" \
+        "ANALYTICS_SMTP_URL=${ANALYTICS_SMTP_URL:-smtp://127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT}" \
+        "ANALYTICS_MAIL_FROM=${ANALYTICS_MAIL_FROM:-Fleet platform <accounts@fleet.local>}"
+}
+
+# How service $1 verifies tokens and takes its own under `make up`: the analytics
+# JWKS and its client credentials (no shared secret). Prints NAME=value lines.
+fleet_auth_env() {
+    local secret
+    secret="$(fleet_service_secret "$1")" || return 1
+    printf '%s\n' \
+        "AUTH_JWKS_URL=http://127.0.0.1:8007/.well-known/jwks.json" \
+        "AUTH_TOKEN_URL=http://127.0.0.1:8007/v1/auth/token" \
+        "SERVICE_CLIENT_ID=$1" \
+        "SERVICE_CLIENT_SECRET=$secret"
 }
 
 # Prints the database name of service $1.

@@ -174,14 +174,21 @@ for name in "${services[@]}"; do
     [ -f "$logfile" ] && mv -f "$logfile" "$logfile.prev"
     extra=()
     case "$name" in
+        devinbox) ;;
+        analytics) mapfile -t extra < <(fleet_analytics_env) ;;
+        *) mapfile -t extra < <(fleet_auth_env "$name") ;;
+    esac
+    case "$name" in
         ingestion) extra+=("INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY") ;;
-        alert) mapfile -t extra < <(fleet_alert_env) ;;
+        alert) mapfile -t -O "${#extra[@]}" extra < <(fleet_alert_env) ;;
         devinbox)
             extra+=("DEVINBOX_SMTP_ADDR=127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT"
                 "DEVINBOX_HTTP_ADDR=127.0.0.1:$port")
             ;;
     esac
-    "${launcher[@]+"${launcher[@]}"}" env \
+    # No JWT_SECRET: the services verify the analytics service's signed tokens only,
+    # like in production (the development HMAC path is for tests and scripts).
+    "${launcher[@]+"${launcher[@]}"}" env -u JWT_SECRET \
         DATABASE_URL="$(fleet_database_url "$name")" \
         BIND_ADDR="127.0.0.1:$port" \
         "${extra[@]+"${extra[@]}"}" \
@@ -256,13 +263,14 @@ if [ -n "${STATE[devinbox]:-}" ]; then
     echo "  SMTP 127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT, SMS/push/webhooks http://127.0.0.1:8025, JSON http://127.0.0.1:8025/api/messages"
 fi
 echo
-echo "Logs: .run/logs/<service>.log    JWT secret: .run/jwt_secret    device key: .run/device_key"
+echo "Logs: .run/logs/<service>.log    admin password: .run/admin_password    device key: .run/device_key"
 echo
 
+ADMIN_PASSWORD="$(fleet_admin_password)"
 token=""
-if [ -x "$BIN_DIR/fleetctl" ]; then
-    token="$("$BIN_DIR/fleetctl" token --role admin --org dev --ttl 24h 2>"$LOG_DIR/fleetctl.err" |
-        tr -d '[:space:]')" || token=""
+if [ -x "$BIN_DIR/fleetctl" ] && [ "${STATE[analytics]:-}" = ready ]; then
+    token="$(FLEET_PASSWORD="$ADMIN_PASSWORD" "$BIN_DIR/fleetctl" login --email "$FLEET_ADMIN_EMAIL" \
+        2>"$LOG_DIR/fleetctl.err" | tr -d '[:space:]')" || token=""
 fi
 # Development recipients of org `dev` (the device key's organization): alerts about
 # simulated vehicles then reach devinbox by email, SMS and push. Each one missing (first
@@ -290,11 +298,14 @@ if [ -n "$token" ] && [ "${STATE[alert]:-}" = ready ]; then
     seed_contacts || warn "could not add the development contacts (see .run/logs/alert.log)"
 fi
 
-echo "Development credentials:"
-if [ -n "$token" ]; then
-    echo "  export FLEET_ADMIN_TOKEN=$token"
-else
-    warn "could not mint an admin token with $(rel "$BIN_DIR/fleetctl") token --role admin --org dev --ttl 24h (see .run/logs/fleetctl.err)"
+echo "First admin (analytics, http://127.0.0.1:8007): $FLEET_ADMIN_EMAIL / $ADMIN_PASSWORD"
+echo "  log in with curl:"
+echo "    curl -s http://127.0.0.1:8007/v1/auth/login -H 'Content-Type: application/json' \\"
+echo "      -d '{\"email\":\"$FLEET_ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}'"
+echo "  or take a 15-minute access token with fleetctl:"
+echo "    export FLEET_TOKEN=\$(FLEET_PASSWORD=$ADMIN_PASSWORD $(rel "$BIN_DIR/fleetctl") login --email $FLEET_ADMIN_EMAIL)"
+if [ -z "$token" ]; then
+    warn "could not log in as $FLEET_ADMIN_EMAIL (see .run/logs/fleetctl.err and .run/logs/analytics.log)"
 fi
 echo "  export FLEET_DEVICE_KEY=$DEVICE_KEY"
 echo

@@ -84,6 +84,23 @@ pub fn secret(name: &str) -> Result<Secret, ConfigError> {
         .ok_or_else(|| ConfigError::Missing(name.to_owned()))
 }
 
+/// An optional secret; its value never appears in an error or a log.
+pub fn optional_secret(name: &str) -> Option<Secret> {
+    lookup(name).map(Secret)
+}
+
+/// `AUTH_TOKEN_URL` with `SERVICE_CLIENT_ID` and `SERVICE_CLIENT_SECRET`, all or none.
+fn service_credentials() -> Result<Option<crate::auth::ServiceCredentials>, ConfigError> {
+    let Some(token_url) = lookup("AUTH_TOKEN_URL") else {
+        return Ok(None);
+    };
+    Ok(Some(crate::auth::ServiceCredentials {
+        token_url,
+        client_id: required("SERVICE_CLIENT_ID")?,
+        client_secret: secret("SERVICE_CLIENT_SECRET")?,
+    }))
+}
+
 fn parse<T>(name: &str, raw: String) -> Result<T, ConfigError>
 where
     T: FromStr,
@@ -132,8 +149,15 @@ pub struct CommonConfig {
     pub redis_prefix: String,
     /// Address the HTTP server binds.
     pub bind_addr: std::net::SocketAddr,
-    /// HMAC key the JWTs are signed with.
-    pub jwt_secret: Secret,
+    /// `JWT_SECRET`: HMAC key of development tokens (`make up`, tests; ADR 0012).
+    /// Leave unset in production: only the issuer's signed tokens are accepted then.
+    pub jwt_secret: Option<Secret>,
+    /// `AUTH_JWKS_URL`: the analytics service's published keys, e.g.
+    /// `http://analytics:8007/.well-known/jwks.json`.
+    pub jwks_url: Option<String>,
+    /// `AUTH_TOKEN_URL`, `SERVICE_CLIENT_ID`, `SERVICE_CLIENT_SECRET`: this service's
+    /// own credentials for calling other services.
+    pub service_credentials: Option<crate::auth::ServiceCredentials>,
     /// Approximate maximum length of each stream.
     pub stream_max_len: usize,
     /// Postgres pool size.
@@ -148,7 +172,9 @@ impl CommonConfig {
             redis_url: Secret(or("REDIS_URL", "redis://127.0.0.1:6379".to_owned())?),
             redis_prefix: or("REDIS_PREFIX", "fleet:".to_owned())?,
             bind_addr: or("BIND_ADDR", ([0, 0, 0, 0], default_port).into())?,
-            jwt_secret: secret("JWT_SECRET")?,
+            jwt_secret: optional_secret("JWT_SECRET"),
+            jwks_url: lookup("AUTH_JWKS_URL"),
+            service_credentials: service_credentials()?,
             stream_max_len: or("STREAM_MAX_LEN", 1_000_000)?,
             db_max_connections: or("DB_MAX_CONNECTIONS", 16)?,
         })

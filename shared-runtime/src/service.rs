@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::Jwt;
+use crate::auth::{JwksSource, Jwt, ServiceTokens};
 use crate::bus::Keys;
 use crate::config::CommonConfig;
 use crate::consumer::{BatchConsumer, BatchHandler, Consumer, ConsumerConfig, Handler};
@@ -39,6 +39,23 @@ where
     let config = read().context("reading configuration")?;
     let shutdown = crate::shutdown::on_signal();
     build(config, shutdown).await?.run().await
+}
+
+/// The verifier `common` configures: the keys at `AUTH_JWKS_URL` and, when `JWT_SECRET`
+/// is set, development tokens.
+pub fn verifier(common: &CommonConfig) -> anyhow::Result<Jwt> {
+    let mut jwt = match &common.jwks_url {
+        Some(url) => Jwt::with_keys(JwksSource::remote(url.clone()).context("AUTH_JWKS_URL")?),
+        None => Jwt::default(),
+    };
+    match &common.jwt_secret {
+        Some(secret) => jwt = jwt.with_development_secret(secret),
+        None if common.jwks_url.is_none() => anyhow::bail!(
+            "no way to verify tokens: set AUTH_JWKS_URL (or JWT_SECRET for development)"
+        ),
+        None => {}
+    }
+    Ok(jwt)
 }
 
 /// Background tasks that belong to the shutdown protocol: each gets the shutdown token
@@ -144,9 +161,27 @@ impl Service {
         })
     }
 
-    /// The user-token verifier of the configured secret.
-    pub fn jwt(&self) -> Arc<Jwt> {
-        Arc::new(Jwt::new(&self.common.jwt_secret))
+    /// The token verifier: the issuer's keys from `AUTH_JWKS_URL`, and development
+    /// tokens when `JWT_SECRET` is set. Fails when neither is configured.
+    pub fn jwt(&self) -> anyhow::Result<Arc<Jwt>> {
+        verifier(&self.common).map(Arc::new)
+    }
+
+    /// Tokens for calling other services: this service's client credentials, or
+    /// development tokens when only `JWT_SECRET` is set.
+    pub fn service_tokens(&self) -> anyhow::Result<Arc<ServiceTokens>> {
+        if let Some(credentials) = &self.common.service_credentials {
+            return Ok(Arc::new(ServiceTokens::client_credentials(
+                credentials.clone(),
+            )?));
+        }
+        let secret = self.common.jwt_secret.as_ref().context(
+            "no service credentials: set AUTH_TOKEN_URL, SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET",
+        )?;
+        Ok(Arc::new(ServiceTokens::development(
+            Arc::new(Jwt::new(secret)),
+            self.name,
+        )))
     }
 
     /// The handle to poke after committing an outbox row.

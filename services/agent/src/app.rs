@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use shared_runtime::auth::Jwt;
+use shared_runtime::auth::ServiceTokens;
 use shared_runtime::consumer::{ConsumerConfig, Handler};
 use shared_runtime::http::Server;
 use shared_runtime::service::Service;
@@ -24,13 +24,13 @@ use crate::tools::{HealthClient, SchedulingClient, Toolbox};
 pub type Application = Server;
 
 /// The agent of `config`: the model when configured, the health and scheduling tools.
-pub fn agent(config: &Config, jwt: Arc<Jwt>) -> anyhow::Result<Agent> {
-    let health = HealthClient::new(&config.health_url, Arc::clone(&jwt), config.tool_timeout)
+pub fn agent(config: &Config, tokens: Arc<ServiceTokens>) -> anyhow::Result<Agent> {
+    let health = HealthClient::new(&config.health_url, Arc::clone(&tokens), config.tool_timeout)
         .context("health client (AGENT_HEALTH_URL)")?;
     let scheduling = config
         .scheduling_url
         .as_deref()
-        .map(|url| SchedulingClient::new(url, Arc::clone(&jwt), config.tool_timeout))
+        .map(|url| SchedulingClient::new(url, Arc::clone(&tokens), config.tool_timeout))
         .transpose()
         .context("scheduling client (AGENT_SCHEDULING_URL)")?;
     let llm = config
@@ -51,8 +51,8 @@ pub fn agent(config: &Config, jwt: Arc<Jwt>) -> anyhow::Result<Agent> {
 pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Application> {
     let migrations = sqlx::migrate!("./migrations");
     let mut service = Service::connect("agent", &config.common, &migrations, shutdown).await?;
-    let jwt = service.jwt();
-    let agent = Arc::new(agent(&config, Arc::clone(&jwt))?);
+    let jwt = service.jwt()?;
+    let agent = Arc::new(agent(&config, service.service_tokens()?)?);
     log_decider(&agent);
     let recorder = Recorder::new(service.db.clone(), service.outbox_notifier());
     let handler: Arc<dyn Handler> = Arc::new(HealthEventConsumer::new(

@@ -104,7 +104,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
     let state = AppState {
         db,
-        jwt: service.jwt(),
+        jwt: service.jwt()?,
         alerting,
         links,
         link_confirm: config.link_confirm,

@@ -76,3 +76,24 @@ CREATE TABLE login_failures (
     last_failed_at TIMESTAMPTZ NOT NULL,
     locked_until   TIMESTAMPTZ
 );
+
+-- Mail waiting to be sent (password resets, invitations, scheduled reports): written
+-- in the transaction that decides to send, sent by the mailer with retries, so a
+-- request accepted while the SMTP relay is down is not lost. The body is cleared once
+-- sent (reset links are secrets).
+CREATE TABLE mail_queue (
+    id               UUID PRIMARY KEY,
+    to_address       TEXT NOT NULL,
+    subject          TEXT NOT NULL,
+    body_text        TEXT NOT NULL,
+    attachment_name  TEXT,
+    attachment_type  TEXT,
+    attachment       BYTEA,
+    created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    sent_at          TIMESTAMPTZ,
+    failed_at        TIMESTAMPTZ,
+    last_error       TEXT
+);
+CREATE INDEX mail_queue_due ON mail_queue (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;

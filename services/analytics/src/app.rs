@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use shared_runtime::config::Secret;
 use shared_runtime::http::Server;
 use shared_runtime::service::Service;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +14,7 @@ use crate::events::audit::AuditRecorder;
 use crate::openapi::ApiDoc;
 use crate::pipeline::audit::Auditor;
 use crate::pipeline::identity::Identity;
+use crate::pipeline::mailer::Mailer;
 use crate::state::AppState;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
@@ -24,8 +26,14 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     crate::install_crypto();
     let migrations = sqlx::migrate!("./migrations");
     let mut service = Service::connect("analytics", &config.common, &migrations, shutdown).await?;
-    let identity = Identity::new(service.db.clone(), &config)?;
-    identity.bootstrap(&config.identity).await?;
+    let mailer = Mailer::new(
+        service.db.clone(),
+        config.smtp_url.as_ref().map(Secret::expose),
+        &config.mail_from,
+    )?;
+    let identity = Identity::new(service.db.clone(), &config, mailer.notifier())?;
+    identity.bootstrap().await?;
+    service.tasks.spawn(mailer.run(service.tasks.shutdown()));
     let jwt = Arc::new(identity.verifier(&config.common));
 
     let auditor = Auditor::new(service.db.clone());

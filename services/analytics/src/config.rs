@@ -27,8 +27,9 @@ pub struct Config {
 /// How users and services prove who they are.
 #[derive(Debug, Clone)]
 pub struct IdentityConfig {
-    /// `ANALYTICS_SIGNING_KEY`: the Ed25519 key access tokens are signed with, as the
-    /// base64 of its 32-byte seed or a PKCS#8 PEM.
+    /// `ANALYTICS_SIGNING_KEY`: the Ed25519 key access tokens are signed with: its
+    /// 32-byte seed (64 hex digits or base64) or a PKCS#8 PEM
+    /// (`openssl genpkey -algorithm ed25519`).
     pub signing_key: Secret,
     /// `ANALYTICS_RETIRED_SIGNING_KEY`: the previous key after a rotation; its public
     /// half stays in the JWKS so tokens it signed verify until they expire.

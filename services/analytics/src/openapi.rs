@@ -4,11 +4,29 @@
 use shared_runtime::openapi::BearerSecurity;
 use utoipa::OpenApi;
 
+use crate::routes::{auth, orgs, users};
+
 /// The analytics service's API.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Fleet analytics service", description = "Identity (login, tokens, JWKS, users, organizations), the tamper-evident audit log, fleet metrics and reports."),
     paths(
+        auth::jwks,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::logout_all,
+        auth::token,
+        auth::me,
+        auth::request_reset,
+        auth::complete_reset,
+        auth::accept_invitation,
+        orgs::create,
+        orgs::list,
+        users::create,
+        users::list,
+        users::one,
+        users::update,
         crate::routes::audit::list,
         crate::routes::audit::export,
         crate::routes::audit::verify,

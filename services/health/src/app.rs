@@ -75,7 +75,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
     let state = AppState {
         db: service.db.clone(),
-        jwt: service.jwt(),
+        jwt: service.jwt()?,
         assessor,
     };
     let routes = crate::routes::router().with_state(state);

@@ -51,7 +51,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let state = AppState {
         intake,
         device_keys: Arc::new(DeviceKeys::new(db.clone())),
-        jwt: service.jwt(),
+        jwt: service.jwt()?,
         limits: Arc::new(Limits {
             max_future: chrono::Duration::seconds(config.max_future_s),
             max_age: chrono::Duration::seconds(config.max_age_s),

@@ -11,6 +11,7 @@ pub mod app;
 mod cleanup;
 pub mod client;
 pub mod hostile;
+pub mod rbac;
 pub mod tenancy;
 
 pub use cleanup::clean_up;
@@ -62,7 +63,9 @@ pub fn common_config(database_url: &str, prefix: &str, jwt_secret: &str) -> Comm
         redis_url: Secret::new(redis_url()),
         redis_prefix: prefix.to_owned(),
         bind_addr: ([127, 0, 0, 1], 0).into(),
-        jwt_secret: Secret::new(jwt_secret),
+        jwt_secret: Some(Secret::new(jwt_secret)),
+        jwks_url: None,
+        service_credentials: None,
         stream_max_len: 1_000_000,
         db_max_connections: 8,
     }

@@ -1,7 +1,8 @@
 //! Tenant isolation checks every service's tests share: a caller of one organization
 //! who names another organization's resource must get no 2xx and exactly the answer an
-//! unknown id gets (no existence leaks), and every operation that takes an id must be
-//! in a service's probe table.
+//! unknown id gets (no existence leaks). The RBAC matrix (`testing::rbac`) runs this
+//! comparison for every operation of a service's OpenAPI document; the probe here is
+//! for requests outside it (a signed link with a forged token).
 
 use reqwest::Method;
 use serde_json::Value;
@@ -40,15 +41,16 @@ impl Probe {
     }
 
     async fn send(&self, client: &TestClient, who: &Credential, id: &str) -> Answer {
-        let path = self.path.replace("{id}", &encode(id));
-        let body = self.body.as_ref().map(|b| substitute(b, id));
+        let values = [("id".to_owned(), id.to_owned())];
+        let path = fill(self.path, &values, true);
+        let body = self.body.as_ref().map(|b| fill_json(b, &values));
         client
             .call(self.method.clone(), &path, who, body.as_ref())
             .await
     }
 }
 
-fn encode(id: &str) -> String {
+pub(crate) fn encode(id: &str) -> String {
     id.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
@@ -60,17 +62,30 @@ fn encode(id: &str) -> String {
         .collect()
 }
 
-fn substitute(template: &Value, id: &str) -> Value {
+/// `template` with each `{name}` in its strings replaced by the value of `name`.
+pub(crate) fn fill_json(template: &Value, values: &[(String, String)]) -> Value {
     match template {
-        Value::String(s) => Value::String(s.replace("{id}", id)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, id)).collect()),
+        Value::String(s) => Value::String(fill(s, values, false)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill_json(v, values)).collect()),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), substitute(v, id)))
+                .map(|(k, v)| (k.clone(), fill_json(v, values)))
                 .collect(),
         ),
         other => other.clone(),
     }
+}
+
+/// `template` with each `{name}` replaced by its value (percent-`encoded` for paths).
+pub(crate) fn fill(template: &str, values: &[(String, String)], encoded: bool) -> String {
+    values.iter().fold(template.to_owned(), |t, (name, value)| {
+        let value = if encoded {
+            encode(value)
+        } else {
+            value.clone()
+        };
+        t.replace(&format!("{{{name}}}"), &value)
+    })
 }
 
 /// Sends `probe` as `who` (labelled `label` in failures) with another organization's
@@ -93,11 +108,8 @@ pub async fn assert_foreign_like_unknown(
         to_foreign.status,
         to_foreign.body
     );
-    let swapped: Value =
-        serde_json::from_str(&to_foreign.body.to_string().replace(foreign, unknown))
-            .unwrap_or(Value::Null);
     assert!(
-        to_foreign.status == to_unknown.status && swapped == to_unknown.body,
+        alike(&to_foreign, &to_unknown, &[(foreign, unknown)]),
         "{what} tells another organization's id from an unknown one:\n  foreign {foreign}: {} {}\n  unknown {unknown}: {} {}",
         to_foreign.status,
         to_foreign.body,
@@ -107,63 +119,13 @@ pub async fn assert_foreign_like_unknown(
     to_foreign
 }
 
-/// Panics naming every operation of the OpenAPI document `openapi` that takes a path
-/// parameter and no probe of `probes` exercises, unless listed in `exempt` (as
-/// `(method, path)`, e.g. a signed link that authenticates by its own token). A probe
-/// exercises the operation whose path template it fits best (`{id}` or a literal value
-/// where the template has a parameter).
-pub fn assert_probes_cover(openapi: &Value, probes: &[Probe], exempt: &[(&str, &str)]) {
-    let mut operations: Vec<(String, String)> = Vec::new();
-    let paths = openapi["paths"].as_object().cloned().unwrap_or_default();
-    for (path, item) in &paths {
-        if path.contains('{') {
-            for method in item.as_object().into_iter().flat_map(|o| o.keys()) {
-                operations.push((method.clone(), path.clone()));
-            }
-        }
-    }
-    let mut covered = vec![false; operations.len()];
-    let used = probes
+/// Whether the answer about another organization's resource equals the answer about an
+/// unknown one: the same status and the same body once each foreign id of `swaps` is
+/// replaced by its unknown counterpart (messages may name the id asked about).
+pub fn alike(foreign: &Answer, unknown: &Answer, swaps: &[(&str, &str)]) -> bool {
+    let text = swaps
         .iter()
-        .map(|p| (p.method.as_str().to_ascii_lowercase(), p.path))
-        .chain(exempt.iter().map(|(m, p)| (m.to_ascii_lowercase(), *p)));
-    for (method, path) in used {
-        let best = operations
-            .iter()
-            .enumerate()
-            .filter(|(_, (m, _))| *m == method)
-            .filter_map(|(i, (_, template))| fit(template, path).map(|score| (score, i)))
-            .max();
-        if let Some((_, i)) = best {
-            covered[i] = true;
-        }
-    }
-    let missing: Vec<String> = operations
-        .iter()
-        .zip(&covered)
-        .filter(|(_, c)| !**c)
-        .map(|((m, p), _)| format!("{} {p}", m.to_ascii_uppercase()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "operations taking an id without a tenancy probe (add them to the service's tenancy test): {missing:?}"
-    );
-}
-
-/// How well `path` fits `template`: `None` if it does not, else the number of literal
-/// segments that match exactly.
-fn fit(template: &str, path: &str) -> Option<usize> {
-    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    if t.len() != p.len() {
-        return None;
-    }
-    let mut exact = 0;
-    for (ts, ps) in t.iter().zip(&p) {
-        if ts == ps {
-            exact += 1;
-        } else if !ts.starts_with('{') {
-            return None;
-        }
-    }
-    Some(exact)
+        .fold(foreign.body.to_string(), |t, (f, u)| t.replace(f, u));
+    let swapped: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    foreign.status == unknown.status && swapped == unknown.body
 }

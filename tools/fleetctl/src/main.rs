@@ -1,5 +1,8 @@
-//! `fleetctl`: operator commands. For now it mints development tokens, signed with
-//! `JWT_SECRET`, until the analytics service issues real ones at login.
+//! `fleetctl`: operator commands. `login` takes a token from the analytics service;
+//! `org` and `user` manage organizations and accounts through its API; `token` mints a
+//! development token signed with `JWT_SECRET` (tests and scripts only).
+
+mod api;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -9,13 +12,39 @@ use shared_runtime::config;
 #[derive(Debug, Parser)]
 #[command(name = "fleetctl", about = "Fleet platform operator commands")]
 struct Cli {
+    /// The analytics service.
+    #[arg(
+        long,
+        global = true,
+        env = "FLEET_ANALYTICS_URL",
+        default_value = "http://127.0.0.1:8007"
+    )]
+    url: String,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print a signed JWT for development (reads JWT_SECRET from the environment).
+    /// Log in; prints the access token (15 minutes). The password comes from
+    /// FLEET_PASSWORD or the first line of standard input.
+    Login {
+        /// Email address.
+        #[arg(long, env = "FLEET_EMAIL")]
+        email: String,
+    },
+    /// Organizations (needs an admin's FLEET_TOKEN).
+    Org {
+        #[command(subcommand)]
+        command: api::OrgCommand,
+    },
+    /// User accounts (needs an admin's or fleet manager's FLEET_TOKEN).
+    User {
+        #[command(subcommand)]
+        command: api::UserCommand,
+    },
+    /// Print a development JWT signed with JWT_SECRET (accepted only by services that
+    /// run with that development secret: tests, fuzzing, benchmarks).
     Token {
         /// admin, fleet_manager, technician, owner, support or service.
         #[arg(long)]
@@ -29,9 +58,9 @@ enum Command {
         /// Vehicles an owner may see (comma-separated).
         #[arg(long, value_delimiter = ',')]
         vehicles: Vec<String>,
-        /// Service center of a technician.
-        #[arg(long)]
-        center: Option<String>,
+        /// Service centers of a technician (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        centers: Vec<String>,
         /// Lifetime, e.g. 30m, 12h, 7d.
         #[arg(long, default_value = "12h", value_parser = parse_ttl)]
         ttl: chrono::Duration,
@@ -52,20 +81,29 @@ fn parse_ttl(s: &str) -> Result<chrono::Duration, String> {
     }
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let api = api::Api::new(&cli.url)?;
+    match cli.command {
+        Command::Login { email } => {
+            let password = api::password_from_env_or_stdin()?;
+            println!("{}", api.login(&email, &password).await?);
+        }
+        Command::Org { command } => api.org(command).await?,
+        Command::User { command } => api.user(command).await?,
         Command::Token {
             role,
             org,
             sub,
             vehicles,
-            center,
+            centers,
             ttl,
         } => {
-            let secret = config::secret("JWT_SECRET").context("minting a token")?;
+            let secret = config::secret("JWT_SECRET").context("minting a development token")?;
             let mut claims = Claims::new(sub, role, org, ttl);
             claims.vehicle_ids = vehicles;
-            claims.center_id = center;
+            claims.center_ids = centers;
             println!("{}", Jwt::new(&secret).issue(&claims)?);
         }
     }

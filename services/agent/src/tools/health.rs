@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::Value;
-use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::auth::ServiceTokens;
 use shared_schemas::events::Component;
 
 use super::{ComponentSnapshot, ToolError, VehicleSnapshot};
@@ -39,8 +39,7 @@ const COOL_DOWN: Duration = Duration::from_secs(5);
 pub struct HealthClient {
     base: String,
     http: reqwest::Client,
-    jwt: Arc<Jwt>,
-    token: Arc<std::sync::Mutex<Option<(String, i64)>>>,
+    tokens: Arc<ServiceTokens>,
     down_until_ms: Arc<AtomicI64>,
 }
 
@@ -53,9 +52,10 @@ impl std::fmt::Debug for HealthClient {
 }
 
 impl HealthClient {
-    /// A client of the health service at `base` (e.g. `http://127.0.0.1:8002`), signing
-    /// its service token with `jwt`; each call is bounded by `timeout`.
-    pub fn new(base: &str, jwt: Arc<Jwt>, timeout: Duration) -> anyhow::Result<Self> {
+    /// A client of the health service at `base` (e.g. `http://127.0.0.1:8002`),
+    /// presenting the agent's service token from `tokens`; each call is bounded by
+    /// `timeout`.
+    pub fn new(base: &str, tokens: Arc<ServiceTokens>, timeout: Duration) -> anyhow::Result<Self> {
         crate::llm::install_tls();
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -64,36 +64,16 @@ impl HealthClient {
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             http,
-            jwt,
-            token: Arc::new(std::sync::Mutex::new(None)),
+            tokens,
             down_until_ms: Arc::new(AtomicI64::new(0)),
         })
     }
 
-    /// A service token, re-issued when it has less than 5 minutes left.
-    fn token(&self) -> Result<String, ToolError> {
-        let now = Utc::now().timestamp();
-        let mut guard = self
-            .token
-            .lock()
-            .map_err(|_| ToolError::Unavailable("token cache poisoned".to_owned()))?;
-        if let Some((t, exp)) = guard.as_ref()
-            && *exp - now > 300
-        {
-            return Ok(t.clone());
-        }
-        let claims = Claims::new(
-            "agent",
-            Role::Service,
-            "platform",
-            chrono::Duration::hours(1),
-        );
-        let t = self
-            .jwt
-            .issue(&claims)
-            .map_err(|e| ToolError::Unavailable(format!("signing a service token: {e}")))?;
-        *guard = Some((t.clone(), claims.exp));
-        Ok(t)
+    async fn token(&self) -> Result<String, ToolError> {
+        self.tokens
+            .token()
+            .await
+            .map_err(|e| ToolError::Unavailable(e.to_string()))
     }
 
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ToolError> {
@@ -107,7 +87,7 @@ impl HealthClient {
             .http
             .get(format!("{}{path}", self.base))
             .query(query)
-            .bearer_auth(self.token()?)
+            .bearer_auth(self.token().await?)
             .send()
             .await;
         let response = match result {

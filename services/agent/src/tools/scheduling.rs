@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use shared_runtime::auth::{Claims, Jwt, Role};
+use shared_runtime::auth::ServiceTokens;
 
 use super::ToolError;
 
@@ -15,7 +15,7 @@ use super::ToolError;
 pub struct SchedulingClient {
     base: String,
     http: reqwest::Client,
-    jwt: Arc<Jwt>,
+    tokens: Arc<ServiceTokens>,
 }
 
 impl std::fmt::Debug for SchedulingClient {
@@ -28,26 +28,21 @@ impl std::fmt::Debug for SchedulingClient {
 
 impl SchedulingClient {
     /// A client of the scheduling service at `base`.
-    pub fn new(base: &str, jwt: Arc<Jwt>, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(base: &str, tokens: Arc<ServiceTokens>, timeout: Duration) -> anyhow::Result<Self> {
         crate::llm::install_tls();
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             http: reqwest::Client::builder().timeout(timeout).build()?,
-            jwt,
+            tokens,
         })
     }
 
     /// The vehicle's open appointments.
     pub async fn open_appointments(&self, vehicle_id: &str) -> Result<Value, ToolError> {
-        let claims = Claims::new(
-            "agent",
-            Role::Service,
-            "platform",
-            chrono::Duration::minutes(10),
-        );
         let token = self
-            .jwt
-            .issue(&claims)
+            .tokens
+            .token()
+            .await
             .map_err(|e| ToolError::Unavailable(e.to_string()))?;
         let response = self
             .http

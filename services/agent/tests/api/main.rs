@@ -15,5 +15,6 @@ mod llm_server;
 mod openapi;
 mod pipeline;
 mod provider;
+mod rbac;
 mod rest;
 mod tenancy;

@@ -23,6 +23,23 @@ use crate::state::AppState;
 
 const MANAGERS: [UserRole; 2] = [UserRole::Admin, UserRole::FleetManager];
 const READERS: [UserRole; 3] = [UserRole::Admin, UserRole::FleetManager, UserRole::Support];
+/// Roles of people, who may read one contact (managers and support any of their
+/// organization's, the others their own); services have no use for contacts.
+const PEOPLE: [UserRole; 5] = [
+    UserRole::Admin,
+    UserRole::FleetManager,
+    UserRole::Support,
+    UserRole::Technician,
+    UserRole::Owner,
+];
+/// Who may change preferences (managers any, the others their own); support is
+/// read-only.
+const PREFERENCE_EDITORS: [UserRole; 4] = [
+    UserRole::Admin,
+    UserRole::FleetManager,
+    UserRole::Technician,
+    UserRole::Owner,
+];
 /// Vehicles one contact may answer for (more: leave the list empty for all).
 const MAX_CONTACT_VEHICLES: usize = 10_000;
 
@@ -285,6 +302,7 @@ pub async fn put(
     responses(
         (status = 200, body = Contact),
         Unauthorized,
+        Forbidden,
         NotFound,
     ))]
 pub async fn one(
@@ -292,6 +310,7 @@ pub async fn one(
     Auth(claims): Auth,
     ApiPath(contact_id): ApiPath<Uuid>,
 ) -> Result<Json<Contact>, ApiError> {
+    claims.require(&PEOPLE)?;
     Ok(Json(found(&state, &claims, contact_id, can_read).await?))
 }
 
@@ -302,6 +321,7 @@ pub async fn one(
     responses(
         (status = 204, description = "Removed"),
         Unauthorized,
+        Forbidden,
         NotFound,
     ))]
 pub async fn remove(
@@ -322,6 +342,7 @@ pub async fn remove(
     responses(
         (status = 200, body = Preferences),
         Unauthorized,
+        Forbidden,
         NotFound,
     ))]
 pub async fn preferences(
@@ -329,6 +350,7 @@ pub async fn preferences(
     Auth(claims): Auth,
     ApiPath(contact_id): ApiPath<Uuid>,
 ) -> Result<Json<Preferences>, ApiError> {
+    claims.require(&PEOPLE)?;
     Ok(Json(
         found(&state, &claims, contact_id, can_read)
             .await?
@@ -352,6 +374,7 @@ fn can_edit_prefs(claims: &Claims, c: &Contact) -> bool {
         (status = 200, body = Preferences),
         BadRequest,
         Unauthorized,
+        Forbidden,
         NotFound,
     ))]
 pub async fn set_preferences(
@@ -360,6 +383,7 @@ pub async fn set_preferences(
     ApiPath(contact_id): ApiPath<Uuid>,
     ApiJson(p): ApiJson<Preferences>,
 ) -> Result<Json<Preferences>, ApiError> {
+    claims.require(&PREFERENCE_EDITORS)?;
     p.validate().map_err(ApiError::BadRequest)?;
     found(&state, &claims, contact_id, can_edit_prefs).await?;
     contacts::set_preferences(&state.db, contact_id, &p).await?;

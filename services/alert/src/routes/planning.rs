@@ -59,7 +59,8 @@ pub struct PlanningItemPage {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DigestsQuery {
-    /// Organization (admins; fleet managers see their own and may only name it).
+    /// Organization (admins; fleet managers and support see their own and may only
+    /// name it).
     pub org_id: Option<String>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,
@@ -140,8 +141,8 @@ pub async fn list_items(
 }
 
 /// The planning digests planned for the organization's fleet managers: period, items
-/// listed, status (`sent`, or `skipped` with the reason), attempts. Admins and fleet
-/// managers.
+/// listed, status (`sent`, or `skipped` with the reason), attempts. Admins, fleet
+/// managers and support (read-only).
 #[utoipa::path(get, path = "/v1/digests", tag = "planning", params(DigestsQuery),
     security(("bearer" = [])),
     responses(
@@ -155,7 +156,7 @@ pub async fn list_digests(
     Auth(claims): Auth,
     ApiQuery(q): ApiQuery<DigestsQuery>,
 ) -> Result<Json<DigestPage>, ApiError> {
-    claims.require(&[Role::Admin, Role::FleetManager])?;
+    claims.require(&[Role::Admin, Role::FleetManager, Role::Support])?;
     let org = org_filter(&claims, q.org_id.as_deref())?;
     let limit = page_size(q.limit)?;
     let before = q.cursor.as_deref().map(cursor).transpose()?;

@@ -37,7 +37,11 @@ pub struct StreamQuery {
     pub access_token: Option<String>,
 }
 
-fn claims(state: &AppState, headers: &HeaderMap, q: &StreamQuery) -> Result<Claims, AuthError> {
+async fn claims(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &StreamQuery,
+) -> Result<Claims, AuthError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -45,7 +49,7 @@ fn claims(state: &AppState, headers: &HeaderMap, q: &StreamQuery) -> Result<Clai
     let token = header
         .or(q.access_token.as_deref())
         .ok_or(AuthError::Missing)?;
-    state.jwt.verify(token.trim())
+    state.jwt.verify(token.trim()).await
 }
 
 fn event(item: &FeedItem) -> Event {
@@ -68,7 +72,7 @@ pub async fn stream(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let claims = claims(&state, &headers, &q)?;
+    let claims = claims(&state, &headers, &q).await?;
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

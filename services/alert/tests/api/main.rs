@@ -17,6 +17,7 @@ mod hostile;
 mod inbox;
 mod openapi;
 mod planning;
+mod rbac;
 mod rest;
 mod staleness;
 mod tenancy;

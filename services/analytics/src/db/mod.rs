@@ -1,3 +1,9 @@
 //! SQL with bound parameters, one module per table group.
 
 pub mod audit;
+pub mod failures;
+pub mod links;
+pub mod mail;
+pub mod orgs;
+pub mod sessions;
+pub mod users;

@@ -1,3 +1,9 @@
 //! The service's rules as plain functions and types: no axum, sqlx or redis.
 
+pub mod account;
 pub mod audit;
+pub mod keys;
+pub mod lockout;
+pub mod mail;
+pub mod password;
+pub mod secret_token;

@@ -1,5 +1,6 @@
-//! The service's core objects: [`identity::Identity`] (users, login, tokens),
-//! [`audit::Auditor`] (the tamper-evident log).
+//! The service's core objects: [`identity::Identity`] (users, login, tokens), the
+//! [`mailer::Mailer`] and [`audit::Auditor`] (the tamper-evident log).
 
 pub mod audit;
 pub mod identity;
+pub mod mailer;

@@ -1,12 +1,21 @@
 //! HTTP routes, one module per resource.
 
+pub mod audit;
+pub mod auth;
+pub mod orgs;
+pub mod pages;
+pub mod users;
+
 use axum::Router;
 
 use crate::state::AppState;
 
-pub mod audit;
-
 /// Every resource route (ops routes and docs are added in `app`).
 pub fn router() -> Router<AppState> {
-    Router::new().merge(audit::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(pages::router())
+        .merge(orgs::router())
+        .merge(users::router())
+        .merge(audit::router())
 }

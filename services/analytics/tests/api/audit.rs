@@ -389,6 +389,47 @@ async fn requests_are_recorded_with_caller_outcome_and_chain() {
         platform["entries"][0]["payload"]["outcome"], "rejected",
         "{platform}"
     );
+
+    // An admin's organization created (their own chain), a fleet manager refused.
+    let created = app
+        .post_as(
+            "/v1/orgs",
+            &admin,
+            &json!({"id": "initech", "name": "Initech"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let refused = app
+        .post_as("/v1/orgs", &acme, &json!({"id": "hooli", "name": "Hooli"}))
+        .await;
+    assert_eq!(refused.status(), 403);
+    wait_entries(&app, 8).await;
+    let (_, ops) = get(&app, "/v1/audit?org_id=ops&kind=request", &admin).await;
+    let entry = &ops["entries"][0];
+    assert_eq!(
+        (entry["actor"].as_str(), entry["actor_role"].as_str()),
+        (Some("tester"), Some("admin")),
+        "{ops}"
+    );
+    assert_eq!(entry["payload"]["route"], "/v1/orgs");
+    assert_eq!(
+        (
+            entry["payload"]["status"].as_u64(),
+            entry["payload"]["outcome"].as_str()
+        ),
+        (Some(201), Some("success"))
+    );
+    let (_, mine) = get(&app, "/v1/audit?actor=tester", &acme).await;
+    let entry = &mine["entries"][0];
+    assert_eq!(mine["entries"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(entry["actor_role"], "fleet_manager");
+    assert_eq!(
+        (
+            entry["payload"]["status"].as_u64(),
+            entry["payload"]["outcome"].as_str()
+        ),
+        (Some(403), Some("denied"))
+    );
 }
 
 #[tokio::test]

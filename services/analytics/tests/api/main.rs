@@ -9,4 +9,6 @@
 
 mod audit;
 mod helpers;
+mod identity;
 mod openapi;
+mod smtp;

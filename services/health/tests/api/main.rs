@@ -14,6 +14,7 @@ mod idempotency;
 mod maintenance;
 mod openapi;
 mod pipeline;
+mod rbac;
 mod rest;
 mod restart;
 mod tenancy;

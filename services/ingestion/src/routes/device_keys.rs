@@ -1,5 +1,5 @@
 //! `/v1/device-keys`: device API key management (admins; fleet managers for their
-//! own organization).
+//! own organization; support reads the list).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,6 +19,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 const MANAGERS: &[Role] = &[Role::Admin, Role::FleetManager];
+/// Support reads what managers read (secrets are never shown again to anyone).
+const READERS: &[Role] = &[Role::Admin, Role::FleetManager, Role::Support];
 /// Vehicles one key may be limited to (a gateway serves a handful; a depot key more).
 const MAX_KEY_VEHICLES: usize = 10_000;
 
@@ -122,14 +124,15 @@ pub async fn create(
     ))
 }
 
-/// List device keys (secrets are never shown again).
+/// List device keys (secrets are never shown again): admins, fleet managers and
+/// support.
 #[utoipa::path(get, path = "/v1/device-keys", tag = "device-keys", security(("bearer" = [])),
     responses((status = 200, body = Vec<DeviceKeyRow>), Unauthorized, Forbidden))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(claims): Auth,
 ) -> Result<Json<Vec<DeviceKeyRow>>, ApiError> {
-    claims.require(MANAGERS)?;
+    claims.require(READERS)?;
     Ok(Json(
         device_keys::list(&state.db, claims.org_scope()).await?,
     ))

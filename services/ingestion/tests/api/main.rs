@@ -13,6 +13,7 @@ mod helpers;
 mod history;
 mod hostile;
 mod openapi;
+mod rbac;
 mod reset;
 mod telemetry;
 mod tenancy;

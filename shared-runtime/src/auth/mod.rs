@@ -1,19 +1,26 @@
 //! Authentication and scope checks shared by every service.
 //!
-//! Users carry a JWT (HS256 for now; analytics will issue them) whose claims say who
-//! they are, their role, their organization and, for owners, their vehicles. Each
-//! service verifies the token itself and enforces scope with [`Claims::can_read_vehicle`]
-//! and friends. Services calling each other use a token with the `service` role.
+//! Users carry a short-lived JWT issued by the analytics service at login (EdDSA,
+//! public keys in its JWKS) whose claims say who they are, their role, their
+//! organization and, for owners and technicians, their vehicles or centers. Each
+//! service verifies the token itself ([`Jwt`], offline against the cached JWKS) and
+//! enforces scope with [`Claims::can_read_vehicle`] and friends. Services calling each
+//! other take a `service` token with their own client credentials ([`ServiceTokens`]).
+//! An HMAC key (`JWT_SECRET`) is a development and test path only (ADR 0012).
+
+mod service_token;
+mod verify;
+
+pub use service_token::{ServiceCredentials, ServiceTokens, TokenError};
+pub use verify::{JwksSource, Jwt};
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use crate::config::Secret;
 use crate::http::error_response;
 
 /// Issuer written into and required from every token.
@@ -60,9 +67,9 @@ pub struct Claims {
     /// Vehicles an owner may see.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vehicle_ids: Vec<String>,
-    /// Service center of a technician.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub center_id: Option<String>,
+    /// Service centers of a technician.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub center_ids: Vec<String>,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
@@ -80,7 +87,7 @@ impl Claims {
             role,
             org: org.into(),
             vehicle_ids: Vec::new(),
-            center_id: None,
+            center_ids: Vec::new(),
             iat: now,
             exp: now + ttl.num_seconds(),
             iss: ISSUER.to_owned(),
@@ -143,49 +150,6 @@ impl IntoResponse for AuthError {
     }
 }
 
-/// Signs and verifies platform tokens with one HMAC key.
-#[derive(Clone)]
-pub struct Jwt {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-}
-
-impl std::fmt::Debug for Jwt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Jwt(***)")
-    }
-}
-
-impl Jwt {
-    /// Keys from the shared secret (`JWT_SECRET`).
-    pub fn new(secret: &Secret) -> Self {
-        let bytes = secret.expose().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        validation.leeway = 30;
-        Self {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-            validation,
-        }
-    }
-
-    /// Signs `claims`.
-    pub fn issue(&self, claims: &Claims) -> Result<String, AuthError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|e| AuthError::Invalid(e.to_string()))
-    }
-
-    /// Verifies a token and returns its claims.
-    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| AuthError::Invalid(e.to_string()))
-    }
-}
-
 /// Where the [`Auth`] extractor leaves the verified claims of a request, for a
 /// middleware that wraps the handler (the request audit) to read once the response is
 /// made. A middleware inserts an empty slot into the request's extensions; the
@@ -229,7 +193,7 @@ where
                 AuthError::Invalid("expected `Authorization: Bearer <token>`".to_owned())
             })?;
         let jwt = Arc::<Jwt>::from_ref(state);
-        let claims = jwt.verify(token.trim())?;
+        let claims = jwt.verify(token.trim()).await?;
         if let Some(slot) = parts.extensions.get::<CallerSlot>() {
             slot.set(&claims);
         }
@@ -240,23 +204,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn jwt() -> Jwt {
-        Jwt::new(&Secret::new("test-secret-test-secret-test-secret"))
-    }
-
-    #[test]
-    fn issued_token_verifies_and_tampering_fails() {
-        let j = jwt();
-        let mut claims = Claims::new("u1", Role::Owner, "acme", Duration::hours(1));
-        claims.vehicle_ids = vec!["V1".to_owned()];
-        let token = j.issue(&claims).unwrap();
-        assert_eq!(j.verify(&token).unwrap(), claims);
-        let other = Jwt::new(&Secret::new("another-secret-another-secret-xx"));
-        assert!(other.verify(&token).is_err());
-        let expired = Claims::new("u1", Role::Owner, "acme", Duration::hours(-2));
-        assert!(j.verify(&j.issue(&expired).unwrap()).is_err());
-    }
 
     #[test]
     fn scopes() {
