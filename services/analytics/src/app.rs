@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use crate::config::Config;
 use crate::openapi::ApiDoc;
 use crate::pipeline::identity::Identity;
+use crate::pipeline::metrics::Metrics;
 use crate::state::AppState;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
@@ -21,15 +22,17 @@ pub type Application = Server;
 pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Application> {
     crate::install_crypto();
     let migrations = sqlx::migrate!("./migrations");
-    let service = Service::connect("analytics", &config.common, &migrations, shutdown).await?;
+    let mut service = Service::connect("analytics", &config.common, &migrations, shutdown).await?;
     let identity = Identity::new(service.db.clone(), &config)?;
     identity.bootstrap(&config.identity).await?;
     let jwt = Arc::new(identity.verifier(&config.common));
 
+    crate::events::metrics::start(&mut service)?;
     let state = AppState {
         db: service.db.clone(),
         jwt,
         identity,
+        metrics: Metrics::new(service.db.clone()),
     };
     let routes = crate::routes::router().with_state(state);
     service.serve(routes, ApiDoc::openapi()).await

@@ -8,12 +8,18 @@ use utoipa::OpenApi;
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Fleet analytics service", description = "Identity (login, tokens, JWKS, users, organizations), the tamper-evident audit log, fleet metrics and reports."),
-    paths(),
+    paths(
+        crate::routes::metrics::summary,
+        crate::routes::metrics::health,
+        crate::routes::metrics::alerts,
+        crate::routes::metrics::attention,
+    ),
     modifiers(&BearerSecurity),
     tags(
         (name = "auth", description = "Login, token refresh and revocation, password reset, the JWKS"),
         (name = "orgs", description = "Organizations (tenants); admins only"),
         (name = "users", description = "Users, their roles and scopes; admins and fleet managers"),
+        (name = "metrics", description = "Fleet metrics for the dashboard, from the read models; scoped by role"),
     )
 )]
 pub struct ApiDoc;

@@ -7,6 +7,7 @@ use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 
 use crate::pipeline::identity::Identity;
+use crate::pipeline::metrics::Metrics;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub jwt: Arc<Jwt>,
     /// Users, organizations, login and tokens.
     pub identity: Identity,
+    /// The fleet metrics read models.
+    pub metrics: Metrics,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {

@@ -1,1 +1,2 @@
 //! SQL with bound parameters, one module per table group.
+pub mod metrics;

@@ -1,1 +1,2 @@
 //! The service's rules as plain functions and types: no axum, sqlx or redis.
+pub mod metrics;

@@ -1,3 +1,4 @@
 //! The service's core objects: [`identity::Identity`] (users, login, tokens).
 
 pub mod identity;
+pub mod metrics;

@@ -1,10 +1,12 @@
 //! HTTP routes, one module per resource.
 
+pub mod metrics;
+
 use axum::Router;
 
 use crate::state::AppState;
 
 /// Every resource route (ops routes and docs are added in `app`).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(metrics::router())
 }

@@ -8,4 +8,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod metrics;
 mod openapi;
+mod story;

@@ -1,0 +1,203 @@
+//! The dashboard's figures: [`Metrics`] runs the read-model queries of a scope and
+//! window concurrently and assembles the summary (ADR 0014 defines each figure).
+
+use serde::Serialize;
+use shared_schemas::events::HealthBand;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+
+use crate::db::metrics::query::{
+    self, AlertFigures, AvoidedCost, BandRow, DecisionFigures, PredictionFigures, ServiceFigures,
+};
+use crate::db::metrics::{Filter, Scope};
+use crate::domain::metrics::{self as rules, BANDS, Window};
+
+/// What cost avoided needs and no event carries: said in every answer instead of a
+/// made-up constant.
+pub const BREAKDOWN_COST_MISSING: &str = "No event carries the cost of a breakdown (towing, \
+     downtime, collateral damage), so cost avoided = sum over failures avoided of (breakdown \
+     cost - predicted repair cost) cannot be computed; the predicted repair costs of the \
+     failures avoided are given.";
+
+/// How uptime is counted (ADR 0014).
+pub const UPTIME_BASIS: &str = "Share of vehicle-days with a health report whose day-end \
+     overall band was not critical; days without a report are not counted.";
+
+/// The dashboard summary of a scope over a window.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Summary {
+    /// The organization counted (`null`: every one the caller sees).
+    pub org: Option<String>,
+    /// First day of the window (UTC).
+    pub from: chrono::NaiveDate,
+    /// Last day of the window (UTC, today).
+    pub to: chrono::NaiveDate,
+    /// The fleet now.
+    pub fleet: Fleet,
+    /// Uptime over the window.
+    pub uptime: Uptime,
+    /// Alerts raised in the window.
+    pub alerts: AlertFigures,
+    /// Decisions made in the window.
+    pub decisions: Decisions,
+    /// Prediction episodes begun in the window.
+    pub predictions: PredictionFigures,
+    /// Cost avoided by failures avoided in the window.
+    pub cost_avoided: CostAvoided,
+    /// Scheduling and warranty activity in the window.
+    pub service: Service,
+}
+
+/// The fleet's current health.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Fleet {
+    /// Vehicles with a health assessment.
+    pub vehicles: i64,
+    /// Of which need attention (overall fair or worse, or a component poor or worse).
+    pub needing_attention: i64,
+    /// Mean overall score, 0..1.
+    pub mean_score: Option<f64>,
+    /// Vehicles per overall band, best first.
+    pub by_band: Vec<BandCount>,
+}
+
+/// Vehicles in one band.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BandCount {
+    /// Band.
+    pub band: HealthBand,
+    /// Vehicles.
+    pub vehicles: i64,
+}
+
+/// Uptime and its inputs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Uptime {
+    /// Vehicle-days with a report.
+    pub observed_vehicle_days: i64,
+    /// Of which ended critical.
+    pub critical_vehicle_days: i64,
+    /// Operable share, 0..1 (`null` without any report).
+    pub ratio: Option<f64>,
+    /// How it is counted.
+    pub basis: &'static str,
+}
+
+/// Decisions and the fallback rate.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Decisions {
+    /// Counts.
+    #[serde(flatten)]
+    pub figures: DecisionFigures,
+    /// Share answered by the rule-based fallback, 0..1.
+    pub fallback_rate: Option<f64>,
+}
+
+/// Cost avoided: what events give, and what they do not.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CostAvoided {
+    /// Failures avoided (predicted, then serviced before failing).
+    pub failures_avoided: i64,
+    /// Their predicted repair costs per currency.
+    pub repair_estimates: Vec<AvoidedCost>,
+    /// Cost avoided; `null` because no event carries breakdown costs (see `missing`).
+    pub value: Option<f64>,
+    /// What is missing to compute it.
+    pub missing: &'static str,
+}
+
+/// Scheduling and warranty, with the claim approval rate.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Service {
+    /// Counts.
+    #[serde(flatten)]
+    pub figures: ServiceFigures,
+    /// Approved / (approved + rejected), 0..1.
+    pub claim_approval_rate: Option<f64>,
+}
+
+/// The figures of the read models.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    db: PgPool,
+}
+
+impl Metrics {
+    /// Figures from `db`.
+    pub fn new(db: PgPool) -> Self {
+        Self { db }
+    }
+
+    /// The database (for the routes' lists and series).
+    pub fn db(&self) -> &PgPool {
+        &self.db
+    }
+
+    /// The summary of `scope` over `window`, its queries run concurrently.
+    pub async fn summary(&self, scope: &Scope, window: Window) -> Result<Summary, sqlx::Error> {
+        let f = Filter { scope, window };
+        let db = &self.db;
+        let (bands, uptime, alerts, decisions, predictions, avoided, service) = tokio::try_join!(
+            query::bands(db, f),
+            query::uptime(db, f),
+            query::alerts(db, f),
+            query::decisions(db, f),
+            query::predictions(db, f),
+            query::avoided_costs(db, f),
+            query::service(db, f),
+        )?;
+        Ok(Summary {
+            org: scope.org.clone(),
+            from: window.first_day,
+            to: window.last_day,
+            fleet: fleet(&bands),
+            uptime: Uptime {
+                observed_vehicle_days: uptime.observed,
+                critical_vehicle_days: uptime.critical,
+                ratio: rules::uptime(uptime.observed, uptime.critical),
+                basis: UPTIME_BASIS,
+            },
+            alerts,
+            decisions: Decisions {
+                fallback_rate: rules::ratio(decisions.fallback_used, decisions.total),
+                figures: decisions,
+            },
+            predictions,
+            cost_avoided: CostAvoided {
+                failures_avoided: avoided.iter().map(|a| a.failures).sum(),
+                repair_estimates: avoided,
+                value: None,
+                missing: BREAKDOWN_COST_MISSING,
+            },
+            service: Service {
+                claim_approval_rate: rules::ratio(
+                    service.claims_approved,
+                    service.claims_approved + service.claims_rejected,
+                ),
+                figures: service,
+            },
+        })
+    }
+}
+
+/// The fleet figures from the per-band counts.
+fn fleet(rows: &[BandRow]) -> Fleet {
+    let vehicles: i64 = rows.iter().map(|r| r.vehicles).sum();
+    let score_sum: f64 = rows.iter().map(|r| r.score_sum).sum();
+    Fleet {
+        vehicles,
+        needing_attention: rows.iter().map(|r| r.attention).sum(),
+        mean_score: (vehicles > 0).then(|| score_sum / vehicles as f64),
+        by_band: BANDS
+            .iter()
+            .map(|b| BandCount {
+                band: *b,
+                vehicles: rows
+                    .iter()
+                    .filter(|r| r.band == b.as_str())
+                    .map(|r| r.vehicles)
+                    .sum(),
+            })
+            .collect(),
+    }
+}
