@@ -1,2 +1,3 @@
 //! The service's rules as plain functions and types: no axum, sqlx or redis.
 pub mod metrics;
+pub mod report;
