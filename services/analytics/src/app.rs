@@ -12,6 +12,8 @@ use crate::config::Config;
 use crate::openapi::ApiDoc;
 use crate::pipeline::identity::Identity;
 use crate::pipeline::metrics::Metrics;
+use crate::pipeline::reports::Reports;
+use crate::pipeline::reports::mailer::Mailer;
 use crate::state::AppState;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
@@ -28,12 +30,38 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let jwt = Arc::new(identity.verifier(&config.common));
 
     crate::events::metrics::start(&mut service)?;
+    let metrics = Metrics::new(service.db.clone());
+    let reports = Reports::new(metrics.clone());
+    let report_wake = start_mailer(&mut service, &config, &reports)?;
     let state = AppState {
         db: service.db.clone(),
         jwt,
         identity,
-        metrics: Metrics::new(service.db.clone()),
+        metrics,
+        reports,
+        report_wake,
     };
     let routes = crate::routes::router().with_state(state);
     service.serve(routes, ApiDoc::openapi()).await
+}
+
+/// The scheduled-report mailer, when mail is configured; its wake-up handle.
+fn start_mailer(
+    service: &mut Service,
+    config: &Config,
+    reports: &Reports,
+) -> anyhow::Result<Option<Arc<tokio::sync::Notify>>> {
+    let Some(url) = &config.smtp_url else {
+        tracing::info!("ANALYTICS_SMTP_URL not set: scheduled reports are off");
+        return Ok(None);
+    };
+    let mailer = Mailer::new(
+        service.db.clone(),
+        reports.clone(),
+        url.expose(),
+        &config.mail_from,
+    )?;
+    let wake = mailer.notifier();
+    service.tasks.spawn(mailer.run(service.tasks.shutdown()));
+    Ok(Some(wake))
 }

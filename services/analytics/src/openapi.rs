@@ -13,6 +13,10 @@ use utoipa::OpenApi;
         crate::routes::metrics::health,
         crate::routes::metrics::alerts,
         crate::routes::metrics::attention,
+        crate::routes::reports::report,
+        crate::routes::reports::create,
+        crate::routes::reports::list,
+        crate::routes::reports::remove,
     ),
     modifiers(&BearerSecurity),
     tags(
@@ -20,6 +24,7 @@ use utoipa::OpenApi;
         (name = "orgs", description = "Organizations (tenants); admins only"),
         (name = "users", description = "Users, their roles and scopes; admins and fleet managers"),
         (name = "metrics", description = "Fleet metrics for the dashboard, from the read models; scoped by role"),
+        (name = "reports", description = "Fleet health, alerts and maintenance reports as CSV or PDF, on demand and emailed on a schedule"),
     )
 )]
 pub struct ApiDoc;

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::pipeline::identity::Identity;
 use crate::pipeline::metrics::Metrics;
+use crate::pipeline::reports::Reports;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -21,6 +22,10 @@ pub struct AppState {
     pub identity: Identity,
     /// The fleet metrics read models.
     pub metrics: Metrics,
+    /// Reports from the read models.
+    pub reports: Reports,
+    /// Wakes the scheduled-report mailer; `None` when no mail is configured.
+    pub report_wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {

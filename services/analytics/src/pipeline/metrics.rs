@@ -1,6 +1,7 @@
 //! The dashboard's figures: [`Metrics`] runs the read-model queries of a scope and
 //! window concurrently and assembles the summary (ADR 0014 defines each figure).
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use shared_schemas::events::HealthBand;
 use sqlx::PgPool;
@@ -133,6 +134,24 @@ impl Metrics {
         &self.db
     }
 
+    /// The health distribution per day (see [`health_series`]).
+    pub async fn health_series(
+        &self,
+        scope: &Scope,
+        window: Window,
+    ) -> Result<HealthSeries, sqlx::Error> {
+        health_series(&self.db, scope, window).await
+    }
+
+    /// Alerts per day and their totals (see [`alert_series`]).
+    pub async fn alert_series(
+        &self,
+        scope: &Scope,
+        window: Window,
+    ) -> Result<AlertSeries, sqlx::Error> {
+        alert_series(&self.db, scope, window).await
+    }
+
     /// The summary of `scope` over `window`, its queries run concurrently.
     pub async fn summary(&self, scope: &Scope, window: Window) -> Result<Summary, sqlx::Error> {
         let f = Filter { scope, window };
@@ -200,4 +219,122 @@ fn fleet(rows: &[BandRow]) -> Fleet {
             })
             .collect(),
     }
+}
+
+/// Vehicles per band on one day (each vehicle's last band of the day).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct DayBands {
+    /// The UTC day.
+    pub day: NaiveDate,
+    /// Vehicles ending the day excellent.
+    pub excellent: i64,
+    /// Good.
+    pub good: i64,
+    /// Fair.
+    pub fair: i64,
+    /// Poor.
+    pub poor: i64,
+    /// Critical.
+    pub critical: i64,
+}
+
+impl DayBands {
+    fn add(&mut self, band: &str, n: i64) {
+        match band {
+            "excellent" => self.excellent += n,
+            "good" => self.good += n,
+            "fair" => self.fair += n,
+            "poor" => self.poor += n,
+            _ => self.critical += n,
+        }
+    }
+}
+
+/// The health distribution over time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HealthSeries {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (today).
+    pub to: NaiveDate,
+    /// Every day of the window, oldest first (days without reports count zero).
+    pub days: Vec<DayBands>,
+}
+
+/// The health distribution per day over the window.
+pub async fn health_series(
+    db: &PgPool,
+    scope: &Scope,
+    window: Window,
+) -> Result<HealthSeries, sqlx::Error> {
+    let rows = query::band_days(db, Filter { scope, window }).await?;
+    let mut days: Vec<DayBands> = window
+        .days()
+        .map(|day| DayBands {
+            day,
+            ..DayBands::default()
+        })
+        .collect();
+    for r in rows {
+        if let Some(d) = days.iter_mut().find(|d| d.day == r.day) {
+            d.add(&r.band, r.vehicles);
+        }
+    }
+    Ok(HealthSeries {
+        from: window.first_day,
+        to: window.last_day,
+        days,
+    })
+}
+
+/// Alerts raised on one day, by severity.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct DayAlerts {
+    /// The UTC day.
+    pub day: NaiveDate,
+    /// Info.
+    pub info: i64,
+    /// Warning.
+    pub warning: i64,
+    /// Critical.
+    pub critical: i64,
+    /// Emergency.
+    pub emergency: i64,
+}
+
+/// Alert volume and time to acknowledge, with the volume per day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertSeries {
+    /// Totals over the window.
+    pub totals: AlertFigures,
+    /// Every day of the window, oldest first.
+    pub days: Vec<DayAlerts>,
+}
+
+/// Alerts per day over the window, and the totals.
+pub async fn alert_series(
+    db: &PgPool,
+    scope: &Scope,
+    window: Window,
+) -> Result<AlertSeries, sqlx::Error> {
+    let f = Filter { scope, window };
+    let (totals, rows) = tokio::try_join!(query::alerts(db, f), query::alert_days(db, f))?;
+    let mut days: Vec<DayAlerts> = window
+        .days()
+        .map(|day| DayAlerts {
+            day,
+            ..DayAlerts::default()
+        })
+        .collect();
+    for r in rows {
+        if let Some(d) = days.iter_mut().find(|d| d.day == r.day) {
+            match r.severity.as_str() {
+                "info" => d.info += r.alerts,
+                "warning" => d.warning += r.alerts,
+                "critical" => d.critical += r.alerts,
+                _ => d.emergency += r.alerts,
+            }
+        }
+    }
+    Ok(AlertSeries { totals, days })
 }

@@ -6,18 +6,18 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Claims};
 use shared_runtime::http::ApiQuery;
 use shared_runtime::openapi::responses::{BadRequest, NotFound, Unauthorized};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::metrics::query::{self, AlertFigures, AttentionVehicle};
+use crate::db::metrics::query::{self, AttentionVehicle};
 use crate::db::metrics::{Filter, Scope};
 use crate::domain::metrics::Window;
 use crate::error::ApiError;
-use crate::pipeline::metrics::Summary;
+use crate::pipeline::metrics::{AlertSeries, HealthSeries, Summary};
 use crate::state::AppState;
 
 /// Days counted when the query does not say.
@@ -70,72 +70,6 @@ pub async fn summary(
     Ok(Json(state.metrics.summary(&scope, window).await?))
 }
 
-/// Vehicles per band on one day (each vehicle's last band of the day).
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct DayBands {
-    /// The UTC day.
-    pub day: NaiveDate,
-    /// Vehicles ending the day excellent.
-    pub excellent: i64,
-    /// Good.
-    pub good: i64,
-    /// Fair.
-    pub fair: i64,
-    /// Poor.
-    pub poor: i64,
-    /// Critical.
-    pub critical: i64,
-}
-
-impl DayBands {
-    fn add(&mut self, band: &str, n: i64) {
-        match band {
-            "excellent" => self.excellent += n,
-            "good" => self.good += n,
-            "fair" => self.fair += n,
-            "poor" => self.poor += n,
-            _ => self.critical += n,
-        }
-    }
-}
-
-/// The health distribution over time.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct HealthSeries {
-    /// First day.
-    pub from: NaiveDate,
-    /// Last day (today).
-    pub to: NaiveDate,
-    /// Every day of the window, oldest first (days without reports count zero).
-    pub days: Vec<DayBands>,
-}
-
-/// The health distribution per day over the window.
-pub(crate) async fn health_series(
-    state: &AppState,
-    scope: &Scope,
-    window: Window,
-) -> Result<HealthSeries, sqlx::Error> {
-    let rows = query::band_days(state.metrics.db(), Filter { scope, window }).await?;
-    let mut days: Vec<DayBands> = window
-        .days()
-        .map(|day| DayBands {
-            day,
-            ..DayBands::default()
-        })
-        .collect();
-    for r in rows {
-        if let Some(d) = days.iter_mut().find(|d| d.day == r.day) {
-            d.add(&r.band, r.vehicles);
-        }
-    }
-    Ok(HealthSeries {
-        from: window.first_day,
-        to: window.last_day,
-        days,
-    })
-}
-
 /// Health distribution over time: vehicles per band, each day of the window.
 #[utoipa::path(get, path = "/v1/metrics/health", tag = "metrics", params(MetricsQuery),
     security(("bearer" = [])),
@@ -146,60 +80,7 @@ pub async fn health(
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> Result<Json<HealthSeries>, ApiError> {
     let (scope, window) = scope_and_window(&claims, q.org.as_deref(), q.days)?;
-    Ok(Json(health_series(&state, &scope, window).await?))
-}
-
-/// Alerts raised on one day, by severity.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct DayAlerts {
-    /// The UTC day.
-    pub day: NaiveDate,
-    /// Info.
-    pub info: i64,
-    /// Warning.
-    pub warning: i64,
-    /// Critical.
-    pub critical: i64,
-    /// Emergency.
-    pub emergency: i64,
-}
-
-/// Alert volume and time to acknowledge, with the volume per day.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AlertSeries {
-    /// Totals over the window.
-    pub totals: AlertFigures,
-    /// Every day of the window, oldest first.
-    pub days: Vec<DayAlerts>,
-}
-
-/// Alerts per day over the window, and the totals.
-pub(crate) async fn alert_series(
-    state: &AppState,
-    scope: &Scope,
-    window: Window,
-) -> Result<AlertSeries, sqlx::Error> {
-    let f = Filter { scope, window };
-    let db = state.metrics.db();
-    let (totals, rows) = tokio::try_join!(query::alerts(db, f), query::alert_days(db, f))?;
-    let mut days: Vec<DayAlerts> = window
-        .days()
-        .map(|day| DayAlerts {
-            day,
-            ..DayAlerts::default()
-        })
-        .collect();
-    for r in rows {
-        if let Some(d) = days.iter_mut().find(|d| d.day == r.day) {
-            match r.severity.as_str() {
-                "info" => d.info += r.alerts,
-                "warning" => d.warning += r.alerts,
-                "critical" => d.critical += r.alerts,
-                _ => d.emergency += r.alerts,
-            }
-        }
-    }
-    Ok(AlertSeries { totals, days })
+    Ok(Json(state.metrics.health_series(&scope, window).await?))
 }
 
 /// Alert volume per day and severity, time to acknowledge.
@@ -212,7 +93,7 @@ pub async fn alerts(
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> Result<Json<AlertSeries>, ApiError> {
     let (scope, window) = scope_and_window(&claims, q.org.as_deref(), q.days)?;
-    Ok(Json(alert_series(&state, &scope, window).await?))
+    Ok(Json(state.metrics.alert_series(&scope, window).await?))
 }
 
 /// Whose vehicles, how many.

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource.
 
 pub mod metrics;
+pub mod reports;
 
 use axum::Router;
 
@@ -8,5 +9,7 @@ use crate::state::AppState;
 
 /// Every resource route (ops routes and docs are added in `app`).
 pub fn router() -> Router<AppState> {
-    Router::new().merge(metrics::router())
+    Router::new()
+        .merge(metrics::router())
+        .merge(reports::router())
 }

@@ -10,4 +10,6 @@
 mod helpers;
 mod metrics;
 mod openapi;
+mod reports;
+mod smtp;
 mod story;

@@ -128,7 +128,12 @@ impl Chart {
     /// The tallest bar.
     pub fn max_total(&self) -> f64 {
         (0..self.labels.len())
-            .map(|i| self.series.iter().filter_map(|s| s.values.get(i)).sum::<f64>())
+            .map(|i| {
+                self.series
+                    .iter()
+                    .filter_map(|s| s.values.get(i))
+                    .sum::<f64>()
+            })
             .fold(0.0, f64::max)
     }
 }
@@ -171,7 +176,13 @@ impl Report {
         let scope: String = self
             .scope
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         format!("{}-{}-{}-{}", self.kind.as_str(), scope, self.from, self.to)
     }
@@ -207,18 +218,31 @@ pub(crate) mod tests {
             from: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
             to: NaiveDate::from_ymd_opt(2025, 3, 3).unwrap(),
             generated_at: Utc.with_ymd_and_hms(2025, 3, 3, 8, 0, 0).unwrap(),
-            figures: vec![Figure::new("Vehicles", "3"), Figure::new("Uptime", "75.0 %")],
+            figures: vec![
+                Figure::new("Vehicles", "3"),
+                Figure::new("Uptime", "75.0 %"),
+            ],
             chart: Chart {
                 title: "Vehicles per band".to_owned(),
                 labels: vec!["03-01".into(), "03-02".into(), "03-03".into()],
                 series: vec![
-                    Series { name: "good".into(), color: [0.2, 0.6, 0.3], values: vec![2.0, 0.0, 1.0] },
-                    Series { name: "poor".into(), color: [0.9, 0.4, 0.1], values: vec![1.0, 1.0, 0.0] },
+                    Series {
+                        name: "good".into(),
+                        color: [0.2, 0.6, 0.3],
+                        values: vec![2.0, 0.0, 1.0],
+                    },
+                    Series {
+                        name: "poor".into(),
+                        color: [0.9, 0.4, 0.1],
+                        values: vec![1.0, 1.0, 0.0],
+                    },
                 ],
             },
             table: Table {
                 columns: vec!["vehicle".into(), "note".into()],
-                rows: (0..rows).map(|i| vec![format!("v{i}"), "a, \"quoted\" note".into()]).collect(),
+                rows: (0..rows)
+                    .map(|i| vec![format!("v{i}"), "a, \"quoted\" note".into()])
+                    .collect(),
             },
             notes: vec!["Uptime counts reported days only.".to_owned()],
         }
@@ -227,10 +251,19 @@ pub(crate) mod tests {
     #[test]
     fn due_times_are_the_next_midnight_or_monday() {
         let t = Utc.with_ymd_and_hms(2025, 3, 5, 13, 0, 0).unwrap(); // a Wednesday
-        assert_eq!(Frequency::Daily.next_after(t), Utc.with_ymd_and_hms(2025, 3, 6, 0, 0, 0).unwrap());
-        assert_eq!(Frequency::Weekly.next_after(t), Utc.with_ymd_and_hms(2025, 3, 10, 0, 0, 0).unwrap());
+        assert_eq!(
+            Frequency::Daily.next_after(t),
+            Utc.with_ymd_and_hms(2025, 3, 6, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            Frequency::Weekly.next_after(t),
+            Utc.with_ymd_and_hms(2025, 3, 10, 0, 0, 0).unwrap()
+        );
         let monday = Utc.with_ymd_and_hms(2025, 3, 10, 0, 0, 0).unwrap();
-        assert_eq!(Frequency::Weekly.next_after(monday), Utc.with_ymd_and_hms(2025, 3, 17, 0, 0, 0).unwrap());
+        assert_eq!(
+            Frequency::Weekly.next_after(monday),
+            Utc.with_ymd_and_hms(2025, 3, 17, 0, 0, 0).unwrap()
+        );
     }
 
     #[test]

@@ -20,6 +20,10 @@ const ROW_H: f32 = 11.0;
 const TABLE_FONT: f32 = 7.5;
 const BOTTOM: f32 = MARGIN + 20.0;
 const CHART_H: f32 = 170.0;
+/// Width between the margins.
+const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN;
+/// Lowest top a table may start at on a page (room for its header and 3 rows).
+const TABLE_MIN_TOP: f32 = BOTTOM + 4.0 * ROW_H;
 
 /// The report as PDF bytes.
 pub fn render(report: &Report) -> Vec<u8> {
@@ -69,7 +73,13 @@ fn rgb(c: [f32; 3]) -> Color {
 /// Printable ASCII only (the built-in fonts' safe range); anything else becomes `?`.
 fn ascii(s: &str) -> String {
     s.chars()
-        .map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' })
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
@@ -109,7 +119,12 @@ fn rect(ops: &mut Vec<Op>, x: f32, y: f32, w: f32, h: f32, color: [f32; 3]) {
     ops.push(Op::DrawPolygon {
         polygon: Polygon {
             rings: vec![PolygonRing {
-                points: vec![point(x, y), point(x + w, y), point(x + w, y + h), point(x, y + h)],
+                points: vec![
+                    point(x, y),
+                    point(x + w, y),
+                    point(x + w, y + h),
+                    point(x, y + h),
+                ],
             }],
             mode: PaintMode::Fill,
             winding_order: WindingOrder::NonZero,
@@ -136,14 +151,14 @@ fn header(ops: &mut Vec<Op>, r: &Report) -> f32 {
     let period = format!("{} - {} to {} (UTC)", r.scope, r.from, r.to);
     text(ops, MARGIN, y, 10.0, false, GREY, &period);
     y -= 22.0;
-    let col_w = (PAGE_W - 2.0 * MARGIN) / 2.0;
+    let col_w = CONTENT_W / 2.0;
     for (i, f) in r.figures.iter().enumerate() {
         let x = MARGIN + col_w * (i % 2) as f32;
-        let row_y = y - 14.0 * (i / 2) as f32;
+        let row_y = 14.0f32.mul_add(-((i / 2) as f32), y);
         text(ops, x, row_y, 9.0, false, GREY, &f.label);
         text(ops, x + col_w * 0.62, row_y, 9.0, true, BLACK, &f.value);
     }
-    y - 14.0 * r.figures.len().div_ceil(2) as f32
+    14.0f32.mul_add(-(r.figures.len().div_ceil(2) as f32), y)
 }
 
 /// The chart's top at `top`; returns the y below its legend.
@@ -180,7 +195,7 @@ fn chart(ops: &mut Vec<Op>, c: &Chart, top: f32) -> f32 {
     line(ops, (x0, y0), (x0, y0 + CHART_H), BLACK, 0.8);
     let legend_y = y0 - 26.0;
     for (i, s) in c.series.iter().enumerate() {
-        let x = x0 + 90.0 * i as f32;
+        let x = 90.0f32.mul_add(i as f32, x0);
         rect(ops, x, legend_y, 8.0, 8.0, s.color);
         text(ops, x + 11.0, legend_y + 1.0, 7.5, false, BLACK, &s.name);
     }
@@ -219,7 +234,7 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
 /// The table from `top` on the last page, continuing on new pages.
 fn table(pages: &mut Vec<Vec<Op>>, t: &Table, top: f32) {
     let cols = t.columns.len().max(1);
-    let col_w = (PAGE_W - 2.0 * MARGIN) / cols as f32;
+    let col_w = CONTENT_W / cols as f32;
     let max_chars = ((col_w / (TABLE_FONT * 0.52)) as usize).max(3);
     let fit = |s: &str| {
         if s.chars().count() > max_chars {
@@ -230,11 +245,19 @@ fn table(pages: &mut Vec<Vec<Op>>, t: &Table, top: f32) {
     };
     let row = |ops: &mut Vec<Op>, cells: &[String], y: f32, bold: bool| {
         for (i, c) in cells.iter().enumerate() {
-            text(ops, MARGIN + col_w * i as f32, y, TABLE_FONT, bold, BLACK, &fit(c));
+            text(
+                ops,
+                MARGIN + col_w * i as f32,
+                y,
+                TABLE_FONT,
+                bold,
+                BLACK,
+                &fit(c),
+            );
         }
     };
     let mut y = top;
-    if y < BOTTOM + 4.0 * ROW_H {
+    if y < TABLE_MIN_TOP {
         pages.push(Vec::new());
         y = PAGE_H - MARGIN;
     }
@@ -247,7 +270,13 @@ fn table(pages: &mut Vec<Vec<Op>>, t: &Table, top: f32) {
             }
             let Some(ops) = pages.last_mut() else { return };
             row(ops, &t.columns, y, true);
-            line(ops, (MARGIN, y - 3.0), (PAGE_W - MARGIN, y - 3.0), GREY, 0.5);
+            line(
+                ops,
+                (MARGIN, y - 3.0),
+                (PAGE_W - MARGIN, y - 3.0),
+                GREY,
+                0.5,
+            );
             y -= ROW_H + 2.0;
         }
         let Some(ops) = pages.last_mut() else { return };
@@ -258,7 +287,10 @@ fn table(pages: &mut Vec<Vec<Op>>, t: &Table, top: f32) {
         let tail = if t.rows.is_empty() {
             "No rows in this period.".to_owned()
         } else if shown < t.rows.len() {
-            format!("First {shown} of {} rows; the CSV has them all.", t.rows.len())
+            format!(
+                "First {shown} of {} rows; the CSV has them all.",
+                t.rows.len()
+            )
         } else {
             format!("{} rows.", t.rows.len())
         };
@@ -302,13 +334,26 @@ mod tests {
         let doc = parse(&bytes);
         assert_eq!(doc.pages.len(), 1);
         let ops = &doc.pages[0].ops;
-        let filled = ops.iter().filter(|o| matches!(o, Op::DrawPolygon { .. })).count();
+        let filled = ops
+            .iter()
+            .filter(|o| matches!(o, Op::DrawPolygon { .. }))
+            .count();
         // 4 non-zero segments + 2 legend boxes.
         assert_eq!(filled, 6, "{ops:?}");
-        let lines = ops.iter().filter(|o| matches!(o, Op::DrawLine { .. })).count();
+        let lines = ops
+            .iter()
+            .filter(|o| matches!(o, Op::DrawLine { .. }))
+            .count();
         assert!(lines >= 7, "grid (5), axes (2) and the table rule");
         let t = texts(&doc);
-        for needle in ["Fleet health report", "Uptime", "75.0 %", "Vehicles per band", "v2", "page 1 of 1"] {
+        for needle in [
+            "Fleet health report",
+            "Uptime",
+            "75.0 %",
+            "Vehicles per band",
+            "v2",
+            "page 1 of 1",
+        ] {
             assert!(t.contains(needle), "{needle} missing from {t}");
         }
     }
