@@ -147,7 +147,7 @@ pub fn newest(states: Vec<VehicleState>) -> (Vec<VehicleState>, Vec<VehicleState
 }
 
 /// A window of whole UTC days ending today: what every figure is counted over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
     /// First day.
     pub first_day: NaiveDate,

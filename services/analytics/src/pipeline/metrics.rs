@@ -1,6 +1,10 @@
 //! The dashboard's figures: [`Metrics`] runs the read-model queries of a scope and
 //! window concurrently and assembles the summary (ADR 0014 defines each figure).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use chrono::NaiveDate;
 use serde::Serialize;
 use shared_schemas::events::HealthBand;
@@ -117,16 +121,59 @@ pub struct Service {
     pub claim_approval_rate: Option<f64>,
 }
 
+/// How long a summary is served from memory: dashboards poll it, many users of one
+/// organization see the same one, and its figures move by the minute at most.
+pub const SUMMARY_TTL: Duration = Duration::from_secs(5);
+
+/// Most summaries kept (scopes and windows); expired ones go first, then all.
+const CACHE_MAX: usize = 1_000;
+
+type SummaryCache = Arc<Mutex<HashMap<(Scope, Window), (Instant, Summary)>>>;
+
 /// The figures of the read models.
 #[derive(Debug, Clone)]
 pub struct Metrics {
     db: PgPool,
+    cache: SummaryCache,
 }
 
 impl Metrics {
     /// Figures from `db`.
     pub fn new(db: PgPool) -> Self {
-        Self { db }
+        Self {
+            db,
+            cache: SummaryCache::default(),
+        }
+    }
+
+    /// The summary of `scope` over `window`, at most [`SUMMARY_TTL`] old.
+    pub async fn summary(&self, scope: &Scope, window: Window) -> Result<Summary, sqlx::Error> {
+        let key = (scope.clone(), window);
+        let hit = self
+            .cached()
+            .get(&key)
+            .filter(|(at, _)| at.elapsed() < SUMMARY_TTL)
+            .map(|(_, s)| s.clone());
+        if let Some(s) = hit {
+            return Ok(s);
+        }
+        let fresh = self.compute(scope, window).await?;
+        let mut cache = self.cached();
+        if cache.len() >= CACHE_MAX {
+            cache.retain(|_, (at, _)| at.elapsed() < SUMMARY_TTL);
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(key, (Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    fn cached(&self) -> std::sync::MutexGuard<'_, HashMap<(Scope, Window), (Instant, Summary)>> {
+        // A panic while holding it leaves a usable map (entries are whole or absent).
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The database (for the routes' lists and series).
@@ -152,8 +199,9 @@ impl Metrics {
         alert_series(&self.db, scope, window).await
     }
 
-    /// The summary of `scope` over `window`, its queries run concurrently.
-    pub async fn summary(&self, scope: &Scope, window: Window) -> Result<Summary, sqlx::Error> {
+    /// The summary of `scope` over `window` from the database, its queries run
+    /// concurrently.
+    async fn compute(&self, scope: &Scope, window: Window) -> Result<Summary, sqlx::Error> {
         let f = Filter { scope, window };
         let db = &self.db;
         let (bands, uptime, alerts, decisions, predictions, avoided, service) = tokio::try_join!(

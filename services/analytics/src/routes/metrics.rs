@@ -57,7 +57,7 @@ pub(crate) fn scope_and_window(
 
 /// The dashboard summary: fleet health now, uptime, alerts and time to acknowledge,
 /// decisions and fallback rate, failures predicted vs happened with lead time, cost
-/// avoided, scheduling and warranty.
+/// avoided, scheduling and warranty. Served from memory for up to 5 s.
 #[utoipa::path(get, path = "/v1/metrics/summary", tag = "metrics", params(MetricsQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Summary), BadRequest, Unauthorized, NotFound))]

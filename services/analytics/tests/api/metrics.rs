@@ -123,10 +123,11 @@ async fn the_summary_counts_what_the_events_said() {
     assert!(close(&v["claim_approval_rate"], 0.5));
     assert!(close(&v["approved_amount"], 500.0));
 
-    // Redelivered events change nothing (inbox, newest-wins states).
+    // The same assessments again change nothing (newest-wins states, recounted rollup);
+    // another window, so the answer is not the one served from memory.
     story::republish_health(&app).await;
     let again: Value = app
-        .get_as("/v1/metrics/summary?days=7", &fm)
+        .get_as("/v1/metrics/summary?days=9", &fm)
         .await
         .json()
         .await
