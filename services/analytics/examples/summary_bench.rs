@@ -382,4 +382,29 @@ async fn main() {
         }
     }
     app.shutdown.cancel();
+    clean_up(&app, &prefix, &database_url).await;
+}
+
+/// Drops the run's database and Redis keys (a run leaves hundreds of MB otherwise).
+async fn clean_up(app: &TestService, prefix: &str, database_url: &str) {
+    let mut redis = app.redis.clone();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut redis)
+        .await
+        .unwrap_or_default();
+    for k in keys {
+        let _: Result<(), _> = redis::cmd("DEL").arg(k).query_async(&mut redis).await;
+    }
+    app.db.close().await;
+    let name = database_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let admin = sqlx::PgPool::connect(&testing::database_admin_url())
+        .await
+        .unwrap();
+    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await;
 }

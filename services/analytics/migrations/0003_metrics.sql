@@ -64,7 +64,9 @@ CREATE TABLE metric_alerts (
     escalations      INTEGER NOT NULL DEFAULT 0,
     resolved_at      TIMESTAMPTZ
 );
-CREATE INDEX metric_alerts_org ON metric_alerts (org_id, created_at);
+-- Covering: the summary's alert figures read the index alone.
+CREATE INDEX metric_alerts_org ON metric_alerts (org_id, created_at)
+    INCLUDE (severity, acknowledged_at, escalations, resolved_at);
 CREATE INDEX metric_alerts_vehicle ON metric_alerts (vehicle_id, created_at);
 
 -- Agent decisions (agent.decision.made) and escalations (agent.escalation).
@@ -82,7 +84,8 @@ CREATE TABLE metric_decisions (
     provider_cost_usd DOUBLE PRECISION NOT NULL,
     decided_at     TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX metric_decisions_org ON metric_decisions (org_id, decided_at);
+CREATE INDEX metric_decisions_org ON metric_decisions (org_id, decided_at)
+    INCLUDE (severity, disposition, fallback_used, provider_cost_usd);
 CREATE INDEX metric_decisions_vehicle ON metric_decisions (vehicle_id, component, decided_at);
 
 CREATE TABLE metric_escalations (
