@@ -18,7 +18,8 @@
 //! service, Postgres and Redis share the machine.
 //!
 //! With `SAMPLE_REPORTS_DIR` set, the three PDF reports of the seeded fleet are written
-//! there (how docs/reports/ was made, with `-- 200 14 100`).
+//! there (how docs/reports/ was made, with `-- 200 14 100`). With `BENCH_KEEP` set, the
+//! database is kept for inspection.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -382,7 +383,11 @@ async fn main() {
         }
     }
     app.shutdown.cancel();
-    clean_up(&app, &prefix, &database_url).await;
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("kept {database_url}");
+    } else {
+        clean_up(&app, &prefix, &database_url).await;
+    }
 }
 
 /// Drops the run's database and Redis keys (a run leaves hundreds of MB otherwise).

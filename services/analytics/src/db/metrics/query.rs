@@ -120,7 +120,9 @@ pub struct AlertFigures {
 /// Alert volume and time to acknowledge.
 pub async fn alerts(pool: &PgPool, f: Filter<'_>) -> Result<AlertFigures, sqlx::Error> {
     f.timed(
-        "SELECT count(*) AS created,
+        "SELECT created, info, warning, critical, emergency, acknowledged, escalated, resolved, open,
+            p[1] AS ack_p50_s, p[2] AS ack_p90_s, ack_mean_s
+         FROM (SELECT count(*) AS created,
             count(*) FILTER (WHERE severity = 'info') AS info,
             count(*) FILTER (WHERE severity = 'warning') AS warning,
             count(*) FILTER (WHERE severity = 'critical') AS critical,
@@ -129,13 +131,13 @@ pub async fn alerts(pool: &PgPool, f: Filter<'_>) -> Result<AlertFigures, sqlx::
             count(*) FILTER (WHERE escalations > 0) AS escalated,
             count(resolved_at) AS resolved,
             count(*) FILTER (WHERE acknowledged_at IS NULL AND resolved_at IS NULL) AS open,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY ack_s) AS ack_p50_s,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY ack_s) AS ack_p90_s,
+            -- One sort for both percentiles.
+            percentile_cont(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP (ORDER BY ack_s) AS p,
             avg(ack_s) AS ack_mean_s
          FROM (SELECT *, EXTRACT(EPOCH FROM acknowledged_at - created_at)::float8 AS ack_s
                FROM metric_alerts
                WHERE ($1::text IS NULL OR org_id = $1) AND ($2::text[] IS NULL OR vehicle_id = ANY($2))
-                 AND created_at >= $3 AND created_at < $4) a",
+                 AND created_at >= $3 AND created_at < $4) a) f",
     )
     .fetch_one(pool)
     .await
