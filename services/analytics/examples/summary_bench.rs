@@ -311,24 +311,12 @@ async fn measure(app: &TestService, label: &str, paths: &[String], token: &str, 
     );
 }
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |i: usize, d: u64| args.get(i).map_or(d, |a| a.parse().expect("a number"));
-    let (vehicles, days, requests) = (
-        arg(0, 10_000) as u32,
-        arg(1, 30) as i64,
-        arg(2, 2_000) as usize,
-    );
-    let database_url = testing::fresh_database("analytics_bench").await;
-    let prefix = testing::unique_prefix("analytics_bench");
-    let config = config(&database_url, &prefix);
-    let common = config.common.clone();
-    let app = TestService::start(&common, |s| analytics::build(config, s)).await;
+/// Publishes the fleet's history, waits until the consumers applied it, and vacuums.
+async fn seed(app: &TestService, vehicles: u32, days: i64) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let start = Instant::now();
-    let events = seed_health(&app, vehicles, days, &mut rng).await
-        + seed_events(&app, vehicles, days, &mut rng).await;
+    let events = seed_health(app, vehicles, days, &mut rng).await
+        + seed_events(app, vehicles, days, &mut rng).await;
     let mut types: Vec<&str> = analytics::events::metrics::EVENT_TYPES.to_vec();
     types.push(analytics::events::metrics::HEALTH_TYPE);
     app.wait_caught_up("analytics-metrics", &types, Duration::from_secs(1800))
@@ -350,6 +338,23 @@ async fn main() {
         "seeded {vehicles} vehicles x {days} days: {events} events through the consumers in {took:.1} s ({:.0} events/s)",
         events as f64 / took
     );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize, d: u64| args.get(i).map_or(d, |a| a.parse().expect("a number"));
+    let (vehicles, days, requests) = (
+        arg(0, 10_000) as u32,
+        arg(1, 30) as i64,
+        arg(2, 2_000) as usize,
+    );
+    let database_url = testing::fresh_database("analytics_bench").await;
+    let prefix = testing::unique_prefix("analytics_bench");
+    let config = config(&database_url, &prefix);
+    let common = config.common.clone();
+    let app = TestService::start(&common, |s| analytics::build(config, s)).await;
+    seed(&app, vehicles, days).await;
     let fm = testing::token(SECRET, "bench-fm", Role::FleetManager, ORG, &[]);
     let admin = testing::token(SECRET, "bench-admin", Role::Admin, "platform", &[]);
     let path = "/v1/metrics/summary";

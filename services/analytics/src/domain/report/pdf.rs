@@ -166,10 +166,11 @@ fn chart(ops: &mut Vec<Op>, c: &Chart, top: f32) -> f32 {
     text(ops, MARGIN, top, 11.0, true, BLACK, &c.title);
     let (x0, y0) = (MARGIN + 30.0, top - 18.0 - CHART_H);
     let w = PAGE_W - MARGIN - x0;
-    let max = c.max_total().max(1.0);
-    for i in 0..=4 {
-        let v = max * f64::from(i) / 4.0;
-        let y = y0 + CHART_H * i as f32 / 4.0;
+    let (step, steps) = axis(c.max_total());
+    let max = step * f64::from(steps);
+    for i in 0..=steps {
+        let v = step * f64::from(i);
+        let y = y0 + CHART_H * i as f32 / steps as f32;
         line(ops, (x0, y), (x0 + w, y), LIGHT, 0.5);
         text(ops, MARGIN, y - 2.5, 7.0, false, GREY, &format!("{v:.0}"));
     }
@@ -202,6 +203,19 @@ fn chart(ops: &mut Vec<Op>, c: &Chart, top: f32) -> f32 {
     legend_y - 6.0
 }
 
+/// The value axis: a step of 1, 2 or 5 times a power of ten, at most 5 steps high and
+/// reaching `total`; returns (step, steps).
+fn axis(total: f64) -> (f64, u32) {
+    let raw = (total / 5.0).max(1.0);
+    let power = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * power);
+    (step, ((total / step).ceil() as u32).max(1))
+}
+
 /// Notes, wrapped; returns the y below them.
 fn notes(ops: &mut Vec<Op>, r: &Report, mut y: f32) -> f32 {
     for note in &r.notes {
@@ -231,29 +245,52 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Column widths in proportion to each column's longest text (capped at 18 characters,
+/// so a long id does not starve the others), and how many characters fit in each.
+fn column_widths(t: &Table, shown: usize) -> Vec<(f32, usize)> {
+    let longest: Vec<usize> = (0..t.columns.len())
+        .map(|i| {
+            t.rows
+                .iter()
+                .take(shown)
+                .filter_map(|r| r.get(i))
+                .chain(std::iter::once(&t.columns[i]))
+                .map(|c| c.chars().count().clamp(3, 18))
+                .max()
+                .unwrap_or(3)
+        })
+        .collect();
+    let total: usize = longest.iter().sum::<usize>().max(1);
+    longest
+        .iter()
+        .map(|n| {
+            let w = CONTENT_W * *n as f32 / total as f32;
+            (w, ((w / (TABLE_FONT * 0.55)) as usize).max(3))
+        })
+        .collect()
+}
+
+/// `s` cut to `max` characters (a `~` marks the cut).
+fn fit(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        format!(
+            "{}~",
+            s.chars().take(max.saturating_sub(1)).collect::<String>()
+        )
+    } else {
+        s.to_owned()
+    }
+}
+
 /// The table from `top` on the last page, continuing on new pages.
 fn table(pages: &mut Vec<Vec<Op>>, t: &Table, top: f32) {
-    let cols = t.columns.len().max(1);
-    let col_w = CONTENT_W / cols as f32;
-    let max_chars = ((col_w / (TABLE_FONT * 0.52)) as usize).max(3);
-    let fit = |s: &str| {
-        if s.chars().count() > max_chars {
-            format!("{}~", s.chars().take(max_chars - 1).collect::<String>())
-        } else {
-            s.to_owned()
-        }
-    };
+    let shown = t.rows.len().min(MAX_ROWS);
+    let widths = column_widths(t, shown);
     let row = |ops: &mut Vec<Op>, cells: &[String], y: f32, bold: bool| {
-        for (i, c) in cells.iter().enumerate() {
-            text(
-                ops,
-                MARGIN + col_w * i as f32,
-                y,
-                TABLE_FONT,
-                bold,
-                BLACK,
-                &fit(c),
-            );
+        let mut x = MARGIN;
+        for (c, (w, max)) in cells.iter().zip(&widths) {
+            text(ops, x, y, TABLE_FONT, bold, BLACK, &fit(c, *max));
+            x += w;
         }
     };
     let mut y = top;
@@ -261,7 +298,6 @@ fn table(pages: &mut Vec<Vec<Op>>, t: &Table, top: f32) {
         pages.push(Vec::new());
         y = PAGE_H - MARGIN;
     }
-    let shown = t.rows.len().min(MAX_ROWS);
     for (i, cells) in t.rows.iter().take(shown).enumerate() {
         if i == 0 || y < BOTTOM {
             if y < BOTTOM {
@@ -344,7 +380,10 @@ mod tests {
             .iter()
             .filter(|o| matches!(o, Op::DrawLine { .. }))
             .count();
-        assert!(lines >= 7, "grid (5), axes (2) and the table rule");
+        assert!(
+            lines >= 6,
+            "grid (4 for a tallest bar of 3), axes (2), the table rule"
+        );
         let t = texts(&doc);
         for needle in [
             "Fleet health report",
@@ -368,6 +407,14 @@ mod tests {
         let capped = texts(&parse(&render(&sample(MAX_ROWS + 5))));
         assert!(capped.contains(&format!("First {MAX_ROWS} of {} rows", MAX_ROWS + 5)));
         assert!(!capped.contains(&format!("v{MAX_ROWS}\n")));
+    }
+
+    #[test]
+    fn the_value_axis_ends_on_a_round_number() {
+        assert_eq!(axis(43.0), (10.0, 5));
+        assert_eq!(axis(3.0), (1.0, 3));
+        assert_eq!(axis(200.0), (50.0, 4));
+        assert_eq!(axis(0.0), (1.0, 1));
     }
 
     #[test]
