@@ -19,11 +19,19 @@ pub struct Part<'a> {
     pub component: &'a str,
 }
 
+impl<'a> Part<'a> {
+    /// `sql` with `$1` bound to the vehicle and `$2` to the component.
+    fn query(
+        self,
+        sql: &'static str,
+    ) -> sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(sql).bind(self.vehicle_id).bind(self.component)
+    }
+}
+
 /// Serializes writes of one vehicle component across consumers and replicas.
 async fn lock(tx: &mut PgConnection, p: Part<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 14))")
-        .bind(p.vehicle_id)
-        .bind(p.component)
+    p.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 14))")
         .execute(tx)
         .await?;
     Ok(())
@@ -40,37 +48,35 @@ pub async fn predicted(
     rul_days: f64,
 ) -> Result<(), sqlx::Error> {
     lock(tx, p).await?;
-    let attached = sqlx::query(
-        "UPDATE metric_episodes SET predicted_at = $3, predicted_rul_days = $4
+    let attached = p
+        .query(
+            "UPDATE metric_episodes SET predicted_at = $3, predicted_rul_days = $4
          WHERE id = (SELECT id FROM metric_episodes WHERE vehicle_id = $1 AND component = $2
                      AND predicted_at IS NULL AND failed_at >= $3 AND repaired_at IS NULL
                      ORDER BY failed_at LIMIT 1)",
-    )
-    .bind(p.vehicle_id)
-    .bind(p.component)
-    .bind(at)
-    .bind(rul_days)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+        )
+        .bind(at)
+        .bind(rul_days)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if attached > 0 {
         return Ok(());
     }
-    let open = sqlx::query(
-        "UPDATE metric_episodes SET
+    let open = p
+        .query(
+            "UPDATE metric_episodes SET
              predicted_rul_days = CASE WHEN failed_at IS NULL AND $3 < predicted_at
                                   THEN $4 ELSE predicted_rul_days END,
              predicted_at = CASE WHEN failed_at IS NULL THEN LEAST(predicted_at, $3)
                             ELSE predicted_at END
          WHERE vehicle_id = $1 AND component = $2 AND repaired_at IS NULL AND recovered_at IS NULL",
-    )
-    .bind(p.vehicle_id)
-    .bind(p.component)
-    .bind(at)
-    .bind(rul_days)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+        )
+        .bind(at)
+        .bind(rul_days)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if open == 0 {
         open_episode(tx, p, at, rul_days).await?;
     }
@@ -85,23 +91,21 @@ async fn open_episode(
     at: DateTime<Utc>,
     rul_days: f64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    p.query(
         "WITH m AS (
              SELECT min(at) FILTER (WHERE kind = 'repaired') AS repaired,
                     min(at) FILTER (WHERE kind = 'recovered') AS recovered
-             FROM metric_component_marks WHERE vehicle_id = $2 AND component = $3 AND at >= $4)
+             FROM metric_component_marks WHERE vehicle_id = $1 AND component = $2 AND at >= $3)
          INSERT INTO metric_episodes (org_id, vehicle_id, component, predicted_at, predicted_rul_days,
                                       repaired_at, recovered_at)
-         SELECT $1, $2, $3, $4, $5,
+         SELECT $5, $1, $2, $3, $4,
                 CASE WHEN m.repaired <= COALESCE(m.recovered, m.repaired) THEN m.repaired END,
                 CASE WHEN m.recovered < COALESCE(m.repaired, 'infinity') THEN m.recovered END
          FROM m",
     )
-    .bind(p.org_id)
-    .bind(p.vehicle_id)
-    .bind(p.component)
     .bind(at)
     .bind(rul_days)
+    .bind(p.org_id)
     .execute(tx)
     .await?;
     Ok(())
@@ -114,12 +118,10 @@ async fn mark(
     kind: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    p.query(
         "INSERT INTO metric_component_marks (vehicle_id, component, kind, at) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING",
     )
-    .bind(p.vehicle_id)
-    .bind(p.component)
     .bind(kind)
     .bind(at)
     .execute(tx)
@@ -136,31 +138,28 @@ pub async fn failed(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     lock(tx, p).await?;
-    let ended = sqlx::query(
-        "UPDATE metric_episodes SET failed_at = $3
+    let ended = p
+        .query(
+            "UPDATE metric_episodes SET failed_at = $3
          WHERE id = (SELECT id FROM metric_episodes WHERE vehicle_id = $1 AND component = $2
                      AND failed_at IS NULL AND repaired_at IS NULL AND recovered_at IS NULL
                      AND predicted_at <= $3 ORDER BY id DESC LIMIT 1)",
-    )
-    .bind(p.vehicle_id)
-    .bind(p.component)
-    .bind(at)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+        )
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if ended > 0 {
         return Ok(());
     }
-    sqlx::query(
+    p.query(
         "INSERT INTO metric_episodes (org_id, vehicle_id, component, failed_at)
-         SELECT $1, $2, $3, $4 WHERE NOT EXISTS (
-             SELECT 1 FROM metric_episodes WHERE vehicle_id = $2 AND component = $3
+         SELECT $4, $1, $2, $3 WHERE NOT EXISTS (
+             SELECT 1 FROM metric_episodes WHERE vehicle_id = $1 AND component = $2
              AND failed_at IS NOT NULL AND repaired_at IS NULL)",
     )
-    .bind(p.org_id)
-    .bind(p.vehicle_id)
-    .bind(p.component)
     .bind(at)
+    .bind(p.org_id)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -211,11 +210,6 @@ pub async fn ended(
 ) -> Result<(), sqlx::Error> {
     lock(tx, p).await?;
     mark(tx, p, end.mark(), at).await?;
-    sqlx::query(end.sql())
-        .bind(p.vehicle_id)
-        .bind(p.component)
-        .bind(at)
-        .execute(tx)
-        .await?;
+    p.query(end.sql()).bind(at).execute(tx).await?;
     Ok(())
 }
