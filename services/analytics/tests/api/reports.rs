@@ -291,3 +291,18 @@ async fn schedules_need_a_user_account_and_mail() {
         .await;
     assert_eq!(foreign.status(), 404);
 }
+
+#[tokio::test]
+async fn hostile_input_gets_4xx_naming_the_field_never_5xx() {
+    let sink = Sink::start().await;
+    let url = format!("smtp://{}", sink.addr);
+    let app = spawn_with(|c| c.smtp_url = Some(shared_runtime::config::Secret::new(url))).await;
+    let (_, admin) = user(&app, Role::Admin, "platform", "admin@platform.test").await;
+    let api = testing::TestClient::new(app.address.clone());
+    let openapi: Value = serde_json::from_str(&analytics::openapi::json()).unwrap();
+    let mut target = shared_runtime::testing::hostile::Target::new(&api, &openapi);
+    target.credentials = vec![("bearer", testing::Credential::Bearer(admin))];
+    target.path_values = vec![("kind", "alerts".to_owned())];
+    let report = shared_runtime::testing::hostile::probe(&target).await;
+    assert!(report.operations >= 8, "{report:?}");
+}
