@@ -246,6 +246,21 @@ async fn a_scheduled_report_arrives_by_email_with_the_pdf_and_is_not_sent_twice(
         .await
         .unwrap();
     assert_eq!(foreign.status(), 404);
+    let foreign: Value = foreign.json().await.unwrap();
+    let unknown_path = format!("/v1/report-schedules/{}", Uuid::now_v7());
+    let unknown = app
+        .client
+        .delete(app.url(&unknown_path))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let unknown: Value = unknown.json().await.unwrap();
+    assert_eq!(
+        foreign["code"], unknown["code"],
+        "another user's schedule answers like an unknown one"
+    );
     let own = app
         .client
         .delete(app.url(&path))
