@@ -321,3 +321,53 @@ async fn hostile_input_gets_4xx_naming_the_field_never_5xx() {
     let report = shared_runtime::testing::hostile::probe(&target).await;
     assert!(report.operations >= 8, "{report:?}");
 }
+
+#[tokio::test]
+async fn a_failed_send_is_kept_for_a_retry_and_shown_to_its_user() {
+    // A port nothing listens on: every send fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = spawn_with(|c| c.smtp_url = Some(shared_runtime::config::Secret::new(url))).await;
+    let (_, fm) = user(&app, Role::FleetManager, "acme", "fm@acme.test").await;
+    let r = app
+        .post_as(
+            "/v1/report-schedules",
+            &fm,
+            &json!({"kind": "fleet_health", "frequency": "daily"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let listed = testing::app::wait_until(
+        std::time::Duration::from_secs(20),
+        "the failure recorded",
+        || async {
+            let v: Value = app
+                .get_as("/v1/report-schedules", &fm)
+                .await
+                .json()
+                .await
+                .unwrap();
+            (!v["schedules"][0]["last_error"].is_null()).then_some(v)
+        },
+    )
+    .await;
+    let s = &listed["schedules"][0];
+    assert!(s["last_error"].as_str().unwrap().contains("SMTP"), "{s}");
+    let (attempts, leased, sent): (i32, bool, i64) = sqlx::query_as(
+        "SELECT attempts, leased_until > now() + interval '50 seconds',
+                (SELECT count(*) FROM report_deliveries) FROM report_schedules",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (attempts, leased, sent),
+        (1, true, 0),
+        "retried after a minute, nothing marked sent"
+    );
+    assert!(
+        s["next_run_at"].as_str().is_some(),
+        "the occurrence stays due"
+    );
+}
