@@ -352,8 +352,12 @@ async fn completed(tx: &mut PgConnection, p: &AppointmentCompleted) -> Result<()
     Ok(())
 }
 
-/// Starts both consumers on `service`.
+/// Starts both consumers on `service`, and the hourly pruning of per-day rows older
+/// than any window (a vehicle-day a day per vehicle is the read models' bulk).
 pub fn start(service: &mut shared_runtime::service::Service) -> anyhow::Result<()> {
+    service
+        .tasks
+        .spawn(prune_days(service.db.clone(), service.tasks.shutdown()));
     use shared_runtime::consumer::ConsumerConfig;
     service.consume_batches(
         "metrics health consumer",
@@ -368,4 +372,23 @@ pub fn start(service: &mut shared_runtime::service::Service) -> anyhow::Result<(
             .block(std::time::Duration::from_millis(500)),
         std::sync::Arc::new(MetricsConsumer::new(service.db.clone())),
     )
+}
+
+/// Deletes per-day rows older than the longest window (plus a week), every hour.
+async fn prune_days(db: PgPool, shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        let before = Utc::now().date_naive()
+            - chrono::Duration::days(i64::from(crate::domain::metrics::MAX_DAYS) + 7);
+        match record::prune_days(&db, before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, %before, "per-day metric rows pruned"),
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning per-day metric rows failed; retrying later")
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+        }
+    }
 }

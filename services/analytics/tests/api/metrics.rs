@@ -257,3 +257,35 @@ async fn series_and_attention_list_follow_the_events() {
     let r = app.get_as("/v1/metrics/attention?limit=0", &fm).await;
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn per_day_rows_older_than_any_window_are_pruned() {
+    let app = spawn_app().await;
+    story::publish(&app).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT (SELECT count(*) FROM metric_vehicle_days) + (SELECT count(*) FROM metric_band_days)",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    let before = count().await;
+    assert!(before > 0);
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let kept_old =
+        analytics::db::metrics::record::prune_days(&app.db, yesterday - chrono::Duration::days(1))
+            .await
+            .unwrap();
+    assert_eq!(kept_old, 0, "nothing that old");
+    let pruned =
+        analytics::db::metrics::record::prune_days(&app.db, chrono::Utc::now().date_naive())
+            .await
+            .unwrap();
+    assert!(pruned > 0 && count().await == before - i64::try_from(pruned).unwrap());
+    let today: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_vehicle_days")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(today, 4, "today's rows stay (v1, v2, v3, g1)");
+}

@@ -265,3 +265,19 @@ pub async fn stamp(
     key.query(stamp.sql()).bind(at).execute(tx).await?;
     Ok(())
 }
+
+/// Deletes per-day rows (vehicle-days, band rollup) of days before `before`; returns how
+/// many. No window reaches further back than [`crate::domain::metrics::MAX_DAYS`].
+pub async fn prune_days(pool: &PgPool, before: NaiveDate) -> Result<u64, sqlx::Error> {
+    let days = sqlx::query("DELETE FROM metric_vehicle_days WHERE day < $1")
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    let rollup = sqlx::query("DELETE FROM metric_band_days WHERE day < $1")
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(days + rollup)
+}
