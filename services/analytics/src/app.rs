@@ -13,6 +13,9 @@ use crate::config::Config;
 use crate::openapi::ApiDoc;
 use crate::pipeline::identity::Identity;
 use crate::pipeline::mailer::Mailer;
+use crate::pipeline::metrics::Metrics;
+use crate::pipeline::reports::Reports;
+use crate::pipeline::reports::scheduler::Scheduler;
 use crate::state::AppState;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
@@ -31,13 +34,22 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     )?;
     let identity = Identity::new(service.db.clone(), &config, mailer.notifier())?;
     identity.bootstrap().await?;
-    service.tasks.spawn(mailer.run(service.tasks.shutdown()));
     let jwt = Arc::new(identity.verifier(&config.common));
 
+    crate::events::metrics::start(&mut service)?;
+    let metrics = Metrics::new(service.db.clone());
+    let reports = Reports::new(metrics.clone());
+    let scheduler = Scheduler::new(service.db.clone(), reports.clone(), mailer.notifier());
+    let report_wake = scheduler.notifier();
+    service.tasks.spawn(scheduler.run(service.tasks.shutdown()));
+    service.tasks.spawn(mailer.run(service.tasks.shutdown()));
     let state = AppState {
         db: service.db.clone(),
         jwt,
         identity,
+        metrics,
+        reports,
+        report_wake,
     };
     let routes = crate::routes::router().with_state(state);
     service.serve(routes, ApiDoc::openapi()).await

@@ -7,6 +7,8 @@ use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 
 use crate::pipeline::identity::Identity;
+use crate::pipeline::metrics::Metrics;
+use crate::pipeline::reports::Reports;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -18,6 +20,12 @@ pub struct AppState {
     pub jwt: Arc<Jwt>,
     /// Users, organizations, login and tokens.
     pub identity: Identity,
+    /// The fleet metrics read models.
+    pub metrics: Metrics,
+    /// Reports from the read models.
+    pub reports: Reports,
+    /// Wakes the report scheduler (a schedule was created).
+    pub report_wake: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {

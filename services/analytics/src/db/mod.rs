@@ -3,6 +3,8 @@
 pub mod failures;
 pub mod links;
 pub mod mail;
+pub mod metrics;
 pub mod orgs;
+pub mod reports;
 pub mod sessions;
 pub mod users;

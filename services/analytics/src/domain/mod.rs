@@ -4,5 +4,7 @@ pub mod account;
 pub mod keys;
 pub mod lockout;
 pub mod mail;
+pub mod metrics;
 pub mod password;
+pub mod report;
 pub mod secret_token;

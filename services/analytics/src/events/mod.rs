@@ -1,1 +1,2 @@
 //! Consumers of the platform's streams.
+pub mod metrics;

@@ -1,8 +1,10 @@
 //! HTTP routes, one module per resource.
 
 pub mod auth;
+pub mod metrics;
 pub mod orgs;
 pub mod pages;
+pub mod reports;
 pub mod users;
 
 use axum::Router;
@@ -16,4 +18,6 @@ pub fn router() -> Router<AppState> {
         .merge(pages::router())
         .merge(orgs::router())
         .merge(users::router())
+        .merge(metrics::router())
+        .merge(reports::router())
 }

@@ -9,5 +9,8 @@
 
 mod helpers;
 mod identity;
+mod metrics;
 mod openapi;
+mod reports;
 mod smtp;
+mod story;
