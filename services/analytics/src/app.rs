@@ -15,6 +15,9 @@ use crate::openapi::ApiDoc;
 use crate::pipeline::audit::Auditor;
 use crate::pipeline::identity::Identity;
 use crate::pipeline::mailer::Mailer;
+use crate::pipeline::metrics::Metrics;
+use crate::pipeline::reports::Reports;
+use crate::pipeline::reports::scheduler::Scheduler;
 use crate::state::AppState;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
@@ -33,9 +36,15 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     )?;
     let identity = Identity::new(service.db.clone(), &config, mailer.notifier())?;
     identity.bootstrap().await?;
-    service.tasks.spawn(mailer.run(service.tasks.shutdown()));
     let jwt = Arc::new(identity.verifier(&config.common));
 
+    crate::events::metrics::start(&mut service)?;
+    let metrics = Metrics::new(service.db.clone());
+    let reports = Reports::new(metrics.clone());
+    let scheduler = Scheduler::new(service.db.clone(), reports.clone(), mailer.notifier());
+    let report_wake = scheduler.notifier();
+    service.tasks.spawn(scheduler.run(service.tasks.shutdown()));
+    service.tasks.spawn(mailer.run(service.tasks.shutdown()));
     let auditor = Auditor::new(service.db.clone());
     service.consume_batches(
         "audit consumer",
@@ -47,6 +56,9 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         db: service.db.clone(),
         jwt,
         identity,
+        metrics,
+        reports,
+        report_wake,
         auditor,
     };
     let routes = crate::routes::router().with_state(state);

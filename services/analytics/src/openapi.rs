@@ -30,6 +30,14 @@ use crate::routes::{auth, orgs, users};
         crate::routes::audit::list,
         crate::routes::audit::export,
         crate::routes::audit::verify,
+        crate::routes::metrics::summary,
+        crate::routes::metrics::health,
+        crate::routes::metrics::alerts,
+        crate::routes::metrics::attention,
+        crate::routes::reports::report,
+        crate::routes::reports::create,
+        crate::routes::reports::list,
+        crate::routes::reports::remove,
     ),
     modifiers(&BearerSecurity),
     tags(
@@ -37,6 +45,8 @@ use crate::routes::{auth, orgs, users};
         (name = "auth", description = "Login, token refresh and revocation, password reset, the JWKS"),
         (name = "orgs", description = "Organizations (tenants); admins only"),
         (name = "users", description = "Users, their roles and scopes; admins and fleet managers"),
+        (name = "metrics", description = "Fleet metrics for the dashboard, from the read models; scoped by role"),
+        (name = "reports", description = "Fleet health, alerts and maintenance reports as CSV or PDF, on demand and emailed on a schedule"),
     )
 )]
 pub struct ApiDoc;

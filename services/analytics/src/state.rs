@@ -8,6 +8,8 @@ use sqlx::PgPool;
 
 use crate::pipeline::audit::Auditor;
 use crate::pipeline::identity::Identity;
+use crate::pipeline::metrics::Metrics;
+use crate::pipeline::reports::Reports;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -21,6 +23,12 @@ pub struct AppState {
     pub identity: Identity,
     /// The audit log.
     pub auditor: Auditor,
+    /// The fleet metrics read models.
+    pub metrics: Metrics,
+    /// Reports from the read models.
+    pub reports: Reports,
+    /// Wakes the report scheduler (a schedule was created).
+    pub report_wake: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {

@@ -5,5 +5,7 @@ pub mod audit;
 pub mod keys;
 pub mod lockout;
 pub mod mail;
+pub mod metrics;
 pub mod password;
+pub mod report;
 pub mod secret_token;

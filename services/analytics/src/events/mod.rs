@@ -1,3 +1,4 @@
-//! Consumers of the platform's streams.
+//! Consumers of the platform's streams: the audit log's and the metrics read models'.
 
 pub mod audit;
+pub mod metrics;

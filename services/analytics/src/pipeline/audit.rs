@@ -144,3 +144,14 @@ fn latest_facts(drafts: &[Draft]) -> Vec<VehicleOrg> {
     }
     latest.into_values().cloned().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unattributed_entries_go_to_the_platform_operators_chain() {
+        assert_eq!(
+            crate::domain::audit::PLATFORM,
+            crate::pipeline::identity::PLATFORM_ORG
+        );
+    }
+}

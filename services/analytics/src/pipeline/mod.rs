@@ -4,3 +4,5 @@
 pub mod audit;
 pub mod identity;
 pub mod mailer;
+pub mod metrics;
+pub mod reports;

@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod metrics;
 pub mod orgs;
 pub mod pages;
+pub mod reports;
 pub mod users;
 
 use axum::Router;
@@ -17,5 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(pages::router())
         .merge(orgs::router())
         .merge(users::router())
+        .merge(metrics::router())
+        .merge(reports::router())
         .merge(audit::router())
 }

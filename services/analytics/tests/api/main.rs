@@ -10,5 +10,8 @@
 mod audit;
 mod helpers;
 mod identity;
+mod metrics;
 mod openapi;
+mod reports;
 mod smtp;
+mod story;

@@ -1,90 +1,92 @@
-//! A minimal SMTP receiver for tests: accepts every message and keeps its raw text.
+//! A minimal SMTP sink on a free port: accepts every message (no TLS, no auth) and
+//! keeps it raw, for tests that check what the service mails.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
-/// Messages received, raw (headers and body, dot-unstuffed).
-#[derive(Clone, Default)]
-pub(crate) struct Received(Arc<Mutex<Vec<String>>>);
+/// A running sink.
+pub(crate) struct Sink {
+    /// `host:port`.
+    pub(crate) addr: String,
+    messages: Arc<Mutex<Vec<Vec<u8>>>>,
+}
 
-impl Received {
-    /// Waits until `n` messages arrived (fails after 20 s) and returns them.
-    pub(crate) async fn wait_for(&self, n: usize) -> Vec<String> {
-        for _ in 0..200 {
-            let got = self.0.lock().unwrap().clone();
-            if got.len() >= n {
-                return got;
+impl Sink {
+    /// Starts one on 127.0.0.1 (it stops with the test's runtime).
+    pub(crate) async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let kept = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(session(stream, kept.clone()));
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("expected {n} mails, got {}", self.0.lock().unwrap().len());
+        });
+        Self { addr, messages }
     }
 
-    /// What arrived so far.
-    pub(crate) fn now(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
+    /// The messages received so far, raw.
+    pub(crate) fn messages(&self) -> Vec<Vec<u8>> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    /// Waits until `n` messages arrived (fails after 20 s).
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
+        shared_runtime::testing::app::wait_until(
+            Duration::from_secs(20),
+            &format!("{n} mail(s)"),
+            || async {
+                let m = self.messages();
+                (m.len() >= n).then_some(m)
+            },
+        )
+        .await
     }
 }
 
-/// Starts a receiver on a free port: its `smtp://` URL and the messages.
-pub(crate) async fn start() -> (String, Received) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("smtp://{}", listener.local_addr().unwrap());
-    let received = Received::default();
-    let store = received.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(session(socket, store.clone()));
+async fn session(stream: TcpStream, kept: Arc<Mutex<Vec<Vec<u8>>>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 sink ESMTP\r\n").await?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
         }
-    });
-    (url, received)
-}
-
-async fn session(socket: tokio::net::TcpStream, store: Received) {
-    let (read, mut write) = socket.into_split();
-    let mut lines = BufReader::new(read).lines();
-    let _ = write.write_all(b"220 test ESMTP\r\n").await;
-    while let Ok(Some(line)) = lines.next_line().await {
-        let verb = line
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
+        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
-            "EHLO" | "HELO" => b"250 test\r\n",
+            "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
             "DATA" => {
-                let _ = write.write_all(b"354 go ahead\r\n").await;
-                let mut message = String::new();
-                while let Ok(Some(l)) = lines.next_line().await {
-                    if l == "." {
-                        break;
-                    }
-                    message.push_str(l.strip_prefix('.').unwrap_or(&l));
-                    message.push('\n');
-                }
-                store
-                    .0
-                    .lock()
-                    .unwrap()
-                    .push(unfold_quoted_printable(&message));
-                b"250 queued\r\n"
+                write.write_all(b"354 go on\r\n").await?;
+                let message = data(&mut lines).await?;
+                kept.lock().unwrap().push(message);
+                b"250 kept\r\n"
             }
             "QUIT" => {
-                let _ = write.write_all(b"221 bye\r\n").await;
-                return;
+                write.write_all(b"221 bye\r\n").await?;
+                return Ok(());
             }
-            _ => b"250 ok\r\n",
+            _ => b"250 OK\r\n",
         };
-        if write.write_all(reply).await.is_err() {
-            return;
-        }
+        write.write_all(reply).await?;
     }
 }
 
-/// Undoes quoted-printable's soft line breaks and `=3D` (enough to read links back).
-fn unfold_quoted_printable(text: &str) -> String {
-    text.replace("=\n", "").replace("=3D", "=")
+/// The message up to the lone `.`, dot-unstuffed.
+async fn data(lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> std::io::Result<Vec<u8>> {
+    let mut message = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if lines.read_until(b'\n', &mut line).await? == 0 || line == b".\r\n" {
+            return Ok(message);
+        }
+        let start = usize::from(line.starts_with(b".."));
+        message.extend_from_slice(&line[start..]);
+    }
 }

@@ -23,7 +23,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The chain of entries that belong to no organization (no organization in the payload,
-/// no caller, a vehicle the audit does not know). Admins see it.
+/// no caller, a vehicle the audit does not know): the platform operators' organization
+/// (identity's `PLATFORM_ORG`, which admins and services belong to, ADR 0012).
 pub const PLATFORM: &str = "platform";
 
 /// What the hash of a chain's first entry links to.
