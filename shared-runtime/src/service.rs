@@ -121,6 +121,7 @@ pub struct Service {
     /// Background tasks joined at shutdown.
     pub tasks: Tasks,
     relay: Relay,
+    recorded_elsewhere: &'static [&'static str],
 }
 
 impl Service {
@@ -158,6 +159,7 @@ impl Service {
             keys,
             tasks: Tasks::new(shutdown),
             relay,
+            recorded_elsewhere: &[],
         })
     }
 
@@ -182,6 +184,14 @@ impl Service {
             Arc::new(Jwt::new(secret)),
             self.name,
         )))
+    }
+
+    /// Successful requests to `routes` are left out of the request audit: each becomes
+    /// an event of its own, which the audit records anyway (ingestion's telemetry).
+    #[must_use]
+    pub fn audit_recorded_elsewhere(mut self, routes: &'static [&'static str]) -> Self {
+        self.recorded_elsewhere = routes;
+        self
     }
 
     /// The handle to poke after committing an outbox row.
@@ -255,6 +265,7 @@ impl Service {
                 self.common.stream_max_len,
             ),
         );
+        let audit = audit.recorded_elsewhere(self.recorded_elsewhere);
         self.tasks.spawn(audit_publisher.run());
         let readiness = Readiness {
             db: self.db,

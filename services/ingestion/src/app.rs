@@ -29,7 +29,12 @@ pub type Application = Server;
 /// and binds the port.
 pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Application> {
     let migrations = sqlx::migrate!("./migrations");
-    let mut service = Service::connect("ingestion", &config.common, &migrations, shutdown).await?;
+    // Each accepted reading becomes a vehicle.telemetry.received (a refused one a
+    // .rejected) that the audit records: a request entry per device call would double
+    // the audit's load at ingestion's peak. Refused calls (bad key) are still recorded.
+    let mut service = Service::connect("ingestion", &config.common, &migrations, shutdown)
+        .await?
+        .audit_recorded_elsewhere(crate::routes::telemetry::ROUTES);
     let db = service.db.clone();
     if let Some(key) = &config.bootstrap_device_key {
         bootstrap_key(&db, key.expose(), &config.bootstrap_org).await?;

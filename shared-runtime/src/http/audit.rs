@@ -46,6 +46,8 @@ pub struct RequestAudit {
     service: &'static str,
     queue: mpsc::Sender<EventEnvelope<RequestRecorded>>,
     dropped: Arc<AtomicU64>,
+    /// Routes whose successful requests are recorded by events of their own.
+    recorded_elsewhere: Arc<[&'static str]>,
 }
 
 /// Sends the queued events to their stream; run it as a task of the service.
@@ -74,6 +76,7 @@ impl RequestAudit {
             service,
             queue: tx,
             dropped: dropped.clone(),
+            recorded_elsewhere: Arc::new([]),
         };
         let publisher = AuditPublisher {
             queue: rx,
@@ -81,6 +84,15 @@ impl RequestAudit {
             dropped,
         };
         (audit, publisher)
+    }
+
+    /// Successful requests to `routes` (templates, e.g. `/v1/telemetry`) are not
+    /// recorded: each already becomes an event of its own that the audit records (an
+    /// accepted reading is a `vehicle.telemetry.received`). Refused ones still are.
+    #[must_use]
+    pub fn recorded_elsewhere(mut self, routes: &[&'static str]) -> Self {
+        self.recorded_elsewhere = routes.into();
+        self
     }
 
     /// Queues `event` without waiting; a full or closed queue drops it (counted, and
@@ -120,6 +132,9 @@ pub async fn record(State(audit): State<RequestAudit>, mut req: Request, next: N
     let seen = Seen::of(&req);
     let response = next.run(req).await;
     let status = response.status().as_u16();
+    if response.status().is_success() && audit.recorded_elsewhere.contains(&seen.route.as_str()) {
+        return response;
+    }
     let payload = RequestRecorded {
         service: audit.service.to_owned(),
         method: seen.method,

@@ -270,3 +270,58 @@ async fn generic_json_is_normalized() {
     assert!((signals["coolant_temp_c"].as_f64().unwrap() - 100.0).abs() < 1e-9);
     assert_eq!(signals["engine_rpm"], 800.0);
 }
+
+#[tokio::test]
+async fn accepted_device_calls_are_audited_by_their_events_and_refused_ones_as_requests() {
+    let app = spawn_app().await;
+    let accepted = app
+        .post_device("/v1/telemetry", &reading("VH-1", "r-1", 5))
+        .await;
+    assert_eq!(accepted.status(), 202);
+    let refused = app
+        .client
+        .post(app.url("/v1/telemetry"))
+        .header("x-api-key", "fk_not_a_key_0123456789abcdef")
+        .json(&reading("VH-1", "r-2", 5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    // A state-changing request of another route, recorded like any other.
+    let _ = app
+        .client
+        .delete(app.url("/v1/device-keys/nope"))
+        .send()
+        .await
+        .unwrap();
+    let requests = shared_runtime::testing::app::wait_until(
+        std::time::Duration::from_secs(10),
+        "two request events",
+        || async {
+            let e = app.stream("audit.request.recorded").await;
+            (e.len() >= 2).then_some(e)
+        },
+    )
+    .await;
+    let statuses: Vec<(String, u64)> = requests
+        .iter()
+        .map(|e| {
+            let p = &envelope(e)["payload"];
+            (
+                p["route"].as_str().unwrap().to_owned(),
+                p["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&("/v1/telemetry".to_owned(), 401)),
+        "{statuses:?}"
+    );
+    assert!(
+        !statuses
+            .iter()
+            .any(|(r, s)| r == "/v1/telemetry" && *s == 202),
+        "the accepted reading is audited by its vehicle.telemetry.received: {statuses:?}"
+    );
+    assert_eq!(app.stream("vehicle.telemetry.received").await.len(), 1);
+}

@@ -27,6 +27,15 @@ use judge::{Incoming, ingest_single, judge, origin};
 /// Largest request body: a full batch of verbose readings.
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
+/// The telemetry routes: every reading they accept or refuse becomes an event.
+pub const ROUTES: &[&str] = &[
+    "/v1/telemetry",
+    "/v1/telemetry/batch",
+    "/v1/telemetry/obd2",
+    "/v1/telemetry/j1939",
+    "/v1/telemetry/generic",
+];
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/telemetry", post(ingest_one))
