@@ -1,8 +1,9 @@
 //! The RBAC matrix (docs/rbac.md, `## analytics`): every operation, every role, from
 //! inside and outside its reach. Its callers are real accounts (one per role,
 //! organization, vehicles and centers), so "one's own" account, sessions and report
-//! schedules are called for real; acme has a vehicle with health, an alert and audit
-//! entries, globex a vehicle of its own.
+//! schedules are called for real. acme has two vehicles with health, alerts and audit
+//! entries (the owner's, and one no token names), globex a vehicle of its own; the
+//! owner has a report schedule.
 
 use std::time::Duration;
 
