@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::ApiJson;
-use shared_runtime::openapi::responses::{BadRequest, NotFound, Unauthorized};
+use shared_runtime::openapi::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -159,7 +159,7 @@ pub async fn logout(
 /// Ends every session of the caller.
 #[utoipa::path(post, path = "/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "Sessions ended", body = Revoked),
-        BadRequest, Unauthorized))]
+        Unauthorized, Forbidden))]
 pub async fn logout_all(
     State(state): State<AppState>,
     Auth(claims): Auth,

@@ -109,10 +109,10 @@ pub async fn list(
     Ok(Json(users))
 }
 
-/// One account (yours, or one of an organization you may see).
+/// One account (yours, or one of an organization you may see; services none).
 #[utoipa::path(get, path = "/v1/users/{user_id}", tag = "users", security(("bearer" = [])), params(UserPath),
     responses((status = 200, description = "The account", body = User), BadRequest,
-        Unauthorized, NotFound))]
+        Unauthorized, Forbidden, NotFound))]
 pub async fn one(
     State(state): State<AppState>,
     Auth(claims): Auth,

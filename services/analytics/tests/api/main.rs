@@ -12,6 +12,7 @@ mod helpers;
 mod identity;
 mod metrics;
 mod openapi;
+mod rbac;
 mod reports;
 mod smtp;
 mod story;

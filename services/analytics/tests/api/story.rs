@@ -90,7 +90,12 @@ fn condition(
     }
 }
 
-fn alert(org: &str, vehicle: &str, severity: AlertSeverity, at: DateTime<Utc>) -> AlertCreated {
+pub(crate) fn alert(
+    org: &str,
+    vehicle: &str,
+    severity: AlertSeverity,
+    at: DateTime<Utc>,
+) -> AlertCreated {
     AlertCreated {
         alert_id: Uuid::now_v7(),
         org_id: org.to_owned(),

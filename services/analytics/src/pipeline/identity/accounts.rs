@@ -143,7 +143,13 @@ impl Identity {
     }
 
     /// The account `id`, if the caller may see it (else "not found", like unknown ids).
+    /// Services are not accounts and read none: refused whatever the id (ADR 0008).
     pub async fn user(&self, actor: &Claims, id: Uuid) -> Result<User, ApiError> {
+        if actor.role == Role::Service {
+            return Err(forbidden(
+                "services read no user accounts; a user's token reads its own".to_owned(),
+            ));
+        }
         let found = db::users::by_id(&self.db, id).await?;
         found
             .map(|a| a.user)
@@ -175,13 +181,16 @@ impl Identity {
         Ok(db::users::list(&self.db, org, role, after, limit).await?)
     }
 
-    /// Changes an account. Role changes and disabling end its sessions.
+    /// Changes an account. Role changes and disabling end its sessions. The caller's
+    /// role is checked before the account is looked up: a role that may change no
+    /// account is refused whatever the id (ADR 0008).
     pub async fn update_user(
         &self,
         actor: &Claims,
         id: Uuid,
         patch: UserPatch,
     ) -> Result<User, ApiError> {
+        actor.require(&[Role::Admin, Role::FleetManager])?;
         let mut tx = self.db.begin().await?;
         let Some(found) = db::users::by_id(&mut *tx, id).await? else {
             return Err(ApiError::NotFound(format!("user {id} not found")));

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use serde::Serialize;
-use shared_runtime::auth::{Claims, Role};
+use shared_runtime::auth::{AuthError, Claims, Role};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -183,12 +183,14 @@ impl Identity {
         Ok(())
     }
 
-    /// Ends every session of the caller.
+    /// Ends every session of the caller: a user account (a service's token has no
+    /// sessions and is refused).
     pub async fn logout_everywhere(&self, caller: &Claims) -> Result<u64, ApiError> {
-        let id = caller
-            .sub
-            .parse::<Uuid>()
-            .map_err(|_| ApiError::BadRequest("only user accounts have sessions".to_owned()))?;
+        let id = caller.sub.parse::<Uuid>().map_err(|_| {
+            ApiError::Auth(AuthError::Forbidden(
+                "only user accounts have sessions; this token's subject is not one".to_owned(),
+            ))
+        })?;
         let mut tx = self.db.begin().await?;
         let n = db::sessions::revoke_user(&mut tx, id).await?;
         tx.commit().await?;
