@@ -213,8 +213,9 @@ impl Outcome {
         recovered_at: Option<DateTime<Utc>>,
     ) -> Self {
         match (predicted_at, failed_at) {
-            (Some(_), Some(_)) => Self::FailedAsPredicted,
-            (None, Some(_)) => Self::FailedUnpredicted,
+            // Only a prediction before the failure counts (not one announced with it).
+            (Some(p), Some(f)) if p < f => Self::FailedAsPredicted,
+            (_, Some(_)) => Self::FailedUnpredicted,
             _ if repaired_at.is_some() => Self::Avoided,
             _ if recovered_at.is_some() => Self::Recovered,
             _ => Self::Open,
@@ -361,8 +362,14 @@ mod tests {
     #[test]
     fn outcomes_follow_the_episode_timestamps() {
         let t = Some(at(1, 0));
-        assert_eq!(Outcome::of(t, t, None, None), Outcome::FailedAsPredicted);
+        let later = Some(at(3, 0));
+        assert_eq!(
+            Outcome::of(t, later, None, None),
+            Outcome::FailedAsPredicted
+        );
         assert_eq!(Outcome::of(None, t, t, None), Outcome::FailedUnpredicted);
+        // Degraded and critical announced at the same instant predicted nothing.
+        assert_eq!(Outcome::of(t, t, None, None), Outcome::FailedUnpredicted);
         assert_eq!(Outcome::of(t, None, t, None), Outcome::Avoided);
         assert_eq!(Outcome::of(t, None, None, t), Outcome::Recovered);
         assert_eq!(Outcome::of(t, None, None, None), Outcome::Open);

@@ -246,9 +246,9 @@ pub struct PredictionFigures {
 /// Failures predicted vs happened, lead time.
 pub async fn predictions(pool: &PgPool, f: Filter<'_>) -> Result<PredictionFigures, sqlx::Error> {
     f.timed(
-        "SELECT count(predicted_at) AS predicted,
-            count(*) FILTER (WHERE predicted_at IS NOT NULL AND failed_at IS NOT NULL) AS failed_as_predicted,
-            count(*) FILTER (WHERE predicted_at IS NULL) AS failed_unpredicted,
+        "SELECT count(*) FILTER (WHERE ahead) AS predicted,
+            count(*) FILTER (WHERE ahead AND failed_at IS NOT NULL) AS failed_as_predicted,
+            count(*) FILTER (WHERE failed_at IS NOT NULL AND NOT ahead) AS failed_unpredicted,
             count(*) FILTER (WHERE predicted_at IS NOT NULL AND failed_at IS NULL AND repaired_at IS NOT NULL) AS avoided,
             count(*) FILTER (WHERE predicted_at IS NOT NULL AND failed_at IS NULL AND repaired_at IS NULL
                              AND recovered_at IS NOT NULL) AS recovered,
@@ -257,7 +257,12 @@ pub async fn predictions(pool: &PgPool, f: Filter<'_>) -> Result<PredictionFigur
             percentile_cont(0.5) WITHIN GROUP (ORDER BY lead_days) AS lead_time_p50_days,
             avg(lead_days) AS lead_time_mean_days,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(lead_days - predicted_rul_days)) AS rul_abs_error_p50_days
-         FROM (SELECT *, EXTRACT(EPOCH FROM failed_at - predicted_at)::float8 / 86400.0 AS lead_days
+         FROM (SELECT *,
+                  -- A prediction counts only when it came before the failure: health
+                  -- announcing degraded and critical at once predicted nothing.
+                  predicted_at IS NOT NULL AND (failed_at IS NULL OR predicted_at < failed_at) AS ahead,
+                  CASE WHEN predicted_at < failed_at
+                       THEN EXTRACT(EPOCH FROM failed_at - predicted_at)::float8 / 86400.0 END AS lead_days
                FROM metric_episodes
                WHERE ($1::text IS NULL OR org_id = $1) AND ($2::text[] IS NULL OR vehicle_id = ANY($2))
                  AND COALESCE(predicted_at, failed_at) >= $3 AND COALESCE(predicted_at, failed_at) < $4) e",
