@@ -260,3 +260,7 @@ fn check_stock(placed: &[(&Job, &Center, &Assignment)], out: &mut Vec<Violation>
         }
     }
 }
+
+#[cfg(test)]
+#[path = "check_tests.rs"]
+mod tests;
