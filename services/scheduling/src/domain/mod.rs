@@ -1,0 +1,3 @@
+//! Pure scheduling logic: no HTTP, database or Redis here.
+
+pub mod optimizer;
