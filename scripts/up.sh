@@ -43,7 +43,12 @@ mkdir -p "$LOG_DIR" "$PID_DIR"
 # ---------------------------------------------------------------- what to run
 services=()
 for name in "${FLEET_SERVICES[@]}"; do
-    [ -f "services/$name/Cargo.toml" ] && services+=("$name")
+    [ -f "services/$name/Cargo.toml" ] || continue
+    if [ ! -f "services/$name/src/main.rs" ]; then
+        log "services/$name has no service binary yet (src/main.rs): not started"
+        continue
+    fi
+    services+=("$name")
 done
 for manifest in services/*/Cargo.toml; do
     [ -f "$manifest" ] || continue
