@@ -1,6 +1,6 @@
 //! The checker and objective against CP-SAT's reference solutions, and the optimizer on
-//! the samples. The files live in the shared directory next to the repository
-//! (`../../../shared/scheduling` from this crate); a missing directory fails the tests.
+//! the samples, committed in `samples/` (`SCHEDULING_SAMPLES` names another directory of
+//! the same layout); a missing directory fails the tests.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,10 +11,13 @@ use scheduling::domain::optimizer::{
 use serde_json::Value;
 
 fn shared_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scheduling");
+    let dir = std::env::var_os("SCHEDULING_SAMPLES").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples"),
+        PathBuf::from,
+    );
     assert!(
         dir.is_dir(),
-        "the scheduling samples are missing: {} (see SPEC.md)",
+        "the scheduling samples are missing: {} (see samples/README.md)",
         dir.display()
     );
     dir
