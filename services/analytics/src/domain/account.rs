@@ -52,6 +52,10 @@ pub fn role_name(role: Role) -> &'static str {
     }
 }
 
+/// The platform operators' organization: admins belong to it and nobody else does (its
+/// audit chain holds what no other organization owns, ADR 0013).
+pub const PLATFORM_ORG: &str = "platform";
+
 /// Longest email address (RFC 5321 path limit).
 pub const MAX_EMAIL: usize = 254;
 /// Longest display name.
@@ -110,6 +114,19 @@ pub fn check_bindings(role: Role, vehicles: &[String], centers: &[String]) -> Re
         }
     }
     Ok(())
+}
+
+/// Admins belong to the platform organization and only they do.
+pub fn check_org(role: Role, org: &str) -> Result<(), String> {
+    match (role == Role::Admin, org == PLATFORM_ORG) {
+        (true, false) => Err(format!(
+            "role: admins belong to the {PLATFORM_ORG:?} organization, not {org:?}"
+        )),
+        (false, true) => Err(format!(
+            "org_id: the {PLATFORM_ORG:?} organization holds admins only"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Whether `actor` may create or change an account of `role` in `org`: admins any
@@ -182,6 +199,22 @@ mod tests {
                 .contains("twice")
         );
         assert!(check_bindings(Role::Owner, &[String::new()], &[]).is_err());
+    }
+
+    #[test]
+    fn admins_and_only_admins_belong_to_the_platform_organization() {
+        assert!(check_org(Role::Admin, PLATFORM_ORG).is_ok());
+        assert!(check_org(Role::Owner, "acme").is_ok());
+        assert!(
+            check_org(Role::Admin, "acme")
+                .unwrap_err()
+                .contains("admins belong")
+        );
+        assert!(
+            check_org(Role::FleetManager, PLATFORM_ORG)
+                .unwrap_err()
+                .contains("admins only")
+        );
     }
 
     #[test]

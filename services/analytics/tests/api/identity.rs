@@ -503,3 +503,41 @@ fn texts(raw: Vec<Vec<u8>>) -> Vec<String> {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn admins_and_only_admins_belong_to_the_platform_organization() {
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    app.post_as("/v1/orgs", &admin, &json!({ "id": "acme", "name": "Acme" }))
+        .await;
+    let second = json!({ "email": "a2@ops.test", "name": "Second Admin", "role": "admin", "password": "admin password 12" });
+    let created = app.post_as("/v1/users", &admin, &second).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["user"]["org_id"], "platform");
+    for body in [
+        json!({ "email": "a3@acme.test", "name": "A", "role": "admin", "org_id": "acme", "password": "admin password 12" }),
+        json!({ "email": "fm@ops.test", "name": "F", "role": "fleet_manager", "org_id": "platform", "password": "manager password" }),
+    ] {
+        let r = app.post_as("/v1/users", &admin, &body).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+    // Promoting an organization's user to admin would leave them outside the platform.
+    let fm = json!({ "email": "fm@acme.test", "name": "F", "role": "fleet_manager", "org_id": "acme", "password": "manager password" });
+    let fm: Value = app
+        .post_as("/v1/users", &admin, &fm)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = fm["user"]["id"].as_str().unwrap();
+    let promote = app
+        .client
+        .patch(app.url(&format!("/v1/users/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({ "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promote.status(), StatusCode::BAD_REQUEST);
+}

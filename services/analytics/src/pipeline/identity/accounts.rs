@@ -61,8 +61,12 @@ impl Identity {
         actor: &Claims,
         new: NewUser,
     ) -> Result<(User, Option<String>), ApiError> {
-        let org = new.org_id.clone().unwrap_or_else(|| actor.org.clone());
+        let org = new.org_id.clone().unwrap_or_else(|| match new.role {
+            Role::Admin => account::PLATFORM_ORG.to_owned(),
+            _ => actor.org.clone(),
+        });
         account::may_manage(actor, new.role, &org).map_err(forbidden)?;
+        account::check_org(new.role, &org).map_err(ApiError::BadRequest)?;
         let user = User {
             id: Uuid::now_v7(),
             email: account::normalize_email(&new.email).map_err(ApiError::BadRequest)?,
@@ -223,6 +227,7 @@ impl Identity {
         }
         user.vehicle_ids = patch.vehicle_ids.unwrap_or(user.vehicle_ids);
         user.center_ids = patch.center_ids.unwrap_or(user.center_ids);
+        account::check_org(user.role, &user.org_id).map_err(ApiError::BadRequest)?;
         account::check_bindings(user.role, &user.vehicle_ids, &user.center_ids)
             .map_err(ApiError::BadRequest)?;
         db::users::update(&mut tx, &user, revoke).await?;

@@ -27,8 +27,7 @@ use crate::domain::keys::{KeySet, SigningPair};
 use crate::domain::{password, secret_token};
 use crate::error::{ApiError, IdentityError};
 
-/// The organization admins belong to.
-pub const PLATFORM_ORG: &str = "platform";
+pub use crate::domain::account::PLATFORM_ORG;
 
 /// Users, organizations, login and tokens. Cheap to clone.
 #[derive(Debug, Clone)]
