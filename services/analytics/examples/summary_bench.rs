@@ -59,18 +59,9 @@ fn config(database_url: &str, prefix: &str) -> Config {
     common.db_max_connections = 16;
     Config {
         common,
-        identity: IdentityConfig {
-            signing_key: Secret::new("qjTBwOVZJXzpO6ZD3wLJwyg9vlf2V7v3KsW2Q3I0ZZ4="),
-            retired_signing_key: None,
-            access_ttl: Duration::from_secs(900),
-            refresh_ttl_days: 30,
-            lockout_after: 5,
-            lockout: Duration::from_secs(60),
-            reset_ttl: Duration::from_secs(1800),
-            invite_ttl: Duration::from_secs(72 * 3600),
-            bootstrap_admin: None,
-            service_clients: Secret::new(""),
-        },
+        identity: IdentityConfig::with_signing_key(Secret::new(
+            "qjTBwOVZJXzpO6ZD3wLJwyg9vlf2V7v3KsW2Q3I0ZZ4=",
+        )),
         smtp_url: None,
         mail_from: "bench@localhost".to_owned(),
         public_url: "http://localhost:8007".to_owned(),

@@ -61,7 +61,7 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(DEFAULT_PORT)?,
             identity: IdentityConfig::from_env()?,
-            smtp_url: optional_secret("ANALYTICS_SMTP_URL"),
+            smtp_url: config::optional_secret("ANALYTICS_SMTP_URL"),
             mail_from: config::or("ANALYTICS_MAIL_FROM", "fleet-platform@localhost".to_owned())?,
             public_url: config::or(
                 "ANALYTICS_PUBLIC_URL",
@@ -72,8 +72,26 @@ impl Config {
 }
 
 impl IdentityConfig {
+    /// The documented defaults with `signing_key`: no bootstrap admin, no service
+    /// clients (what tests and benchmarks start from).
+    pub fn with_signing_key(signing_key: Secret) -> Self {
+        Self {
+            signing_key,
+            retired_signing_key: None,
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl_days: 30,
+            lockout_after: 5,
+            lockout: Duration::from_secs(60),
+            reset_ttl: Duration::from_secs(30 * 60),
+            invite_ttl: Duration::from_secs(72 * 3600),
+            bootstrap_admin: None,
+            service_clients: Secret::new(""),
+        }
+    }
+
     fn from_env() -> Result<Self, ConfigError> {
-        let access_ttl = config::positive("ANALYTICS_ACCESS_TTL_S", 900u64)?;
+        let d = Self::with_signing_key(config::secret("ANALYTICS_SIGNING_KEY")?);
+        let access_ttl = config::positive("ANALYTICS_ACCESS_TTL_S", d.access_ttl.as_secs())?;
         if access_ttl > 900 {
             return Err(ConfigError::Invalid {
                 name: "ANALYTICS_ACCESS_TTL_S".to_owned(),
@@ -91,25 +109,27 @@ impl IdentityConfig {
             ))
         };
         Ok(Self {
-            signing_key: config::secret("ANALYTICS_SIGNING_KEY")?,
-            retired_signing_key: optional_secret("ANALYTICS_RETIRED_SIGNING_KEY"),
+            retired_signing_key: config::optional_secret("ANALYTICS_RETIRED_SIGNING_KEY"),
             access_ttl: Duration::from_secs(access_ttl),
-            refresh_ttl_days: config::positive("ANALYTICS_REFRESH_TTL_DAYS", 30)?,
-            lockout_after: config::positive("ANALYTICS_LOCKOUT_AFTER", 5)?,
-            lockout: Duration::from_secs(config::positive("ANALYTICS_LOCKOUT_S", 60)?),
+            refresh_ttl_days: config::positive("ANALYTICS_REFRESH_TTL_DAYS", d.refresh_ttl_days)?,
+            lockout_after: config::positive("ANALYTICS_LOCKOUT_AFTER", d.lockout_after)?,
+            lockout: Duration::from_secs(config::positive(
+                "ANALYTICS_LOCKOUT_S",
+                d.lockout.as_secs(),
+            )?),
             reset_ttl: Duration::from_secs(
-                60 * config::positive::<u64>("ANALYTICS_RESET_TTL_MIN", 30)?,
+                60 * config::positive("ANALYTICS_RESET_TTL_MIN", d.reset_ttl.as_secs() / 60)?,
             ),
             invite_ttl: Duration::from_secs(
-                3600 * config::positive::<u64>("ANALYTICS_INVITE_TTL_HOURS", 72)?,
+                3600 * config::positive(
+                    "ANALYTICS_INVITE_TTL_HOURS",
+                    d.invite_ttl.as_secs() / 3600,
+                )?,
             ),
             bootstrap_admin,
-            service_clients: optional_secret("ANALYTICS_SERVICE_CLIENTS")
-                .unwrap_or_else(|| Secret::new("")),
+            service_clients: config::optional_secret("ANALYTICS_SERVICE_CLIENTS")
+                .unwrap_or(d.service_clients),
+            ..d
         })
     }
-}
-
-fn optional_secret(name: &str) -> Option<Secret> {
-    config::secret(name).ok()
 }

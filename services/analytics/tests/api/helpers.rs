@@ -1,7 +1,6 @@
 //! `spawn_app()`, tokens and the configuration a test app runs with.
 
 use std::ops::Deref;
-use std::time::Duration;
 
 use analytics::Config;
 use analytics::config::IdentityConfig;
@@ -34,16 +33,9 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
     Config {
         common: testing::common_config(database_url, prefix, JWT_SECRET),
         identity: IdentityConfig {
-            signing_key: Secret::new(SIGNING_KEY),
-            retired_signing_key: None,
-            access_ttl: Duration::from_secs(900),
-            refresh_ttl_days: 30,
-            lockout_after: 5,
-            lockout: Duration::from_secs(60),
-            reset_ttl: Duration::from_secs(1800),
-            invite_ttl: Duration::from_secs(72 * 3600),
             bootstrap_admin: Some((ADMIN_EMAIL.to_owned(), Secret::new(ADMIN_PASSWORD))),
             service_clients: Secret::new(format!("agent={AGENT_SECRET}")),
+            ..IdentityConfig::with_signing_key(Secret::new(SIGNING_KEY))
         },
         smtp_url: None,
         mail_from: "fleet-platform@example.test".to_owned(),
