@@ -243,6 +243,7 @@ async fn seed_episodes(
                     center_id: Uuid::nil(),
                     technician_id: None,
                     components_serviced: vec![c.component],
+                    parts_replaced: Vec::new(),
                     work_summary: "bench".to_owned(),
                     odometer_km: None,
                     completed_at: later,

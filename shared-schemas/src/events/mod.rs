@@ -25,7 +25,7 @@ pub use health::{
 pub use odometer::{Counter, CounterAnomalyKind, CounterReading, OdometerAnomaly};
 pub use scheduling::{
     AppointmentCancelled, AppointmentCompleted, AppointmentKind, AppointmentProposed,
-    AppointmentScheduled, OptionLabel, SlotOption, TechnicianAssigned,
+    AppointmentScheduled, OptionLabel, PartUsed, SlotOption, TechnicianAssigned,
 };
 pub use telemetry::{OwnershipTransferred, Problem, TelemetryReceived, TelemetryRejected};
 pub use warranty::{

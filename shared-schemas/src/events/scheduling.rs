@@ -113,6 +113,16 @@ pub struct AppointmentScheduled {
     pub ends_at: DateTime<Utc>,
     /// Whether it was booked automatically (critical work).
     pub auto_booked: bool,
+    /// The technician booked, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technician_id: Option<Uuid>,
+    /// The service center's address, for the calendar invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub center_address: Option<String>,
+    /// Revision of the booking: 0 when first booked, one more on every reschedule
+    /// (the iCalendar `SEQUENCE`, so calendars replace the earlier invitation).
+    #[serde(default)]
+    pub sequence: u32,
 }
 
 impl Event for AppointmentScheduled {
@@ -137,6 +147,9 @@ pub struct AppointmentCancelled {
     pub cancelled_by: Option<String>,
     /// Why.
     pub reason: String,
+    /// Whether the vehicle did not show up (the slot was lost, not freed in advance).
+    #[serde(default)]
+    pub no_show: bool,
     /// When.
     pub cancelled_at: DateTime<Utc>,
 }
@@ -163,9 +176,12 @@ pub struct AppointmentCompleted {
     /// The technician who did the work, if recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub technician_id: Option<Uuid>,
-    /// Components serviced.
+    /// Components serviced: health resets each one's baseline.
     #[serde(default)]
     pub components_serviced: Vec<Component>,
+    /// Parts replaced, from the work order.
+    #[serde(default)]
+    pub parts_replaced: Vec<PartUsed>,
     /// What was done.
     pub work_summary: String,
     /// Odometer at service, km, when recorded.
@@ -181,6 +197,15 @@ impl Event for AppointmentCompleted {
     fn vehicle_id(&self) -> &str {
         &self.vehicle_id
     }
+}
+
+/// A part used by a work order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PartUsed {
+    /// Part number or catalog name, e.g. `brake_pad_set`.
+    pub part: String,
+    /// Units used.
+    pub quantity: u32,
 }
 
 /// A technician was assigned to an appointment. `technician.assigned`, v1.

@@ -350,6 +350,9 @@ async fn service(app: &TestApp) {
         starts_at: hours(starts),
         ends_at: hours(ends),
         auto_booked: false,
+        technician_id: None,
+        center_address: None,
+        sequence: 0,
     };
     app.publish(&[
         env(scheduled(ap1, "v2", 27, 24)),
@@ -363,6 +366,7 @@ async fn service(app: &TestApp) {
         center_id: center,
         technician_id: None,
         components_serviced: vec![Component::Dpf],
+        parts_replaced: Vec::new(),
         work_summary: "DPF cleaned".to_owned(),
         odometer_km: None,
         completed_at: hours(24),
@@ -374,6 +378,7 @@ async fn service(app: &TestApp) {
         vehicle_id: "v3".to_owned(),
         cancelled_by: None,
         reason: "r".to_owned(),
+        no_show: false,
         cancelled_at: hours(1),
     })])
     .await;
