@@ -3,13 +3,14 @@
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::health::Component;
 use crate::envelope::Event;
 
 /// Kind of appointment; decides its duration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentKind {
     /// Routine maintenance, 1–2 h.
@@ -23,7 +24,7 @@ pub enum AppointmentKind {
 }
 
 /// Why an option was offered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OptionLabel {
     /// Best overall score.
@@ -200,7 +201,7 @@ impl Event for AppointmentCompleted {
 }
 
 /// A part used by a work order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct PartUsed {
     /// Part number or catalog name, e.g. `brake_pad_set`.
     pub part: String,

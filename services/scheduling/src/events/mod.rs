@@ -1,0 +1,3 @@
+//! Consuming events: agent decisions become jobs to book.
+
+pub mod decisions;

@@ -1,0 +1,6 @@
+//! The service's work between the routes, the events and the database: booking,
+//! maintenance plans, vehicle facts from the health service.
+
+pub mod booking;
+pub mod maintenance;
+pub mod vehicles;

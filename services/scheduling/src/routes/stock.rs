@@ -1,0 +1,9 @@
+//! (being written)
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+}
