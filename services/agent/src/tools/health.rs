@@ -121,19 +121,8 @@ impl HealthClient {
     }
 }
 
-/// Path segment of a vehicle id (ids are `[A-Za-z0-9_-]` in practice; anything else is
-/// percent-encoded).
-pub(crate) fn segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+/// Path segment of a vehicle id.
+pub(crate) use shared_runtime::http::path_segment as segment;
 
 #[async_trait::async_trait]
 impl HealthTool for HealthClient {

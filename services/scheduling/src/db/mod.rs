@@ -1,1 +1,12 @@
 //! SQL of the service's tables (bound parameters only).
+
+pub mod appointments;
+pub mod jobs;
+pub mod proposals;
+pub mod snapshot;
+
+/// A value stored under its wire name (an enum's serde spelling).
+pub(crate) fn wire<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| sqlx::Error::Decode(format!("stored value {s:?}: {e}").into()))
+}

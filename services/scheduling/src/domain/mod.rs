@@ -2,3 +2,7 @@
 
 pub mod appointment;
 pub mod optimizer;
+pub mod job;
+pub mod proposal;
+pub mod shifts;
+pub mod replan;

@@ -5,7 +5,7 @@ use shared_runtime::consumer::{Handler, HandlerError};
 use shared_schemas::events::DecisionMade;
 use shared_schemas::{Event, RawEnvelope};
 
-use crate::pipeline::booking::Booker;
+use crate::pipeline::booking::{Booker, Placed};
 
 /// Consumer group of scheduling on the agent's decisions.
 pub const GROUP: &str = "scheduling";
@@ -29,7 +29,24 @@ impl DecisionConsumer {
 #[async_trait::async_trait]
 impl Handler for DecisionConsumer {
     async fn handle(&self, event: &RawEnvelope) -> Result<(), HandlerError> {
-        let _ = (&self.booker, event);
+        let decision = event
+            .decode::<DecisionMade>()
+            .map_err(HandlerError::permanent)?;
+        let placed = self
+            .booker
+            .on_decision(&decision, GROUP)
+            .await
+            .map_err(HandlerError::Transient)?;
+        let outcome = match placed {
+            Placed::Booked(id) => {
+                tracing::info!(appointment = %id, vehicle = %decision.payload.vehicle_id, "critical work auto-booked");
+                "booked"
+            }
+            Placed::Proposed(_) => "proposed",
+            Placed::Unplaceable(_) => "unplaceable",
+            Placed::Nothing => "nothing",
+        };
+        metrics::counter!("scheduling_decisions_total", "outcome" => outcome).increment(1);
         Ok(())
     }
 }

@@ -4,3 +4,6 @@
 pub mod booking;
 pub mod maintenance;
 pub mod vehicles;
+pub mod announce;
+pub mod lifecycle;
+pub mod replan;
