@@ -1,3 +1,4 @@
 //! Pure scheduling logic: no HTTP, database or Redis here.
 
+pub mod booking;
 pub mod optimizer;

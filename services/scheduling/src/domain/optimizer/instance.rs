@@ -126,6 +126,10 @@ pub struct Job {
     pub severity: Severity,
     #[serde(default)]
     pub preferred_center: Option<String>,
+    /// Where the vehicle is is not known: no travel term, `lat`/`lon` are ignored (not
+    /// part of the SPEC; the service sets it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub location_unknown: bool,
 }
 
 /// The objective's weights (SPEC section 5).
