@@ -1,6 +1,7 @@
 //! Pure scheduling logic: no HTTP, database or Redis here.
 
 pub mod appointment;
+pub mod booking;
 pub mod optimizer;
 pub mod job;
 pub mod proposal;

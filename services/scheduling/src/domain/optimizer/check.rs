@@ -1,6 +1,6 @@
 //! An independent feasibility checker: every rule of SPEC section 4, in minutes, straight
 //! from the instance (it shares nothing with the optimizer's slot model, so it can catch
-//! the optimizer's mistakes).
+//! the optimizer's mistakes). Fixed busy blocks (existing bookings) count in R7-R9.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,8 +54,8 @@ pub fn check(instance: &Instance, solution: &Solution) -> Vec<Violation> {
         check_assignment(instance, job, center, a, &mut out);
         placed.push((*job, *center, a));
     }
-    check_overlaps(&placed, &mut out);
-    check_bays(&placed, &mut out);
+    check_overlaps(instance, &placed, &mut out);
+    check_bays(instance, &placed, &mut out);
     check_stock(&placed, &mut out);
     out
 }
@@ -176,15 +176,24 @@ fn within_shift_and_hours(
     })
 }
 
-/// R7 (technician) and R8 (vehicle): pairwise disjoint intervals.
-fn check_overlaps(placed: &[(&Job, &Center, &Assignment)], out: &mut Vec<Violation>) {
-    let mut by_tech: BTreeMap<&str, Vec<(i64, i64, &str)>> = BTreeMap::new();
-    let mut by_vehicle: BTreeMap<&str, Vec<(i64, i64, &str)>> = BTreeMap::new();
+/// An occupied interval `[start, end)` and what holds it: a job (`Some(id)`) or a fixed
+/// busy block (`None`).
+type Held<'a> = (i64, i64, Option<&'a str>);
+
+/// R7 (technician) and R8 (vehicle): a job's interval overlaps no other job's and no busy
+/// block's. Overlaps among busy blocks alone are not the schedule's doing.
+fn check_overlaps(
+    instance: &Instance,
+    placed: &[(&Job, &Center, &Assignment)],
+    out: &mut Vec<Violation>,
+) {
+    let mut by_tech: BTreeMap<&str, Vec<Held<'_>>> = BTreeMap::new();
+    let mut by_vehicle: BTreeMap<&str, Vec<Held<'_>>> = BTreeMap::new();
     for (job, _, a) in placed {
         let iv = (
             a.start_minute,
             a.start_minute + job.duration_minutes,
-            job.id.as_str(),
+            Some(job.id.as_str()),
         );
         by_tech.entry(a.technician.as_str()).or_default().push(iv);
         by_vehicle
@@ -192,29 +201,66 @@ fn check_overlaps(placed: &[(&Job, &Center, &Assignment)], out: &mut Vec<Violati
             .or_default()
             .push(iv);
     }
+    for b in &instance.busy {
+        let iv = (b.start_minute, b.end_minute, None);
+        if let Some(ivs) = by_tech.get_mut(b.technician.as_str()) {
+            ivs.push(iv);
+        }
+        if let Some(ivs) = by_vehicle.get_mut(b.vehicle_id.as_str()) {
+            ivs.push(iv);
+        }
+    }
     for (rule, groups) in [(Rule::R7Technician, by_tech), (Rule::R8Vehicle, by_vehicle)] {
-        for (key, mut ivs) in groups {
-            ivs.sort_unstable();
-            for w in ivs.windows(2) {
-                if w[1].0 < w[0].1 {
-                    push(
-                        out,
-                        rule,
-                        format!("{key}: {} and {} overlap", w[0].2, w[1].2),
-                    );
-                }
+        for (key, ivs) in groups {
+            if let Some(what) = first_overlap(ivs) {
+                push(out, rule, format!("{key}: {what}"));
             }
         }
     }
 }
 
-/// R9: at no minute more jobs at a center than it has bays.
-fn check_bays(placed: &[(&Job, &Center, &Assignment)], out: &mut Vec<Violation>) {
-    let mut events: BTreeMap<&str, Vec<(i64, i32)>> = BTreeMap::new();
+/// The first overlap involving a job, described. Sweeps by start, keeping the latest end
+/// so far of jobs and of busy blocks apart, so no overlapping pair is missed.
+fn first_overlap(mut ivs: Vec<Held<'_>>) -> Option<String> {
+    ivs.sort_unstable();
+    let mut job_end: Option<(i64, &str)> = None;
+    let mut busy_end: Option<i64> = None;
+    for (s, e, id) in ivs {
+        if let Some((je, other)) = job_end.filter(|(je, _)| s < *je) {
+            let this = id.unwrap_or("a busy block");
+            return Some(format!("{other} and {this} overlap (until {je})"));
+        }
+        if let (Some(id), Some(be)) = (id, busy_end.filter(|be| s < *be)) {
+            return Some(format!("{id} overlaps a busy block (until {be})"));
+        }
+        match id {
+            Some(id) if job_end.is_none_or(|(je, _)| e > je) => job_end = Some((e, id)),
+            Some(_) => {}
+            None => busy_end = Some(busy_end.map_or(e, |be| be.max(e))),
+        }
+    }
+    None
+}
+
+/// R9: at no minute more jobs and busy blocks at a center than it has bays, while one of
+/// the schedule's jobs runs there.
+fn check_bays(
+    instance: &Instance,
+    placed: &[(&Job, &Center, &Assignment)],
+    out: &mut Vec<Violation>,
+) {
+    // (minute, +1 start / -1 end, 1 for a job / 0 for a busy block)
+    let mut events: BTreeMap<&str, Vec<(i64, i32, i32)>> = BTreeMap::new();
     for (job, center, a) in placed {
         let ev = events.entry(center.id.as_str()).or_default();
-        ev.push((a.start_minute, 1));
-        ev.push((a.start_minute + job.duration_minutes, -1));
+        ev.push((a.start_minute, 1, 1));
+        ev.push((a.start_minute + job.duration_minutes, -1, 1));
+    }
+    for b in &instance.busy {
+        if let Some(ev) = events.get_mut(b.center.as_str()) {
+            ev.push((b.start_minute, 1, 0));
+            ev.push((b.end_minute, -1, 0));
+        }
     }
     let bays: HashMap<&str, u32> = placed
         .iter()
@@ -223,10 +269,12 @@ fn check_bays(placed: &[(&Job, &Center, &Assignment)], out: &mut Vec<Violation>)
     for (center, mut ev) in events {
         // Ends sort before starts at the same minute: intervals are half-open.
         ev.sort_unstable();
-        let mut running = 0i64;
-        for (minute, delta) in ev {
+        let (mut running, mut jobs) = (0i64, 0i64);
+        let limit = i64::from(bays.get(center).copied().unwrap_or(0));
+        for (minute, delta, is_job) in ev {
             running += i64::from(delta);
-            if running > i64::from(bays.get(center).copied().unwrap_or(0)) {
+            jobs += i64::from(delta * is_job);
+            if running > limit && jobs > 0 {
                 push(
                     out,
                     Rule::R9Bays,

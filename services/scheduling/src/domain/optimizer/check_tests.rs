@@ -1,53 +1,10 @@
 //! Each rule broken by a hand-made solution of a hand-made instance is reported, and
-//! only that rule.
+//! only that rule; existing bookings (busy blocks) count in R7-R9.
 
-use serde_json::json;
-
+use super::super::fixture::{busy, instance};
 use super::super::instance::Instance;
 use super::super::solution::{Assignment, Solution};
 use super::{Rule, check};
-
-/// Two days from a Monday. C1: 2 bays, open Monday 8:00-17:00; T1 (brakes) and T2
-/// (brakes, engine) on shift 8:00-17:00; one brake pad set, ordered in 24 h. C2: the
-/// emergency center, open around the clock; T3 (engine), T4 (general).
-fn instance() -> Instance {
-    let shift = json!([{"day": 0, "start_minute": 480, "end_minute": 1020}]);
-    let closed = json!(null);
-    let value = json!({
-        "format_version": 1, "name": "hand",
-        "horizon": {"start": "2026-03-02T00:00:00Z", "days": 2, "slot_minutes": 30},
-        "centers": [
-            {"id": "C1", "lat": 41.9, "lon": -87.7, "bays": 2,
-             "hours": [[480, 1020], closed, closed, closed, closed, closed, closed],
-             "technicians": [
-                {"id": "T1", "skills": ["brakes"], "shifts": shift},
-                {"id": "T2", "skills": ["brakes", "engine"], "shifts": shift}],
-             "stock": {"brake_pad_set": 1}, "lead_time_hours": {"brake_pad_set": 24},
-             "rating": 4.0, "emergency": false},
-            {"id": "C2", "lat": 41.8, "lon": -87.6, "bays": 1,
-             "hours": [[0, 1440], [0, 1440], [0, 1440], [0, 1440], [0, 1440], [0, 1440], [0, 1440]],
-             "technicians": [
-                {"id": "T3", "skills": ["engine"], "shifts": shift},
-                {"id": "T4", "skills": ["general"], "shifts": shift}],
-             "stock": {}, "lead_time_hours": {"brake_pad_set": 48},
-             "rating": 4.5, "emergency": true}],
-        "jobs": [
-            {"id": "J1", "vehicle_id": "V1", "lat": 41.9, "lon": -87.7, "kind": "repair",
-             "duration_minutes": 60, "skill": "brakes", "parts": {"brake_pad_set": 1},
-             "release_minute": 0, "due_minute": 1440, "severity": "high"},
-            {"id": "J2", "vehicle_id": "V2", "lat": 41.9, "lon": -87.7, "kind": "routine",
-             "duration_minutes": 60, "skill": "brakes", "parts": {},
-             "release_minute": 0, "due_minute": 1440, "severity": "low", "extra": 1},
-            {"id": "J3", "vehicle_id": "V1", "lat": 41.8, "lon": -87.6, "kind": "emergency",
-             "duration_minutes": 60, "skill": "engine", "parts": {},
-             "release_minute": 0, "due_minute": 600, "severity": "critical"}],
-        "weights": {"travel_per_km": 1.5, "rating_per_point": 25.0, "preference_miss": 60.0,
-            "wait_per_hour": {"low": 1.0, "medium": 3.0, "high": 12.0, "critical": 40.0},
-            "late_per_hour": {"low": 4.0, "medium": 12.0, "high": 50.0, "critical": 200.0},
-            "unassigned": {"low": 3000.0, "medium": 8000.0, "high": 25000.0, "critical": 100000.0}}
-    });
-    Instance::from_json(&value.to_string()).expect("hand-made instance")
-}
 
 fn assign(job: &str, center: &str, tech: &str, start: i64, stock: bool) -> Assignment {
     Assignment {
@@ -191,4 +148,67 @@ fn r10_stock_overdrawn_or_parts_not_yet_arrived() {
         broken(&instance(), &ordered_too_early),
         vec![Rule::R10Parts]
     );
+}
+
+#[test]
+fn r7_a_job_over_its_technicians_busy_block() {
+    let mut inst = instance();
+    inst.centers[0].bays = 3; // the block's bay is not the point here
+    inst.busy.push(busy("C1", "T1", "V9", 500, 530));
+    assert_eq!(broken(&inst, &feasible()), vec![Rule::R7Technician]);
+    // J1 holds T1 over [480, 540): a block from 540 on touches it only.
+    inst.busy[0] = busy("C1", "T1", "V9", 540, 600);
+    assert_eq!(broken(&inst, &feasible()), vec![]);
+}
+
+#[test]
+fn r8_a_job_while_its_vehicle_is_booked_elsewhere() {
+    let mut inst = instance();
+    inst.busy.push(busy("", "", "V1", 450, 481));
+    assert_eq!(broken(&inst, &feasible()), vec![Rule::R8Vehicle]);
+    inst.busy[0] = busy("", "", "V7", 450, 481);
+    assert_eq!(broken(&inst, &feasible()), vec![]);
+}
+
+#[test]
+fn r9_busy_blocks_take_bays() {
+    let mut inst = instance();
+    inst.busy.push(busy("C1", "", "V9", 480, 490));
+    assert_eq!(broken(&inst, &feasible()), vec![Rule::R9Bays]);
+    inst.busy[0] = busy("C1", "", "V9", 400, 480);
+    assert_eq!(broken(&inst, &feasible()), vec![]);
+}
+
+#[test]
+fn overlapping_busy_blocks_alone_are_not_the_schedules_fault() {
+    let mut inst = instance();
+    inst.busy.push(busy("C1", "T1", "V1", 0, 100));
+    inst.busy.push(busy("C1", "T1", "V1", 50, 150));
+    inst.busy.push(busy("C1", "", "V8", 0, 100));
+    assert_eq!(broken(&inst, &feasible()), vec![]);
+}
+
+#[test]
+fn a_long_busy_block_is_caught_behind_a_short_one() {
+    // Sorted by start: [400, 700) busy, [450, 470) busy, then J1 at 480: only the first
+    // overlaps J1, and it is not J1's neighbour in the sorted order.
+    let mut inst = instance();
+    inst.centers[0].bays = 4;
+    inst.busy.push(busy("C1", "T1", "V9", 400, 700));
+    inst.busy.push(busy("C1", "T1", "V9", 450, 470));
+    assert_eq!(broken(&inst, &feasible()), vec![Rule::R7Technician]);
+}
+
+#[test]
+fn busy_blocks_naming_unknown_resources_are_refused() {
+    for b in [
+        busy("C9", "", "V1", 0, 30),
+        busy("C1", "T3", "V1", 0, 30),
+        busy("", "T1", "V1", 0, 30),
+        busy("C1", "T1", "V1", 30, 30),
+    ] {
+        let mut inst = instance();
+        inst.busy.push(b.clone());
+        assert!(inst.validate().is_err(), "{b:?} accepted");
+    }
 }

@@ -46,7 +46,7 @@ pub(crate) fn best_insertion(model: &Model, state: &State, job: usize) -> Option
 
 /// The earliest start at option `oi` not before `earliest` whose cost stays below
 /// `bound`, and the technician taking it.
-fn earliest_start(
+pub(crate) fn earliest_start(
     model: &Model,
     state: &State,
     job: usize,

@@ -28,6 +28,23 @@ pub struct Instance {
     pub centers: Vec<Center>,
     pub jobs: Vec<Job>,
     pub weights: Weights,
+    /// Existing bookings: fixed, never moved, but they hold their technician, vehicle
+    /// and a bay (not part of the SPEC's batch problem; the service adds them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub busy: Vec<BusyBlock>,
+}
+
+/// A fixed occupation `[start_minute, end_minute)`, not necessarily on the grid: the
+/// optimizer treats every slot it touches as taken. An empty `center` or `technician`
+/// holds no bay or technician (e.g. the vehicle is booked at a center outside the
+/// instance); a `vehicle_id` no job shares holds nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusyBlock {
+    pub center: String,
+    pub technician: String,
+    pub vehicle_id: String,
+    pub start_minute: i64,
+    pub end_minute: i64,
 }
 
 /// The planning horizon: `days` days from a Monday 00:00 UTC, on a grid of `slot_minutes`.
@@ -109,6 +126,10 @@ pub struct Job {
     pub severity: Severity,
     #[serde(default)]
     pub preferred_center: Option<String>,
+    /// Where the vehicle is is not known: no travel term, `lat`/`lon` are ignored (not
+    /// part of the SPEC; the service sets it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub location_unknown: bool,
 }
 
 /// The objective's weights (SPEC section 5).
@@ -195,6 +216,28 @@ impl Instance {
             }
             if j.duration_minutes <= 0 {
                 return bad(format!("job {}: duration_minutes must be positive", j.id));
+            }
+        }
+        self.validate_busy()
+    }
+
+    /// Busy blocks name a known center, one of its technicians, and a non-empty interval.
+    fn validate_busy(&self) -> Result<(), InstanceError> {
+        for (i, b) in self.busy.iter().enumerate() {
+            let problem = if b.end_minute <= b.start_minute {
+                Some("end_minute must be after start_minute")
+            } else if b.center.is_empty() {
+                (!b.technician.is_empty()).then_some("a technician needs its center")
+            } else {
+                match self.centers.iter().find(|c| c.id == b.center) {
+                    None => Some("unknown center"),
+                    Some(c) => (!b.technician.is_empty()
+                        && !c.technicians.iter().any(|t| t.id == b.technician))
+                    .then_some("technician not at that center"),
+                }
+            };
+            if let Some(p) = problem {
+                return Err(InstanceError::Invalid(format!("busy[{i}]: {p}")));
             }
         }
         Ok(())

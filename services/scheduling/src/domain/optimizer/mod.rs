@@ -7,13 +7,20 @@ mod insert;
 pub mod instance;
 mod model;
 pub mod objective;
+pub mod probe;
 mod rng;
 mod search;
 pub mod solution;
 mod state;
 
+#[cfg(test)]
+mod busy_tests;
+#[cfg(test)]
+mod fixture;
+
 pub use check::{Rule, Violation, check};
-pub use instance::{Instance, InstanceError};
+pub use instance::{BusyBlock, Instance, InstanceError};
 pub use objective::{capacity_free_bound, objective};
+pub use probe::{Candidate, Prober};
 pub use search::{SolveOptions, SolveReport, solve};
 pub use solution::{Assignment, Solution};

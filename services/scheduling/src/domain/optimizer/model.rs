@@ -49,6 +49,17 @@ pub(crate) struct MCenter {
     pub(crate) stock: Vec<u32>,
 }
 
+/// A fixed busy block in slots `[first, end)` (every slot it touches), with the
+/// resources it holds.
+#[derive(Debug, Clone)]
+pub(crate) struct MBusy {
+    pub(crate) first: usize,
+    pub(crate) end: usize,
+    pub(crate) tech: Option<usize>,
+    pub(crate) center: Option<usize>,
+    pub(crate) vehicle: Option<usize>,
+}
+
 /// The compiled instance.
 #[derive(Debug, Clone)]
 pub(crate) struct Model {
@@ -60,6 +71,8 @@ pub(crate) struct Model {
     pub(crate) centers: Vec<MCenter>,
     /// Technician index to (center index, technician index within the center).
     pub(crate) tech_ref: Vec<(usize, usize)>,
+    /// Existing bookings, marked in every fresh `State`.
+    pub(crate) busy: Vec<MBusy>,
 }
 
 impl Model {
@@ -102,6 +115,7 @@ impl Model {
             })
             .collect();
         let n_slots = usize::try_from(horizon / slot).unwrap_or(0);
+        let busy = compile_busy(instance, &vehicles, &tech_ref, n_slots);
         Self {
             slot,
             n_slots,
@@ -110,8 +124,43 @@ impl Model {
             techs,
             centers,
             tech_ref,
+            busy,
         }
     }
+}
+
+/// Busy blocks in slots, clipped to the horizon; those outside it are dropped.
+fn compile_busy(
+    instance: &Instance,
+    vehicles: &HashMap<&str, usize>,
+    tech_ref: &[(usize, usize)],
+    n_slots: usize,
+) -> Vec<MBusy> {
+    let slot = instance.horizon.slot_minutes;
+    let to_slot = |m: i64| usize::try_from(m.max(0)).unwrap_or(0).min(n_slots);
+    instance
+        .busy
+        .iter()
+        .filter_map(|b| {
+            let first = to_slot(b.start_minute.div_euclid(slot));
+            let end = to_slot(b.end_minute.div_euclid(slot) + i64::from(b.end_minute % slot != 0));
+            let center = instance.centers.iter().position(|c| c.id == b.center);
+            let tech = center.and_then(|ci| {
+                let ti = instance.centers[ci]
+                    .technicians
+                    .iter()
+                    .position(|t| t.id == b.technician)?;
+                tech_ref.iter().position(|&r| r == (ci, ti))
+            });
+            (first < end).then(|| MBusy {
+                first,
+                end,
+                tech,
+                center,
+                vehicle: vehicles.get(b.vehicle_id.as_str()).copied(),
+            })
+        })
+        .collect()
 }
 
 /// A technician's usable windows: each shift clipped to its day's opening hours.

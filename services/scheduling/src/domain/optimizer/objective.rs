@@ -24,7 +24,11 @@ pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 #[expect(clippy::suboptimal_flops, reason = "the SPEC's formula and rounding")]
 pub fn center_cost(instance: &Instance, job: &Job, center: &Center) -> f64 {
     let w = &instance.weights;
-    let km = haversine_km(job.lat, job.lon, center.lat, center.lon);
+    let km = if job.location_unknown {
+        0.0
+    } else {
+        haversine_km(job.lat, job.lon, center.lat, center.lon)
+    };
     let miss = match &job.preferred_center {
         Some(p) if *p != center.id => w.preference_miss,
         _ => 0.0,

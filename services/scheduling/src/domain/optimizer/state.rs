@@ -30,13 +30,33 @@ pub(crate) struct State {
 impl State {
     pub(crate) fn new(model: &Model) -> Self {
         let words = model.n_slots.div_ceil(64).max(1);
-        Self {
+        let mut state = Self {
             words,
             tech_busy: vec![0; words * model.techs.len()],
             vehicle_busy: vec![0; words * model.n_vehicles],
             bays_used: vec![vec![0; model.n_slots]; model.centers.len()],
             stock_left: model.centers.iter().map(|c| c.stock.clone()).collect(),
             placed: vec![None; model.jobs.len()],
+        };
+        state.mark_busy(model);
+        state
+    }
+
+    /// Marks the fixed busy blocks; nothing ever unmarks them, so search cannot move them.
+    fn mark_busy(&mut self, model: &Model) {
+        for b in &model.busy {
+            for k in b.first..b.end {
+                let (w, bit) = (k / 64, 1u64 << (k % 64));
+                if let Some(t) = b.tech {
+                    self.tech_busy[t * self.words + w] |= bit;
+                }
+                if let Some(v) = b.vehicle {
+                    self.vehicle_busy[v * self.words + w] |= bit;
+                }
+                if let Some(c) = b.center {
+                    self.bays_used[c][k] = self.bays_used[c][k].saturating_add(1);
+                }
+            }
         }
     }
 
