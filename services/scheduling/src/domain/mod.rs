@@ -2,6 +2,7 @@
 
 pub mod appointment;
 pub mod booking;
+pub mod catalog;
 pub mod optimizer;
 pub mod job;
 pub mod proposal;
