@@ -4,11 +4,21 @@
 use shared_runtime::openapi::BearerSecurity;
 use utoipa::OpenApi;
 
+use crate::routes::{appointments, maintenance, plans, proposals, vehicles};
+
 /// The scheduling service's API.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Fleet scheduling service", description = "Service centers, technicians and parts; repair jobs booked into them (auto-booked when critical, three options otherwise); appointments, work orders, iCalendar invitations, maintenance plans and batch re-planning."),
-    paths(),
+    paths(
+        proposals::list, proposals::one, proposals::approve,
+        appointments::create, appointments::list, appointments::one, appointments::calendar,
+        appointments::reschedule, appointments::cancel, appointments::no_show,
+        appointments::start, appointments::complete, appointments::assign,
+        vehicles::appointments, vehicles::history,
+        maintenance::create, maintenance::list, maintenance::check,
+        plans::optimize, plans::one, plans::commit,
+    ),
     modifiers(&BearerSecurity),
     tags(
         (name = "centers", description = "Service centers, their hours and bays; admins and fleet managers"),

@@ -245,7 +245,9 @@ struct Row {
     engine_hours: Option<f64>,
 }
 
-const SELECT: &str = "SELECT a.id, a.job_id, a.org_id, a.vehicle_id, a.center_id, \
+macro_rules! select_appointments {
+    () => {
+        "SELECT a.id, a.job_id, a.org_id, a.vehicle_id, a.center_id, \
       c.name AS center_name, c.address AS center_address, a.technician_id, \
       t.name AS technician_name, a.bay, a.starts_at, a.ends_at, a.status, j.kind, j.component, \
       j.severity, j.title, j.due_at, a.auto_booked, a.parts_from_stock, a.reserved_parts, \
@@ -255,7 +257,9 @@ const SELECT: &str = "SELECT a.id, a.job_id, a.org_id, a.vehicle_id, a.center_id
       w.currency, w.notes, w.odometer_km, w.engine_hours \
     FROM appointments a JOIN jobs j ON j.id = a.job_id JOIN centers c ON c.id = a.center_id \
       JOIN technicians t ON t.id = a.technician_id \
-      LEFT JOIN work_orders w ON w.appointment_id = a.id";
+      LEFT JOIN work_orders w ON w.appointment_id = a.id"
+    };
+}
 
 impl TryFrom<Row> for Appointment {
     type Error = sqlx::Error;
@@ -308,7 +312,7 @@ impl TryFrom<Row> for Appointment {
 
 /// One appointment.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointment>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+    let row: Option<Row> = sqlx::query_as(concat!(select_appointments!(), " WHERE a.id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -336,15 +340,13 @@ pub struct Filter {
 
 /// Appointments matching `f`, by start.
 pub async fn list(db: &PgPool, f: &Filter) -> Result<Vec<Appointment>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE ($1::text IS NULL OR a.org_id = $1) \
+    let rows: Vec<Row> = sqlx::query_as(concat!(select_appointments!(), " WHERE ($1::text IS NULL OR a.org_id = $1) \
            AND ($2::text[] IS NULL OR a.vehicle_id = ANY($2)) \
            AND ($3::uuid[] IS NULL OR a.center_id = ANY($3)) \
            AND ($4::text[] IS NULL OR a.status = ANY($4)) \
            AND ($5::timestamptz IS NULL OR a.starts_at >= $5) \
            AND ($6::timestamptz IS NULL OR a.starts_at < $6) \
-         ORDER BY a.starts_at, a.id LIMIT $7"
-    ))
+         ORDER BY a.starts_at, a.id LIMIT $7"))
     .bind(&f.org_id)
     .bind(&f.vehicle_ids)
     .bind(&f.center_ids)

@@ -80,8 +80,12 @@ struct JobRow {
     note: Option<String>,
 }
 
-const COLUMNS: &str = "id, org_id, vehicle_id, decision_id, plan_id, component, kind, severity, \
-    skill, duration_minutes, parts, title, release_at, due_at, lat, lon, status, note";
+macro_rules! job_columns {
+    () => {
+        "id, org_id, vehicle_id, decision_id, plan_id, component, kind, severity, \
+    skill, duration_minutes, parts, title, release_at, due_at, lat, lon, status, note"
+    };
+}
 
 impl TryFrom<JobRow> for Job {
     type Error = sqlx::Error;
@@ -111,7 +115,7 @@ impl TryFrom<JobRow> for Job {
 
 /// One job.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
-    let row: Option<JobRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
+    let row: Option<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -121,7 +125,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Job>, sqlx:
 /// The job of a decision.
 pub async fn by_decision(db: &PgPool, decision_id: Uuid) -> Result<Option<Job>, sqlx::Error> {
     let row: Option<JobRow> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE decision_id = $1"))
+        sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE decision_id = $1"))
             .bind(decision_id)
             .fetch_optional(db)
             .await?;
@@ -130,10 +134,8 @@ pub async fn by_decision(db: &PgPool, decision_id: Uuid) -> Result<Option<Job>, 
 
 /// An organization's jobs without an appointment (pending or proposed), oldest first.
 pub async fn open(db: &PgPool, org_id: &str) -> Result<Vec<Job>, sqlx::Error> {
-    let rows: Vec<JobRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND status IN ('pending', 'proposed') \
-         ORDER BY release_at, id LIMIT 5000"
-    ))
+    let rows: Vec<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE org_id = $1 AND status IN ('pending', 'proposed') \
+         ORDER BY release_at, id LIMIT 5000"))
     .bind(org_id)
     .fetch_all(db)
     .await?;

@@ -2,6 +2,7 @@
 
 pub mod appointments;
 pub mod jobs;
+pub mod maintenance;
 pub mod proposals;
 pub mod snapshot;
 

@@ -68,9 +68,13 @@ struct Row {
     appointment_id: Option<Uuid>,
 }
 
-const SELECT: &str = "SELECT p.id, p.job_id, p.options, p.status, p.created_at, p.decided_at, \
+macro_rules! select_proposals {
+    () => {
+        "SELECT p.id, p.job_id, p.options, p.status, p.created_at, p.decided_at, \
     p.decided_by, (SELECT a.id FROM appointments a WHERE a.proposal_id = p.id LIMIT 1) \
-    AS appointment_id FROM proposals p";
+    AS appointment_id FROM proposals p"
+    };
+}
 
 async fn assemble(conn: &mut PgConnection, r: Row) -> Result<Proposal, sqlx::Error> {
     let job = super::jobs::get(conn, r.job_id)
@@ -90,7 +94,7 @@ async fn assemble(conn: &mut PgConnection, r: Row) -> Result<Proposal, sqlx::Err
 
 /// One proposal.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Proposal>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1"))
+    let row: Option<Row> = sqlx::query_as(concat!(select_proposals!(), " WHERE p.id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -107,11 +111,9 @@ pub async fn list(
     vehicle_ids: Option<&[String]>,
     status: Option<&str>,
 ) -> Result<Vec<Proposal>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE ($1::text IS NULL OR p.org_id = $1) \
+    let rows: Vec<Row> = sqlx::query_as(concat!(select_proposals!(), " WHERE ($1::text IS NULL OR p.org_id = $1) \
            AND ($2::text[] IS NULL OR p.vehicle_id = ANY($2)) \
-           AND ($3::text IS NULL OR p.status = $3) ORDER BY p.created_at DESC LIMIT 500"
-    ))
+           AND ($3::text IS NULL OR p.status = $3) ORDER BY p.created_at DESC LIMIT 500"))
     .bind(org_id)
     .bind(vehicle_ids)
     .bind(status)

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::booking::JobRequest;
-use super::catalog;
-use super::optimizer::instance::{JobKind, Severity as JobSeverity};
+use super::catalog::{self, job_kind};
+use super::optimizer::instance::Severity as JobSeverity;
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -151,16 +151,6 @@ impl Job {
             severity: job_severity(self.severity),
             preferred_center,
         }
-    }
-}
-
-/// The optimizer's kind of an appointment kind.
-pub fn job_kind(kind: AppointmentKind) -> JobKind {
-    match kind {
-        AppointmentKind::Routine => JobKind::Routine,
-        AppointmentKind::Diagnostic => JobKind::Diagnostic,
-        AppointmentKind::ComponentRepair => JobKind::Repair,
-        AppointmentKind::Emergency => JobKind::Emergency,
     }
 }
 

@@ -8,3 +8,5 @@ pub mod job;
 pub mod proposal;
 pub mod shifts;
 pub mod replan;
+pub mod calendar;
+pub mod maintenance_plan;

@@ -2,6 +2,7 @@
 
 pub mod appointments;
 pub mod centers;
+pub mod maintenance;
 pub mod plans;
 pub mod proposals;
 mod scope;
