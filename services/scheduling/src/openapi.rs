@@ -8,7 +8,18 @@ use utoipa::OpenApi;
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Fleet scheduling service", description = "Service centers, technicians and parts; repair jobs booked into them (auto-booked when critical, three options otherwise); appointments, work orders, iCalendar invitations, maintenance plans and batch re-planning."),
-    paths(),
+    paths(
+        crate::routes::centers::create,
+        crate::routes::centers::list,
+        crate::routes::centers::one,
+        crate::routes::centers::put,
+        crate::routes::technicians::create,
+        crate::routes::technicians::list,
+        crate::routes::technicians::one,
+        crate::routes::technicians::put,
+        crate::routes::stock::list,
+        crate::routes::stock::set,
+    ),
     modifiers(&BearerSecurity),
     tags(
         (name = "centers", description = "Service centers, their hours and bays; admins and fleet managers"),

@@ -1,4 +1,5 @@
 //! The scheduling service's integration tests: one binary, one module per concern.
 
+mod centers;
 mod helpers;
 mod samples;
