@@ -1,5 +1,8 @@
 //! SQL of the service's tables (bound parameters only).
 
+pub mod centers;
+pub mod stock;
+pub mod technicians;
 pub mod appointments;
 pub mod jobs;
 pub mod maintenance;

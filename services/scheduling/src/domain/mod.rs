@@ -3,6 +3,7 @@
 pub mod appointment;
 pub mod booking;
 pub mod catalog;
+pub mod center;
 pub mod optimizer;
 pub mod job;
 pub mod proposal;
