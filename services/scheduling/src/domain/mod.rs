@@ -1,5 +1,6 @@
 //! Pure scheduling logic: no HTTP, database or Redis here.
 
 pub mod booking;
+pub mod calendar;
 pub mod catalog;
 pub mod optimizer;
