@@ -3,4 +3,5 @@
 pub mod booking;
 pub mod calendar;
 pub mod catalog;
+pub mod maintenance_plan;
 pub mod optimizer;
