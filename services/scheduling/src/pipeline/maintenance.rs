@@ -99,11 +99,15 @@ impl Booker {
 }
 
 /// The plan's rule.
-fn rule_of(p: &PlanRow) -> rule::Interval {
-    rule::Interval {
+fn rule_of(p: &PlanRow) -> rule::MaintenancePlan {
+    rule::MaintenancePlan {
         every_km: p.every_km,
         every_engine_hours: p.every_engine_hours,
         every_days: p.every_days.and_then(|d| u32::try_from(d).ok()),
+        skill: p.skill.clone(),
+        duration_minutes: i64::from(p.duration_minutes),
+        parts: p.parts.0.clone(),
+        title: p.title.clone(),
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared_runtime::auth::Role;
-use shared_runtime::testing::wait_until;
+use shared_runtime::testing::app::wait_until;
 use shared_schemas::events::{Component, Severity};
 
 use crate::helpers::{ORG, decision, get_json, manager, seed, spawn_app, token};
