@@ -140,9 +140,8 @@ pub(crate) async fn reserve(
 /// Gives back what an appointment held from stock.
 pub async fn release(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE stock s SET reserved = GREATEST(0, s.reserved - r.qty), updated_at = now() \
-         FROM appointments a, jsonb_each_text(a.reserved_parts) AS r(part, q), \
-              LATERAL (SELECT r.q::int AS qty) x \
+        "UPDATE stock s SET reserved = GREATEST(0, s.reserved - r.q::int), updated_at = now() \
+         FROM appointments a, jsonb_each_text(a.reserved_parts) AS r(part, q) \
          WHERE a.id = $1 AND s.center_id = a.center_id AND s.part = r.part",
     )
     .bind(id)
@@ -340,13 +339,16 @@ pub struct Filter {
 
 /// Appointments matching `f`, by start.
 pub async fn list(db: &PgPool, f: &Filter) -> Result<Vec<Appointment>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(select_appointments!(), " WHERE ($1::text IS NULL OR a.org_id = $1) \
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        select_appointments!(),
+        " WHERE ($1::text IS NULL OR a.org_id = $1) \
            AND ($2::text[] IS NULL OR a.vehicle_id = ANY($2)) \
            AND ($3::uuid[] IS NULL OR a.center_id = ANY($3)) \
            AND ($4::text[] IS NULL OR a.status = ANY($4)) \
            AND ($5::timestamptz IS NULL OR a.starts_at >= $5) \
            AND ($6::timestamptz IS NULL OR a.starts_at < $6) \
-         ORDER BY a.starts_at, a.id LIMIT $7"))
+         ORDER BY a.starts_at, a.id LIMIT $7"
+    ))
     .bind(&f.org_id)
     .bind(&f.vehicle_ids)
     .bind(&f.center_ids)

@@ -115,27 +115,38 @@ impl TryFrom<JobRow> for Job {
 
 /// One job.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
-    let row: Option<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<JobRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     row.map(Job::try_from).transpose()
 }
 
 /// The job of a decision.
 pub async fn by_decision(db: &PgPool, decision_id: Uuid) -> Result<Option<Job>, sqlx::Error> {
-    let row: Option<JobRow> =
-        sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE decision_id = $1"))
-            .bind(decision_id)
-            .fetch_optional(db)
-            .await?;
+    let row: Option<JobRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE decision_id = $1"
+    ))
+    .bind(decision_id)
+    .fetch_optional(db)
+    .await?;
     row.map(Job::try_from).transpose()
 }
 
 /// An organization's jobs without an appointment (pending or proposed), oldest first.
 pub async fn open(db: &PgPool, org_id: &str) -> Result<Vec<Job>, sqlx::Error> {
-    let rows: Vec<JobRow> = sqlx::query_as(concat!("SELECT ", job_columns!(), " FROM jobs WHERE org_id = $1 AND status IN ('pending', 'proposed') \
-         ORDER BY release_at, id LIMIT 5000"))
+    let rows: Vec<JobRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE org_id = $1 AND status IN ('pending', 'proposed') \
+         ORDER BY release_at, id LIMIT 5000"
+    ))
     .bind(org_id)
     .fetch_all(db)
     .await?;

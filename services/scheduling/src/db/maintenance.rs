@@ -40,8 +40,12 @@ macro_rules! plan_columns {
 
 /// Inserts a plan.
 pub async fn insert(db: &PgPool, p: &PlanRow) -> Result<(), sqlx::Error> {
-    sqlx::query(concat!("INSERT INTO maintenance_plans (", plan_columns!(), ") \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"))
+    sqlx::query(concat!(
+        "INSERT INTO maintenance_plans (",
+        plan_columns!(),
+        ") \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    ))
     .bind(p.id)
     .bind(&p.org_id)
     .bind(&p.vehicle_id)
@@ -69,8 +73,12 @@ pub async fn list(
     org_id: Option<&str>,
     vehicle_id: Option<&str>,
 ) -> Result<Vec<PlanRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", plan_columns!(), " FROM maintenance_plans WHERE ($1::text IS NULL OR org_id = $1) \
-           AND ($2::text IS NULL OR vehicle_id = $2) ORDER BY vehicle_id, created_at LIMIT 5000"))
+    sqlx::query_as(concat!(
+        "SELECT ",
+        plan_columns!(),
+        " FROM maintenance_plans WHERE ($1::text IS NULL OR org_id = $1) \
+           AND ($2::text IS NULL OR vehicle_id = $2) ORDER BY vehicle_id, created_at LIMIT 5000"
+    ))
     .bind(org_id)
     .bind(vehicle_id)
     .fetch_all(db)
@@ -79,15 +87,23 @@ pub async fn list(
 
 /// Active plans with no open job: the ones to check against the counters.
 pub async fn to_check(db: &PgPool, org_id: Option<&str>) -> Result<Vec<PlanRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", plan_columns!(), " FROM maintenance_plans WHERE active AND open_job_id IS NULL \
-           AND ($1::text IS NULL OR org_id = $1) ORDER BY id LIMIT 10000"))
+    sqlx::query_as(concat!(
+        "SELECT ",
+        plan_columns!(),
+        " FROM maintenance_plans WHERE active AND open_job_id IS NULL \
+           AND ($1::text IS NULL OR org_id = $1) ORDER BY id LIMIT 10000"
+    ))
     .bind(org_id)
     .fetch_all(db)
     .await
 }
 
 /// Records the job a plan proposed; `false` if another checker did meanwhile.
-pub async fn set_open_job(conn: &mut PgConnection, plan_id: Uuid, job_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn set_open_job(
+    conn: &mut PgConnection,
+    plan_id: Uuid,
+    job_id: Uuid,
+) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
         "UPDATE maintenance_plans SET open_job_id = $2 WHERE id = $1 AND open_job_id IS NULL",
     )
@@ -100,7 +116,11 @@ pub async fn set_open_job(conn: &mut PgConnection, plan_id: Uuid, job_id: Uuid) 
 }
 
 /// The plan whose job was just done starts counting again from this service.
-pub async fn serviced(conn: &mut PgConnection, job_id: Uuid, c: &Completion<'_>) -> Result<(), sqlx::Error> {
+pub async fn serviced(
+    conn: &mut PgConnection,
+    job_id: Uuid,
+    c: &Completion<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE maintenance_plans SET last_done_at = $2, \
            last_odometer_km = COALESCE($3, last_odometer_km), \

@@ -1,13 +1,13 @@
 //! SQL of the service's tables (bound parameters only).
 
-pub mod centers;
-pub mod stock;
-pub mod technicians;
 pub mod appointments;
+pub mod centers;
 pub mod jobs;
 pub mod maintenance;
 pub mod proposals;
 pub mod snapshot;
+pub mod stock;
+pub mod technicians;
 
 /// A value stored under its wire name (an enum's serde spelling).
 pub(crate) fn wire<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, sqlx::Error> {

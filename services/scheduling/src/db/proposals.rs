@@ -111,9 +111,12 @@ pub async fn list(
     vehicle_ids: Option<&[String]>,
     status: Option<&str>,
 ) -> Result<Vec<Proposal>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(select_proposals!(), " WHERE ($1::text IS NULL OR p.org_id = $1) \
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        select_proposals!(),
+        " WHERE ($1::text IS NULL OR p.org_id = $1) \
            AND ($2::text[] IS NULL OR p.vehicle_id = ANY($2)) \
-           AND ($3::text IS NULL OR p.status = $3) ORDER BY p.created_at DESC LIMIT 500"))
+           AND ($3::text IS NULL OR p.status = $3) ORDER BY p.created_at DESC LIMIT 500"
+    ))
     .bind(org_id)
     .bind(vehicle_ids)
     .bind(status)

@@ -1,5 +1,5 @@
 //! The work catalog: what an alert about a component at a severity books. Low severity
-//! books routine service, medium a diagnosis, high the component repair, critical the
+//! books routine service, medium and high the component repair, critical the
 //! same repair as an emergency (emergency center, next slot). Durations follow DESIGN
 //! (routine 1-2 h, diagnostic 2-3 h, repair 3-5 h); skills are the SPEC's; part names
 //! are those of the SPEC samples' stock.
@@ -222,18 +222,35 @@ const TABLE: [(Component, [Work; 3]); 8] = [
     ),
 ];
 
+/// The kind of work a decision of `severity` books: a wear found early is inspected at
+/// the next routine visit; a part on its way to failure (medium, high: 3 to 14 days) is
+/// repaired; a critical one is the same repair as an emergency.
+#[must_use]
+pub const fn kind_for(severity: Severity) -> AppointmentKind {
+    match severity {
+        Severity::Low => AppointmentKind::Routine,
+        Severity::Medium | Severity::High => AppointmentKind::ComponentRepair,
+        Severity::Critical => AppointmentKind::Emergency,
+    }
+}
+
 /// The work to book for `component` at `severity`.
 #[must_use]
 pub fn work_for(component: Component, severity: Severity) -> WorkTemplate {
+    work(component, kind_for(severity))
+}
+
+/// The work of `kind` on `component` (a person may ask for a diagnosis).
+#[must_use]
+pub fn work(component: Component, kind: AppointmentKind) -> WorkTemplate {
     let [routine, diagnostic, repair] = TABLE
         .iter()
         .find(|(c, _)| *c == component)
         .map_or(TABLE[0].1, |(_, stages)| *stages);
-    let (kind, (skill, duration_minutes, parts, title)) = match severity {
-        Severity::Low => (AppointmentKind::Routine, routine),
-        Severity::Medium => (AppointmentKind::Diagnostic, diagnostic),
-        Severity::High => (AppointmentKind::ComponentRepair, repair),
-        Severity::Critical => (AppointmentKind::Emergency, repair),
+    let (skill, duration_minutes, parts, title) = match kind {
+        AppointmentKind::Routine => routine,
+        AppointmentKind::Diagnostic => diagnostic,
+        AppointmentKind::ComponentRepair | AppointmentKind::Emergency => repair,
     };
     WorkTemplate {
         kind,

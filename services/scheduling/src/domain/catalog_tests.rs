@@ -40,6 +40,11 @@ fn every_template_fits_design_spec_and_samples() {
             assert_eq!(w.duration_minutes % 30, 0, "{at}: off the grid");
             assert!(SKILLS.contains(&w.skill), "{at}: {}", w.skill);
             assert!(!w.title.is_empty());
+            let d = super::work(component, AppointmentKind::Diagnostic);
+            assert!(
+                (120..=180).contains(&d.duration_minutes),
+                "{at}: diagnosis {d:?}"
+            );
             for (p, q) in w.parts {
                 assert!(parts.contains(*p) && *q >= 1, "{at}: part {p}");
             }
@@ -59,7 +64,7 @@ fn severity_picks_the_kind_and_critical_is_the_repair_as_an_emergency() {
             kinds,
             [
                 (AppointmentKind::Routine, JobKind::Routine),
-                (AppointmentKind::Diagnostic, JobKind::Diagnostic),
+                (AppointmentKind::ComponentRepair, JobKind::Repair),
                 (AppointmentKind::ComponentRepair, JobKind::Repair),
                 (AppointmentKind::Emergency, JobKind::Emergency),
             ]

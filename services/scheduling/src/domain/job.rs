@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use shared_schemas::events::{
-    AppointmentKind, Component, DecisionMade, Disposition, Severity,
-};
+use shared_schemas::events::{AppointmentKind, Component, DecisionMade, Disposition, Severity};
 use utoipa::ToSchema;
 use uuid::Uuid;
 

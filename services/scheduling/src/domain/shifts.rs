@@ -64,6 +64,10 @@ mod tests {
         assert_eq!(shifts[0].0.to_rfc3339(), "2026-12-07T07:00:00+00:00");
         assert_eq!(shifts[0].1.to_rfc3339(), "2026-12-07T15:00:00+00:00");
         assert!(shifts.iter().all(|(s, _)| s.date_naive() != off[0]));
-        assert!(shifts.iter().all(|(s, _)| s.weekday().num_days_from_monday() < 5));
+        assert!(
+            shifts
+                .iter()
+                .all(|(s, _)| s.weekday().num_days_from_monday() < 5)
+        );
     }
 }

@@ -83,7 +83,11 @@ pub async fn proposed(
 }
 
 /// `appointment.scheduled` and `technician.assigned` for a booking (or a reschedule).
-pub async fn scheduled(conn: &mut PgConnection, cause: Cause, a: &Appointment) -> anyhow::Result<()> {
+pub async fn scheduled(
+    conn: &mut PgConnection,
+    cause: Cause,
+    a: &Appointment,
+) -> anyhow::Result<()> {
     let payload = AppointmentScheduled {
         appointment_id: a.id,
         org_id: a.org_id.clone(),
@@ -106,7 +110,11 @@ pub async fn scheduled(conn: &mut PgConnection, cause: Cause, a: &Appointment) -
 }
 
 /// `technician.assigned`.
-pub async fn assigned(conn: &mut PgConnection, cause: Cause, a: &Appointment) -> anyhow::Result<()> {
+pub async fn assigned(
+    conn: &mut PgConnection,
+    cause: Cause,
+    a: &Appointment,
+) -> anyhow::Result<()> {
     let payload = TechnicianAssigned {
         appointment_id: a.id,
         org_id: a.org_id.clone(),

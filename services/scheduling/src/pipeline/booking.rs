@@ -116,7 +116,10 @@ impl Booker {
                 Err(BookError::Db(e)) => return Err(e.into()),
             }
         }
-        anyhow::bail!("could not book job of decision {} after {ATTEMPTS} attempts", d.decision_id)
+        anyhow::bail!(
+            "could not book job of decision {} after {ATTEMPTS} attempts",
+            d.decision_id
+        )
     }
 
     /// Books `job` at its best slot (critical) or records its options, in `tx`.
@@ -189,7 +192,9 @@ impl Booker {
         let a = appointments::get(tx, id)
             .await?
             .ok_or_else(|| BookError::Db(sqlx::Error::RowNotFound))?;
-        announce::scheduled(tx, cause, &a).await.map_err(outbox_error)?;
+        announce::scheduled(tx, cause, &a)
+            .await
+            .map_err(outbox_error)?;
         Ok(a)
     }
 
@@ -202,10 +207,7 @@ impl Booker {
 }
 
 /// Engine options as the API shows them (center names from the snapshot).
-pub(crate) fn slot_views(
-    snapshot: &Snapshot,
-    options: Vec<(OptionLabel, Slot)>,
-) -> Vec<SlotView> {
+pub(crate) fn slot_views(snapshot: &Snapshot, options: Vec<(OptionLabel, Slot)>) -> Vec<SlotView> {
     options
         .into_iter()
         .map(|(label, s)| slot_view(snapshot, Some(label), &s))

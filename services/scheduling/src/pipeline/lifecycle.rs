@@ -38,7 +38,12 @@ impl Booker {
     }
 
     /// Books a new `job` at `choice` for `by` (the job is created with the booking).
-    pub async fn book_new(&self, job: Job, choice: Choice, by: &str) -> Result<Appointment, ApiError> {
+    pub async fn book_new(
+        &self,
+        job: Job,
+        choice: Choice,
+        by: &str,
+    ) -> Result<Appointment, ApiError> {
         self.book_chosen(job, choice, None, by, true).await
     }
 
@@ -50,7 +55,8 @@ impl Booker {
         choice: Choice,
         by: &str,
     ) -> Result<Appointment, ApiError> {
-        self.book_chosen(job, choice, Some(proposal_id), by, false).await
+        self.book_chosen(job, choice, Some(proposal_id), by, false)
+            .await
     }
 
     async fn book_chosen(
@@ -85,7 +91,15 @@ impl Booker {
             ));
         }
         let booked = self
-            .book(&mut tx, &job, &slot, proposal_id, Some(by), false, Cause::request())
+            .book(
+                &mut tx,
+                &job,
+                &slot,
+                proposal_id,
+                Some(by),
+                false,
+                Cause::request(),
+            )
             .await;
         match booked {
             Ok(a) => {
@@ -102,7 +116,11 @@ impl Booker {
     }
 
     /// Moves an open appointment to `choice`; one more revision, announced again.
-    pub async fn reschedule(&self, a: &Appointment, choice: Choice) -> Result<Appointment, ApiError> {
+    pub async fn reschedule(
+        &self,
+        a: &Appointment,
+        choice: Choice,
+    ) -> Result<Appointment, ApiError> {
         require_status(a, &[AppointmentStatus::Scheduled], "rescheduled")?;
         let mut conn = self.db.acquire().await?;
         let job = jobs::get(&mut conn, a.job_id)
@@ -166,8 +184,13 @@ impl Booker {
         let mut tx = self.db.begin().await?;
         appointments::set_status(&mut tx, a.id, status, Some(reason)).await?;
         appointments::release(&mut tx, a.id).await?;
-        jobs::set_status(&mut tx, a.job_id, JobStatus::Pending, Some("its appointment was cancelled"))
-            .await?;
+        jobs::set_status(
+            &mut tx,
+            a.job_id,
+            JobStatus::Pending,
+            Some("its appointment was cancelled"),
+        )
+        .await?;
         let a = fetch(&mut tx, a.id).await?;
         announce::cancelled(&mut tx, Cause::request(), &a, Some(by), reason, no_show).await?;
         tx.commit().await?;
@@ -176,7 +199,11 @@ impl Booker {
     }
 
     /// Starts the work order.
-    pub async fn start(&self, a: &Appointment, technician_id: Uuid) -> Result<Appointment, ApiError> {
+    pub async fn start(
+        &self,
+        a: &Appointment,
+        technician_id: Uuid,
+    ) -> Result<Appointment, ApiError> {
         require_status(a, &[AppointmentStatus::Scheduled], "started")?;
         let mut tx = self.db.begin().await?;
         appointments::set_status(&mut tx, a.id, AppointmentStatus::InProgress, None).await?;
@@ -212,7 +239,11 @@ impl Booker {
     }
 
     /// Gives the appointment to another technician of its center.
-    pub async fn assign(&self, a: &Appointment, technician_id: Uuid) -> Result<Appointment, ApiError> {
+    pub async fn assign(
+        &self,
+        a: &Appointment,
+        technician_id: Uuid,
+    ) -> Result<Appointment, ApiError> {
         require_status(a, &[AppointmentStatus::Scheduled], "reassigned")?;
         self.reschedule_keeping_time(a, technician_id).await
     }
@@ -257,7 +288,11 @@ async fn fetch(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Appointment, A
         .ok_or_else(|| ApiError::NotFound(format!("appointment {id} vanished")))
 }
 
-fn require_status(a: &Appointment, allowed: &[AppointmentStatus], verb: &str) -> Result<(), ApiError> {
+fn require_status(
+    a: &Appointment,
+    allowed: &[AppointmentStatus],
+    verb: &str,
+) -> Result<(), ApiError> {
     if allowed.contains(&a.status) {
         Ok(())
     } else {

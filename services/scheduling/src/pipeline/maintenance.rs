@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::announce::Cause;
 use super::booking::{Booker, Placed};
 use crate::db::appointments::BookError;
-use crate::db::maintenance::{self, PlanRow};
 use crate::db::jobs;
+use crate::db::maintenance::{self, PlanRow};
 use crate::domain::job::{Job, JobStatus};
 use crate::domain::maintenance_plan::{self as rule, DueStatus};
 use shared_schemas::events::{AppointmentKind, Severity};
@@ -84,7 +84,10 @@ impl Booker {
             if !maintenance::set_open_job(&mut tx, plan.id, job.id).await? {
                 return Ok(false);
             }
-            match self.place(&mut tx, &snapshot, job.clone(), Cause::request()).await {
+            match self
+                .place(&mut tx, &snapshot, job.clone(), Cause::request())
+                .await
+            {
                 Ok(placed) => {
                     tx.commit().await?;
                     self.announce();
@@ -118,10 +121,16 @@ fn job_of(p: &PlanRow, status: &DueStatus, location: Option<(f64, f64)>) -> Opti
         DueStatus::NotDue => return None,
         DueStatus::DueSoon { estimated_date, .. } => (
             Severity::Low,
-            estimated_date.unwrap_or(now + chrono::Duration::days(7)).max(now + chrono::Duration::days(1)),
+            estimated_date
+                .unwrap_or(now + chrono::Duration::days(7))
+                .max(now + chrono::Duration::days(1)),
             status.describe(),
         ),
-        DueStatus::Overdue { .. } => (Severity::Medium, now + chrono::Duration::days(3), status.describe()),
+        DueStatus::Overdue { .. } => (
+            Severity::Medium,
+            now + chrono::Duration::days(3),
+            status.describe(),
+        ),
     };
     Some(Job {
         id: Uuid::now_v7(),

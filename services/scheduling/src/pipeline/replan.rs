@@ -63,7 +63,11 @@ impl Booker {
     }
 
     /// The stored plan `id` of `org_id` (none: not theirs or unknown).
-    pub async fn stored_plan(&self, id: Uuid, org_id: Option<&str>) -> Result<Option<Replan>, ApiError> {
+    pub async fn stored_plan(
+        &self,
+        id: Uuid,
+        org_id: Option<&str>,
+    ) -> Result<Option<Replan>, ApiError> {
         let row: Option<(Json<Replan>, Option<chrono::DateTime<Utc>>)> = sqlx::query_as(
             "SELECT body, committed_at FROM plans WHERE id = $1 AND ($2::text IS NULL OR org_id = $2)",
         )
@@ -116,7 +120,8 @@ impl Booker {
         let fail = |e: sqlx::Error| format!("database: {e}");
         let mut tx = self.db.begin().await.map_err(fail)?;
         let job = jobs::get(&mut tx, planned.id).await.map_err(fail)?;
-        let Some(job) = job.filter(|j| matches!(j.status, JobStatus::Pending | JobStatus::Proposed))
+        let Some(job) =
+            job.filter(|j| matches!(j.status, JobStatus::Pending | JobStatus::Proposed))
         else {
             return Err("the job is no longer open (booked, done or cancelled meanwhile)".into());
         };
@@ -129,7 +134,18 @@ impl Booker {
             cost: p.slot.cost,
             score: p.slot.score,
         };
-        match self.book(&mut tx, &job, &slot, None, Some(by), false, Cause::request()).await {
+        match self
+            .book(
+                &mut tx,
+                &job,
+                &slot,
+                None,
+                Some(by),
+                false,
+                Cause::request(),
+            )
+            .await
+        {
             Ok(a) => {
                 tx.commit().await.map_err(fail)?;
                 self.announce();

@@ -124,7 +124,11 @@ impl Vehicles {
         }
     }
 
-    async fn stored(&self, org_id: &str, vehicle_id: &str) -> Option<(VehicleFacts, DateTime<Utc>)> {
+    async fn stored(
+        &self,
+        org_id: &str,
+        vehicle_id: &str,
+    ) -> Option<(VehicleFacts, DateTime<Utc>)> {
         #[derive(FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -144,7 +148,12 @@ impl Vehicles {
         row.map(|r| (r.facts, r.fetched_at))
     }
 
-    async fn record(&self, org_id: &str, vehicle_id: &str, f: &VehicleFacts) -> Result<(), sqlx::Error> {
+    async fn record(
+        &self,
+        org_id: &str,
+        vehicle_id: &str,
+        f: &VehicleFacts,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO vehicle_state (org_id, vehicle_id, lat, lon, odometer_km, engine_hours, \
                daily_km, fetched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) \
@@ -171,7 +180,11 @@ impl Vehicles {
         let token = r.tokens.token().await?;
         let response = r
             .http
-            .get(format!("{}/v1/vehicles/{}/health", r.base, path_segment(vehicle_id)))
+            .get(format!(
+                "{}/v1/vehicles/{}/health",
+                r.base,
+                path_segment(vehicle_id)
+            ))
             .bearer_auth(token)
             .send()
             .await?;

@@ -48,7 +48,11 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// The appointment if the caller may see it (else 404, so existence does not leak).
-pub(crate) async fn visible(state: &AppState, c: &Claims, id: Uuid) -> Result<Appointment, ApiError> {
+pub(crate) async fn visible(
+    state: &AppState,
+    c: &Claims,
+    id: Uuid,
+) -> Result<Appointment, ApiError> {
     let mut conn = state.db.acquire().await?;
     appointments::get(&mut conn, id)
         .await?
@@ -73,7 +77,7 @@ pub struct NewAppointment {
     /// The component to service: fills skill, duration, parts and title from the work
     /// catalog unless given.
     pub component: Option<Component>,
-    /// Kind of work (default: component repair with a component, else routine).
+    /// Kind of work (default: by severity with a component, else routine).
     pub kind: Option<AppointmentKind>,
     /// How urgent (default medium).
     pub severity: Option<Severity>,
@@ -91,10 +95,18 @@ fn new_job(c: &Claims, body: &NewAppointment) -> Result<Job, ApiError> {
     let org_id = org_of(c, body.org_id.as_deref())?;
     shared_schemas::ids::check_vehicle_id(&body.vehicle_id).map_err(ApiError::BadRequest)?;
     if !c.can_read_vehicle(&org_id, &body.vehicle_id) {
-        return Err(ApiError::NotFound(format!("no vehicle {}", body.vehicle_id)));
+        return Err(ApiError::NotFound(format!(
+            "no vehicle {}",
+            body.vehicle_id
+        )));
     }
     let severity = body.severity.unwrap_or(Severity::Medium);
-    let template = body.component.map(|comp| catalog::work_for(comp, severity));
+    let kind = body.kind.unwrap_or(if body.component.is_some() {
+        catalog::kind_for(severity)
+    } else {
+        AppointmentKind::Routine
+    });
+    let template = body.component.map(|comp| catalog::work(comp, kind));
     let skill = body
         .skill
         .clone()
@@ -109,7 +121,9 @@ fn new_job(c: &Claims, body: &NewAppointment) -> Result<Job, ApiError> {
     let duration = body
         .duration_minutes
         .or(template.as_ref().map(|t| t.duration_minutes))
-        .ok_or_else(|| ApiError::BadRequest("duration_minutes is required without a component".into()))?;
+        .ok_or_else(|| {
+            ApiError::BadRequest("duration_minutes is required without a component".into())
+        })?;
     if !(30..=600).contains(&duration) || duration % 30 != 0 {
         return Err(ApiError::BadRequest(
             "duration_minutes must be a multiple of 30 from 30 to 600".into(),
@@ -121,7 +135,9 @@ fn new_job(c: &Claims, body: &NewAppointment) -> Result<Job, ApiError> {
         .or_else(|| template.as_ref().map(|t| t.title.to_owned()))
         .ok_or_else(|| ApiError::BadRequest("title is required without a component".into()))?;
     if title.trim().is_empty() || title.chars().count() > 200 {
-        return Err(ApiError::BadRequest("title must be 1 to 200 characters".into()));
+        return Err(ApiError::BadRequest(
+            "title must be 1 to 200 characters".into(),
+        ));
     }
     let parts = match &body.parts {
         Some(p) => super::check_parts(p)?,
@@ -138,7 +154,7 @@ fn new_job(c: &Claims, body: &NewAppointment) -> Result<Job, ApiError> {
         decision_id: None,
         plan_id: None,
         component: body.component,
-        kind: body.kind.or(template.map(|t| t.kind)).unwrap_or(AppointmentKind::Routine),
+        kind,
         severity,
         skill,
         duration_minutes: duration,
@@ -168,7 +184,11 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Appointment>), ApiError> {
     c.require(&BOOKERS)?;
     let mut job = new_job(&c, &body)?;
-    job.location = state.booker.vehicles.position(&job.org_id, &job.vehicle_id).await;
+    job.location = state
+        .booker
+        .vehicles
+        .position(&job.org_id, &job.vehicle_id)
+        .await;
     let choice = Choice {
         center_id: body.center_id,
         technician_id: body.technician_id,
@@ -303,7 +323,10 @@ fn calendar_entry(a: &Appointment) -> calendar::CalendarEntry {
     calendar::CalendarEntry {
         appointment_id: a.id,
         sequence: u32::try_from(a.sequence).unwrap_or(0),
-        cancelled: matches!(a.status, AppointmentStatus::Cancelled | AppointmentStatus::NoShow),
+        cancelled: matches!(
+            a.status,
+            AppointmentStatus::Cancelled | AppointmentStatus::NoShow
+        ),
         stamp: Utc::now(),
         starts_at: a.starts_at,
         ends_at: a.ends_at,
@@ -316,7 +339,11 @@ fn calendar_entry(a: &Appointment) -> calendar::CalendarEntry {
             a.technician_name,
             a.title,
             a.id,
-            if a.auto_booked { "booked automatically: critical" } else { "booked" },
+            if a.auto_booked {
+                "booked automatically: critical"
+            } else {
+                "booked"
+            },
         ),
         location: if a.center_address.is_empty() {
             a.center_name.clone()
@@ -376,7 +403,9 @@ pub struct Reason {
 fn reason(r: &Reason) -> Result<&str, ApiError> {
     let s = r.reason.trim();
     if s.is_empty() || s.chars().count() > 500 {
-        return Err(ApiError::BadRequest("reason must be 1 to 500 characters".into()));
+        return Err(ApiError::BadRequest(
+            "reason must be 1 to 500 characters".into(),
+        ));
     }
     Ok(s)
 }
@@ -484,7 +513,10 @@ fn check_work(w: &WorkDone) -> Result<(), ApiError> {
     if w.cost.is_some_and(|x| !x.is_finite() || x < 0.0) {
         return bad("cost must be a number >= 0");
     }
-    if w.currency.as_ref().is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
+    if w.currency
+        .as_ref()
+        .is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
         return bad("currency must be an ISO 4217 code like USD");
     }
     if w.notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
@@ -534,7 +566,9 @@ pub async fn complete(
         odometer_km: body.odometer_km,
         engine_hours: body.engine_hours,
     };
-    Ok(Json(state.booker.complete(&a, &completion, components).await?))
+    Ok(Json(
+        state.booker.complete(&a, &completion, components).await?,
+    ))
 }
 
 /// Whom to assign.

@@ -209,7 +209,13 @@ pub async fn list(
     Auth(c): Auth,
     ApiQuery(q): ApiQuery<PlanQuery>,
 ) -> Result<Json<Vec<MaintenancePlan>>, ApiError> {
-    c.require(&[Role::Admin, Role::FleetManager, Role::Support, Role::Owner, Role::Service])?;
+    c.require(&[
+        Role::Admin,
+        Role::FleetManager,
+        Role::Support,
+        Role::Owner,
+        Role::Service,
+    ])?;
     let org = match c.org_scope() {
         None => q.org_id.clone(),
         Some(_) => Some(org_of(&c, q.org_id.as_deref())?),

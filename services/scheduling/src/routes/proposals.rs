@@ -31,7 +31,9 @@ async fn visible(state: &AppState, c: &Claims, id: Uuid) -> Result<Proposal, Api
     let mut conn = state.db.acquire().await?;
     proposals::get(&mut conn, id)
         .await?
-        .filter(|p| c.role != Role::Technician && can_see(c, &p.job.org_id, &p.job.vehicle_id, None))
+        .filter(|p| {
+            c.role != Role::Technician && can_see(c, &p.job.org_id, &p.job.vehicle_id, None)
+        })
         .ok_or_else(|| ApiError::NotFound(format!("no proposal {id}")))
 }
 
@@ -59,7 +61,13 @@ pub async fn list(
     Auth(c): Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Proposal>>, ApiError> {
-    c.require(&[Role::Admin, Role::FleetManager, Role::Support, Role::Owner, Role::Service])?;
+    c.require(&[
+        Role::Admin,
+        Role::FleetManager,
+        Role::Support,
+        Role::Owner,
+        Role::Service,
+    ])?;
     let status = match q.status.as_deref().unwrap_or("open") {
         "all" => None,
         s @ ("open" | "approved" | "superseded") => Some(s),
@@ -128,7 +136,10 @@ pub async fn approve(
     c.require(&[Role::Admin, Role::FleetManager, Role::Owner])?;
     let p = visible(&state, &c, id).await?;
     if p.status != "open" {
-        return Err(ApiError::Conflict(format!("the proposal is {}, not open", p.status)));
+        return Err(ApiError::Conflict(format!(
+            "the proposal is {}, not open",
+            p.status
+        )));
     }
     let option = p.options.get(body.option).ok_or_else(|| {
         ApiError::BadRequest(format!(

@@ -34,7 +34,12 @@ pub struct VehicleQuery {
 }
 
 /// The vehicle's appointments in the caller's scope.
-fn filter(c: &Claims, vehicle_id: &str, q: &VehicleQuery, statuses: Option<Vec<String>>) -> Result<Filter, ApiError> {
+fn filter(
+    c: &Claims,
+    vehicle_id: &str,
+    q: &VehicleQuery,
+    statuses: Option<Vec<String>>,
+) -> Result<Filter, ApiError> {
     let org = match c.org_scope() {
         None => q.org_id.clone(),
         Some(_) => Some(org_of(c, q.org_id.as_deref())?),
@@ -70,7 +75,11 @@ pub async fn appointments(
     let statuses = match q.status.as_deref().unwrap_or("open") {
         "open" => Some(vec!["scheduled".to_owned(), "in_progress".to_owned()]),
         "all" => None,
-        other => return Err(ApiError::BadRequest(format!("status {other:?} is not open or all"))),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "status {other:?} is not open or all"
+            )));
+        }
     };
     let f = filter(&c, &vehicle_id, &q, statuses)?;
     Ok(Json(appointments::list(&state.db, &f).await?))

@@ -9,14 +9,19 @@ use shared_runtime::auth::Role;
 use shared_runtime::testing::app::wait_until;
 use shared_schemas::events::{Component, Severity};
 
-use crate::helpers::{ORG, decision, get_json, manager, seed, spawn_app, token};
+use crate::helpers::{ORG, TestApp, decision, get_json, manager, seed, spawn_app, token};
 
-async fn appointments_of(app: &crate::helpers::TestApp, vehicle: &str) -> Vec<Value> {
-    let v = get_json(app, &format!("/v1/vehicles/{vehicle}/appointments?status=all"), &manager()).await;
+async fn appointments_of(app: &TestApp, vehicle: &str) -> Vec<Value> {
+    let v = get_json(
+        app,
+        &format!("/v1/vehicles/{vehicle}/appointments?status=all"),
+        &manager(),
+    )
+    .await;
     v.as_array().cloned().unwrap_or_default()
 }
 
-async fn stock(app: &crate::helpers::TestApp, center: uuid::Uuid, part: &str) -> Value {
+async fn stock(app: &TestApp, center: uuid::Uuid, part: &str) -> Value {
     let all = get_json(app, &format!("/v1/centers/{center}/stock"), &manager()).await;
     all.as_array()
         .and_then(|a| a.iter().find(|s| s["part"] == part).cloned())
@@ -34,7 +39,11 @@ async fn critical_work_is_booked_once_at_an_emergency_center_with_its_parts() {
     app.wait_stream("technician.assigned", 1).await;
     let p = &scheduled[0]["payload"];
     assert_eq!(p["auto_booked"], true);
-    assert_eq!(p["center_id"], s.hub.to_string(), "emergency work goes to the emergency hub");
+    assert_eq!(
+        p["center_id"],
+        s.hub.to_string(),
+        "emergency work goes to the emergency hub"
+    );
     assert_eq!(p["decision_id"], d.payload.decision_id.to_string());
     assert_eq!(p["kind"], "emergency");
     let list = appointments_of(&app, "truck-1").await;
@@ -50,25 +59,39 @@ async fn critical_work_is_booked_once_at_an_emergency_center_with_its_parts() {
         "critical work at the next slot of a 24/7 center, got {starts}"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(app.stream("appointment.scheduled").await.len(), 1, "announced once");
+    assert_eq!(
+        app.stream("appointment.scheduled").await.len(),
+        1,
+        "announced once"
+    );
 }
 
 #[tokio::test]
 async fn other_work_gets_three_distinct_options_and_the_owner_approves_one() {
     let app = spawn_app().await;
     let _s = seed(&app).await;
-    app.publish(&[decision("van-7", Component::Brakes, Severity::Medium, 10)]).await;
+    app.publish(&[decision("van-7", Component::Brakes, Severity::Medium, 10)])
+        .await;
     let proposed = app.wait_stream("appointment.proposed", 1).await;
-    let options = proposed[0]["payload"]["options"].as_array().unwrap().clone();
+    let options = proposed[0]["payload"]["options"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(options.len(), 3, "three options: {options:#?}");
-    let labels: Vec<&str> = options.iter().map(|o| o["label"].as_str().unwrap()).collect();
+    let labels: Vec<&str> = options
+        .iter()
+        .map(|o| o["label"].as_str().unwrap())
+        .collect();
     assert_eq!(labels, ["best_overall", "best_other_center", "earliest"]);
     let slots: std::collections::HashSet<(String, String)> = options
         .iter()
         .map(|o| (o["center_id"].to_string(), o["starts_at"].to_string()))
         .collect();
     assert_eq!(slots.len(), 3, "distinct options");
-    assert_ne!(options[0]["center_id"], options[1]["center_id"], "another center");
+    assert_ne!(
+        options[0]["center_id"], options[1]["center_id"],
+        "another center"
+    );
     let owner = token(Role::Owner, ORG, &["van-7"]);
     let stranger = token(Role::Owner, ORG, &["van-8"]);
     let proposals = get_json(&app, "/v1/proposals", &owner).await;
@@ -76,11 +99,19 @@ async fn other_work_gets_three_distinct_options_and_the_owner_approves_one() {
     assert_eq!(get_json(&app, "/v1/proposals", &stranger).await, json!([]));
     let id = proposals[0]["id"].as_str().unwrap().to_owned();
     let r = app
-        .post_as(&format!("/v1/proposals/{id}/approve"), &stranger, &json!({"option": 1}))
+        .post_as(
+            &format!("/v1/proposals/{id}/approve"),
+            &stranger,
+            &json!({"option": 1}),
+        )
         .await;
     assert_eq!(r.status(), 404, "another owner's proposal is invisible");
     let r = app
-        .post_as(&format!("/v1/proposals/{id}/approve"), &owner, &json!({"option": 1}))
+        .post_as(
+            &format!("/v1/proposals/{id}/approve"),
+            &owner,
+            &json!({"option": 1}),
+        )
         .await;
     assert_eq!(r.status(), 201);
     let a: Value = r.json().await.unwrap();
@@ -90,11 +121,19 @@ async fn other_work_gets_three_distinct_options_and_the_owner_approves_one() {
     assert_eq!(scheduled[0]["payload"]["proposal_id"], id);
     assert_eq!(scheduled[0]["payload"]["auto_booked"], false);
     let again = app
-        .post_as(&format!("/v1/proposals/{id}/approve"), &owner, &json!({"option": 0}))
+        .post_as(
+            &format!("/v1/proposals/{id}/approve"),
+            &owner,
+            &json!({"option": 0}),
+        )
         .await;
     assert_eq!(again.status(), 409, "approved once");
     let bad = app
-        .post_as(&format!("/v1/proposals/{id}/approve"), &owner, &json!({"option": 7}))
+        .post_as(
+            &format!("/v1/proposals/{id}/approve"),
+            &owner,
+            &json!({"option": 7}),
+        )
         .await;
     assert!(bad.status() == 400 || bad.status() == 409);
 }
@@ -103,7 +142,7 @@ async fn other_work_gets_three_distinct_options_and_the_owner_approves_one() {
 async fn one_of_many_concurrent_bookings_of_a_slot_wins_the_others_get_409_with_alternatives() {
     let app = spawn_app().await;
     let s = seed(&app).await;
-    let starts = next_half_hour(chrono::Utc::now() + chrono::Duration::hours(3));
+    let starts = tomorrow_at(9);
     let fm = manager();
     let requests = (0..12).map(|i| {
         let body = json!({
@@ -140,9 +179,17 @@ async fn one_of_many_concurrent_bookings_of_a_slot_wins_the_others_get_409_with_
     assert_eq!(booked, 1);
 }
 
+/// Tomorrow at `hour`:00 UTC (slots never cross midnight UTC: SPEC rule R6).
+fn tomorrow_at(hour: u32) -> chrono::DateTime<chrono::Utc> {
+    let day = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    day.and_hms_opt(hour, 0, 0)
+        .expect("an hour of the day")
+        .and_utc()
+}
+
 fn next_half_hour(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     use chrono::{DurationRound, TimeDelta};
-    t.duration_trunc(TimeDelta::minutes(30)).unwrap() + TimeDelta::minutes(30)
+    t.duration_trunc(TimeDelta::minutes(30)).expect("a time") + TimeDelta::minutes(30)
 }
 
 #[tokio::test]
@@ -153,89 +200,175 @@ async fn a_slot_outside_hours_or_without_stock_is_refused_and_a_missing_part_add
     // The depot has no pads; ordered ones take 48 h.
     let soon = next_half_hour(chrono::Utc::now() + chrono::Duration::hours(2));
     let r = app
-        .post_as("/v1/appointments", &fm, &json!({
+        .post_as(
+            "/v1/appointments",
+            &fm,
+            &json!({
             "vehicle_id": "t-9", "center_id": s.depot, "starts_at": soon,
-            "component": "brakes"}))
+            "component": "brakes", "severity": "high"}),
+        )
         .await;
     assert_eq!(r.status(), 409);
     let body: Value = r.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("closed")
-        || body["message"].as_str().unwrap().contains("opening hours")
-        || body["message"].as_str().unwrap().contains("parts"),
-        "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("closed")
+            || body["message"].as_str().unwrap().contains("opening hours")
+            || body["message"].as_str().unwrap().contains("parts"),
+        "{body}"
+    );
     for alt in body["alternatives"].as_array().unwrap() {
         if alt["center_id"] == s.depot.to_string() {
-            let at: chrono::DateTime<chrono::Utc> = alt["starts_at"].as_str().unwrap().parse().unwrap();
-            assert!(at >= chrono::Utc::now() + chrono::Duration::hours(47), "lead time: {alt}");
+            let at: chrono::DateTime<chrono::Utc> =
+                alt["starts_at"].as_str().unwrap().parse().unwrap();
+            assert!(
+                at >= chrono::Utc::now() + chrono::Duration::hours(47),
+                "lead time: {alt}"
+            );
             assert_eq!(alt["parts_from_stock"], false);
+            assert_eq!(alt["technician_id"], s.depot_tech.to_string());
         }
     }
     let off_grid = soon + chrono::Duration::minutes(10);
     let r = app
-        .post_as("/v1/appointments", &fm, &json!({
+        .post_as(
+            "/v1/appointments",
+            &fm,
+            &json!({
             "vehicle_id": "t-9", "center_id": s.hub, "starts_at": off_grid,
-            "component": "brakes"}))
+            "component": "brakes"}),
+        )
         .await;
     assert_eq!(r.status(), 409);
     let r = app
-        .post_as("/v1/appointments", &fm, &json!({
+        .post_as(
+            "/v1/appointments",
+            &fm,
+            &json!({
             "vehicle_id": "t-9", "center_id": s.hub, "starts_at": soon,
-            "skill": "plumbing", "duration_minutes": 60, "title": "x"}))
+            "skill": "plumbing", "duration_minutes": 60, "title": "x"}),
+        )
         .await;
     assert_eq!(r.status(), 400, "an unknown skill is named");
 }
 
+/// Books a pad replacement for `vehicle` at the hub at `at`.
+async fn book_pads(
+    app: &TestApp,
+    hub: uuid::Uuid,
+    vehicle: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    let body =
+        json!({"vehicle_id": vehicle, "center_id": hub, "starts_at": at, "component": "brakes"});
+    let r = app.post_as("/v1/appointments", &manager(), &body).await;
+    let status = r.status();
+    let value: Value = r.json().await.unwrap_or_default();
+    assert_eq!(status, 201, "{value}");
+    value
+}
+
 #[tokio::test]
-async fn cancel_frees_the_parts_and_complete_uses_them_and_announces_the_components() {
+async fn cancel_frees_the_slot_and_the_parts() {
     let app = spawn_app().await;
     let s = seed(&app).await;
-    let fm = manager();
-    let at = next_half_hour(chrono::Utc::now() + chrono::Duration::hours(1));
-    let book = |vehicle: &'static str, hours: i64| {
-        let body = json!({"vehicle_id": vehicle, "center_id": s.hub,
-            "starts_at": at + chrono::Duration::hours(hours), "component": "brakes"});
-        let (app, fm) = (&app, fm.clone());
-        async move {
-            let r = app.post_as("/v1/appointments", &fm, &body).await;
-            assert_eq!(r.status(), 201);
-            r.json::<Value>().await.unwrap()
-        }
-    };
-    let first = book("bus-1", 0).await;
-    let second = book("bus-2", 8).await;
-    assert_eq!(stock(&app, s.hub, "brake_pad_set").await["reserved"], 2);
+    let first = book_pads(&app, s.hub, "bus-1", tomorrow_at(6)).await;
+    book_pads(&app, s.hub, "bus-2", tomorrow_at(14)).await;
+    // A pad replacement takes a set per axle: two sets each.
+    assert_eq!(stock(&app, s.hub, "brake_pad_set").await["reserved"], 4);
+    let id = first["id"].as_str().unwrap();
+    let owner = token(Role::Owner, ORG, &["bus-2"]);
     let r = app
-        .post_as(&format!("/v1/appointments/{}/cancel", first["id"].as_str().unwrap()), &fm,
-            &json!({"reason": "vehicle away"}))
+        .post_as(
+            &format!("/v1/appointments/{id}/cancel"),
+            &owner,
+            &json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), 404, "another owner's appointment");
+    let r = app
+        .post_as(
+            &format!("/v1/appointments/{id}/cancel"),
+            &manager(),
+            &json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(r.status(), 400, "a reason is required");
+    let r = app
+        .post_as(
+            &format!("/v1/appointments/{id}/cancel"),
+            &manager(),
+            &json!({"reason": "vehicle away"}),
+        )
         .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(stock(&app, s.hub, "brake_pad_set").await["reserved"], 1, "released on cancel");
+    assert_eq!(
+        stock(&app, s.hub, "brake_pad_set").await["reserved"],
+        2,
+        "released on cancel"
+    );
     let cancelled = app.wait_stream("appointment.cancelled", 1).await;
     assert_eq!(cancelled[0]["payload"]["no_show"], false);
+    // The slot is free again: another vehicle takes it.
+    book_pads(&app, s.hub, "bus-3", tomorrow_at(6)).await;
+}
 
-    let id = second["id"].as_str().unwrap();
+#[tokio::test]
+async fn completing_the_work_order_uses_the_parts_and_announces_the_components() {
+    let app = spawn_app().await;
+    let s = seed(&app).await;
+    let booked = book_pads(&app, s.hub, "bus-2", tomorrow_at(14)).await;
+    let id = booked["id"].as_str().unwrap();
     let tech = crate::helpers::technician_token("tech-user", &[s.hub]);
     let outsider = crate::helpers::technician_token("tech-user-2", &[s.depot]);
-    assert_eq!(app.post_as(&format!("/v1/appointments/{id}/start"), &outsider, &json!({})).await.status(), 404);
-    assert_eq!(app.post_as(&format!("/v1/appointments/{id}/start"), &tech, &json!({})).await.status(), 200);
+    assert_eq!(
+        app.post_as(
+            &format!("/v1/appointments/{id}/start"),
+            &outsider,
+            &json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        app.post_as(&format!("/v1/appointments/{id}/start"), &tech, &json!({}))
+            .await
+            .status(),
+        200
+    );
     let r = app
-        .post_as(&format!("/v1/appointments/{id}/complete"), &tech, &json!({
-            "parts_used": {"brake_pad_set": 1}, "labour_hours": 2.5, "cost": 410.0,
-            "notes": "pads and sensor replaced", "odometer_km": 120500.0}))
+        .post_as(
+            &format!("/v1/appointments/{id}/complete"),
+            &tech,
+            &json!({
+            "parts_used": {"brake_pad_set": 2}, "labour_hours": 2.5, "cost": 410.0,
+            "notes": "pads and sensor replaced", "odometer_km": 120500.0}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let after = stock(&app, s.hub, "brake_pad_set").await;
-    assert_eq!((after["on_hand"].as_i64(), after["reserved"].as_i64()), (Some(3), Some(0)), "{after}");
+    assert_eq!(
+        (after["on_hand"].as_i64(), after["reserved"].as_i64()),
+        (Some(2), Some(0)),
+        "{after}"
+    );
     let done = app.wait_stream("appointment.completed", 1).await;
     let p = &done[0]["payload"];
     assert_eq!(p["components_serviced"], json!(["brakes"]));
-    assert_eq!(p["parts_replaced"], json!([{"part": "brake_pad_set", "quantity": 1}]));
+    assert_eq!(
+        p["parts_replaced"],
+        json!([{"part": "brake_pad_set", "quantity": 2}])
+    );
     assert_eq!(p["odometer_km"], 120500.0);
-    let history = get_json(&app, "/v1/vehicles/bus-2/history", &fm).await;
+    let history = get_json(&app, "/v1/vehicles/bus-2/history", &manager()).await;
     assert_eq!(history.as_array().unwrap().len(), 1);
     assert_eq!(history[0]["work_order"]["labour_hours"], 2.5);
     let twice = app
-        .post_as(&format!("/v1/appointments/{id}/complete"), &tech, &json!({}))
+        .post_as(
+            &format!("/v1/appointments/{id}/complete"),
+            &tech,
+            &json!({}),
+        )
         .await;
     assert_eq!(twice.status(), 409, "completed once");
 }
@@ -245,22 +378,33 @@ async fn the_calendar_file_is_valid_icalendar() {
     let app = spawn_app().await;
     let s = seed(&app).await;
     let fm = manager();
-    let at = next_half_hour(chrono::Utc::now() + chrono::Duration::hours(4));
+    let at = tomorrow_at(10);
     let r = app
-        .post_as("/v1/appointments", &fm, &json!({"vehicle_id": "cal-1", "center_id": s.hub,
-            "starts_at": at, "component": "brakes"}))
+        .post_as(
+            "/v1/appointments",
+            &fm,
+            &json!({"vehicle_id": "cal-1", "center_id": s.hub,
+            "starts_at": at, "component": "brakes"}),
+        )
         .await;
     assert_eq!(r.status(), 201);
     let a: Value = r.json().await.unwrap();
     let id = a["id"].as_str().unwrap();
-    let r = app.get_as(&format!("/v1/appointments/{id}/calendar.ics"), &fm).await;
+    let r = app
+        .get_as(&format!("/v1/appointments/{id}/calendar.ics"), &fm)
+        .await;
     assert_eq!(r.status(), 200);
     let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(ct.starts_with("text/calendar"), "{ct}");
     let text = r.text().await.unwrap();
     crate::ics::assert_event(&text, id, &at, "CONFIRMED");
     let owner = token(Role::Owner, ORG, &["someone-else"]);
-    assert_eq!(app.get_as(&format!("/v1/appointments/{id}/calendar.ics"), &owner).await.status(), 404);
+    assert_eq!(
+        app.get_as(&format!("/v1/appointments/{id}/calendar.ics"), &owner)
+            .await
+            .status(),
+        404
+    );
     wait_until(Duration::from_secs(5), "stream", || async {
         (!app.stream("appointment.scheduled").await.is_empty()).then_some(())
     })

@@ -89,36 +89,90 @@ async fn created(response: reqwest::Response, what: &str) -> serde_json::Value {
 }
 
 fn id_of(v: &serde_json::Value) -> uuid::Uuid {
-    v["id"].as_str().and_then(|s| s.parse().ok()).expect("an id")
+    v["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("an id")
 }
 
 /// Two centers of [`ORG`] through the REST API: a 24/7 emergency hub with two
 /// technicians on round-the-clock shifts and brake pads in stock, and a weekday depot
 /// 15 km away with one technician and no stock (pads orderable in 48 h).
 pub(crate) async fn seed(app: &TestApp) -> Seeded {
+    let (hub, depot) = seed_centers(app).await;
+    let (hub_techs, depot_tech) = seed_technicians(app, hub, depot).await;
+    for (center, part, on_hand, lead) in [
+        (hub, "brake_pad_set", 4, 24.0),
+        (depot, "brake_pad_set", 0, 48.0),
+    ] {
+        let r = app
+            .put_as(
+                &format!("/v1/centers/{center}/stock/{part}"),
+                &manager(),
+                &serde_json::json!({"on_hand": on_hand, "lead_time_hours": lead}),
+            )
+            .await;
+        assert!(r.status().is_success(), "stock: {}", r.status());
+    }
+    Seeded {
+        hub,
+        depot,
+        hub_techs,
+        depot_tech,
+    }
+}
+
+async fn seed_centers(app: &TestApp) -> (uuid::Uuid, uuid::Uuid) {
     use serde_json::json;
     let fm = manager();
-    let all_day: Vec<_> = (0..7).map(|_| json!({"open": "00:00", "close": "24:00"})).collect();
+    let all_day: Vec<_> = (0..7)
+        .map(|_| json!({"open": "00:00", "close": "24:00"}))
+        .collect();
     let weekdays: Vec<_> = (0..7)
-        .map(|d| if d < 5 { json!({"open": "07:00", "close": "19:00"}) } else { json!(null) })
+        .map(|d| {
+            if d < 5 {
+                json!({"open": "07:00", "close": "19:00"})
+            } else {
+                json!(null)
+            }
+        })
         .collect();
     let hub = created(
-        app.post_as("/v1/centers", &fm, &json!({
+        app.post_as(
+            "/v1/centers",
+            &fm,
+            &json!({
             "name": "Hub 24/7", "address": "1 Hub Road", "lat": 41.88, "lon": -87.63,
             "bays": 2, "hours": all_day, "specializations": ["brakes", "aftertreatment"],
-            "emergency": true, "rating": 4.6})).await,
+            "emergency": true, "rating": 4.6}),
+        )
+        .await,
         "the hub",
     )
     .await;
     let depot = created(
-        app.post_as("/v1/centers", &fm, &json!({
+        app.post_as(
+            "/v1/centers",
+            &fm,
+            &json!({
             "name": "West Depot", "address": "9 Depot St", "lat": 41.88, "lon": -87.45,
             "bays": 1, "hours": weekdays, "specializations": ["general"],
-            "emergency": false, "rating": 4.1})).await,
+            "emergency": false, "rating": 4.1}),
+        )
+        .await,
         "the depot",
     )
     .await;
-    let (hub, depot) = (id_of(&hub), id_of(&depot));
+    (id_of(&hub), id_of(&depot))
+}
+
+async fn seed_technicians(
+    app: &TestApp,
+    hub: uuid::Uuid,
+    depot: uuid::Uuid,
+) -> (Vec<uuid::Uuid>, uuid::Uuid) {
+    use serde_json::json;
+    let fm = manager();
     let round_the_clock: Vec<_> = (0..7)
         .map(|d| json!({"weekday": d, "start": "00:00", "end": "24:00"}))
         .collect();
@@ -128,12 +182,20 @@ pub(crate) async fn seed(app: &TestApp) -> Seeded {
     let mut hub_techs = Vec::new();
     for (name, skills) in [
         ("Ana Brakes", json!(["brakes", "general", "tires"])),
-        ("Bo Exhaust", json!(["aftertreatment", "engine", "electrical"])),
+        (
+            "Bo Exhaust",
+            json!(["aftertreatment", "engine", "electrical"]),
+        ),
     ] {
         let t = created(
-            app.post_as("/v1/technicians", &fm, &json!({
-                "center_id": hub, "name": name, "skills": skills,
-                "shifts": round_the_clock})).await,
+            app.post_as(
+                "/v1/technicians",
+                &fm,
+                &json!({
+                "center_id": hub, "name": name, "skills": skills, "user_id": format!("user-{name}"),
+                "shifts": round_the_clock}),
+            )
+            .await,
             name,
         )
         .await;
@@ -149,25 +211,7 @@ pub(crate) async fn seed(app: &TestApp) -> Seeded {
         )
         .await,
     );
-    for (center, part, on_hand, lead) in [
-        (hub, "brake_pad_set", 4, 24.0),
-        (depot, "brake_pad_set", 0, 48.0),
-    ] {
-        let r = app
-            .put_as(
-                &format!("/v1/centers/{center}/stock/{part}"),
-                &fm,
-                &json!({"on_hand": on_hand, "lead_time_hours": lead}),
-            )
-            .await;
-        assert!(r.status().is_success(), "stock: {}", r.status());
-    }
-    Seeded {
-        hub,
-        depot,
-        hub_techs,
-        depot_tech,
-    }
+    (hub_techs, depot_tech)
 }
 
 /// An `agent.decision.made` for `vehicle_id`'s `component` at `severity`.
@@ -177,7 +221,9 @@ pub(crate) fn decision(
     severity: shared_schemas::events::Severity,
     within_days: u32,
 ) -> shared_schemas::EventEnvelope<shared_schemas::events::DecisionMade> {
-    use shared_schemas::events::{CostRange, DecisionMade, Disposition, UrgencyWindow, WorkerAgent};
+    use shared_schemas::events::{
+        CostRange, DecisionMade, Disposition, UrgencyWindow, WorkerAgent,
+    };
     let payload = DecisionMade {
         decision_id: uuid::Uuid::now_v7(),
         org_id: ORG.to_owned(),

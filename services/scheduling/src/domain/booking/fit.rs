@@ -33,7 +33,12 @@ pub fn check_slot(
     }
     let technicians: Vec<Uuid> = match technician_id {
         Some(t) if center.technicians.iter().any(|x| x.id == t) => vec![t],
-        Some(t) => return Err(format!("technician {t} does not work at center {}", center.name)),
+        Some(t) => {
+            return Err(format!(
+                "technician {t} does not work at center {}",
+                center.name
+            ));
+        }
         None => center
             .technicians
             .iter()
@@ -42,7 +47,10 @@ pub fn check_slot(
             .collect(),
     };
     if technicians.is_empty() {
-        return Err(format!("no technician of {} has the skill {}", center.name, job.skill));
+        return Err(format!(
+            "no technician of {} has the skill {}",
+            center.name, job.skill
+        ));
     }
     let mut why = None;
     for tech in technicians {
@@ -81,18 +89,20 @@ pub fn check_slot(
 
 fn words(rule: Rule, center: &str) -> String {
     match rule {
-        Rule::R1Coverage | Rule::R2Technician => format!("the technician does not work at {center}"),
+        Rule::R1Coverage | Rule::R2Technician => {
+            format!("the technician does not work at {center}")
+        }
         Rule::R3Skill => "the technician does not have the skill the work needs".into(),
         Rule::R4Emergency => format!("{center} does not take emergency work"),
         Rule::R5GridRelease => "the slot starts in the past or before the work can start".into(),
-        Rule::R6ShiftHours => format!(
-            "the slot is outside the technician's shift or {center}'s opening hours"
-        ),
+        Rule::R6ShiftHours => {
+            format!("the slot is outside the technician's shift or {center}'s opening hours")
+        }
         Rule::R7Technician => "the technician is booked at that time".into(),
         Rule::R8Vehicle => "the vehicle has another appointment at that time".into(),
         Rule::R9Bays => format!("every bay of {center} is booked at that time"),
-        Rule::R10Parts => format!(
-            "the parts are not in stock at {center} and cannot be ordered there in time"
-        ),
+        Rule::R10Parts => {
+            format!("the parts are not in stock at {center} and cannot be ordered there in time")
+        }
     }
 }
