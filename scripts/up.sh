@@ -186,6 +186,8 @@ for name in "${services[@]}"; do
     case "$name" in
         ingestion) extra+=("INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY") ;;
         alert) mapfile -t -O "${#extra[@]}" extra < <(fleet_alert_env) ;;
+        agent) extra+=("AGENT_SCHEDULING_URL=${AGENT_SCHEDULING_URL:-http://127.0.0.1:8005}") ;;
+        scheduling) extra+=("SCHEDULING_HEALTH_URL=${SCHEDULING_HEALTH_URL:-http://127.0.0.1:8002}") ;;
         devinbox)
             extra+=("DEVINBOX_SMTP_ADDR=127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT"
                 "DEVINBOX_HTTP_ADDR=127.0.0.1:$port")
@@ -301,6 +303,10 @@ seed_contacts() {
 }
 if [ -n "$token" ] && [ "${STATE[alert]:-}" = ready ]; then
     seed_contacts || warn "could not add the development contacts (see .run/logs/alert.log)"
+fi
+if [ -n "$token" ] && [ "${STATE[scheduling]:-}" = ready ]; then
+    bash "$ROOT/scripts/seed-scheduling.sh" "$token" dev ||
+        warn "could not add the development service centers (see .run/logs/scheduling.log)"
 fi
 
 echo "First admin (analytics, http://127.0.0.1:8007): $FLEET_ADMIN_EMAIL / $ADMIN_PASSWORD"
