@@ -15,9 +15,11 @@
 //! `X-Fleet-Delivery`), so receivers that dedupe (Twilio does; mail clients thread on
 //! Message-ID) show it once. See ADR 0007.
 
+pub mod calendar;
 pub mod digest;
 pub mod email;
 pub mod http;
+pub mod notices;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +27,7 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::StreamExt;
 use rand::Rng;
-use shared_schemas::events::Channel;
+use shared_schemas::events::{AlertSeverity, Channel};
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -335,6 +337,67 @@ impl Sender {
 enum Target {
     Send(Box<(Alert, Contact)>),
     Settle(&'static str, &'static str),
+}
+
+/// Retry settings of a send queue.
+#[derive(Debug, Clone, Copy)]
+pub struct Retries {
+    /// Attempts before `failed`.
+    pub max_attempts: i32,
+    /// First retry delay.
+    pub base: Duration,
+    /// Longest retry delay.
+    pub max: Duration,
+}
+
+/// Records the outcome of the `attempts`th attempt at sending row `id` of `queue`:
+/// `sent`, `pending` again after a backoff (a transient failure with attempts left), or
+/// `failed`. Returns the outcome's name, for metrics.
+pub(crate) async fn record_outcome(
+    db: &PgPool,
+    queue: &SendQueue,
+    id: Uuid,
+    attempts: i32,
+    retries: Retries,
+    result: Result<String, SendError>,
+) -> Result<&'static str, sqlx::Error> {
+    match result {
+        Ok(reference) => {
+            queue.sent(db, id, Some(&reference)).await?;
+            Ok("sent")
+        }
+        Err(SendError::Transient(e)) if attempts < retries.max_attempts => {
+            let retry_at = Utc::now() + backoff(retries.base, retries.max, attempts);
+            tracing::info!(queue = queue.name, %id, attempt = attempts, error = %e, %retry_at, "send failed; will retry");
+            queue.failed(db, id, &e, Some(retry_at)).await?;
+            Ok("retry")
+        }
+        Err(e) => {
+            let why = format!("gave up after {attempts} attempt(s): {e}");
+            tracing::warn!(queue = queue.name, %id, error = %why, "send failed");
+            queue.failed(db, id, &why, None).await?;
+            Ok("failed")
+        }
+    }
+}
+
+/// Why `c` cannot be emailed an `info` message (a digest, an appointment notice;
+/// `level` names whose level it is), or `None` when it can go: their preferences, no
+/// address, email not `configured`.
+pub(crate) fn email_refusal(c: &Contact, configured: bool, level: &str) -> Option<String> {
+    if !c.preferences.wants(Channel::Email, AlertSeverity::Info) {
+        return Some(format!(
+            "{}'s preferences: no email for info ({level})",
+            c.name
+        ));
+    }
+    if c.email.is_none() {
+        return Some(format!("{} has no email address", c.name));
+    }
+    if !configured {
+        return Some("the email channel is not configured on this service".to_owned());
+    }
+    None
 }
 
 /// Every 5 s (`last`: the previous time), puts the rows of `queue` whose sender
