@@ -18,8 +18,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
-use futures::StreamExt;
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
@@ -98,7 +98,7 @@ impl Digests {
                     }
                 }
             }
-            super::reclaim_every_5s(
+            super::queue::reclaim_every_5s(
                 &mut last_reclaim,
                 &self.db,
                 &digests::QUEUE,
@@ -198,28 +198,26 @@ impl Digests {
 
     /// Claims and sends one batch of due digests; returns its size.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
-        let claimed = digests::QUEUE.claim::<Claimed>(&self.db, CLAIM).await?;
-        let n = claimed.len();
-        futures::stream::iter(claimed)
-            .for_each_concurrent(8, |d| async move {
-                if let Err(e) = self.deliver(&d).await {
-                    // Recording failed: the lease brings it back.
-                    tracing::warn!(digest_id = %d.digest_id, error = format!("{e:#}"), "recording a digest failed");
-                }
-            })
-            .await;
-        Ok(n)
+        super::queue::send_batch(
+            &self.db,
+            &digests::QUEUE,
+            CLAIM,
+            8,
+            |d: Claimed| async move {
+                self.deliver(&d)
+                    .await
+                    .with_context(|| format!("digest {}", d.digest_id))
+            },
+        )
+        .await
     }
 
     async fn deliver(&self, d: &Claimed) -> anyhow::Result<()> {
-        let Some(contact) = contacts::get(&self.db, d.contact_id)
-            .await?
-            .filter(|c| c.active)
+        let queue = &digests::QUEUE;
+        let Some(contact) =
+            super::queue::active_contact(&self.db, queue, d.digest_id, d.contact_id).await?
         else {
-            let why = "contact removed or inactive";
-            return Ok(digests::QUEUE
-                .settle(&self.db, d.digest_id, "skipped", why)
-                .await?);
+            return Ok(());
         };
         let result = self.send(d, &contact).await;
         let outcome = super::record_outcome(

@@ -12,15 +12,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use anyhow::Context;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::calendar::{self, Calendar, CalendarClient};
 use super::email::{EmailSender, FileAttachment, Outgoing};
-use super::{Retries, SendError};
-use crate::db::contacts;
+use super::{Retries, SendError, queue};
 use crate::db::notices::{self, Claimed};
 use crate::domain::appointment::{
     AppointmentNotice, INVITE_FILE, Invite, NoticeEmail, invite_content_type,
@@ -84,60 +83,35 @@ impl Notices {
 
     /// Runs until `shutdown`; sends in flight finish first.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut last_reclaim = tokio::time::Instant::now();
-        while !shutdown.is_cancelled() {
-            super::reclaim_every_5s(
-                &mut last_reclaim,
-                &self.db,
-                &notices::QUEUE,
-                self.config.lease,
-            )
-            .await;
-            let busy = match self.send_due().await {
-                Ok(n) => n > 0,
-                Err(e) => {
-                    tracing::warn!(
-                        error = format!("{e:#}"),
-                        "notice send pass failed; retrying"
-                    );
-                    false
-                }
-            };
-            if !busy {
-                tokio::select! {
-                    () = shutdown.cancelled() => {}
-                    () = self.wake.notified() => {}
-                    () = tokio::time::sleep(self.config.tick) => {}
-                }
-            }
-        }
-        tracing::debug!("notice sender stopped");
+        let (queue, lease, tick) = (&notices::QUEUE, self.config.lease, self.config.tick);
+        queue::drain(&self.db, queue, lease, &self.wake, tick, shutdown, || {
+            self.send_due()
+        })
+        .await;
     }
 
     /// Claims and sends one batch of due notices; returns its size.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
-        let claimed = notices::QUEUE.claim::<Claimed>(&self.db, CLAIM).await?;
-        let n = claimed.len();
-        futures::stream::iter(claimed)
-            .for_each_concurrent(8, |c| async move {
-                if let Err(e) = self.deliver(&c).await {
-                    // Recording failed: the lease brings it back.
-                    tracing::warn!(notice_id = %c.notice_id, error = format!("{e:#}"), "recording a notice failed");
-                }
-            })
-            .await;
-        Ok(n)
+        queue::send_batch(
+            &self.db,
+            &notices::QUEUE,
+            CLAIM,
+            8,
+            |n: Claimed| async move {
+                self.deliver(&n)
+                    .await
+                    .with_context(|| format!("notice {}", n.notice_id))
+            },
+        )
+        .await
     }
 
     async fn deliver(&self, n: &Claimed) -> anyhow::Result<()> {
-        let Some(contact) = contacts::get(&self.db, n.contact_id)
-            .await?
-            .filter(|c| c.active)
+        let queue = &notices::QUEUE;
+        let Some(contact) =
+            queue::active_contact(&self.db, queue, n.notice_id, n.contact_id).await?
         else {
-            let why = "contact removed or inactive";
-            return Ok(notices::QUEUE
-                .settle(&self.db, n.notice_id, "skipped", why)
-                .await?);
+            return Ok(());
         };
         let result = match self.invitation(n).await {
             Ok(invitation) => self.send(n, &contact.name, invitation).await,

@@ -102,6 +102,17 @@ struct Body {
     closing: Vec<String>,
 }
 
+impl Body {
+    fn new(lead: String, rows: Vec<(&'static str, String)>, closing: Vec<String>) -> Self {
+        Self {
+            lead,
+            rows,
+            list: Vec::new(),
+            closing,
+        }
+    }
+}
+
 /// `2026-03-02 09:00-11:00 UTC`, or both dates when it spans midnight.
 pub fn span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     if start.date_naive() == end.date_naive() {
@@ -207,15 +218,7 @@ impl NoticeEmail<'_> {
             e.vehicle_id, e.center_name
         );
         let closing = vec![self.invite_line(false)];
-        (
-            subject,
-            Body {
-                lead,
-                rows,
-                list: Vec::new(),
-                closing,
-            },
-        )
+        (subject, Body::new(lead, rows, closing))
     }
 
     fn cancelled(&self, e: &AppointmentCancelled) -> (String, Body) {
@@ -249,15 +252,7 @@ impl NoticeEmail<'_> {
             rows.push(("Cancelled by", by.clone()));
         }
         let closing = vec![self.invite_line(true)];
-        (
-            subject,
-            Body {
-                lead,
-                rows,
-                list: Vec::new(),
-                closing,
-            },
-        )
+        (subject, Body::new(lead, rows, closing))
     }
 
     fn proposed(&self, e: &AppointmentProposed) -> (String, Body) {
@@ -369,6 +364,16 @@ mod tests {
 
     use super::*;
 
+    fn render(n: &AppointmentNotice, to: &str, invite: Invite<'_>, url: Option<&str>) -> Email {
+        NoticeEmail {
+            notice: n,
+            recipient: to,
+            invite,
+            scheduling_url: url,
+        }
+        .email()
+    }
+
     fn at(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0).unwrap()
     }
@@ -396,13 +401,7 @@ mod tests {
     #[test]
     fn a_confirmation_says_where_and_when_and_a_reschedule_says_so() {
         let n = AppointmentNotice::Scheduled(scheduled(0));
-        let e = NoticeEmail {
-            notice: &n,
-            recipient: "Olivia",
-            invite: Invite::Attached,
-            scheduling_url: None,
-        }
-        .email();
+        let e = render(&n, "Olivia", Invite::Attached, None);
         assert_eq!(
             e.subject,
             "Appointment booked: VH-1 at North <Depot>, 2026-03-02 09:00-12:00 UTC"
@@ -415,13 +414,7 @@ mod tests {
         assert!(e.text.contains("invitation is attached (invite.ics)"));
         assert!(e.html.contains("North &lt;Depot&gt;") && !e.html.contains("<Depot>"));
         let n = AppointmentNotice::Scheduled(scheduled(2));
-        let e = NoticeEmail {
-            notice: &n,
-            recipient: "O",
-            invite: Invite::Download("http://s/x.ics"),
-            scheduling_url: None,
-        }
-        .email();
+        let e = render(&n, "O", Invite::Download("http://s/x.ics"), None);
         assert!(
             e.subject.starts_with("Appointment rescheduled: VH-1"),
             "{}",
@@ -461,13 +454,7 @@ mod tests {
         };
         let id = p.proposal_id;
         let n = AppointmentNotice::Proposed(p);
-        let e = NoticeEmail {
-            notice: &n,
-            recipient: "F",
-            invite: Invite::Attached,
-            scheduling_url: Some("http://sched"),
-        }
-        .email();
+        let e = render(&n, "F", Invite::Attached, Some("http://sched"));
         assert_eq!(e.subject, "Appointment options for VH-2: choose one of 2");
         assert!(
             e.text
@@ -499,26 +486,14 @@ mod tests {
             cancelled_at: at(8),
         };
         let n = AppointmentNotice::Cancelled(c.clone());
-        let e = NoticeEmail {
-            notice: &n,
-            recipient: "O",
-            invite: Invite::Attached,
-            scheduling_url: None,
-        }
-        .email();
+        let e = render(&n, "O", Invite::Attached, None);
         assert_eq!(e.subject, "Appointment cancelled: VH-3");
         assert!(
             e.text.contains("Reason: parts delayed") && e.text.contains("removes the appointment")
         );
         assert_eq!(n.calendar_method(), Some("CANCEL"));
         let n = AppointmentNotice::Cancelled(AppointmentCancelled { no_show: true, ..c });
-        let e = NoticeEmail {
-            notice: &n,
-            recipient: "O",
-            invite: Invite::Attached,
-            scheduling_url: None,
-        }
-        .email();
+        let e = render(&n, "O", Invite::Attached, None);
         assert!(e.subject.contains("did not show up"));
         // Stored as received.
         let json = serde_json::to_value(&n).unwrap();
