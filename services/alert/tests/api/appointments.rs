@@ -2,7 +2,8 @@
 //! scheduling service's calendar file attached (a local stub stands in for its
 //! endpoint), once however often the event is delivered; a cancellation carries the
 //! cancelling file; a missing file still sends the email, saying where to download it;
-//! a transient failure is retried; a proposal lists its options. None is an alert.
+//! a transient failure is retried, and the last attempt sends without the file; a
+//! proposal lists its options. None is an alert.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -387,6 +388,20 @@ async fn without_the_file_the_email_still_goes_and_an_outage_is_retried() {
         4,
         "two outages, then one fetch per email"
     );
+
+    // Down for good: every attempt fetches, the last one sends without the file.
+    stub.state.outages.store(1_000, Ordering::SeqCst);
+    let down = scheduled("VH-A3", 2);
+    let id = down.appointment_id;
+    stub.serve(id, ics(id, "REQUEST", 2)).await;
+    app.publish(&[envelope("scheduling", down)]).await;
+    let url = format!("{}/v1/appointments/{id}/calendar.ics", stub.url);
+    for m in emails_of(&app, id, 2).await {
+        assert!(m.get("attachments").is_none(), "{m:#}");
+        assert!(m["text"].as_str().unwrap().contains(&url));
+    }
+    // ALERT_MAX_ATTEMPTS (4 in the tests) fetches per email.
+    assert_eq!(stub.served(id).await, 8);
     app.stop().await;
 }
 
