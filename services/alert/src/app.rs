@@ -13,9 +13,12 @@ use utoipa::OpenApi;
 
 use crate::config::Config;
 use crate::db::liveness::Rule;
+use crate::delivery::calendar::CalendarClient;
 use crate::delivery::digest::{DigestConfig, Digests};
-use crate::delivery::{Channels, Sender, SenderConfig, email, http};
+use crate::delivery::notices::{NoticeConfig, Notices};
+use crate::delivery::{Channels, Retries, Sender, SenderConfig, email, http};
 use crate::domain::link::LinkSigner;
+use crate::events::appointments::{self, AppointmentConsumer};
 use crate::events::feed::Feed;
 use crate::events::liveness::{self, LivenessConsumer, Staleness};
 use crate::events::{AlertConsumer, EVENT_TYPES, GROUP};
@@ -77,6 +80,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         );
         service.tasks.spawn(digests.run(service.tasks.shutdown()));
     }
+    start_notices(&mut service, &config, channels.email.clone())?;
     let sender = Sender::new(db.clone(), channels, links.clone(), sender_config(&config));
     let alerting = Alerting::new(
         db.clone(),
@@ -133,6 +137,45 @@ fn start_consumers(
         "liveness consumer",
         ConsumerConfig::new(liveness::GROUP, [liveness::EVENT_TYPE]).batch_size(1_000),
         Arc::new(LivenessConsumer::new(service.db.clone())),
+    )
+}
+
+/// The appointment notices (ADR 0016): their consumer and their sender, with calendar
+/// files from the scheduling service when `ALERT_SCHEDULING_URL` is set.
+fn start_notices(
+    service: &mut Service,
+    config: &Config,
+    email: Option<email::EmailSender>,
+) -> anyhow::Result<()> {
+    let calendar = match &config.scheduling_url {
+        Some(url) => Some(
+            CalendarClient::new(url, service.service_tokens()?, config.send_timeout)
+                .context("scheduling client (ALERT_SCHEDULING_URL)")?,
+        ),
+        None => None,
+    };
+    let notice_config = NoticeConfig {
+        tick: config.tick,
+        retries: Retries {
+            max_attempts: config.max_attempts,
+            base: config.retry_base,
+            max: config.retry_max,
+        },
+        send_timeout: config.send_timeout,
+        lease: config.sender_lease,
+        scheduling_url: config.scheduling_url.clone(),
+    };
+    let configured = email.is_some();
+    let notices = Notices::new(service.db.clone(), email, calendar, notice_config);
+    let consumer = AppointmentConsumer::new(service.db.clone(), configured, notices.notifier());
+    service.tasks.spawn(notices.run(service.tasks.shutdown()));
+    service.consume(
+        "appointment consumer",
+        ConsumerConfig::new(appointments::GROUP, appointments::EVENT_TYPES)
+            .batch_size(config.batch)
+            .concurrency(config.concurrency)
+            .block(Duration::from_millis(500)),
+        Arc::new(consumer),
     )
 }
 

@@ -132,6 +132,11 @@ pub struct Config {
     /// managers (default `7d`; `0` disables it: planning items are kept and served, no
     /// digest is planned).
     pub digest_every: Option<Duration>,
+    /// `ALERT_SCHEDULING_URL`: the scheduling service's base URL, e.g.
+    /// `http://127.0.0.1:8005`, where appointment emails fetch their calendar invitation
+    /// (`GET /v1/appointments/{id}/calendar.ics`); unset: they go without one and say
+    /// where to download it.
+    pub scheduling_url: Option<String>,
 }
 
 impl Config {
@@ -191,6 +196,7 @@ impl Config {
             batch: config::positive("ALERT_BATCH", 128)?,
             inbox_retention_days: config::or("ALERT_INBOX_RETENTION_DAYS", 14)?,
             digest_every: (!digest_every.is_zero()).then_some(digest_every),
+            scheduling_url: base_url("ALERT_SCHEDULING_URL")?,
         })
     }
 

@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod digests;
 pub mod listing;
 pub mod liveness;
+pub mod notices;
 pub mod planning;
 pub mod send_queue;
 pub mod stats;

@@ -1,5 +1,5 @@
-//! The lease life cycle the two send queues share, `deliveries` (alert messages) and
-//! `digests` (planning digests): a sender claims due `pending` rows as `sending` with
+//! The lease life cycle the send queues share, `deliveries` (alert messages),
+//! `digests` (planning digests) and `notices` (appointment emails): a sender claims due `pending` rows as `sending` with
 //! one more attempt, then records `sent`, `pending` again at a later time (a retry),
 //! `failed`, or a final status without sending; a claim older than the lease (its
 //! sender stopped) goes back to `pending`. Only rows still `sending` take an outcome.

@@ -18,9 +18,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
-use futures::StreamExt;
-use shared_schemas::events::{AlertSeverity, Channel};
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
@@ -99,7 +98,7 @@ impl Digests {
                     }
                 }
             }
-            super::reclaim_every_5s(
+            super::queue::reclaim_every_5s(
                 &mut last_reclaim,
                 &self.db,
                 &digests::QUEUE,
@@ -191,74 +190,55 @@ impl Digests {
     /// whose email threshold lets info through, with an address, when email is
     /// configured.
     fn decide(&self, c: &Contact) -> (&'static str, Option<String>) {
-        if !c.preferences.wants(Channel::Email, AlertSeverity::Info) {
-            let why = format!(
-                "{}'s preferences: no email for info (the digest's level)",
-                c.name
-            );
-            return ("skipped", Some(why));
+        match super::email_refusal(c, self.email.is_some(), "the digest's level") {
+            Some(why) => ("skipped", Some(why)),
+            None => ("pending", None),
         }
-        if c.email.is_none() {
-            return ("skipped", Some(format!("{} has no email address", c.name)));
-        }
-        if self.email.is_none() {
-            let why = "the email channel is not configured on this service".to_owned();
-            return ("skipped", Some(why));
-        }
-        ("pending", None)
     }
 
     /// Claims and sends one batch of due digests; returns its size.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
-        let claimed = digests::QUEUE.claim::<Claimed>(&self.db, CLAIM).await?;
-        let n = claimed.len();
-        futures::stream::iter(claimed)
-            .for_each_concurrent(8, |d| async move {
-                if let Err(e) = self.deliver(&d).await {
-                    // Recording failed: the lease brings it back.
-                    tracing::warn!(digest_id = %d.digest_id, error = format!("{e:#}"), "recording a digest failed");
-                }
-            })
-            .await;
-        Ok(n)
+        super::queue::send_batch(
+            &self.db,
+            &digests::QUEUE,
+            CLAIM,
+            8,
+            |d: Claimed| async move {
+                self.deliver(&d)
+                    .await
+                    .with_context(|| format!("digest {}", d.digest_id))
+            },
+        )
+        .await
     }
 
     async fn deliver(&self, d: &Claimed) -> anyhow::Result<()> {
-        let Some(contact) = contacts::get(&self.db, d.contact_id)
-            .await?
-            .filter(|c| c.active)
+        let queue = &digests::QUEUE;
+        let Some(contact) =
+            super::queue::active_contact(&self.db, queue, d.digest_id, d.contact_id).await?
         else {
-            let why = "contact removed or inactive";
-            return Ok(digests::QUEUE
-                .settle(&self.db, d.digest_id, "skipped", why)
-                .await?);
+            return Ok(());
         };
-        match self.send(d, &contact).await {
-            Ok(reference) => {
-                digests::QUEUE
-                    .sent(&self.db, d.digest_id, Some(&reference))
-                    .await?;
-                metrics::counter!("digests_total", "outcome" => "sent").increment(1);
-            }
-            Err(SendError::Transient(e)) if d.attempts < self.config.max_attempts => {
-                let retry_at = Utc::now()
-                    + super::backoff(self.config.retry_base, self.config.retry_max, d.attempts);
-                tracing::info!(digest_id = %d.digest_id, attempt = d.attempts, error = %e, %retry_at, "digest send failed; will retry");
-                digests::QUEUE
-                    .failed(&self.db, d.digest_id, &e, Some(retry_at))
-                    .await?;
-                metrics::counter!("digests_total", "outcome" => "retry").increment(1);
-            }
-            Err(e) => {
-                let why = format!("gave up after {} attempt(s): {e}", d.attempts);
-                tracing::warn!(digest_id = %d.digest_id, error = %why, "digest failed");
-                digests::QUEUE
-                    .failed(&self.db, d.digest_id, &why, None)
-                    .await?;
-                metrics::counter!("digests_total", "outcome" => "failed").increment(1);
-            }
-        }
+        let result = self.send(d, &contact).await;
+        let outcome = super::record_outcome(
+            &self.db,
+            &digests::QUEUE,
+            d.digest_id,
+            d.attempts,
+            self.retries(),
+            result,
+        )
+        .await?;
+        metrics::counter!("digests_total", "outcome" => outcome).increment(1);
         Ok(())
+    }
+
+    fn retries(&self) -> super::Retries {
+        super::Retries {
+            max_attempts: self.config.max_attempts,
+            base: self.config.retry_base,
+            max: self.config.retry_max,
+        }
     }
 
     async fn send(&self, d: &Claimed, contact: &Contact) -> Result<String, SendError> {
@@ -283,6 +263,7 @@ impl Digests {
             email,
             id: d.digest_id,
             headers: &headers,
+            attachment: None,
         };
         super::within(self.config.send_timeout, sender.send_email(&out)).await
     }

@@ -1,10 +1,11 @@
-//! Email over SMTP with lettre: a text and an HTML part, a stable `Message-ID` per
-//! delivery (or digest), and headers naming the alert, delivery and correlation.
+//! Email over SMTP with lettre: a text and an HTML part (and, for appointment notices,
+//! a file attached), a stable `Message-ID` per delivery (or digest, or notice), and
+//! headers naming the alert, delivery and correlation.
 
 use std::time::Duration;
 
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -77,6 +78,7 @@ impl EmailSender {
             email: notice.email(),
             id: notice.delivery_id,
             headers: &headers,
+            attachment: None,
         })
         .await
     }
@@ -93,15 +95,21 @@ impl EmailSender {
         .or_else(|_| address.parse())
         .map_err(|e| SendError::Permanent(format!("{address:?} is not an email address: {e}")))?;
         let message_id = format!("<{}@{}>", out.id, self.domain);
+        let mut body =
+            MultiPart::alternative_plain_html(out.email.text.clone(), out.email.html.clone());
+        if let Some(file) = &out.attachment {
+            let content_type = ContentType::parse(&file.content_type).map_err(|e| {
+                SendError::Permanent(format!("content type {:?}: {e}", file.content_type))
+            })?;
+            let part = Attachment::new(file.filename.clone()).body(file.body.clone(), content_type);
+            body = MultiPart::mixed().multipart(body).singlepart(part);
+        }
         let mut message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(out.email.subject.clone())
             .message_id(Some(message_id.clone()))
-            .multipart(MultiPart::alternative_plain_html(
-                out.email.text.clone(),
-                out.email.html.clone(),
-            ))
+            .multipart(body)
             .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
         let headers = message.headers_mut();
         for (name, value) in out.headers {
@@ -130,4 +138,17 @@ pub struct Outgoing<'a> {
     pub id: Uuid,
     /// Extra `X-Fleet-*` headers.
     pub headers: &'a [(&'a str, String)],
+    /// A file attached after the text and HTML parts (`multipart/mixed`).
+    pub attachment: Option<FileAttachment>,
+}
+
+/// A text file attached to an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAttachment {
+    /// Its name, e.g. `invite.ics`.
+    pub filename: String,
+    /// Its full content type, e.g. `text/calendar; charset=utf-8; method=REQUEST`.
+    pub content_type: String,
+    /// Its content.
+    pub body: String,
 }

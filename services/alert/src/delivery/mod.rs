@@ -15,24 +15,28 @@
 //! `X-Fleet-Delivery`), so receivers that dedupe (Twilio does; mail clients thread on
 //! Message-ID) show it once. See ADR 0007.
 
+pub mod calendar;
 pub mod digest;
 pub mod email;
 pub mod http;
+pub mod notices;
+mod queue;
+
+pub use queue::{Retries, backoff};
+pub(crate) use queue::{record_outcome, within};
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::Utc;
-use futures::StreamExt;
-use rand::Rng;
-use shared_schemas::events::Channel;
+use shared_schemas::events::{AlertSeverity, Channel};
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::db::deliveries::{self, Delivery};
-use crate::db::send_queue::SendQueue;
 use crate::db::{alerts, contacts};
 use crate::domain::alert::{Alert, Status};
 use crate::domain::contact::Contact;
@@ -136,48 +140,28 @@ impl Sender {
 
     /// Runs until `shutdown`; sends in flight finish first.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut last_reclaim = tokio::time::Instant::now();
-        while !shutdown.is_cancelled() {
-            reclaim_every_5s(
-                &mut last_reclaim,
-                &self.db,
-                &deliveries::QUEUE,
-                self.config.lease,
-            )
-            .await;
-            let busy = match self.once().await {
-                Ok(n) => n > 0,
-                Err(e) => {
-                    tracing::warn!(error = format!("{e:#}"), "delivery pass failed; retrying");
-                    false
-                }
-            };
-            if !busy {
-                tokio::select! {
-                    () = shutdown.cancelled() => {}
-                    () = self.wake.notified() => {}
-                    () = tokio::time::sleep(self.config.poll) => {}
-                }
-            }
-        }
-        tracing::debug!("delivery sender stopped");
+        let (queue, lease, poll) = (&deliveries::QUEUE, self.config.lease, self.config.poll);
+        queue::drain(&self.db, queue, lease, &self.wake, poll, shutdown, || {
+            self.once()
+        })
+        .await;
     }
 
     /// Claims and sends one batch; returns its size.
     pub async fn once(&self) -> anyhow::Result<usize> {
-        let claimed = deliveries::QUEUE
-            .claim::<Delivery>(&self.db, (self.config.concurrency * 4) as i64)
-            .await?;
-        let n = claimed.len();
-        futures::stream::iter(claimed)
-            .for_each_concurrent(self.config.concurrency, |d| async move {
-                if let Err(e) = self.deliver(&d).await {
-                    // Recording failed: the lease brings it back.
-                    tracing::warn!(delivery_id = %d.delivery_id, error = format!("{e:#}"), "recording a delivery failed");
-                }
-            })
-            .await;
-        Ok(n)
+        let concurrency = self.config.concurrency;
+        queue::send_batch(
+            &self.db,
+            &deliveries::QUEUE,
+            (concurrency * 4) as i64,
+            concurrency,
+            |d: Delivery| async move {
+                self.deliver(&d)
+                    .await
+                    .with_context(|| format!("delivery {}", d.delivery_id))
+            },
+        )
+        .await
     }
 
     fn ack_url(&self, alert_id: Uuid, contact_id: Uuid) -> String {
@@ -337,49 +321,21 @@ enum Target {
     Settle(&'static str, &'static str),
 }
 
-/// Every 5 s (`last`: the previous time), puts the rows of `queue` whose sender
-/// stopped back to `pending`.
-pub(crate) async fn reclaim_every_5s(
-    last: &mut tokio::time::Instant,
-    db: &PgPool,
-    queue: &SendQueue,
-    lease: Duration,
-) {
-    if last.elapsed() <= Duration::from_secs(5) {
-        return;
+/// Why `c` cannot be emailed an `info` message (a digest, an appointment notice;
+/// `level` names whose level it is), or `None` when it can go: their preferences, no
+/// address, email not `configured`.
+pub(crate) fn email_refusal(c: &Contact, configured: bool, level: &str) -> Option<String> {
+    if !c.preferences.wants(Channel::Email, AlertSeverity::Info) {
+        return Some(format!(
+            "{}'s preferences: no email for info ({level})",
+            c.name
+        ));
     }
-    *last = tokio::time::Instant::now();
-    match queue.reclaim_expired(db, lease).await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(
-            rows = n,
-            "{} claimed by a stopped sender are sent again",
-            queue.name
-        ),
-        Err(e) => tracing::warn!(error = %e, "reclaiming {} failed", queue.name),
+    if c.email.is_none() {
+        return Some(format!("{} has no email address", c.name));
     }
-}
-
-/// `send`'s outcome, or a transient error when it takes longer than `limit`.
-pub(crate) async fn within(
-    limit: Duration,
-    send: impl Future<Output = Result<String, SendError>>,
-) -> Result<String, SendError> {
-    match tokio::time::timeout(limit, send).await {
-        Ok(r) => r,
-        Err(_) => Err(SendError::Transient(format!(
-            "timed out after {} ms",
-            limit.as_millis()
-        ))),
+    if !configured {
+        return Some("the email channel is not configured on this service".to_owned());
     }
-}
-
-/// The delay before retrying after `attempts` attempts: `base` doubled per attempt,
-/// capped at `max`, with jitter (half to all of it) so retries of one outage spread out.
-pub fn backoff(base: Duration, max: Duration, attempts: i32) -> chrono::Duration {
-    let exp = base
-        .saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
-        .min(max);
-    let jittered = exp.mul_f64(rand::rng().random_range(0.5..=1.0));
-    chrono::Duration::from_std(jittered).unwrap_or(chrono::Duration::seconds(60))
+    None
 }

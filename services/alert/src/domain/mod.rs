@@ -1,8 +1,9 @@
 //! The alert domain, free of HTTP and SQL: severities and their channels, the escalation
 //! chain, recipients' preferences and quiet hours, acknowledge links and message text,
-//! maintenance-planning items and their digest email.
+//! maintenance-planning items and their digest email, appointment notices.
 
 pub mod alert;
+pub mod appointment;
 pub mod contact;
 pub mod digest;
 pub mod link;

@@ -88,6 +88,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str, inbox: &Inbox) -> Co
         batch: 64,
         inbox_retention_days: 14,
         digest_every: Some(Duration::from_secs(7 * 86_400)),
+        scheduling_url: None,
     }
 }
 

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MessagePart, MimeHeaders};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{Item, Store};
+use crate::store::{Attachment, Item, Store};
 
 /// Largest message accepted.
 const MAX_SIZE: usize = 10 * 1024 * 1024;
@@ -213,6 +213,10 @@ async fn authenticate(
 fn keep(store: &Store, from: &str, to: &[String], data: &[u8]) -> u64 {
     let parsed = MessageParser::default().parse(data);
     let mut headers = HashMap::new();
+    let attachments = parsed
+        .as_ref()
+        .map(|m| m.attachments().map(attachment).collect())
+        .unwrap_or_default();
     let (subject, text, html, message_id) = match &parsed {
         Some(m) => {
             for h in m.headers() {
@@ -250,7 +254,30 @@ fn keep(store: &Store, from: &str, to: &[String], data: &[u8]) -> u64 {
         headers,
         data: None,
         size: data.len(),
+        attachments,
     };
     tracing::info!(from, to = ?to, subject = %item.subject, "email received");
     store.add(item, None).0
+}
+
+/// An attachment as kept: name, full content type, content.
+fn attachment(part: &MessagePart<'_>) -> Attachment {
+    let content_type = part.content_type().map_or_else(
+        || "application/octet-stream".to_owned(),
+        |ct| {
+            let mut s = match ct.subtype() {
+                Some(sub) => format!("{}/{sub}", ct.ctype()),
+                None => ct.ctype().to_owned(),
+            };
+            for a in ct.attributes().unwrap_or_default() {
+                s.push_str(&format!("; {}={}", a.name, a.value));
+            }
+            s
+        },
+    );
+    Attachment {
+        filename: part.attachment_name().map(str::to_owned),
+        content_type,
+        content: String::from_utf8_lossy(part.contents()).into_owned(),
+    }
 }

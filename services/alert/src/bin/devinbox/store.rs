@@ -36,6 +36,21 @@ pub(crate) struct Item {
     pub(crate) data: Option<serde_json::Value>,
     /// Size in bytes as received.
     pub(crate) size: usize,
+    /// Email attachments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) attachments: Vec<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Attachment {
+    /// Its file name, if it has one.
+    pub(crate) filename: Option<String>,
+    /// Its content type with its parameters, e.g. `text/calendar; charset=utf-8;
+    /// method=REQUEST`.
+    pub(crate) content_type: String,
+    /// Its decoded content as text (invalid UTF-8 replaced).
+    pub(crate) content: String,
 }
 
 #[derive(Debug, Default)]

@@ -79,6 +79,7 @@ fn received(kind: &'static str, headers: &HeaderMap, body: &[u8]) -> Item {
         headers: keep_headers(headers),
         data: None,
         size: body.len(),
+        attachments: Vec::new(),
     }
 }
 
@@ -356,6 +357,14 @@ async fn page(State(store): State<Shared>, Path(id): Path<u64>) -> Response {
         "<h3>Text</h3><pre style=\"white-space:pre-wrap\">{}</pre>",
         esc(&i.text)
     ));
+    for a in &i.attachments {
+        html.push_str(&format!(
+            "<h3>Attachment {} ({})</h3><pre style=\"white-space:pre-wrap\">{}</pre>",
+            esc(a.filename.as_deref().unwrap_or("unnamed")),
+            esc(&a.content_type),
+            esc(&a.content)
+        ));
+    }
     if let Some(d) = &i.data {
         html.push_str(&format!(
             "<h3>Data</h3><pre>{}</pre>",
