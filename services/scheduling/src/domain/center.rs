@@ -8,15 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The skills a job may need and a technician or center may have.
-pub const SKILLS: [&str; 7] = [
-    "engine",
-    "electrical",
-    "brakes",
-    "transmission",
-    "aftertreatment",
-    "tires",
-    "general",
-];
+pub use super::catalog::SKILLS;
 
 /// Length of a booking slot: every opening and shift boundary falls on this grid.
 pub const SLOT_MINUTES: i64 = 30;

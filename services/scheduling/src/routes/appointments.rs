@@ -19,7 +19,7 @@ use shared_schemas::events::{AppointmentKind, Component, Severity};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::scope::{can_see, org_of, technician_centers};
+use super::scope::{acting_org, can_see, org_of, technician_centers, vehicles_in_reach};
 use crate::db::appointments::{self, Completion, Filter};
 use crate::domain::appointment::{Appointment, AppointmentStatus};
 use crate::domain::calendar;
@@ -234,37 +234,22 @@ pub async fn list(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be 1 to 1000".into()));
     }
-    let org_id = match c.org_scope() {
-        None => q.org_id.clone(),
-        Some(_) => Some(org_of(&c, q.org_id.as_deref())?),
-    };
+    let org_id = acting_org(&c, q.org_id.as_deref(), false)?;
     let mut f = Filter {
         org_id,
-        vehicle_ids: q.vehicle_id.clone().map(|v| vec![v]),
+        vehicle_ids: vehicles_in_reach(&c, q.vehicle_id.as_ref()),
         center_ids: q.center_id.map(|id| vec![id]),
         statuses: q.status.map(|s| vec![s.as_str().to_owned()]),
         from: q.from,
         to: q.to,
         limit,
     };
-    match c.role {
-        Role::Owner => {
-            let mine: Vec<String> = c
-                .vehicle_ids
-                .iter()
-                .filter(|v| q.vehicle_id.as_ref().is_none_or(|w| w == *v))
-                .cloned()
-                .collect();
-            f.vehicle_ids = Some(mine);
-        }
-        Role::Technician => {
-            let mine: Vec<Uuid> = technician_centers(&c)
-                .into_iter()
-                .filter(|id| q.center_id.is_none_or(|w| w == *id))
-                .collect();
-            f.center_ids = Some(mine);
-        }
-        _ => {}
+    if c.role == Role::Technician {
+        let mine: Vec<Uuid> = technician_centers(&c)
+            .into_iter()
+            .filter(|id| q.center_id.is_none_or(|w| w == *id))
+            .collect();
+        f.center_ids = Some(mine);
     }
     Ok(Json(appointments::list(&state.db, &f).await?))
 }

@@ -7,16 +7,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
-use shared_runtime::auth::{Auth, AuthError, Claims, Role};
+use shared_runtime::auth::{Auth, Claims, Role};
 use shared_runtime::http::{ApiJson, ApiPath, ApiQuery};
 use shared_runtime::openapi::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
-use shared_schemas::ids::check_org_id;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::db::centers::{self, CenterFilter};
 use crate::domain::center::{Center, DayHours, Opening, check_skills, check_week};
 use crate::error::ApiError;
+use crate::routes::scope::acting_org;
 use crate::state::AppState;
 
 /// What a caller wants to do with a center (and its technicians and stock).
@@ -92,31 +92,6 @@ pub(crate) async fn center_for(
         .await?
         .filter(|c| may(claims, &c.org_id, c.id, access))
         .ok_or_else(|| ApiError::NotFound(format!("no center {id}")))
-}
-
-/// The organization a request is for: an admin's (and a service's) choice, everyone
-/// else's own. `None` for an admin or service that named none (when `required` is
-/// false; else 400).
-pub(crate) fn acting_org(
-    claims: &Claims,
-    requested: Option<&str>,
-    required: bool,
-) -> Result<Option<String>, ApiError> {
-    if let Some(org) = requested {
-        check_org_id(org).map_err(|m| ApiError::BadRequest(format!("`org_id` {m}")))?;
-    }
-    match (claims.role, requested) {
-        (Role::Admin | Role::Service, Some(org)) => Ok(Some(org.to_owned())),
-        (Role::Admin | Role::Service, None) if required => Err(ApiError::BadRequest(
-            "`org_id` is required for admins".to_owned(),
-        )),
-        (Role::Admin | Role::Service, None) => Ok(None),
-        (_, Some(org)) if org != claims.org => Err(ApiError::Auth(AuthError::Forbidden(format!(
-            "you belong to organization {}, not {org}",
-            claims.org
-        )))),
-        _ => Ok(Some(claims.org.clone())),
-    }
 }
 
 pub(crate) fn router() -> Router<AppState> {

@@ -17,7 +17,7 @@ use sqlx::types::Json as SqlJson;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::scope::org_of;
+use super::scope::{acting_org, org_of};
 use crate::db::maintenance::{self, PlanRow};
 use crate::domain::catalog;
 use crate::error::ApiError;
@@ -216,10 +216,7 @@ pub async fn list(
         Role::Owner,
         Role::Service,
     ])?;
-    let org = match c.org_scope() {
-        None => q.org_id.clone(),
-        Some(_) => Some(org_of(&c, q.org_id.as_deref())?),
-    };
+    let org = acting_org(&c, q.org_id.as_deref(), false)?;
     let rows = maintenance::list(&state.db, org.as_deref(), q.vehicle_id.as_deref()).await?;
     Ok(Json(
         rows.into_iter()

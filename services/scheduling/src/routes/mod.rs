@@ -5,7 +5,7 @@ pub mod centers;
 pub mod maintenance;
 pub mod plans;
 pub mod proposals;
-mod scope;
+pub(crate) mod scope;
 pub mod stock;
 pub mod technicians;
 pub mod vehicles;

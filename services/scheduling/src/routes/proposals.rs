@@ -12,7 +12,7 @@ use shared_runtime::openapi::responses::{BadRequest, Forbidden, NotFound, Unauth
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::scope::{can_see, org_of};
+use super::scope::{acting_org, can_see, vehicles_in_reach};
 use crate::db::proposals;
 use crate::domain::appointment::Appointment;
 use crate::domain::proposal::Proposal;
@@ -77,20 +77,8 @@ pub async fn list(
             )));
         }
     };
-    let org = match c.org_scope() {
-        None => q.org_id.clone(),
-        Some(_) => Some(org_of(&c, q.org_id.as_deref())?),
-    };
-    let vehicles: Option<Vec<String>> = match c.role {
-        Role::Owner => Some(
-            c.vehicle_ids
-                .iter()
-                .filter(|v| q.vehicle_id.as_ref().is_none_or(|w| w == *v))
-                .cloned()
-                .collect(),
-        ),
-        _ => q.vehicle_id.clone().map(|v| vec![v]),
-    };
+    let org = acting_org(&c, q.org_id.as_deref(), false)?;
+    let vehicles = vehicles_in_reach(&c, q.vehicle_id.as_ref());
     Ok(Json(
         proposals::list(&state.db, org.as_deref(), vehicles.as_deref(), status).await?,
     ))

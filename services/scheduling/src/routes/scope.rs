@@ -1,6 +1,7 @@
 //! Who may see which appointment, proposal or vehicle of this service.
 
-use shared_runtime::auth::{Claims, Role};
+use shared_runtime::auth::{AuthError, Claims, Role};
+use shared_schemas::ids::check_org_id;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -16,18 +17,48 @@ pub(crate) fn can_see(c: &Claims, org_id: &str, vehicle_id: &str, center_id: Opt
     }
 }
 
-/// The organization a caller's request is about: theirs, or (admins and services) the
-/// one they name.
-pub(crate) fn org_of(c: &Claims, named: Option<&str>) -> Result<String, ApiError> {
-    match (c.org_scope(), named) {
-        (None, Some(org)) => Ok(org.to_owned()),
-        (None, None) => Err(ApiError::BadRequest(
-            "org_id is required for admins and services".into(),
+/// The organization a request is for: an admin's (and a service's) choice, everyone
+/// else's own. `None` for an admin or service that named none (when `required` is
+/// false; else 400).
+pub(crate) fn acting_org(
+    claims: &Claims,
+    requested: Option<&str>,
+    required: bool,
+) -> Result<Option<String>, ApiError> {
+    if let Some(org) = requested {
+        check_org_id(org).map_err(|m| ApiError::BadRequest(format!("`org_id` {m}")))?;
+    }
+    match (claims.role, requested) {
+        (Role::Admin | Role::Service, Some(org)) => Ok(Some(org.to_owned())),
+        (Role::Admin | Role::Service, None) if required => Err(ApiError::BadRequest(
+            "`org_id` is required for admins".to_owned(),
         )),
-        (Some(own), Some(org)) if own != org => Err(ApiError::NotFound(format!(
-            "organization {org} is not visible to the caller"
-        ))),
-        (Some(own), _) => Ok(own.to_owned()),
+        (Role::Admin | Role::Service, None) => Ok(None),
+        (_, Some(org)) if org != claims.org => Err(ApiError::Auth(AuthError::Forbidden(format!(
+            "you belong to organization {}, not {org}",
+            claims.org
+        )))),
+        _ => Ok(Some(claims.org.clone())),
+    }
+}
+
+/// The one organization a request acts on (admins and services must name it).
+pub(crate) fn org_of(c: &Claims, named: Option<&str>) -> Result<String, ApiError> {
+    acting_org(c, named, true).map(Option::unwrap_or_default)
+}
+
+/// The vehicles a listing is limited to: an owner's own (the one `wanted` among them),
+/// anyone else's `wanted` one, or none (all in reach).
+pub(crate) fn vehicles_in_reach(c: &Claims, wanted: Option<&String>) -> Option<Vec<String>> {
+    match c.role {
+        Role::Owner => Some(
+            c.vehicle_ids
+                .iter()
+                .filter(|v| wanted.is_none_or(|w| w == *v))
+                .cloned()
+                .collect(),
+        ),
+        _ => wanted.map(|v| vec![v.clone()]),
     }
 }
 

@@ -17,7 +17,8 @@ use uuid::Uuid;
 use crate::db::technicians::{self, Technician, TechnicianFilter};
 use crate::domain::center::{Center, Shift, ShiftView, check_skills, parse_shifts};
 use crate::error::ApiError;
-use crate::routes::centers::{Access, acting_org, center_for, may, own_centers};
+use crate::routes::centers::{Access, center_for, may, own_centers};
+use crate::routes::scope::acting_org;
 use crate::state::AppState;
 
 /// Most days off one technician may list.

@@ -10,7 +10,7 @@ use shared_runtime::http::{ApiPath, ApiQuery};
 use shared_runtime::openapi::responses::{BadRequest, NotFound, Unauthorized};
 use utoipa::IntoParams;
 
-use super::scope::{org_of, technician_centers};
+use super::scope::{acting_org, technician_centers};
 use crate::db::appointments::{self, Filter};
 use crate::domain::appointment::Appointment;
 use crate::error::ApiError;
@@ -40,10 +40,7 @@ fn filter(
     q: &VehicleQuery,
     statuses: Option<Vec<String>>,
 ) -> Result<Filter, ApiError> {
-    let org = match c.org_scope() {
-        None => q.org_id.clone(),
-        Some(_) => Some(org_of(c, q.org_id.as_deref())?),
-    };
+    let org = acting_org(c, q.org_id.as_deref(), false)?;
     if let Some(o) = &org
         && c.role != Role::Technician
         && !c.can_read_vehicle(o, vehicle_id)
