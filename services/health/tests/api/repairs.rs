@@ -110,6 +110,15 @@ async fn a_completed_appointment_resets_the_serviced_component_once() {
     let fix_at: DateTime<Utc> = serde_json::from_value(before["position"]["at"].clone()).unwrap();
     assert_eq!(fix_at, last.recorded_at);
     assert!(component(&before, "dpf").get("serviced_at").is_none());
+    // Scheduling reads the same with its service token.
+    let service = token(Role::Service, "platform", &[]);
+    let resp = app
+        .get_as(&format!("/v1/vehicles/{vehicle}/health"), &service)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let seen: Value = resp.json().await.unwrap();
+    assert_eq!(seen["position"], before["position"]);
+    assert_eq!(seen["engine_hours"], before["engine_hours"]);
 
     // Another organization's appointment for the same vehicle id, and one for a
     // vehicle health never saw: nothing changes, nothing is created.
