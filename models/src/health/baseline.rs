@@ -95,6 +95,19 @@ impl Baselines {
         self.pad_pace
     }
 
+    /// Forgets the baselines of `indicators` (and the DPF fit or the pad pace when
+    /// theirs are among them), to be learned again from the days that follow.
+    pub(crate) fn forget(&mut self, indicators: &[Indicator]) {
+        for &i in indicators {
+            self.values[i.index()] = None;
+            match i {
+                Indicator::DpfDpRef => self.dpf = None,
+                Indicator::BrakeWear => self.pad_pace = None,
+                _ => {}
+            }
+        }
+    }
+
     /// How many of the days needed for `i`'s baseline are in hand (for reporting while
     /// it is being learned).
     pub fn progress(days: &BTreeMap<i64, Day>, before_day: i64, i: Indicator) -> usize {

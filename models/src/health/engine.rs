@@ -190,7 +190,9 @@ impl Engine {
         newest: i64,
         daily_km: Option<f64>,
     ) -> Option<ComponentHealth> {
-        if !state.days().any(|(_, data)| damage::observed(c, data)) {
+        // A serviced component stays in the assessment while it re-learns, even before
+        // its first new reading.
+        if !state.days().any(|(_, data)| damage::observed(c, data)) && state.serviced(c).is_none() {
             return None;
         }
         let wear = damage::is_wear_item(c);
@@ -406,13 +408,22 @@ pub fn part_features(
     })
 }
 
-/// A component observed but whose baselines are still being learned.
+/// A component observed but whose baselines are still being learned (for the first
+/// time, or again since it was serviced).
 fn learning(c: Component, state: &VehicleState, newest: i64, version: String) -> ComponentHealth {
     let have = damage::parts(c)
         .iter()
         .map(|p| Baselines::progress(state.day_map(), day_of(newest), p.indicator))
         .max()
         .unwrap_or(0);
+    let detail = match state.serviced(c) {
+        Some(s) => format!(
+            "serviced {} (appointment {}); baseline re-learning: {have} of {BASELINE_DAYS} days",
+            s.instant().format("%Y-%m-%d"),
+            s.appointment
+        ),
+        None => format!("learning this vehicle's healthy baseline: {have} of {BASELINE_DAYS} days"),
+    };
     ComponentHealth {
         component: c,
         score: 1.0,
@@ -424,9 +435,7 @@ fn learning(c: Component, state: &VehicleState, newest: i64, version: String) ->
             name: "baseline_days".to_owned(),
             value: have as f64,
             impact: 0.0,
-            detail: format!(
-                "learning this vehicle's healthy baseline: {have} of {BASELINE_DAYS} days"
-            ),
+            detail,
             ..Factor::default()
         }],
         model_version: version,

@@ -16,6 +16,7 @@
 //!    limit; [`score`] maps RUL and damage to 0..1.
 //! 5. [`tracker`]: band changes with hysteresis become `vehicle.health.changed`,
 //!    `component.degraded` and `component.critical`.
+//! 6. [`service`]: a repaired component restarts from a fresh baseline.
 
 pub mod baseline;
 pub mod counters;
@@ -25,11 +26,13 @@ pub mod growth;
 pub mod indicators;
 pub mod rul;
 pub mod score;
+pub mod service;
 pub mod state;
 pub mod tracker;
 pub mod trend;
 
 pub use engine::{Assessment, CounterAnomaly, CounterNews, Engine};
 pub use rul::{ModelError, RulModel};
+pub use service::Serviced;
 pub use state::{Applied, VehicleState};
 pub use tracker::{Reported, Transition};

@@ -19,6 +19,7 @@ use shared_schemas::telemetry::TelemetryReading;
 use super::baseline::Baselines;
 use super::counters::{Counter, DaySpans, Point};
 use super::indicators::{Indicator, N_INDICATORS, observe};
+use super::service::{self, Serviced};
 use super::tracker::Reported;
 
 /// Seconds per day.
@@ -128,6 +129,8 @@ pub struct Head {
     pub reported: Reported,
     /// Counter anomalies already announced.
     pub announced: Announced,
+    /// Each serviced component's latest service (see [`service`]).
+    pub serviced: Vec<Serviced>,
 }
 
 /// Counter anomalies already announced, so each is announced once.
@@ -154,8 +157,8 @@ pub struct VehicleState {
 pub struct DecodeError(#[from] postcard::Error);
 
 /// Format tag written before every encoded part; bump on an incompatible change (and
-/// read the previous one in [`v2`]).
-const FORMAT: u8 = 3;
+/// read the previous ones: [`v3`], [`v2`]).
+const FORMAT: u8 = 4;
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = vec![FORMAT];
@@ -164,13 +167,51 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-fn decode<T: for<'de> Deserialize<'de>, Old: for<'de> Deserialize<'de> + Into<T>>(
-    bytes: &[u8],
-) -> Result<T, DecodeError> {
+fn decode_head(bytes: &[u8]) -> Result<Head, DecodeError> {
     match bytes.split_first() {
         Some((&FORMAT, rest)) => Ok(postcard::from_bytes(rest)?),
-        Some((&v2::FORMAT, rest)) => Ok(postcard::from_bytes::<Old>(rest)?.into()),
+        Some((&v3::FORMAT, rest)) => Ok(postcard::from_bytes::<v3::Head>(rest)?.into()),
+        Some((&v2::FORMAT, rest)) => Ok(postcard::from_bytes::<v2::Head>(rest)?.into()),
         _ => Err(DecodeError(postcard::Error::DeserializeBadEncoding)),
+    }
+}
+
+fn decode_day(bytes: &[u8]) -> Result<Day, DecodeError> {
+    match bytes.split_first() {
+        // Format 4 changed the head only.
+        Some((&(FORMAT | v3::FORMAT), rest)) => Ok(postcard::from_bytes(rest)?),
+        Some((&v2::FORMAT, rest)) => Ok(postcard::from_bytes::<v2::Day>(rest)?.into()),
+        _ => Err(DecodeError(postcard::Error::DeserializeBadEncoding)),
+    }
+}
+
+/// Format 3 (before services were recorded): its head has no services, its days are
+/// today's.
+mod v3 {
+    use serde::Deserialize;
+
+    use super::{Announced, Baselines, Reported};
+
+    pub(super) const FORMAT: u8 = 3;
+
+    #[derive(Deserialize)]
+    pub(super) struct Head {
+        newest: Option<i64>,
+        baselines: Baselines,
+        reported: Reported,
+        announced: Announced,
+    }
+
+    impl From<Head> for super::Head {
+        fn from(h: Head) -> Self {
+            Self {
+                newest: h.newest,
+                baselines: h.baselines,
+                reported: h.reported,
+                announced: h.announced,
+                serviced: Vec::new(),
+            }
+        }
     }
 }
 
@@ -216,6 +257,7 @@ mod v2 {
                 baselines: h.baselines,
                 reported: h.reported,
                 announced: Announced::default(),
+                serviced: Vec::new(),
             }
         }
     }
@@ -239,11 +281,11 @@ impl VehicleState {
         days: impl IntoIterator<Item = (i64, &'a [u8])>,
     ) -> Result<Self, DecodeError> {
         let mut state = Self {
-            head: decode::<Head, v2::Head>(head)?,
+            head: decode_head(head)?,
             ..Self::default()
         };
         for (day, bytes) in days {
-            state.days.insert(day, decode::<Day, v2::Day>(bytes)?);
+            state.days.insert(day, decode_day(bytes)?);
         }
         state.prune();
         Ok(state)
@@ -305,10 +347,15 @@ impl VehicleState {
             return Applied::TooLate;
         }
         let day = day_of(t);
+        // Indicators of components serviced after this reading: the old part's.
+        let masked = service::masked(&self.head.serviced, t);
         let entry = self.days.entry(day).or_default();
         let mut soot = None;
         let mut dp = None;
         observe(reading, |i, v| {
+            if masked & (1 << i.index()) != 0 {
+                return;
+            }
             entry.aggs[i.index()].add(v);
             match i {
                 Indicator::DpfSoot => soot = Some(v),
@@ -337,6 +384,26 @@ impl VehicleState {
             }
         }
         Applied::Counted
+    }
+
+    /// Empties the aggregates of `indicators` on every day up to `through_day` (and
+    /// the DPF regression sums with `dpf`), forgets their baselines and learns what
+    /// the days left allow.
+    pub(crate) fn forget(&mut self, indicators: &[Indicator], through_day: i64, dpf: bool) {
+        for (day, data) in self.days.range_mut(..=through_day) {
+            for &i in indicators {
+                data.aggs[i.index()] = Agg::default();
+            }
+            if dpf {
+                data.dpf_xx = 0.0;
+                data.dpf_xy = 0.0;
+            }
+            self.dirty.insert(*day);
+        }
+        self.head.baselines.forget(indicators);
+        if let Some(newest) = self.head.newest {
+            self.head.baselines.learn(&self.days, day_of(newest));
+        }
     }
 
     fn prune(&mut self) {
@@ -450,6 +517,39 @@ mod tests {
         assert_eq!(restored.head, s.head);
         assert_eq!(restored.days().count(), s.days().count());
         assert!(VehicleState::restore(&[9, 9, 9], []).is_err());
+    }
+
+    #[test]
+    fn a_format_3_state_is_read_without_services() {
+        #[derive(Serialize)]
+        struct OldHead<'a> {
+            newest: Option<i64>,
+            baselines: &'a Baselines,
+            reported: &'a Reported,
+            announced: &'a Announced,
+        }
+        let mut s = VehicleState::new();
+        for r in readings() {
+            s.apply(&r);
+        }
+        let old = |bytes: Vec<u8>| [vec![3u8], bytes].concat();
+        let head = old(postcard::to_allocvec(&OldHead {
+            newest: s.head.newest,
+            baselines: &s.head.baselines,
+            reported: &s.head.reported,
+            announced: &s.head.announced,
+        })
+        .expect("encodes"));
+        let days: Vec<(i64, Vec<u8>)> = s
+            .days()
+            .map(|(d, day)| (d, old(postcard::to_allocvec(day).expect("encodes"))))
+            .collect();
+        let restored = VehicleState::restore(&head, days.iter().map(|(d, b)| (*d, b.as_slice())))
+            .expect("format 3 decodes");
+        assert_eq!(restored.head, s.head);
+        assert!(restored.head.serviced.is_empty());
+        assert_eq!(restored.days().count(), s.days().count());
+        assert_eq!(restored.encode_head()[0], FORMAT);
     }
 
     #[test]

@@ -103,6 +103,22 @@ impl Reported {
         })
     }
 
+    /// Forgets what was reported for `c` (its part was replaced: as new again) and
+    /// returns the band change to announce at once, without the recovery delay that
+    /// guards against a wobbling score: a repair is a fact, not a wobble.
+    pub fn reset(&mut self, c: Component) -> Option<Transition> {
+        let previous = self.last(c);
+        self.components.remove(&c);
+        self.improving_since.remove(&c);
+        let current = self.last(c);
+        (current.band != previous.band).then_some(Transition::Changed {
+            component: c,
+            previous,
+            current,
+            reason: ChangeReason::BandCrossed,
+        })
+    }
+
     /// Records the new `score` of `c`, assessed at `at` (Unix seconds, reading time),
     /// and returns the transitions it makes. Getting worse is reported at once; getting
     /// better once it has lasted [`RECOVERY_S`].
@@ -218,6 +234,37 @@ mod tests {
         let t = r.update(Component::Cooling, 0.1, 0);
         assert!(t.contains(&Transition::Degraded(Component::Cooling)));
         assert!(t.contains(&Transition::Critical(Component::Cooling)));
+    }
+
+    #[test]
+    fn a_reset_announces_the_recovery_at_once() {
+        let mut r = Reported::default();
+        r.update(Component::Dpf, 0.1, 0);
+        r.update(Component::Dpf, 0.9, HOUR);
+        let t = r.reset(Component::Dpf);
+        assert!(
+            matches!(
+                t,
+                Some(Transition::Changed {
+                    previous: Last {
+                        band: HealthBand::Critical,
+                        ..
+                    },
+                    current: Last {
+                        band: HealthBand::Excellent,
+                        ..
+                    },
+                    reason: ChangeReason::BandCrossed,
+                    ..
+                })
+            ),
+            "{t:?}"
+        );
+        // As new: nothing more to say, and a later fault is raised again.
+        assert!(r.update(Component::Dpf, 1.0, 2 * HOUR).is_empty());
+        assert!(r.reset(Component::Dpf).is_none());
+        let t = r.update(Component::Dpf, 0.3, 3 * HOUR);
+        assert!(t.contains(&Transition::Degraded(Component::Dpf)), "{t:?}");
     }
 
     #[test]

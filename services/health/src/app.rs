@@ -1,4 +1,5 @@
-//! Building the service: the engine, the consumers, the maintenance task, the routes.
+//! Building the service: the engine, the consumers (telemetry, transfers, repairs), the
+//! maintenance task, the routes.
 
 use std::sync::Arc;
 
@@ -8,13 +9,14 @@ use shared_runtime::consumer::ConsumerConfig;
 use shared_runtime::http::Server;
 use shared_runtime::service::Service;
 use shared_schemas::Event;
-use shared_schemas::events::{OwnershipTransferred, TelemetryReceived};
+use shared_schemas::events::{AppointmentCompleted, OwnershipTransferred, TelemetryReceived};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
 use crate::config::Config;
 use crate::events::maintenance::Maintenance;
-use crate::events::{GROUP, TelemetryConsumer, TransferConsumer};
+use crate::events::repairs::INBOX_RETENTION_DAYS;
+use crate::events::{GROUP, REPAIRS_GROUP, RepairConsumer, TelemetryConsumer, TransferConsumer};
 use crate::openapi::ApiDoc;
 use crate::pipeline::Assessor;
 use crate::state::AppState;
@@ -63,6 +65,12 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         ConsumerConfig::new(GROUP, [OwnershipTransferred::TYPE]),
         Arc::new(TransferConsumer::new(service.db.clone())),
     )?;
+    service.consume(
+        "repair consumer",
+        ConsumerConfig::new(REPAIRS_GROUP, [AppointmentCompleted::TYPE]),
+        Arc::new(RepairConsumer::new(Arc::clone(&assessor))),
+    )?;
+    service.prune_inbox(INBOX_RETENTION_DAYS);
     let maintenance = Maintenance::new(
         service.db.clone(),
         Arc::clone(&assessor),

@@ -6,6 +6,7 @@ pub mod anomalies;
 pub mod applied;
 pub mod days;
 pub mod history;
+pub mod services;
 pub mod vehicles;
 
 use shared_schemas::events::HealthBand;

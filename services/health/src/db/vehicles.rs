@@ -7,6 +7,8 @@ use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::domain::position::Position;
+
 /// A vehicle row as the consumer sees it under the lock (the head is read only on a
 /// cache miss).
 #[derive(Debug, Clone, FromRow)]
@@ -23,6 +25,14 @@ pub struct Locked {
     pub odometer_km: Option<f64>,
     /// Its DTCs.
     pub dtcs: Json<Vec<Dtc>>,
+    /// Its engine hours.
+    pub engine_hours: Option<f64>,
+    /// The newest GPS fix: latitude, longitude, and when.
+    pub position_lat: Option<f64>,
+    /// Its longitude.
+    pub position_lon: Option<f64>,
+    /// When it was taken.
+    pub position_at: Option<DateTime<Utc>>,
     /// When `vehicle.health.computed` was last published.
     pub computed_published_at: Option<DateTime<Utc>>,
     /// Model of the current assessment.
@@ -65,8 +75,8 @@ pub async fn lock(
     vehicle_ids: &[&str],
 ) -> Result<Vec<Locked>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT vehicle_id, org_id, version, newest_at, odometer_km, dtcs,
-                computed_published_at, model_version
+        "SELECT vehicle_id, org_id, version, newest_at, odometer_km, dtcs, engine_hours,
+                position_lat, position_lon, position_at, computed_published_at, model_version
          FROM vehicles WHERE vehicle_id = ANY($1)
          ORDER BY vehicle_id FOR UPDATE",
     )
@@ -103,6 +113,10 @@ pub struct Update {
     pub odometer_km: Option<f64>,
     /// Its DTCs, as JSON.
     pub dtcs: String,
+    /// Its engine hours.
+    pub engine_hours: Option<f64>,
+    /// The newest GPS fix.
+    pub position: Option<Position>,
     /// The assessment, when there is one.
     pub assessment: Option<Assessed>,
     /// When `vehicle.health.computed` was last published.
@@ -142,6 +156,10 @@ struct Columns<'a> {
     newest: Vec<Option<DateTime<Utc>>>,
     odometer: Vec<Option<f64>>,
     dtcs: Vec<&'a str>,
+    hours: Vec<Option<f64>>,
+    lat: Vec<Option<f64>>,
+    lon: Vec<Option<f64>>,
+    fix_at: Vec<Option<DateTime<Utc>>>,
     assessed: Vec<bool>,
     score: Vec<Option<f64>>,
     band: Vec<Option<&'static str>>,
@@ -166,6 +184,10 @@ impl<'a> Columns<'a> {
             c.newest.push(r.newest_at);
             c.odometer.push(r.odometer_km);
             c.dtcs.push(r.dtcs.as_str());
+            c.hours.push(r.engine_hours);
+            c.lat.push(r.position.map(|p| p.lat));
+            c.lon.push(r.position.map(|p| p.lon));
+            c.fix_at.push(r.position.map(|p| p.at));
             let a = r.assessment.as_ref();
             c.assessed.push(a.is_some());
             c.score.push(a.map(|a| a.overall_score));
@@ -192,7 +214,8 @@ pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx
     sqlx::query(
         "UPDATE vehicles v SET
              org_id = t.org, version = t.version, head = t.head, newest_at = t.newest,
-             odometer_km = t.odometer, dtcs = t.dtcs::jsonb,
+             odometer_km = t.odometer, dtcs = t.dtcs::jsonb, engine_hours = t.hours,
+             position_lat = t.lat, position_lon = t.lon, position_at = t.fix_at,
              overall_score = CASE WHEN t.assessed THEN t.score ELSE v.overall_score END,
              overall_band = CASE WHEN t.assessed THEN t.band ELSE v.overall_band END,
              daily_km = CASE WHEN t.assessed THEN t.daily ELSE v.daily_km END,
@@ -207,9 +230,11 @@ pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx
          FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::timestamptz[],
                      $6::float8[], $7::text[], $8::bool[], $9::float8[], $10::text[],
                      $11::float8[], $12::text[], $13::text[], $14::timestamptz[],
-                     $15::bool[], $16::uuid[], $17::uuid[], $18::text[])
+                     $15::bool[], $16::uuid[], $17::uuid[], $18::text[], $19::float8[],
+                     $20::float8[], $21::float8[], $22::timestamptz[])
               AS t(id, org, version, head, newest, odometer, dtcs, assessed, score, band,
-                   daily, components, model, published, pending, cause, correlation, bands)
+                   daily, components, model, published, pending, cause, correlation, bands,
+                   hours, lat, lon, fix_at)
          WHERE v.vehicle_id = t.id",
     )
     .bind(&c.id)
@@ -230,6 +255,10 @@ pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx
     .bind(&c.cause)
     .bind(&c.correlation)
     .bind(&c.bands)
+    .bind(&c.hours)
+    .bind(&c.lat)
+    .bind(&c.lon)
+    .bind(&c.fix_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -246,6 +275,14 @@ pub struct HealthRow {
     pub newest_at: Option<DateTime<Utc>>,
     /// Its odometer.
     pub odometer_km: Option<f64>,
+    /// Its engine hours.
+    pub engine_hours: Option<f64>,
+    /// The newest GPS fix: latitude.
+    pub position_lat: Option<f64>,
+    /// Its longitude.
+    pub position_lon: Option<f64>,
+    /// When it was taken.
+    pub position_at: Option<DateTime<Utc>>,
     /// Worst component score.
     pub overall_score: Option<f64>,
     /// Its band.
@@ -263,8 +300,9 @@ pub struct HealthRow {
 /// Columns of [`HealthRow`], as a literal so queries stay `&'static str`.
 macro_rules! health_columns {
     () => {
-        "vehicle_id, org_id, newest_at, odometer_km, overall_score, overall_band, daily_km,
-         components, model_version, assessed_at"
+        "vehicle_id, org_id, newest_at, odometer_km, engine_hours, position_lat, position_lon,
+         position_at, overall_score, overall_band, daily_km, components, model_version,
+         assessed_at"
     };
 }
 

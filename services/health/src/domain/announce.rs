@@ -14,13 +14,19 @@ use shared_schemas::events::{
 use shared_schemas::telemetry::Dtc;
 use utoipa::ToSchema;
 
-/// The newest reading's facts that condition events quote.
+use crate::domain::position::Position;
+
+/// The newest reading's facts that condition events quote (and the REST view shows).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Latest {
     /// Active DTCs.
     pub dtcs: Vec<Dtc>,
     /// Odometer, km.
     pub odometer_km: Option<f64>,
+    /// Engine hours, h.
+    pub engine_hours: Option<f64>,
+    /// The newest GPS fix (of the newest reading that had one).
+    pub position: Option<Position>,
 }
 
 /// An event to publish.
@@ -230,6 +236,7 @@ mod tests {
                 code: "P2463".to_owned(),
             }],
             odometer_km: Some(1234.5),
+            ..Latest::default()
         };
         let events = transition_events("acme", "V1", &a, &transitions, &latest);
         assert_eq!(events.len(), 3, "{events:?}");

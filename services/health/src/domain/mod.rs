@@ -4,10 +4,12 @@
 //! - [`announce`]: which events an assessment and its transitions make;
 //! - [`history`]: validation and planning of history queries (range, bucket, points);
 //! - [`component`]: component names in URLs;
-//! - [`counters`]: odometer and engine-hours anomalies as events.
+//! - [`counters`]: odometer and engine-hours anomalies as events;
+//! - [`position`]: the newest GPS fix of a vehicle.
 
 pub mod announce;
 pub mod cache;
 pub mod component;
 pub mod counters;
 pub mod history;
+pub mod position;

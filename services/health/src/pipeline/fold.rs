@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use models::health::{Applied, Assessment, CounterNews, Engine, Transition, VehicleState};
 use uuid::Uuid;
 
-use super::{Assessor, Cause, EnginePanicked, Incoming};
+use super::{Assessor, Cause, EnginePanicked, Incoming, Repair};
 use crate::db::vehicles;
 use crate::domain::announce::Latest;
+use crate::domain::position::Position;
 
 /// One vehicle's work in a transaction.
 #[derive(Debug)]
@@ -19,6 +20,8 @@ pub(super) struct Work {
     /// The stored state could not be decoded and was started afresh.
     pub(super) reset: bool,
     pub(super) readings: Vec<Incoming>,
+    /// Components serviced (`appointment.completed`), applied before the readings.
+    pub(super) repairs: Vec<Repair>,
     /// Assess and publish even without a new reading (recompute), with this cause.
     pub(super) force: Option<Cause>,
 }
@@ -47,6 +50,8 @@ pub(super) struct Done {
     /// `received_at` of every reading counted.
     pub(super) counted: Vec<DateTime<Utc>>,
     pub(super) too_late: u64,
+    /// The repairs applied (those not already known).
+    pub(super) repaired: Vec<Repair>,
 }
 
 impl Done {
@@ -97,20 +102,26 @@ fn fold(engine: &Engine, w: Work, now: DateTime<Utc>, every: chrono::Duration) -
         mut state,
         reset,
         readings,
+        repairs,
         force,
     } = w;
     let oldest_before = state.oldest_kept_day();
+    // Repairs that change nothing (redelivered, superseded) publish nothing either.
+    let had_repairs = !repairs.is_empty();
+    let (repaired, mut transitions) = repair(&mut state, repairs);
+    let force = force.filter(|_| !had_repairs || !repaired.is_empty());
     let applied = apply(&mut state, &row, reset, readings);
     // The vehicle's organization is the one that first reported it; only a transfer
     // (`vehicle.ownership.transferred`) changes it, never a reading (ADR 0008).
     let org_id = row.org_id.clone();
     let cause = force.or(applied.cause.map(|(_, c)| c));
     let write = !applied.counted.is_empty() || reset || force.is_some();
-    let (assessment, transitions, counter_news) = if write {
+    let (assessment, assessed, counter_news) = if write {
         assess(engine, &mut state)
     } else {
         (None, Vec::new(), Vec::new())
     };
+    transitions.extend(assessed);
     let publish_computed = assessment.is_some()
         && (force.is_some()
             || !transitions.is_empty()
@@ -141,7 +152,21 @@ fn fold(engine: &Engine, w: Work, now: DateTime<Utc>, every: chrono::Duration) -
         publish_computed,
         counted: applied.counted,
         too_late: applied.too_late,
+        repaired,
     }
+}
+
+/// Applies `repairs` to `state`: the ones applied, and the recoveries they announce.
+fn repair(state: &mut VehicleState, repairs: Vec<Repair>) -> (Vec<Repair>, Vec<Transition>) {
+    let mut applied = Vec::new();
+    let mut transitions = Vec::new();
+    for r in repairs {
+        if let Some(t) = state.service(r.component, r.at, &r.appointment_id.to_string()) {
+            transitions.extend(t);
+            applied.push(r);
+        }
+    }
+    (applied, transitions)
 }
 
 /// Applies `readings` to `state`, starting from what `row` knew of the newest reading
@@ -161,6 +186,8 @@ fn apply(
                 row.dtcs.0.clone()
             },
             odometer_km: row.odometer_km,
+            engine_hours: row.engine_hours,
+            position: Position::of(row.position_lat, row.position_lon, row.position_at),
         },
         cause: None,
         counted: Vec::new(),
@@ -174,12 +201,18 @@ fn apply(
                 if out.cause.is_none_or(|(t, _)| at >= t) {
                     out.cause = Some((at, inc.cause));
                 }
+                let position = Position::newer(out.latest.position, &inc.reading);
                 if out.newest_at.is_none_or(|t| at >= t) {
                     out.newest_at = Some(at);
+                    let hours = inc.reading.engine_hours.filter(|h| h.is_finite());
                     out.latest = Latest {
                         odometer_km: inc.reading.odometer_km.or(out.latest.odometer_km),
+                        engine_hours: hours.or(out.latest.engine_hours),
                         dtcs: inc.reading.dtcs,
+                        position,
                     };
+                } else {
+                    out.latest.position = position;
                 }
             }
             Applied::TooLate => out.too_late += 1,

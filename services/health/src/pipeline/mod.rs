@@ -14,9 +14,13 @@
 //!    the window deleted, events enqueued in the outbox, history rows inserted when
 //!    `vehicle.health.computed` is published ([`persist`]);
 //! 5. after the commit: the relay is poked, states go back to the cache, metrics.
+//!
+//! A repair (`appointment.completed`, [`Assessor::repair`]) goes the same way with
+//! the components serviced instead of readings.
 
 mod fold;
 mod persist;
+mod repair;
 mod restore;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -26,7 +30,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use models::health::Engine;
 use shared_schemas::EventEnvelope;
-use shared_schemas::events::{HealthBand, TelemetryReceived};
+use shared_schemas::events::{Component, HealthBand, TelemetryReceived};
 use shared_schemas::telemetry::TelemetryReading;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::Notify;
@@ -37,6 +41,7 @@ use crate::domain::announce::{self, Outgoing, TransitionView};
 use crate::domain::cache::StateCache;
 use fold::{Done, Work};
 use persist::{enqueue, history_rows_of};
+pub use repair::Repaired;
 
 /// Producer name in the envelopes.
 pub const PRODUCER: &str = "health";
@@ -75,6 +80,21 @@ struct Incoming {
     org_id: String,
     received_at: DateTime<Utc>,
     cause: Cause,
+}
+
+/// A component serviced, to reset (see `models::health::service`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Repair {
+    component: Component,
+    at: DateTime<Utc>,
+    appointment_id: Uuid,
+}
+
+/// What a transaction folds into the locked vehicles, by vehicle.
+#[derive(Debug, Default)]
+struct Inputs {
+    readings: HashMap<String, Vec<Incoming>>,
+    repairs: HashMap<String, Vec<Repair>>,
 }
 
 /// The engine panicked on a batch's data.
@@ -181,11 +201,14 @@ impl Assessor {
         let rows = vehicles::lock(&mut tx, &ids)
             .await
             .context("locking vehicles")?;
-        let readings = incoming
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        let (done, events_n) = self.assess(&mut tx, rows, readings, None).await?;
+        let inputs = Inputs {
+            readings: incoming
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            ..Inputs::default()
+        };
+        let (done, events_n) = self.assess(&mut tx, rows, inputs, None).await?;
         tx.commit().await.context("committing")?;
         for d in &done {
             stats.applied += d.counted.len() as u64;
@@ -215,7 +238,7 @@ impl Assessor {
             .context("locking vehicles")?;
         let cause = Cause::request(correlation_id);
         let (done, events_n) = self
-            .assess(&mut tx, rows, HashMap::new(), Some(cause))
+            .assess(&mut tx, rows, Inputs::default(), Some(cause))
             .await?;
         tx.commit().await.context("committing")?;
         let out = done
@@ -285,14 +308,14 @@ impl Assessor {
         Ok(rows.len())
     }
 
-    /// Folds `readings` (by vehicle) into the states of the locked `rows`, assesses
-    /// them (every one when `force`, with that cause) and writes back what changed;
-    /// returns what was done and how many events were enqueued.
+    /// Folds `inputs` into the states of the locked `rows`, assesses them (every one
+    /// when `force`, with that cause) and writes back what changed; returns what was
+    /// done and how many events were enqueued.
     async fn assess(
         &self,
         tx: &mut PgConnection,
         rows: Vec<vehicles::Locked>,
-        mut readings: HashMap<String, Vec<Incoming>>,
+        mut inputs: Inputs,
         force: Option<Cause>,
     ) -> anyhow::Result<(Vec<Done>, u64)> {
         let work = self
@@ -300,7 +323,8 @@ impl Assessor {
             .await?
             .into_iter()
             .map(|(row, state, reset)| Work {
-                readings: readings.remove(&row.vehicle_id).unwrap_or_default(),
+                readings: inputs.readings.remove(&row.vehicle_id).unwrap_or_default(),
+                repairs: inputs.repairs.remove(&row.vehicle_id).unwrap_or_default(),
                 row,
                 state,
                 reset,

@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 
 use super::fold::Done;
 use super::{Assessor, Cause, PRODUCER};
-use crate::db::{anomalies, days, history, vehicles};
+use crate::db::{anomalies, days, history, services, vehicles};
 use crate::domain::announce::{self, Outgoing};
 use crate::domain::counters;
 
@@ -84,6 +84,7 @@ impl Assessor {
             .context("inserting history")?;
         let mut n = 0;
         for d in done.iter().filter(|d| d.write) {
+            record_repairs(conn, d).await?;
             n += announce(conn, d).await?;
         }
         Ok(n)
@@ -112,6 +113,8 @@ impl Assessor {
             newest_at: d.newest_at,
             odometer_km: d.latest.odometer_km,
             dtcs: serde_json::to_string(&d.latest.dtcs).unwrap_or_else(|_| "[]".to_owned()),
+            engine_hours: d.latest.engine_hours,
+            position: d.latest.position,
             computed_published_at: if d.publish_computed {
                 Some(now)
             } else {
@@ -123,6 +126,22 @@ impl Assessor {
             cause_correlation_id: Some(d.cause.correlation_id),
         }
     }
+}
+
+/// Records the repairs `d` applied, for the REST view.
+async fn record_repairs(conn: &mut PgConnection, d: &Done) -> anyhow::Result<()> {
+    let rows: Vec<services::Service> = d
+        .repaired
+        .iter()
+        .map(|r| services::Service {
+            component: r.component.as_str().to_owned(),
+            appointment_id: r.appointment_id,
+            serviced_at: r.at,
+        })
+        .collect();
+    services::record(conn, &d.row.vehicle_id, &rows)
+        .await
+        .context("recording component services")
 }
 
 /// Records `d`'s counter anomalies and enqueues the events of its assessment

@@ -148,6 +148,7 @@ pub async fn summary(
             worst_component: v
                 .components
                 .iter()
+                .map(|c| &c.health)
                 .min_by(|a, b| {
                     a.score
                         .total_cmp(&b.score)

@@ -11,7 +11,7 @@ use shared_runtime::http::{ApiPath, CorrelationId};
 use shared_runtime::openapi::responses::{NotFound, Unauthorized};
 use utoipa::ToSchema;
 
-use crate::db::vehicles;
+use crate::db::{services, vehicles};
 use crate::domain::announce::TransitionView;
 use crate::error::ApiError;
 use crate::pipeline::Recomputed;
@@ -93,9 +93,11 @@ pub async fn recompute_vehicle(
         .next()
         .ok_or_else(|| ApiError::NotFound(format!("no health state for vehicle {vehicle_id}")))?;
     let mut out = view(done, state.assessor.model_version());
+    let services = services::of_vehicle(&state.db, &vehicle_id).await?;
     out.health = vehicles::get(&state.db, &vehicle_id)
         .await?
-        .and_then(VehicleHealth::from_row);
+        .and_then(VehicleHealth::from_row)
+        .map(|h| h.with_services(&services));
     tracing::info!(%vehicle_id, by = %claims.sub, transitions = out.transitions.len(), "vehicle health recomputed");
     Ok(Json(out))
 }

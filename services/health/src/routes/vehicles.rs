@@ -11,9 +11,12 @@ use shared_runtime::http::{ApiPath, ApiQuery};
 use shared_runtime::openapi::responses::Unauthorized;
 use shared_schemas::events::{Component, ComponentHealth, HealthBand};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use crate::db::history::{self, Point};
+use crate::db::services::{self, Service};
 use crate::db::vehicles::{self, HealthRow};
+use crate::domain::position::Position;
 use crate::domain::{component, history as plan};
 use crate::error::ApiError;
 use crate::pipeline::band;
@@ -51,15 +54,50 @@ pub struct VehicleHealth {
     /// Odometer of the newest reading, km.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub odometer_km: Option<f64>,
+    /// Engine hours of the newest reading (or the latest one before it that had them), h.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_hours: Option<f64>,
+    /// The newest GPS fix: the position of the newest reading that had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
     /// Version of the model that assessed it.
     pub model_version: String,
     /// Every component the vehicle reports on: score, band, RUL (days, km),
-    /// confidence, factors.
-    pub components: Vec<ComponentHealth>,
+    /// confidence, factors, and its latest service when known.
+    pub components: Vec<ComponentView>,
+}
+
+/// A component's health and its latest service.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComponentView {
+    /// The component's health.
+    #[serde(flatten)]
+    pub health: ComponentHealth,
+    /// When the component was last serviced (`appointment.completed`): its baseline is
+    /// learned from the readings after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serviced_at: Option<DateTime<Utc>>,
+    /// The appointment of that service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serviced_appointment_id: Option<Uuid>,
 }
 
 impl VehicleHealth {
-    /// The view of a stored row; `None` before its first assessment.
+    /// Adds each component's latest service.
+    pub fn with_services(mut self, services: &[Service]) -> Self {
+        for c in &mut self.components {
+            if let Some(s) = services
+                .iter()
+                .find(|s| s.component == c.health.component.as_str())
+            {
+                c.serviced_at = Some(s.serviced_at);
+                c.serviced_appointment_id = Some(s.appointment_id);
+            }
+        }
+        self
+    }
+
+    /// The view of a stored row (without services); `None` before its first assessment.
     pub fn from_row(row: HealthRow) -> Option<Self> {
         Some(Self {
             newest_reading_at: row.newest_at?,
@@ -71,7 +109,18 @@ impl VehicleHealth {
             assessed_at: row.assessed_at,
             daily_km: row.daily_km,
             odometer_km: row.odometer_km,
-            components: row.components.0,
+            engine_hours: row.engine_hours,
+            position: Position::of(row.position_lat, row.position_lon, row.position_at),
+            components: row
+                .components
+                .0
+                .into_iter()
+                .map(|health| ComponentView {
+                    health,
+                    serviced_at: None,
+                    serviced_appointment_id: None,
+                })
+                .collect(),
         })
     }
 }
@@ -86,27 +135,32 @@ pub struct ComponentDetail {
     /// Recent distance per calendar day, km.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily_km: Option<f64>,
-    /// The component's health.
+    /// The component's health and latest service.
     #[serde(flatten)]
-    pub health: ComponentHealth,
+    pub health: ComponentView,
 }
 
-/// The assessed vehicle if the caller may see it; an unknown vehicle and one out of
-/// scope both answer 404, so existence does not leak.
+/// The assessed vehicle (with its services) if the caller may see it; an unknown
+/// vehicle and one out of scope both answer 404, so existence does not leak.
 pub(crate) async fn visible(
     state: &AppState,
     auth: &Auth,
     vehicle_id: &str,
 ) -> Result<VehicleHealth, ApiError> {
-    vehicles::get(&state.db, vehicle_id)
+    let health = vehicles::get(&state.db, vehicle_id)
         .await?
         .filter(|r| auth.0.can_read_vehicle(&r.org_id, vehicle_id))
         .and_then(VehicleHealth::from_row)
-        .ok_or_else(|| ApiError::NotFound(format!("no health assessment for vehicle {vehicle_id}")))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("no health assessment for vehicle {vehicle_id}"))
+        })?;
+    let services = services::of_vehicle(&state.db, vehicle_id).await?;
+    Ok(health.with_services(&services))
 }
 
 /// A vehicle's current health: every component's score, band, RUL in days and km,
-/// confidence and factors, the overall score and the newest reading's time.
+/// confidence, factors and latest service, the overall score, and the newest
+/// reading's time, odometer, engine hours and the newest GPS fix.
 #[utoipa::path(get, path = "/v1/vehicles/{vehicle_id}/health", tag = "health",
     params(("vehicle_id" = String, Path, description = "Vehicle id")),
     security(("bearer" = [])),
@@ -146,7 +200,7 @@ pub async fn one_component(
     let detail = health
         .components
         .into_iter()
-        .find(|h| h.component == c)
+        .find(|h| h.health.component == c)
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "vehicle {vehicle_id} has no {} assessment (it does not report on it)",

@@ -154,6 +154,14 @@ impl TestApp {
             .await;
     }
 
+    /// Waits until `group` has handled every entry of `types` and the relay has
+    /// published every event (fails after 60 s).
+    pub(crate) async fn wait_group(&self, group: &str, types: &[&str]) {
+        self.0
+            .wait_caught_up(group, types, Duration::from_secs(60))
+            .await;
+    }
+
     /// The stored assessment of a vehicle, as JSON (`null` fields before one).
     pub(crate) async fn stored(&self, vehicle_id: &str) -> Value {
         stored_assessment(&self.db, vehicle_id).await
