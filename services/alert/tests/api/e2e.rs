@@ -1,12 +1,14 @@
-//! The whole platform as separate processes — ingestion, health, agent, alert and the
-//! devinbox receivers — on real Postgres and Redis: simulated telemetry of a truck
-//! whose DPF clogs goes in over HTTP; the owner's email comes out of the SMTP server
-//! naming the vehicle, the component and what to do, exactly once; following its
-//! acknowledge link stops the escalation.
+//! The whole platform as separate processes — ingestion, health, agent, scheduling,
+//! alert and the devinbox receivers — on real Postgres and Redis: simulated telemetry
+//! of a truck whose DPF clogs goes in over HTTP; the owner's email comes out of the SMTP
+//! server naming the vehicle, the component and what to do, exactly once; following its
+//! acknowledge link stops the escalation. The critical decision is booked at the
+//! emergency center; the owner's confirmation carries a valid iCalendar invitation;
+//! completing the work order resets the DPF's health.
 //!
 //! The service binaries are the ones `cargo test --workspace` builds next to this
 //! package's own (`target/<profile>/`); with `cargo test -p alert` alone, build them
-//! first (`cargo build -p ingestion -p health -p agent`).
+//! first (`cargo build -p ingestion -p health -p agent -p scheduling`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -42,6 +44,7 @@ struct Platform {
     ingestion: Service,
     health: Service,
     agent: Service,
+    scheduling: Service,
     alert: Service,
     inbox: Inbox,
     prefix: String,
@@ -52,7 +55,13 @@ impl Drop for Platform {
     fn drop(&mut self) {
         // A failing test shows what the services said.
         if std::thread::panicking() {
-            for s in [&self.ingestion, &self.health, &self.agent, &self.alert] {
+            for s in [
+                &self.ingestion,
+                &self.health,
+                &self.agent,
+                &self.scheduling,
+                &self.alert,
+            ] {
                 let log = std::fs::read_to_string(&s.log).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(30).collect();
                 eprintln!("----- {} ({}) -----", s.name, s.log.display());
@@ -78,7 +87,7 @@ fn binary(name: &str) -> PathBuf {
     assert!(
         path.is_file(),
         "{} is missing: `cargo test --workspace` builds it; with `cargo test -p alert` \
-         run `cargo build -p ingestion -p health -p agent` first",
+         run `cargo build -p ingestion -p health -p agent -p scheduling` first",
         path.display()
     );
     path
@@ -161,12 +170,23 @@ impl Platform {
         )
         .await;
         let health = start("health", free_port(), &prefix, &logs, &[]).await;
+        let scheduling = start(
+            "scheduling",
+            free_port(),
+            &prefix,
+            &logs,
+            &[("SCHEDULING_HEALTH_URL", health.url.clone())],
+        )
+        .await;
         let agent = start(
             "agent",
             free_port(),
             &prefix,
             &logs,
-            &[("AGENT_HEALTH_URL", health.url.clone())],
+            &[
+                ("AGENT_HEALTH_URL", health.url.clone()),
+                ("AGENT_SCHEDULING_URL", scheduling.url.clone()),
+            ],
         )
         .await;
         // The acknowledge links point at this alert service: public URL = its address.
@@ -196,6 +216,7 @@ impl Platform {
                     ),
                 ),
                 ("ALERT_TICK_MS", "200".to_owned()),
+                ("ALERT_SCHEDULING_URL", scheduling.url.clone()),
             ],
         )
         .await;
@@ -203,6 +224,7 @@ impl Platform {
             ingestion,
             health,
             agent,
+            scheduling,
             alert,
             inbox,
             prefix,
@@ -283,6 +305,16 @@ impl Platform {
         }
     }
 
+    /// What the booking-and-repair part of the story reaches.
+    fn repair_view(&self) -> crate::e2e_repair::View<'_> {
+        crate::e2e_repair::View {
+            scheduling: &self.scheduling.url,
+            health: &self.health.url,
+            inbox: &self.inbox,
+            client: &self.client,
+        }
+    }
+
     async fn get(&self, path: &str) -> Value {
         let r = self
             .client
@@ -349,6 +381,7 @@ async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalat
         &vehicle_id,
     )
     .await;
+    crate::e2e_repair::seed_emergency_center(&p.repair_view()).await;
     p.post(&readings).await;
 
     // ingestion → health (component.critical) → agent (decision) → alert → SMTP.
@@ -402,7 +435,13 @@ async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalat
     }
     // Exactly once: one email per alert, recipient and severity (the history may raise
     // other alerts, e.g. on the pads of this long-haul truck), every delivery once.
-    let emails = p.inbox.messages(Some("email")).await;
+    let emails: Vec<Value> = p
+        .inbox
+        .messages(Some("email"))
+        .await
+        .into_iter()
+        .filter(|m| m["headers"]["X-Fleet-Alert-Id"].is_string())
+        .collect();
     let mut seen = std::collections::HashMap::new();
     let mut deliveries = std::collections::HashSet::new();
     for m in &emails {
@@ -429,6 +468,8 @@ async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalat
         .filter(|a| a["component"] == "dpf")
         .collect();
     assert_eq!(dpf.len(), 1, "one DPF alert, repeats folded: {alerts:#}");
+
+    crate::e2e_repair::booked_invited_and_repaired(&p.repair_view(), &vehicle_id).await;
 }
 
 /// 28 days of a healthy long-haul truck whose pads are 80 % worn and wear at their

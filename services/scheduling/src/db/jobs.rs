@@ -152,3 +152,24 @@ pub async fn open(db: &PgPool, org_id: &str) -> Result<Vec<Job>, sqlx::Error> {
     .await?;
     rows.into_iter().map(Job::try_from).collect()
 }
+
+/// The open job (pending, proposed or booked) of a vehicle's component, if any.
+pub async fn open_for_component(
+    conn: &mut PgConnection,
+    org_id: &str,
+    vehicle_id: &str,
+    component: &str,
+) -> Result<Option<Job>, sqlx::Error> {
+    let row: Option<JobRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE org_id = $1 AND vehicle_id = $2 AND component = $3 \
+           AND status IN ('pending', 'proposed', 'booked') ORDER BY created_at DESC LIMIT 1"
+    ))
+    .bind(org_id)
+    .bind(vehicle_id)
+    .bind(component)
+    .fetch_optional(conn)
+    .await?;
+    row.map(Job::try_from).transpose()
+}

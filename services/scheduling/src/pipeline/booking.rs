@@ -98,9 +98,14 @@ impl Booker {
         for _ in 0..ATTEMPTS {
             let snapshot = self.snapshot(&job.org_id, None).await?;
             let mut tx = self.db.begin().await?;
-            if !inbox::first_delivery(&mut tx, group, event.event_id).await?
-                || !jobs::insert(&mut tx, &job).await?
-            {
+            if !inbox::first_delivery(&mut tx, group, event.event_id).await? {
+                return Ok(Placed::Nothing);
+            }
+            if covered(&mut tx, &job).await? {
+                tx.commit().await?;
+                return Ok(Placed::Nothing);
+            }
+            if !jobs::insert(&mut tx, &job).await? {
                 return Ok(Placed::Nothing);
             }
             match self.place(&mut tx, &snapshot, job.clone(), cause).await {
@@ -203,6 +208,27 @@ impl Booker {
         let snapshot = self.snapshot(&job.org_id, None).await?;
         let options = booking::options(&snapshot, &job.request(None));
         Ok(slot_views(&snapshot, options))
+    }
+}
+
+/// Whether the vehicle's component has open work already that this job adds nothing
+/// to: a booking, or options offered (unless this job is critical, which replaces
+/// them: the options are withdrawn and the critical job is booked).
+async fn covered(tx: &mut sqlx::PgConnection, job: &Job) -> Result<bool, sqlx::Error> {
+    let Some(component) = job.component else {
+        return Ok(false);
+    };
+    let open =
+        jobs::open_for_component(tx, &job.org_id, &job.vehicle_id, component.as_str()).await?;
+    match open {
+        None => Ok(false),
+        Some(j) if j.status == JobStatus::Booked || !job.auto_books() => Ok(true),
+        Some(j) => {
+            let note = format!("replaced by critical work (decision {:?})", job.decision_id);
+            jobs::set_status(tx, j.id, JobStatus::Cancelled, Some(&note)).await?;
+            proposals::supersede(tx, j.id).await?;
+            Ok(false)
+        }
     }
 }
 
