@@ -5,13 +5,14 @@
 #  1. installs schemathesis (pinned) into a virtualenv outside the clone, kept between
 #     runs ($FLEET_FUZZ_VENV, default ~/.cache/fleet-platform-venv);
 #  2. builds the debug binaries (a no-op right after cargo test);
-#  3. starts ingestion, health, agent, alert and analytics on free loopback ports from 18101 (never
+#  3. starts ingestion, health, agent, alert, scheduling and analytics on free loopback ports from 18101 (never
 #     the 8001-8004 of a developer's `make up`), each on a database of its own created
 #     for this run, test_fuzz_<service>_<run> (a test_% name: if this run is killed,
 #     setup.sh / `make clean-db` drop it), with a fresh Redis key prefix, JWT secret,
 #     organization fuzz-<run> and device key: the fuzzing cannot reach anybody's data;
 #     then seeds them (contacts, two weeks of fleetsim telemetry of four vehicles, from
-#     which health, agent and alert derive states, decisions and alerts), so that half
+#     which health, agent and alert derive states, decisions and alerts; a service
+#     center with a technician, stock and an appointment), so that half
 #     of the identifiers schemathesis sends exist and the code past the lookups runs;
 #  4. runs `schemathesis run` against each service's /openapi.json as the admin of
 #     that organization (and, for ingestion, its device), with the not_a_server_error
@@ -32,7 +33,7 @@
 #                            same requests for the same code, the seeded identifiers
 #                            aside; `random` for a new one each run)
 #   FLEET_FUZZ_SERVICES      which services to fuzz (default "ingestion health agent alert
-#                            analytics")
+#                            scheduling analytics")
 #   FLEET_FUZZ_TIMEOUT       seconds one service's run may take before it fails (300)
 #   FLEET_FUZZ_VENV          the virtualenv (default ~/.cache/fleet-platform-venv)
 #   FLEET_FUZZ_BUILD=0       skip the cargo build (use the debug binaries already built)
@@ -66,13 +67,13 @@ if [ -n "$ARTIFACTS" ]; then
     mkdir -p "$ARTIFACTS"
     ARTIFACTS="$(cd "$ARTIFACTS" && pwd)"
 fi
-read -r -a SERVICES <<<"${FLEET_FUZZ_SERVICES:-ingestion health agent alert analytics}"
+read -r -a SERVICES <<<"${FLEET_FUZZ_SERVICES:-ingestion health agent alert scheduling analytics}"
 FIRST_PORT=18101
 
 for name in "${SERVICES[@]}"; do
     case "$name" in
-        ingestion | health | agent | alert | analytics) ;;
-        *) die "FLEET_FUZZ_SERVICES: unknown service '$name' (ingestion, health, agent, alert, analytics)" ;;
+        ingestion | health | agent | alert | scheduling | analytics) ;;
+        *) die "FLEET_FUZZ_SERVICES: unknown service '$name' (ingestion, health, agent, alert, scheduling, analytics)" ;;
     esac
 done
 # The agent asks health for vehicle states: health runs (unfuzzed) whenever agent does.
@@ -191,6 +192,12 @@ platform_env() {
                 "ALERT_PUSH_URL=http://127.0.0.1:$DEAD_PORT" \
                 "ALERT_PUSH_PROJECT=fleet-fuzz" "ALERT_PUSH_ACCESS_TOKEN=fuzz"
             ;;
+        scheduling)
+            # Vehicle positions and counters from health when it runs; a short batch
+            # re-planning budget, so that fuzzing /v1/plans/optimize stays quick.
+            printf '%s\n' "SCHEDULING_HEALTH_URL=${PORT[health]:+$(url_of health)}" \
+                "SCHEDULING_OPTIMIZE_MS=200"
+            ;;
         analytics)
             printf '%s\n' "ANALYTICS_SIGNING_KEY=$(random_hex 32)" \
                 "ANALYTICS_BOOTSTRAP_ADMIN_EMAIL=admin@fuzz.invalid" \
@@ -242,11 +249,34 @@ if [ -n "${PORT[ingestion]:-}" ]; then
         die "fleetsim could not send the seed telemetry to ingestion"
     }
 fi
+# Scheduling: a 24/7 center with a general technician, a part in stock and an
+# appointment of VH-000001 a week from now (their ids go into the dictionaries).
+SCHED_CENTER="" SCHED_TECH="" SCHED_APPOINTMENT=""
+if [ -n "${PORT[scheduling]:-}" ]; then
+    sched() {
+        curl -fsS --max-time 20 -X "$1" -H "Authorization: Bearer $TOKEN" \
+            -H 'Content-Type: application/json' -d "$3" "$(url_of scheduling)$2"
+    }
+    id_of() { "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+    day='{"open":"00:00","close":"24:00"}'
+    SCHED_CENTER="$(sched POST /v1/centers "{\"org_id\":\"$ORG\",\"name\":\"Fuzz hub\",\"lat\":41.88,\"lon\":-87.63,\"bays\":2,\"hours\":[$day,$day,$day,$day,$day,$day,$day],\"emergency\":true}" | id_of)" ||
+        die "could not add a scheduling center"
+    shifts="$(for d in 0 1 2 3 4 5 6; do printf '{"weekday":%s,"start":"00:00","end":"24:00"},' "$d"; done)"
+    SCHED_TECH="$(sched POST /v1/technicians "{\"center_id\":\"$SCHED_CENTER\",\"name\":\"Fuzz tech\",\"skills\":[\"general\",\"brakes\"],\"shifts\":[${shifts%,}]}" | id_of)" ||
+        die "could not add a scheduling technician"
+    sched PUT "/v1/centers/$SCHED_CENTER/stock/brake_pad_set" '{"on_hand":10,"lead_time_hours":24}' >/dev/null ||
+        die "could not set scheduling stock"
+    starts="$(date -u -d "@$(( ($(date +%s) / 1800 + 7 * 48) * 1800 ))" +%Y-%m-%dT%H:%M:%SZ)"
+    SCHED_APPOINTMENT="$(sched POST /v1/appointments "{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"center_id\":\"$SCHED_CENTER\",\"starts_at\":\"$starts\",\"skill\":\"general\",\"duration_minutes\":60,\"title\":\"Fuzz check\"}" | id_of)" ||
+        die "could not book a scheduling appointment"
+    log "seeded scheduling: center $SCHED_CENTER, technician $SCHED_TECH, appointment $SCHED_APPOINTMENT"
+fi
 # Waits (bounded) for the pipeline's state, then writes the identifiers it finds into
 # the dictionaries of $CONFIG.
 FUZZ_ORG="$ORG" FUZZ_TOKEN="$TOKEN" FUZZ_CONFIG="$CONFIG" \
     FUZZ_INGESTION="${PORT[ingestion]:+$(url_of ingestion)}" FUZZ_HEALTH="${PORT[health]:+$(url_of health)}" \
     FUZZ_AGENT="${PORT[agent]:+$(url_of agent)}" FUZZ_ALERT="${PORT[alert]:+$(url_of alert)}" \
+    FUZZ_SCHED_CENTER="$SCHED_CENTER" FUZZ_SCHED_TECH="$SCHED_TECH" FUZZ_SCHED_APPOINTMENT="$SCHED_APPOINTMENT" \
     "$VENV/bin/python" - <<'PY' || die "could not collect the seeded identifiers"
 import datetime, json, os, sys, time, urllib.request
 
@@ -305,6 +335,9 @@ vins = sorted(set(values(get(env["FUZZ_INGESTION"], "/v1/vehicles?limit=50"), "v
 now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 recent = [(now - datetime.timedelta(minutes=m)).isoformat().replace("+00:00", "Z") for m in (1, 5, 30, 90)]
 
+# Without ingestion, the vehicle of scheduling's seeded appointment.
+if env["FUZZ_SCHED_APPOINTMENT"] and not vehicles:
+    vehicles = ["VH-000001"]
 dictionaries = {
     "orgs": [env["FUZZ_ORG"]],
     "vehicles": vehicles,
@@ -313,12 +346,17 @@ dictionaries = {
     "contacts": contacts[:20],
     "vins": vins,
     "recent": recent,
+    "centers": [env["FUZZ_SCHED_CENTER"]] if env["FUZZ_SCHED_CENTER"] else [],
+    "technicians": [env["FUZZ_SCHED_TECH"]] if env["FUZZ_SCHED_TECH"] else [],
+    "appointments": [env["FUZZ_SCHED_APPOINTMENT"]] if env["FUZZ_SCHED_APPOINTMENT"] else [],
+    "parts": ["brake_pad_set"] if env["FUZZ_SCHED_CENTER"] else [],
 }
 # Where each dictionary is used (every location the name appears in; readings also
 # inside a batch).
 bindings = {
     "org_id": "orgs", "vehicle_id": "vehicles", "decision_id": "decisions",
     "alert_id": "alerts", "contact_id": "contacts", "vin": "vins", "recorded_at": "recent",
+    "center_id": "centers", "technician_id": "technicians", "id": "appointments", "part": "parts",
 }
 lines = ["# Written by scripts/api-fuzz.sh for one run."]
 for name, vals in dictionaries.items():

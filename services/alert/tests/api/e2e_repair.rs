@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use icalendar::{Calendar, CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
+use icalendar::{
+    Calendar, CalendarComponent, CalendarDateTime, Component, DatePerhapsTime, EventLike,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::{ORG, admin};
@@ -36,7 +38,9 @@ impl View<'_> {
 /// A 24/7 emergency center of `ORG` with a diesel technician on every shift and DPF
 /// filters on the shelf.
 pub(crate) async fn seed_emergency_center(v: &View<'_>) {
-    let all_day: Vec<Value> = (0..7).map(|_| json!({"open": "00:00", "close": "24:00"})).collect();
+    let all_day: Vec<Value> = (0..7)
+        .map(|_| json!({"open": "00:00", "close": "24:00"}))
+        .collect();
     let center = v
         .send(
             reqwest::Method::POST,
@@ -94,7 +98,10 @@ pub(crate) async fn booked_invited_and_repaired(v: &View<'_>, vehicle_id: &str) 
     assert_eq!(invitations.len(), 1, "one confirmation: {invitations:#?}");
     let attachment = &invitations[0]["attachments"][0];
     assert!(
-        attachment["content_type"].as_str().unwrap().starts_with("text/calendar"),
+        attachment["content_type"]
+            .as_str()
+            .unwrap()
+            .starts_with("text/calendar"),
         "{attachment:#}"
     );
     check_invitation(attachment["content"].as_str().unwrap(), id, a);
@@ -123,7 +130,11 @@ fn check_invitation(ics: &str, id: &str, a: &Value) {
         Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(starts)))
     );
     assert_eq!(e.property_value("STATUS"), Some("CONFIRMED"));
-    assert!(e.get_location().is_some_and(|l| l.contains("Midway Truck Hub")), "{ics}");
+    assert!(
+        e.get_location()
+            .is_some_and(|l| l.contains("Midway Truck Hub")),
+        "{ics}"
+    );
 }
 
 async fn complete(v: &View<'_>, id: &str) {
@@ -159,7 +170,10 @@ async fn reset(v: &View<'_>, vehicle_id: &str, id: &str) {
             .cloned()
             .unwrap_or_default();
         if dpf["serviced_appointment_id"] == id {
-            assert_eq!(dpf["band"], "excellent", "re-learning after the repair: {dpf:#}");
+            assert_eq!(
+                dpf["band"], "excellent",
+                "re-learning after the repair: {dpf:#}"
+            );
             return;
         }
         assert!(

@@ -12,6 +12,7 @@
 mod appointments;
 mod delivery;
 mod e2e;
+mod e2e_repair;
 mod escalation;
 mod helpers;
 mod hostile;

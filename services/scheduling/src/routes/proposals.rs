@@ -31,11 +31,18 @@ async fn visible(state: &AppState, c: &Claims, id: Uuid) -> Result<Proposal, Api
     let mut conn = state.db.acquire().await?;
     proposals::get(&mut conn, id)
         .await?
-        .filter(|p| {
-            c.role != Role::Technician && can_see(c, &p.job.org_id, &p.job.vehicle_id, None)
-        })
+        .filter(|p| can_see(c, &p.job.org_id, &p.job.vehicle_id, None))
         .ok_or_else(|| ApiError::NotFound(format!("no proposal {id}")))
 }
+
+/// Who may read proposals: everyone but technicians, whose work is booked jobs.
+const READERS: [Role; 5] = [
+    Role::Admin,
+    Role::FleetManager,
+    Role::Support,
+    Role::Owner,
+    Role::Service,
+];
 
 /// Which proposals.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,13 +68,7 @@ pub async fn list(
     Auth(c): Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Proposal>>, ApiError> {
-    c.require(&[
-        Role::Admin,
-        Role::FleetManager,
-        Role::Support,
-        Role::Owner,
-        Role::Service,
-    ])?;
+    c.require(&READERS)?;
     let status = match q.status.as_deref().unwrap_or("open") {
         "all" => None,
         s @ ("open" | "approved" | "superseded") => Some(s),
@@ -88,12 +89,13 @@ pub async fn list(
 #[utoipa::path(get, path = "/v1/proposals/{id}", tag = "proposals",
     params(("id" = Uuid, Path, description = "Proposal id")),
     security(("bearer" = [])),
-    responses((status = 200, body = Proposal), BadRequest, Unauthorized, NotFound))]
+    responses((status = 200, body = Proposal), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn one(
     State(state): State<AppState>,
     Auth(c): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Proposal>, ApiError> {
+    c.require(&READERS)?;
     Ok(Json(visible(&state, &c, id).await?))
 }
 

@@ -415,18 +415,30 @@ async fn the_calendar_file_is_valid_icalendar() {
 async fn repeated_decisions_about_one_component_book_it_once_and_critical_replaces_options() {
     let app = spawn_app().await;
     let _s = seed(&app).await;
-    app.publish(&[decision("rig-5", Component::Brakes, Severity::High, 7)]).await;
+    app.publish(&[decision("rig-5", Component::Brakes, Severity::High, 7)])
+        .await;
     app.wait_stream("appointment.proposed", 1).await;
     // The same wear decided again: nothing new to offer.
-    app.publish(&[decision("rig-5", Component::Brakes, Severity::Medium, 9)]).await;
-    // Then it turns critical: booked at once, the options withdrawn.
-    app.publish(&[decision("rig-5", Component::Brakes, Severity::Critical, 0)]).await;
-    app.wait_stream("appointment.scheduled", 1).await;
-    app.publish(&[decision("rig-5", Component::Brakes, Severity::Critical, 0)]).await;
-    app.wait_caught_up("scheduling", &["agent.decision.made"], Duration::from_secs(20))
+    app.publish(&[decision("rig-5", Component::Brakes, Severity::Medium, 9)])
         .await;
+    // Then it turns critical: booked at once, the options withdrawn.
+    app.publish(&[decision("rig-5", Component::Brakes, Severity::Critical, 0)])
+        .await;
+    app.wait_stream("appointment.scheduled", 1).await;
+    app.publish(&[decision("rig-5", Component::Brakes, Severity::Critical, 0)])
+        .await;
+    app.wait_caught_up(
+        "scheduling",
+        &["agent.decision.made"],
+        Duration::from_secs(20),
+    )
+    .await;
     assert_eq!(app.stream("appointment.proposed").await.len(), 1);
-    assert_eq!(app.stream("appointment.scheduled").await.len(), 1, "booked once");
+    assert_eq!(
+        app.stream("appointment.scheduled").await.len(),
+        1,
+        "booked once"
+    );
     let open = get_json(&app, "/v1/proposals?org_id=acme", &manager()).await;
     assert_eq!(open, json!([]), "the options were withdrawn");
     assert_eq!(appointments_of(&app, "rig-5").await.len(), 1);

@@ -337,7 +337,14 @@ mod tests {
     #[test]
     fn the_workspace_policy_parses() {
         let policy = Policy::workspace();
-        for service in ["ingestion", "health", "agent", "alert", "analytics"] {
+        for service in [
+            "ingestion",
+            "health",
+            "agent",
+            "alert",
+            "analytics",
+            "scheduling",
+        ] {
             assert!(
                 policy.services.get(service).is_some_and(|r| !r.is_empty()),
                 "docs/rbac.md has no rows for {service}"
