@@ -4,7 +4,7 @@
 use shared_runtime::openapi::BearerSecurity;
 use utoipa::OpenApi;
 
-use crate::routes::{appointments, maintenance, plans, proposals, vehicles};
+use crate::routes::{appointments, jobs, maintenance, plans, proposals, vehicles};
 
 /// The scheduling service's API.
 #[derive(Debug, OpenApi)]
@@ -18,6 +18,7 @@ use crate::routes::{appointments, maintenance, plans, proposals, vehicles};
         vehicles::appointments, vehicles::history,
         maintenance::create, maintenance::list, maintenance::check,
         plans::optimize, plans::one, plans::commit,
+        jobs::list,
         crate::routes::centers::create,
         crate::routes::centers::list,
         crate::routes::centers::one,

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::alert::component_name;
 use super::message::{Email, esc};
+use super::policy::Role;
 
 /// The name of the calendar file attached.
 pub const INVITE_FILE: &str = "invite.ics";
@@ -35,6 +36,15 @@ impl AppointmentNotice {
             Self::Scheduled(_) => "scheduled",
             Self::Cancelled(_) => "cancelled",
             Self::Proposed(_) => "proposed",
+        }
+    }
+
+    /// Who is told: the vehicle's owners and its fleet managers; only the fleet
+    /// managers when no center could take the work (nothing to choose for an owner).
+    pub fn roles(&self) -> &'static [Role] {
+        match self {
+            Self::Proposed(e) if e.options.is_empty() => &[Role::FleetManager],
+            _ => &[Role::Owner, Role::FleetManager],
         }
     }
 
@@ -128,6 +138,32 @@ pub fn span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
             end.format("%Y-%m-%d %H:%M")
         )
     }
+}
+
+/// No center could take the work: the fleet managers are asked to add capacity or book
+/// by hand (owners have nothing to choose).
+fn unplaceable(e: &AppointmentProposed, work: String) -> (String, Body) {
+    let subject = match e.component {
+        Some(c) => format!(
+            "No free slot to service the {} of {}",
+            component_name(c),
+            e.vehicle_id
+        ),
+        None => format!("No free slot for {} on {}", kind_name(e.kind), e.vehicle_id),
+    };
+    let lead = format!(
+        "No service center of the organization can take this work on vehicle {} within the planning horizon: no technician with the skill is free, or the parts are neither in stock nor orderable in time.",
+        e.vehicle_id
+    );
+    let rows = vec![
+        ("Vehicle", e.vehicle_id.clone()),
+        ("Work", work),
+        ("Proposal", e.proposal_id.to_string()),
+    ];
+    let closing = vec![
+        "Add technicians, shifts or stock to a center, or book a slot by hand (POST /v1/appointments on the scheduling service); the work waits as a pending job (GET /v1/jobs).".to_owned(),
+    ];
+    (subject, Body::new(lead, rows, closing))
 }
 
 fn kind_name(k: AppointmentKind) -> &'static str {
@@ -260,6 +296,9 @@ impl NoticeEmail<'_> {
             || kind_name(e.kind).to_owned(),
             |c| format!("{} ({})", kind_name(e.kind), component_name(c)),
         );
+        if e.options.is_empty() {
+            return unplaceable(e, work);
+        }
         let subject = format!(
             "Appointment options for {}: choose one of {}",
             e.vehicle_id,
@@ -427,6 +466,29 @@ mod tests {
             e.text
         );
         assert_eq!(n.calendar_method(), Some("REQUEST"));
+    }
+
+    #[test]
+    fn work_no_center_can_take_goes_to_fleet_managers_as_such() {
+        let p = AppointmentProposed {
+            proposal_id: Uuid::now_v7(),
+            org_id: "acme".to_owned(),
+            vehicle_id: "VH-3".to_owned(),
+            decision_id: None,
+            component: Some(Component::Dpf),
+            kind: AppointmentKind::Emergency,
+            options: Vec::new(),
+            proposed_at: at(6),
+        };
+        let n = AppointmentNotice::Proposed(p);
+        assert_eq!(n.roles(), [Role::FleetManager]);
+        let e = render(&n, "F", Invite::Attached, Some("http://sched"));
+        assert_eq!(
+            e.subject,
+            "No free slot to service the DPF (diesel particulate filter) of VH-3"
+        );
+        assert!(e.text.contains("book a slot by hand"), "{}", e.text);
+        assert!(!e.text.contains("option"), "{}", e.text);
     }
 
     #[test]

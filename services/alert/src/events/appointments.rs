@@ -20,7 +20,6 @@ use crate::db::contacts;
 use crate::db::notices::{self, NewNotice};
 use crate::delivery::email_refusal;
 use crate::domain::appointment::AppointmentNotice;
-use crate::domain::policy::Role;
 
 /// Consumer group of the alert service on the scheduling service's events.
 pub const GROUP: &str = "alert-appointments";
@@ -31,9 +30,6 @@ pub const EVENT_TYPES: [&str; 3] = [
     AppointmentCancelled::TYPE,
     AppointmentProposed::TYPE,
 ];
-
-/// Who is told: the vehicle's owners and its fleet managers.
-const ROLES: [Role; 2] = [Role::Owner, Role::FleetManager];
 
 /// Plans appointment notices.
 #[derive(Debug, Clone)]
@@ -63,7 +59,7 @@ impl AppointmentConsumer {
             return Ok(None);
         }
         let (org_id, vehicle_id) = notice.vehicle();
-        let people = contacts::recipients(&mut tx, org_id, vehicle_id, &ROLES).await?;
+        let people = contacts::recipients(&mut tx, org_id, vehicle_id, notice.roles()).await?;
         if people.is_empty() {
             tracing::warn!(%org_id, %vehicle_id, event_type = %event.event_type,
                 "appointment notice has no recipient: add an owner or fleet manager contact");

@@ -328,7 +328,7 @@ impl Platform {
     }
 }
 
-/// 28 days of a long-haul truck whose DPF clogs from 75 % to 97.5 % of the run, ending
+/// 28 days of a long-haul truck whose DPF clogs fast, from 88 % to 97 % of the run, ending
 /// a minute ago (ingestion takes readings up to 30 days old).
 fn clogging_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>) {
     let seed = 11;
@@ -338,8 +338,8 @@ fn clogging_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>
     let span = end - start;
     vehicle.degradation = Some(Degradation {
         mode: FailureMode::DpfClogging,
-        onset: start + span * 3 / 4,
-        failure: start + span * 39 / 40,
+        onset: start + span * 22 / 25,
+        failure: start + span * 97 / 100,
         wheel: 0,
     });
     let cfg = SimConfig {

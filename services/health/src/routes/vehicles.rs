@@ -147,6 +147,9 @@ pub(crate) async fn visible(
     auth: &Auth,
     vehicle_id: &str,
 ) -> Result<VehicleHealth, ApiError> {
+    // Services first: a repair committing between the two reads then shows the reset
+    // health without its service date for a moment, never the old health as serviced.
+    let services = services::of_vehicle(&state.db, vehicle_id).await?;
     let health = vehicles::get(&state.db, vehicle_id)
         .await?
         .filter(|r| auth.0.can_read_vehicle(&r.org_id, vehicle_id))
@@ -154,7 +157,6 @@ pub(crate) async fn visible(
         .ok_or_else(|| {
             ApiError::NotFound(format!("no health assessment for vehicle {vehicle_id}"))
         })?;
-    let services = services::of_vehicle(&state.db, vehicle_id).await?;
     Ok(health.with_services(&services))
 }
 

@@ -173,3 +173,27 @@ pub async fn open_for_component(
     .await?;
     row.map(Job::try_from).transpose()
 }
+
+/// Jobs of an organization (or all), of some vehicles and statuses, newest first.
+pub async fn list(
+    db: &PgPool,
+    org_id: Option<&str>,
+    vehicle_ids: Option<&[String]>,
+    statuses: &[&str],
+    limit: i64,
+) -> Result<Vec<Job>, sqlx::Error> {
+    let rows: Vec<JobRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE ($1::text IS NULL OR org_id = $1) \
+           AND ($2::text[] IS NULL OR vehicle_id = ANY($2)) AND status = ANY($3) \
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    ))
+    .bind(org_id)
+    .bind(vehicle_ids)
+    .bind(statuses)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Job::try_from).collect()
+}

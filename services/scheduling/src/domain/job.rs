@@ -125,7 +125,10 @@ impl Job {
             due_at: due,
             location,
             status: JobStatus::Pending,
-            note: None,
+            note: (d.disposition == Disposition::Plan).then(|| {
+                "routine wear at the vehicle's normal pace: planned with the next batch re-plan"
+                    .to_owned()
+            }),
         })
     }
 

@@ -43,6 +43,7 @@ impl Handler for DecisionConsumer {
                 "booked"
             }
             Placed::Proposed(_) => "proposed",
+            Placed::Planned(_) => "planned",
             Placed::Unplaceable(_) => "unplaceable",
             Placed::Nothing => "nothing",
         };

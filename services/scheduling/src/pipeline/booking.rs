@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use shared_runtime::inbox;
 use shared_schemas::EventEnvelope;
-use shared_schemas::events::{DecisionMade, OptionLabel};
+use shared_schemas::events::{DecisionMade, Disposition, OptionLabel};
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -33,6 +33,9 @@ pub enum Placed {
     Booked(Uuid),
     /// Options offered.
     Proposed(Uuid),
+    /// Routine wear (disposition `plan`): a pending job for batch re-planning, nobody
+    /// asked (ADR 0010: planning items are not messages to people).
+    Planned(Uuid),
     /// No slot anywhere: the job waits, and the proposal says so (no options).
     Unplaceable(Uuid),
     /// Nothing to book (a decision to monitor) or booked already (a redelivery).
@@ -108,7 +111,12 @@ impl Booker {
             if !jobs::insert(&mut tx, &job).await? {
                 return Ok(Placed::Nothing);
             }
-            match self.place(&mut tx, &snapshot, job.clone(), cause).await {
+            let placed = if d.disposition == Disposition::Plan {
+                Ok(Placed::Planned(job.id))
+            } else {
+                self.place(&mut tx, &snapshot, job.clone(), cause).await
+            };
+            match placed {
                 Ok(placed) => {
                     tx.commit().await?;
                     self.announce();

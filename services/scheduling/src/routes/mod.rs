@@ -2,6 +2,7 @@
 
 pub mod appointments;
 pub mod centers;
+pub mod jobs;
 pub mod maintenance;
 pub mod plans;
 pub mod proposals;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(technicians::router())
         .merge(stock::router())
         .merge(proposals::router())
+        .merge(jobs::router())
         .merge(appointments::router())
         .merge(vehicles::router())
         .merge(plans::router())

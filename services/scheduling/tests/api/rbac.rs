@@ -290,5 +290,5 @@ async fn every_role_gets_what_the_policy_says() {
         ],
     };
     let report = rbac::check(&matrix).await;
-    assert_eq!(report.operations, 31, "{report:?}");
+    assert_eq!(report.operations, 32, "{report:?}");
 }
