@@ -161,7 +161,7 @@ impl Booker {
         let (status, note) = if options.is_empty() {
             (JobStatus::Pending, Some(no_slot_note(&job)))
         } else {
-            (JobStatus::Proposed, None)
+            (JobStatus::Proposed, job.note.clone())
         };
         jobs::set_status(tx, job.id, status, note.as_deref()).await?;
         proposals::insert(tx, proposal_id, &job, &options).await?;

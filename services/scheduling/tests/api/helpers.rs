@@ -104,6 +104,8 @@ pub(crate) async fn seed(app: &TestApp) -> Seeded {
     for (center, part, on_hand, lead) in [
         (hub, "brake_pad_set", 4, 24.0),
         (depot, "brake_pad_set", 0, 48.0),
+        (hub, "oil_filter", 10, 24.0),
+        (depot, "oil_filter", 4, 24.0),
     ] {
         let r = app
             .put_as(

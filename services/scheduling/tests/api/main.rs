@@ -11,6 +11,7 @@ mod centers;
 mod helpers;
 mod hostile;
 mod ics;
+mod maintenance;
 mod openapi;
 mod rbac;
 mod replan;
