@@ -232,7 +232,10 @@ async fn covered(tx: &mut sqlx::PgConnection, job: &Job) -> Result<bool, sqlx::E
         None => Ok(false),
         Some(j) if j.status == JobStatus::Booked || !job.auto_books() => Ok(true),
         Some(j) => {
-            let note = format!("replaced by critical work (decision {:?})", job.decision_id);
+            let note = match job.decision_id {
+                Some(d) => format!("replaced by critical work (decision {d})"),
+                None => "replaced by critical work".to_owned(),
+            };
             jobs::set_status(tx, j.id, JobStatus::Cancelled, Some(&note)).await?;
             proposals::supersede(tx, j.id).await?;
             Ok(false)
