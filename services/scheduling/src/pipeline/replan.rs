@@ -26,9 +26,9 @@ impl Booker {
         let requests: Vec<_> = open.iter().map(|j| j.request(None)).collect();
         // A few jobs converge in well under a second: the configured budget is the
         // ceiling for large batches, not a wait imposed on small ones.
-        let budget = self
-            .budget
-            .min(std::time::Duration::from_millis(200 + 25 * requests.len() as u64));
+        let budget = self.budget.min(std::time::Duration::from_millis(
+            200 + 25 * requests.len() as u64,
+        ));
         let (snapshot, plan) = tokio::task::spawn_blocking(move || {
             let plan = booking::plan(&snapshot, &requests, budget, SEED);
             (snapshot, plan)
