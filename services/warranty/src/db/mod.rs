@@ -1,0 +1,1 @@
+//! SQL of the service's tables (bound parameters only).

@@ -1,0 +1,3 @@
+//! Pure warranty logic: no HTTP, database or Redis here.
+
+pub mod model;

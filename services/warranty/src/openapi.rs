@@ -1,0 +1,19 @@
+//! The OpenAPI document, served at `/openapi.json` and committed as
+//! `services/warranty/openapi.json` (a test fails when they drift).
+
+use shared_runtime::openapi::BearerSecurity;
+use utoipa::OpenApi;
+
+/// The warranty service's API.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Fleet warranty service", description = "Coverage and contracts; claims with their documents; eligibility, telemetry correlation and fraud signals; the review queue; evidence packs."),
+    paths(),
+    modifiers(&BearerSecurity),
+)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON with a trailing newline (the committed form).
+pub fn json() -> String {
+    shared_runtime::openapi::committed_json(&ApiDoc::openapi())
+}

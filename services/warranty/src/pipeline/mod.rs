@@ -1,0 +1,1 @@
+//! The service's work between the routes, the events and the database.

@@ -1,0 +1,9 @@
+//! The warranty service's integration tests: one binary, one module per concern.
+
+// A scenario test reads top to bottom like the story it checks.
+#![allow(clippy::too_many_lines)]
+// Test helpers unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+mod openapi;
