@@ -9,6 +9,7 @@ use shared_runtime::testing::app::TestService;
 use warranty::Config;
 
 pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
+#[allow(dead_code)]
 pub(crate) const ORG: &str = "acme";
 
 /// A running warranty app.
