@@ -167,7 +167,8 @@ pub struct AlertRecord {
 /// An appointment on record for the vehicle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppointmentRecord {
-    /// Appointment id.
+    /// Appointment id (`id` in the scheduling service's view).
+    #[serde(alias = "id")]
     pub appointment_id: Uuid,
     /// Component, when it was about one.
     pub component: Option<Component>,
