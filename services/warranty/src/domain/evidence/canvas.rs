@@ -140,7 +140,12 @@ impl Canvas {
                 .zip(&widths)
                 .map(|(c, w)| {
                     let mut lines = wrap(c, w - 6.0, BODY);
-                    lines.truncate(MAX_CELL_LINES);
+                    if lines.len() > MAX_CELL_LINES {
+                        lines.truncate(MAX_CELL_LINES);
+                        if let Some(last) = lines.last_mut() {
+                            last.push('~');
+                        }
+                    }
                     lines
                 })
                 .collect();

@@ -245,3 +245,20 @@ pub(super) fn cost(c: &mut Canvas, p: &EvidencePack) {
         &rows,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use shared_schemas::events::Coverage;
+
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped_by_thousands_with_their_sign() {
+        assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
+        assert_eq!(grouped(-250.0, 2), "-250.00");
+        assert_eq!(grouped(999.4, 0), "999");
+        assert_eq!(grouped(-0.001, 2), "0.00");
+        assert_eq!(money(1000.0, "EUR"), "1,000.00 EUR");
+        assert_eq!(wire(&Coverage::Powertrain), "powertrain");
+    }
+}
