@@ -1,3 +1,4 @@
 //! Pure warranty logic: no HTTP, database or Redis here.
 
+pub mod evidence;
 pub mod model;
