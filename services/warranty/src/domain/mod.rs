@@ -1,3 +1,6 @@
 //! Pure warranty logic: no HTTP, database or Redis here.
 
+pub mod claim_input;
+pub mod claim_status;
+pub mod coverage;
 pub mod model;

@@ -1,1 +1,5 @@
 //! The service's work between the routes, the events and the database.
+
+pub mod announce;
+pub mod claims;
+pub mod review;
