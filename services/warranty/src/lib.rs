@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pipeline;
 pub mod routes;
 pub mod state;
+pub mod storage;
 
 pub use app::{Application, build};
 pub use config::Config;

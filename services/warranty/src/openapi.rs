@@ -8,7 +8,19 @@ use utoipa::OpenApi;
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Fleet warranty service", description = "Coverage and contracts; claims with their documents; eligibility, telemetry correlation and fraud signals; the review queue; evidence packs."),
-    paths(),
+    paths(
+        crate::routes::contracts::put,
+        crate::routes::contracts::one,
+        crate::routes::contracts::list,
+        crate::routes::claims::file,
+        crate::routes::claims::list,
+        crate::routes::claims::one,
+        crate::routes::claims::document,
+        crate::routes::reviews::queue,
+        crate::routes::reviews::decide,
+        crate::routes::reviews::pay,
+        crate::routes::reviews::close,
+    ),
     modifiers(&BearerSecurity),
 )]
 pub struct ApiDoc;

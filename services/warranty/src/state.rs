@@ -6,6 +6,8 @@ use axum::extract::FromRef;
 use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 
+use crate::pipeline::claims::ClaimDesk;
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -13,6 +15,10 @@ pub struct AppState {
     pub db: PgPool,
     /// Verifies access tokens.
     pub jwt: Arc<Jwt>,
+    /// Files, decides and moves claims.
+    pub desk: ClaimDesk,
+    /// Largest document accepted, bytes.
+    pub max_attachment_bytes: usize,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {

@@ -1,1 +1,5 @@
 //! SQL of the service's tables (bound parameters only).
+
+pub mod claims;
+pub mod contracts;
+pub mod documents;

@@ -5,5 +5,7 @@
 // Test helpers unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod claims;
+mod contracts;
 mod helpers;
 mod openapi;
