@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         crate::routes::claims::list,
         crate::routes::claims::one,
         crate::routes::claims::document,
+        crate::routes::evidence::pack,
         crate::routes::reviews::queue,
         crate::routes::reviews::decide,
         crate::routes::reviews::pay,

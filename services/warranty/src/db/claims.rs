@@ -382,3 +382,11 @@ pub async fn label(
     .await?;
     Ok(())
 }
+
+/// Whether a reviewer labelled claim `id` fraud (`None`: no label).
+pub async fn label_of(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar("SELECT fraud FROM claim_labels WHERE claim_id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}

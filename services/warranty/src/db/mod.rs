@@ -3,3 +3,4 @@
 pub mod claims;
 pub mod contracts;
 pub mod documents;
+pub mod history;

@@ -1,6 +1,6 @@
 //! The service's work between the routes, the events and the database.
 
-pub mod record;
 pub mod announce;
 pub mod claims;
+pub mod record;
 pub mod review;

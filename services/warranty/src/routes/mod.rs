@@ -3,6 +3,7 @@
 mod claim_upload;
 pub mod claims;
 pub mod contracts;
+pub mod evidence;
 pub mod reviews;
 pub(crate) mod scope;
 
@@ -21,4 +22,5 @@ pub fn router(max_attachment_bytes: usize) -> Router<AppState> {
         .merge(contracts::router())
         .merge(claims::router(max_body))
         .merge(reviews::router())
+        .merge(evidence::router())
 }

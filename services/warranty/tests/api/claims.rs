@@ -161,6 +161,20 @@ async fn an_owner_files_a_claim_with_a_pdf_and_a_png() {
     assert_eq!(events[0]["payload"]["claim_id"], id);
     assert_eq!(events[0]["payload"]["document_count"], 2);
     assert_eq!(events[0]["payload"]["cost_estimate"]["amount"], 500.0);
+
+    // The evidence pack of the analysed claim, for its owner only.
+    let r = app
+        .get_as(&format!("/v1/claims/{id}/evidence.pdf"), &owner())
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    let stranger = token(Role::Owner, ORG, &["truck-2"]);
+    let r = app
+        .get_as(&format!("/v1/claims/{id}/evidence.pdf"), &stranger)
+        .await;
+    assert_eq!(r.status(), 404);
 }
 
 #[tokio::test]

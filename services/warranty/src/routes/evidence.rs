@@ -1,0 +1,88 @@
+//! The evidence pack of a claim: `GET /v1/claims/{id}/evidence.pdf`, drawn from what
+//! the analysis saw (the vehicle's record, the claim history, the near neighbours) and
+//! the decision on record.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use shared_runtime::auth::Auth;
+use shared_runtime::http::ApiPath;
+use shared_runtime::openapi::responses::{BadRequest, NotFound, Unauthorized};
+use uuid::Uuid;
+
+use crate::db::{claims as db, contracts, history};
+use crate::domain::claim_status::ClaimStatus;
+use crate::domain::evidence::{self, Decision, EvidencePack, SimilarEntry};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/v1/claims/{id}/evidence.pdf", get(pack))
+}
+
+/// The claim's evidence pack as PDF: claim and coverage, the component's health before
+/// the failure, the alerts and appointments on record, each fraud signal, similar past
+/// claims, the decision and its reasons. 404 until the claim has been analysed.
+#[utoipa::path(get, path = "/v1/claims/{id}/evidence.pdf", tag = "claims",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The PDF", content((Vec<u8> = "application/pdf"))),
+        BadRequest, Unauthorized, NotFound))]
+pub async fn pack(
+    State(state): State<AppState>,
+    Auth(c): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let stored = super::claims::visible(&state, &c, id).await?;
+    let assessment = stored
+        .assessment
+        .clone()
+        .ok_or_else(|| ApiError::NotFound(format!("claim {id} has not been analysed yet")))?;
+    let mut conn = state.db.acquire().await?;
+    let contract = contracts::get(&mut conn, &stored.claim.vehicle_id).await?;
+    let (record, seen) = history::seen(&state.db, id).await?.unwrap_or_default();
+    let mut similar = Vec::new();
+    for hit in seen.similar {
+        let past = db::get(&mut conn, hit.claim_id).await?;
+        let label = db::label_of(&mut conn, hit.claim_id).await?;
+        similar.push(SimilarEntry {
+            outcome: past.as_ref().map(|p| p.status.as_str().to_owned()),
+            claim: past.map(|p| p.claim),
+            hit,
+            fraud_confirmed: label.unwrap_or(false),
+        });
+    }
+    let decided = !matches!(
+        stored.status,
+        ClaimStatus::Submitted | ClaimStatus::Validating
+    );
+    let decision = decided.then(|| Decision {
+        outcome: stored.status.as_str().to_owned(),
+        by: stored.decided_by.clone().filter(|b| b != "system"),
+        at: stored.decided_at.unwrap_or(stored.claim.submitted_at),
+        note: stored.transitions.last().and_then(|t| t.note.clone()),
+    });
+    let pdf = evidence::render(&EvidencePack {
+        claim: stored.claim,
+        contract,
+        assessment,
+        record,
+        trends: Vec::new(),
+        similar,
+        decision,
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"claim-{id}-evidence.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
