@@ -188,6 +188,13 @@ for name in "${services[@]}"; do
         alert) mapfile -t -O "${#extra[@]}" extra < <(fleet_alert_env) ;;
         agent) extra+=("AGENT_SCHEDULING_URL=${AGENT_SCHEDULING_URL:-http://127.0.0.1:8005}") ;;
         scheduling) extra+=("SCHEDULING_HEALTH_URL=${SCHEDULING_HEALTH_URL:-http://127.0.0.1:8002}") ;;
+        warranty)
+            extra+=("WARRANTY_DATA_DIR=${WARRANTY_DATA_DIR:-$ROOT/.run/warranty}"
+                "WARRANTY_HEALTH_URL=${WARRANTY_HEALTH_URL:-http://127.0.0.1:8002}"
+                "WARRANTY_INGESTION_URL=${WARRANTY_INGESTION_URL:-http://127.0.0.1:8001}"
+                "WARRANTY_ALERT_URL=${WARRANTY_ALERT_URL:-http://127.0.0.1:8004}"
+                "WARRANTY_SCHEDULING_URL=${WARRANTY_SCHEDULING_URL:-http://127.0.0.1:8005}")
+            ;;
         devinbox)
             extra+=("DEVINBOX_SMTP_ADDR=127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT"
                 "DEVINBOX_HTTP_ADDR=127.0.0.1:$port")

@@ -18,6 +18,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `WARRANTY_HEALTH_URL`: the health service (the vehicle's own record).
     pub health_url: Option<String>,
+    /// `WARRANTY_INGESTION_URL`: the ingestion service (readings around the failure day).
+    pub ingestion_url: Option<String>,
     /// `WARRANTY_ALERT_URL`: the alert service (warnings raised and acknowledged).
     pub alert_url: Option<String>,
     /// `WARRANTY_SCHEDULING_URL`: the scheduling service (service booked or not).
@@ -48,6 +50,7 @@ impl Config {
                 "./.run/warranty".to_owned(),
             )?),
             health_url: optional_url("WARRANTY_HEALTH_URL")?,
+            ingestion_url: optional_url("WARRANTY_INGESTION_URL")?,
             alert_url: optional_url("WARRANTY_ALERT_URL")?,
             scheduling_url: optional_url("WARRANTY_SCHEDULING_URL")?,
             lookup_timeout: config::millis("WARRANTY_LOOKUP_TIMEOUT_MS", 2_000)?,

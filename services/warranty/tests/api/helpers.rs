@@ -29,6 +29,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         common: testing::common_config(database_url, prefix, JWT_SECRET),
         data_dir,
         health_url: None,
+        ingestion_url: None,
         alert_url: None,
         scheduling_url: None,
         lookup_timeout: Duration::from_millis(500),
