@@ -108,7 +108,8 @@ fleet_alert_env() {
         "ALERT_PUSH_URL=${ALERT_PUSH_URL:-http://127.0.0.1:8025/fcm}" \
         "ALERT_PUSH_PROJECT=${ALERT_PUSH_PROJECT:-fleet-dev}" \
         "ALERT_PUSH_ACCESS_TOKEN=${ALERT_PUSH_ACCESS_TOKEN:-dev-token}" \
-        "ALERT_SCHEDULING_URL=${ALERT_SCHEDULING_URL:-http://127.0.0.1:8005}"
+        "ALERT_SCHEDULING_URL=${ALERT_SCHEDULING_URL:-http://127.0.0.1:8005}" \
+        "ALERT_WARRANTY_URL=${ALERT_WARRANTY_URL:-http://127.0.0.1:8006}"
 }
 
 # The analytics service's development environment (identity provider of `make up`):

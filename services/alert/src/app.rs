@@ -18,10 +18,11 @@ use crate::delivery::digest::{DigestConfig, Digests};
 use crate::delivery::notices::{NoticeConfig, Notices};
 use crate::delivery::{Channels, Retries, Sender, SenderConfig, email, http};
 use crate::domain::link::LinkSigner;
-use crate::events::appointments::{self, AppointmentConsumer};
 use crate::events::feed::Feed;
 use crate::events::liveness::{self, LivenessConsumer, Staleness};
+use crate::events::notices::{NoticeConsumer, Source};
 use crate::events::{AlertConsumer, EVENT_TYPES, GROUP};
+use crate::events::{appointments, claims};
 use crate::openapi::ApiDoc;
 use crate::pipeline::{Alerting, Policy};
 use crate::state::AppState;
@@ -140,8 +141,9 @@ fn start_consumers(
     )
 }
 
-/// The appointment notices (ADR 0016): their consumer and their sender, with calendar
-/// files from the scheduling service when `ALERT_SCHEDULING_URL` is set.
+/// The notices (ADR 0016): the appointment and claim consumers and their sender, with
+/// calendar files from the scheduling service when `ALERT_SCHEDULING_URL` is set and
+/// links to the warranty service at `ALERT_WARRANTY_URL`.
 fn start_notices(
     service: &mut Service,
     config: &Config,
@@ -164,19 +166,28 @@ fn start_notices(
         send_timeout: config.send_timeout,
         lease: config.sender_lease,
         scheduling_url: config.scheduling_url.clone(),
+        warranty_url: config.warranty_url.clone(),
     };
     let configured = email.is_some();
     let notices = Notices::new(service.db.clone(), email, calendar, notice_config);
-    let consumer = AppointmentConsumer::new(service.db.clone(), configured, notices.notifier());
+    let sources: [(&str, Source); 2] = [
+        ("appointment consumer", appointments::SOURCE),
+        ("claim consumer", claims::SOURCE),
+    ];
+    for (name, source) in sources {
+        let consumer =
+            NoticeConsumer::new(service.db.clone(), source, configured, notices.notifier());
+        service.consume(
+            name,
+            ConsumerConfig::new(source.group, source.event_types.iter().copied())
+                .batch_size(config.batch)
+                .concurrency(config.concurrency)
+                .block(Duration::from_millis(500)),
+            Arc::new(consumer),
+        )?;
+    }
     service.tasks.spawn(notices.run(service.tasks.shutdown()));
-    service.consume(
-        "appointment consumer",
-        ConsumerConfig::new(appointments::GROUP, appointments::EVENT_TYPES)
-            .batch_size(config.batch)
-            .concurrency(config.concurrency)
-            .block(Duration::from_millis(500)),
-        Arc::new(consumer),
-    )
+    Ok(())
 }
 
 /// The staleness check (vehicles gone silent) and the escalation timer.

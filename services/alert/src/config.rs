@@ -137,6 +137,10 @@ pub struct Config {
     /// (`GET /v1/appointments/{id}/calendar.ics`); unset: they go without one and say
     /// where to download it.
     pub scheduling_url: Option<String>,
+    /// `ALERT_WARRANTY_URL`: the warranty service's base URL, e.g.
+    /// `http://127.0.0.1:8006`, linked from claim notices (the claim, its evidence pack
+    /// `GET /v1/claims/{id}/evidence.pdf`, the review queue); unset: the paths are named.
+    pub warranty_url: Option<String>,
 }
 
 impl Config {
@@ -197,6 +201,7 @@ impl Config {
             inbox_retention_days: config::or("ALERT_INBOX_RETENTION_DAYS", 14)?,
             digest_every: (!digest_every.is_zero()).then_some(digest_every),
             scheduling_url: base_url("ALERT_SCHEDULING_URL")?,
+            warranty_url: base_url("ALERT_WARRANTY_URL")?,
         })
     }
 

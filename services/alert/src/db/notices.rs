@@ -1,12 +1,12 @@
-//! The `notices` table: appointment emails, one per event and recipient, sent like the
-//! delivery outbox.
+//! The `notices` table: notice emails (appointments, warranty claims), one per event
+//! and recipient, sent like the delivery outbox.
 
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::send_queue::{SendQueue, send_queue};
-use crate::domain::appointment::AppointmentNotice;
+use crate::domain::notice::NoticeContent;
 
 /// A notice to plan.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ pub struct NewNotice<'a> {
     /// Why it is skipped.
     pub reason: Option<String>,
     /// What it tells.
-    pub content: &'a AppointmentNotice,
+    pub content: &'a NoticeContent,
 }
 
 /// Plans a notice; `false` when the (event, contact) was planned before.
@@ -32,8 +32,8 @@ pub async fn insert(conn: &mut PgConnection, n: &NewNotice<'_>) -> Result<bool, 
     let (org_id, vehicle_id) = n.content.vehicle();
     let inserted = sqlx::query(
         "INSERT INTO notices (notice_id, event_id, kind, org_id, vehicle_id, appointment_id,
-             contact_id, address, status, reason, content, correlation_id, due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+             claim_id, contact_id, address, status, reason, content, correlation_id, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
          ON CONFLICT (event_id, contact_id) DO NOTHING",
     )
     .bind(Uuid::now_v7())
@@ -42,6 +42,7 @@ pub async fn insert(conn: &mut PgConnection, n: &NewNotice<'_>) -> Result<bool, 
     .bind(org_id)
     .bind(vehicle_id)
     .bind(n.content.appointment_id())
+    .bind(n.content.claim_id())
     .bind(n.contact_id)
     .bind(n.address)
     .bind(n.status)
@@ -74,7 +75,7 @@ pub struct Claimed {
     /// Attempts, this one included.
     pub attempts: i32,
     /// The event.
-    pub content: Json<AppointmentNotice>,
+    pub content: Json<NoticeContent>,
     /// Its correlation id.
     pub correlation_id: Uuid,
 }

@@ -1,6 +1,7 @@
-//! Sending appointment notices (ADR 0016): claimed from `notices` like deliveries and
-//! digests (`FOR UPDATE SKIP LOCKED`, a lease), sent outside any transaction through the
-//! same SMTP transport, `sent`, retried with backoff, or `failed`.
+//! Sending notices (ADR 0016: appointments, warranty claims): claimed from `notices`
+//! like deliveries and digests (`FOR UPDATE SKIP LOCKED`, a lease), sent outside any
+//! transaction through the same SMTP transport, `sent`, retried with backoff, or
+//! `failed`. A claim notice is plain text and HTML, links included (no attachment).
 //!
 //! A booking or cancellation carries the appointment's calendar file, fetched from the
 //! scheduling service when the notice is sent (it is the file's one source). A fetch
@@ -24,6 +25,9 @@ use crate::db::notices::{self, Claimed};
 use crate::domain::appointment::{
     AppointmentNotice, INVITE_FILE, Invite, NoticeEmail, invite_content_type,
 };
+use crate::domain::claim::ClaimEmail;
+use crate::domain::message::Email;
+use crate::domain::notice::NoticeContent;
 
 /// Notices claimed per pass.
 const CLAIM: i64 = 32;
@@ -41,6 +45,9 @@ pub struct NoticeConfig {
     pub lease: Duration,
     /// The scheduling service's base URL, named in proposals.
     pub scheduling_url: Option<String>,
+    /// The warranty service's base URL, linked from claim notices (the claim, its
+    /// evidence pack, the review queue).
+    pub warranty_url: Option<String>,
 }
 
 /// The calendar file of a notice: attached, or where to download it.
@@ -49,7 +56,14 @@ enum Invitation {
     Download(String),
 }
 
-/// Sends due appointment notices until shut down.
+/// A notice's email, its own headers and its attachment.
+struct Composed {
+    email: Email,
+    headers: Vec<(&'static str, String)>,
+    attachment: Option<FileAttachment>,
+}
+
+/// Sends due notices until shut down.
 #[derive(Debug, Clone)]
 pub struct Notices {
     db: PgPool,
@@ -113,8 +127,8 @@ impl Notices {
         else {
             return Ok(());
         };
-        let result = match self.invitation(n).await {
-            Ok(invitation) => self.send(n, &contact.name, invitation).await,
+        let result = match self.compose(n, &contact.name).await {
+            Ok(composed) => self.send(n, &contact.name, composed).await,
             Err(e) => Err(e),
         };
         let outcome = super::record_outcome(
@@ -133,8 +147,11 @@ impl Notices {
 
     /// The notice's calendar file, or where to download it (`None`: it has none); a
     /// transient error while attempts remain.
-    async fn invitation(&self, n: &Claimed) -> Result<Option<Invitation>, SendError> {
-        let notice = &n.content.0;
+    async fn invitation(
+        &self,
+        n: &Claimed,
+        notice: &AppointmentNotice,
+    ) -> Result<Option<Invitation>, SendError> {
         let (Some(id), Some(method)) = (notice.appointment_id(), notice.calendar_method()) else {
             return Ok(None);
         };
@@ -162,16 +179,27 @@ impl Notices {
         Ok(Some(Invitation::Download(client.url(id))))
     }
 
-    async fn send(
-        &self,
-        n: &Claimed,
-        name: &str,
-        invitation: Option<Invitation>,
-    ) -> Result<String, SendError> {
-        let Some(sender) = &self.email else {
-            return Err(SendError::Permanent("email is not configured".to_owned()));
+    /// The email of `n` to `name`: an appointment's with its calendar file (a transient
+    /// error while fetching it and attempts remain), a claim's with its links.
+    async fn compose(&self, n: &Claimed, name: &str) -> Result<Composed, SendError> {
+        let notice = match &n.content.0 {
+            NoticeContent::Appointment(a) => a,
+            NoticeContent::Claim(c) => {
+                let email = ClaimEmail {
+                    notice: c,
+                    recipient: name,
+                    warranty_url: self.config.warranty_url.as_deref(),
+                }
+                .email();
+                let headers = vec![("X-Fleet-Claim-Id", c.claim_id().to_string())];
+                return Ok(Composed {
+                    email,
+                    headers,
+                    attachment: None,
+                });
+            }
         };
-        let notice: &AppointmentNotice = &n.content.0;
+        let invitation = self.invitation(n, notice).await?;
         let (invite, attachment) = match &invitation {
             Some(Invitation::Attach(file)) => (Invite::Attached, Some(file.clone())),
             Some(Invitation::Download(at)) => (Invite::Download(at), None),
@@ -186,22 +214,37 @@ impl Notices {
             scheduling_url: self.config.scheduling_url.as_deref(),
         }
         .email();
+        let headers = notice
+            .appointment_id()
+            .map(|id| ("X-Fleet-Appointment-Id", id.to_string()))
+            .into_iter()
+            .collect();
+        Ok(Composed {
+            email,
+            headers,
+            attachment,
+        })
+    }
+
+    async fn send(&self, n: &Claimed, name: &str, c: Composed) -> Result<String, SendError> {
+        let Some(sender) = &self.email else {
+            return Err(SendError::Permanent("email is not configured".to_owned()));
+        };
+        let notice = &n.content.0;
         let mut headers = vec![
             ("X-Fleet-Notice-Id", n.notice_id.to_string()),
             ("X-Fleet-Notice", notice.kind().to_owned()),
             ("X-Fleet-Vehicle-Id", notice.vehicle().1.to_owned()),
             ("X-Fleet-Correlation-Id", n.correlation_id.to_string()),
         ];
-        if let Some(id) = notice.appointment_id() {
-            headers.push(("X-Fleet-Appointment-Id", id.to_string()));
-        }
+        headers.extend(c.headers);
         let out = Outgoing {
             name,
             address: n.address.as_deref().unwrap_or_default(),
-            email,
+            email: c.email,
             id: n.notice_id,
             headers: &headers,
-            attachment,
+            attachment: c.attachment,
         };
         super::within(self.config.send_timeout, sender.send_email(&out)).await
     }

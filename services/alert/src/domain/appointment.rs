@@ -11,7 +11,8 @@ use shared_schemas::events::{
 use uuid::Uuid;
 
 use super::alert::component_name;
-use super::message::{Email, esc};
+use super::message::Email;
+use super::notice::Layout;
 use super::policy::Role;
 
 /// The name of the calendar file attached.
@@ -104,25 +105,6 @@ pub struct NoticeEmail<'a> {
     pub scheduling_url: Option<&'a str>,
 }
 
-/// A rendered body: a lead sentence, rows of facts, a list, closing paragraphs.
-struct Body {
-    lead: String,
-    rows: Vec<(&'static str, String)>,
-    list: Vec<String>,
-    closing: Vec<String>,
-}
-
-impl Body {
-    fn new(lead: String, rows: Vec<(&'static str, String)>, closing: Vec<String>) -> Self {
-        Self {
-            lead,
-            rows,
-            list: Vec::new(),
-            closing,
-        }
-    }
-}
-
 /// `2026-03-02 09:00-11:00 UTC`, or both dates when it spans midnight.
 pub fn span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     if start.date_naive() == end.date_naive() {
@@ -142,7 +124,7 @@ pub fn span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
 
 /// No center could take the work: the fleet managers are asked to add capacity or book
 /// by hand (owners have nothing to choose).
-fn unplaceable(e: &AppointmentProposed, work: String) -> (String, Body) {
+fn unplaceable(e: &AppointmentProposed, work: String) -> (String, Layout) {
     let subject = match e.component {
         Some(c) => format!(
             "No free slot to service the {} of {}",
@@ -163,7 +145,7 @@ fn unplaceable(e: &AppointmentProposed, work: String) -> (String, Body) {
     let closing = vec![
         "Add technicians, shifts or stock to a center, or book a slot by hand (POST /v1/appointments on the scheduling service); the work waits as a pending job (GET /v1/jobs).".to_owned(),
     ];
-    (subject, Body::new(lead, rows, closing))
+    (subject, Layout::new(lead, rows, closing))
 }
 
 fn kind_name(k: AppointmentKind) -> &'static str {
@@ -191,11 +173,7 @@ impl NoticeEmail<'_> {
             AppointmentNotice::Cancelled(e) => self.cancelled(e),
             AppointmentNotice::Proposed(e) => self.proposed(e),
         };
-        Email {
-            text: self.text(&body),
-            html: self.html(&subject, &body),
-            subject,
-        }
+        body.email(subject, self.recipient)
     }
 
     fn invite_line(&self, cancelling: bool) -> String {
@@ -212,7 +190,7 @@ impl NoticeEmail<'_> {
         }
     }
 
-    fn scheduled(&self, e: &AppointmentScheduled) -> (String, Body) {
+    fn scheduled(&self, e: &AppointmentScheduled) -> (String, Layout) {
         let when = span(e.starts_at, e.ends_at);
         let (verb, lead) = if e.sequence > 0 {
             (
@@ -254,10 +232,10 @@ impl NoticeEmail<'_> {
             e.vehicle_id, e.center_name
         );
         let closing = vec![self.invite_line(false)];
-        (subject, Body::new(lead, rows, closing))
+        (subject, Layout::new(lead, rows, closing))
     }
 
-    fn cancelled(&self, e: &AppointmentCancelled) -> (String, Body) {
+    fn cancelled(&self, e: &AppointmentCancelled) -> (String, Layout) {
         let (subject, lead) = if e.no_show {
             (
                 format!("Appointment missed: {} did not show up", e.vehicle_id),
@@ -288,10 +266,10 @@ impl NoticeEmail<'_> {
             rows.push(("Cancelled by", by.clone()));
         }
         let closing = vec![self.invite_line(true)];
-        (subject, Body::new(lead, rows, closing))
+        (subject, Layout::new(lead, rows, closing))
     }
 
-    fn proposed(&self, e: &AppointmentProposed) -> (String, Body) {
+    fn proposed(&self, e: &AppointmentProposed) -> (String, Layout) {
         let work = e.component.map_or_else(
             || kind_name(e.kind).to_owned(),
             |c| format!("{} ({})", kind_name(e.kind), component_name(c)),
@@ -337,62 +315,13 @@ impl NoticeEmail<'_> {
         ];
         (
             subject,
-            Body {
+            Layout {
                 lead,
                 rows,
                 list,
                 closing,
             },
         )
-    }
-
-    fn text(&self, b: &Body) -> String {
-        let mut text = format!("Hello {},\n\n{}\n\n", self.recipient, b.lead);
-        for (k, v) in &b.rows {
-            text.push_str(&format!("{k}: {v}\n"));
-        }
-        text.push('\n');
-        if !b.list.is_empty() {
-            for item in &b.list {
-                text.push_str(&format!("  {item}\n"));
-            }
-            text.push('\n');
-        }
-        for p in &b.closing {
-            text.push_str(p);
-            text.push_str("\n\n");
-        }
-        text
-    }
-
-    fn html(&self, subject: &str, b: &Body) -> String {
-        let mut html = format!(
-            "<!doctype html><html><body style=\"font-family:sans-serif;max-width:40em\">\
-             <p>Hello {},</p><h2>{}</h2><p>{}</p><table>",
-            esc(self.recipient),
-            esc(subject),
-            esc(&b.lead)
-        );
-        for (k, v) in &b.rows {
-            html.push_str(&format!(
-                "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
-                esc(k),
-                esc(v)
-            ));
-        }
-        html.push_str("</table>");
-        if !b.list.is_empty() {
-            html.push_str("<ul>");
-            for item in &b.list {
-                html.push_str(&format!("<li>{}</li>", esc(item)));
-            }
-            html.push_str("</ul>");
-        }
-        for p in &b.closing {
-            html.push_str(&format!("<p>{}</p>", esc(p)));
-        }
-        html.push_str("</body></html>");
-        html
     }
 }
 

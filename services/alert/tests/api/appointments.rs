@@ -226,15 +226,6 @@ fn lines(s: &str) -> Vec<&str> {
 }
 
 impl TestApp {
-    async fn wait_notices_consumed(&self) {
-        let (group, types) = (
-            alert::events::appointments::GROUP,
-            &alert::events::appointments::EVENT_TYPES,
-        );
-        self.wait_caught_up(group, types, Duration::from_secs(30))
-            .await;
-    }
-
     async fn alerts_of(&self, vehicle_id: &str) -> Vec<Value> {
         let r = self
             .get_as(&format!("/v1/alerts?vehicle_id={vehicle_id}"), &admin())
@@ -287,7 +278,8 @@ async fn a_booking_emails_owner_and_fleet_manager_the_invitation_once() {
     // Redelivered: nothing new is sent, and none of it is an alert.
     app.publish(std::slice::from_ref(&e)).await;
     app.publish(std::slice::from_ref(&e)).await;
-    app.wait_notices_consumed().await;
+    app.wait_notices_consumed(alert::events::appointments::SOURCE)
+        .await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert_eq!(app.inbox.messages(Some("email")).await.len(), 2);
     assert_eq!(stub.served(id).await, 2);

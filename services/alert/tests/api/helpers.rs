@@ -89,6 +89,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str, inbox: &Inbox) -> Co
         inbox_retention_days: 14,
         digest_every: Some(Duration::from_secs(7 * 86_400)),
         scheduling_url: None,
+        warranty_url: None,
     }
 }
 
@@ -268,6 +269,14 @@ impl TestApp {
         let (group, types) = (alert::events::GROUP, &alert::events::EVENT_TYPES);
         let within = Duration::from_secs(30);
         self.service.wait_caught_up(group, types, within).await;
+    }
+
+    /// Waits until the notice consumer of `source` has handled everything published.
+    pub(crate) async fn wait_notices_consumed(&self, source: alert::events::notices::Source) {
+        let within = Duration::from_secs(30);
+        self.service
+            .wait_caught_up(source.group, source.event_types, within)
+            .await;
     }
 
     /// The single alert of a vehicle (waits up to 20 s for it).

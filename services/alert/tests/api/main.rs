@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod appointments;
+mod claims;
 mod delivery;
 mod e2e;
 mod e2e_repair;
