@@ -5,5 +5,6 @@
 // Test helpers unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod fraud_bench;
 mod helpers;
 mod openapi;

@@ -17,9 +17,10 @@ pub struct Weights {
 /// Weights learned by `cargo run --release -p warranty --bin fraud-bench -- --train`
 /// (training fleet seed 7; see docs/benchmarks.md).
 pub const LEARNED: Weights = Weights {
-    intercept: -4.0,
+    intercept: -4.128,
     w: [
-        3.0, 1.0, 2.0, 2.0, 4.0, 3.0, 3.0, 3.0, 4.0, 4.0, 3.0, 3.0, 2.0, 4.0,
+        0.450, 0.101, 1.577, 0.609, 4.125, 3.392, 0.828, 0.000, 4.582, 5.541, 0.359, 1.350, 0.095,
+        0.000,
     ],
 };
 
