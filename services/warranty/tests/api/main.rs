@@ -7,5 +7,6 @@
 
 mod claims;
 mod contracts;
+mod fraud_bench;
 mod helpers;
 mod openapi;

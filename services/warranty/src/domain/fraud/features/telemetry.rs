@@ -1,0 +1,133 @@
+//! Features from the vehicle's own telemetry: did the component degrade before the
+//! failure, does the odometer agree, was the vehicle reporting at all.
+
+use shared_schemas::events::FraudSignalKind;
+
+use super::Feature;
+use crate::domain::fraud::knowledge::slow_failure;
+use crate::domain::model::{Claim, VehicleRecord};
+
+/// Days of health history before the failure that should show a slow decline.
+const LOOKBACK_DAYS: i64 = 60;
+/// Lowest score in the lookback at or above which nothing declined (full strength), and
+/// at or below which the decline is clear (no strength): good band and poor band.
+const HEALTHY_SCORE: f64 = 0.9;
+const DECLINED_SCORE: f64 = 0.5;
+/// Km of disagreement tolerated (a day's driving between failure and the shop), and
+/// where it is full strength.
+const ODOMETER_TOLERANCE_KM: f64 = 250.0;
+const ODOMETER_FULL_KM: f64 = 3_000.0;
+
+/// A slow-failing component whose health never declined before the failure.
+pub(super) fn no_prior_degradation(claim: &Claim, record: &VehicleRecord) -> Feature {
+    let (slow, why) = slow_failure(claim.component);
+    let window: Vec<f64> = record
+        .component_history
+        .iter()
+        .filter(|p| {
+            let before = (claim.failure_date - p.day).num_days();
+            (0..=LOOKBACK_DAYS).contains(&before)
+        })
+        .map(|p| p.score)
+        .collect();
+    let name = "no_prior_degradation";
+    let kind = FraudSignalKind::NoPriorDegradation;
+    let Some(lowest) = window.iter().copied().reduce(f64::min) else {
+        return Feature::new(
+            name,
+            kind,
+            -1.0,
+            0.0,
+            "no health history before the failure".to_owned(),
+        );
+    };
+    let healthy = (lowest - DECLINED_SCORE) / (HEALTHY_SCORE - DECLINED_SCORE);
+    Feature::new(
+        name,
+        kind,
+        lowest,
+        healthy.clamp(0.0, 1.0) * slow,
+        format!(
+            "lowest {} health score in the {} days before the failure: {lowest:.2} (declined below {DECLINED_SCORE}, healthy above {HEALTHY_SCORE}); weight {slow:.2} because {why}",
+            claim.component.as_str(),
+            window.len()
+        ),
+    )
+}
+
+/// Claimed odometer against telemetry's.
+pub(super) fn odometer_disagreement(claim: &Claim, record: &VehicleRecord) -> Feature {
+    let name = "odometer_disagreement";
+    let kind = FraudSignalKind::OdometerRollback;
+    let Some(tele) = record.telemetry_odometer_km else {
+        return Feature::new(
+            name,
+            kind,
+            0.0,
+            0.0,
+            "no telemetry odometer at the failure date".to_owned(),
+        );
+    };
+    let diff = claim.odometer_km - tele;
+    Feature::new(
+        name,
+        kind,
+        diff,
+        (diff.abs() - ODOMETER_TOLERANCE_KM) / (ODOMETER_FULL_KM - ODOMETER_TOLERANCE_KM),
+        format!(
+            "claimed {:.0} km, telemetry {tele:.0} km: {diff:+.0} km (tolerance {ODOMETER_TOLERANCE_KM:.0} km)",
+            claim.odometer_km
+        ),
+    )
+}
+
+/// Odometer anomalies on record up to the failure: a rollback is full strength, a
+/// reset or unit switch (a replaced cluster, a misconfigured device) partial, a spike
+/// (one corrupt reading) nothing.
+pub(super) fn odometer_anomaly(claim: &Claim, record: &VehicleRecord) -> Feature {
+    let until = claim.failure_date + chrono::Days::new(1);
+    let found: Vec<&str> = record
+        .odometer_anomalies
+        .iter()
+        .filter(|(at, _)| at.date_naive() <= until)
+        .map(|(_, kind)| kind.as_str())
+        .collect();
+    let strength = found
+        .iter()
+        .map(|k| match *k {
+            "rollback" => 1.0,
+            "spike" => 0.0,
+            _ => 0.4,
+        })
+        .fold(0.0, f64::max);
+    Feature::new(
+        "odometer_anomaly_on_record",
+        FraudSignalKind::OdometerRollback,
+        found.len() as f64,
+        strength,
+        format!(
+            "odometer anomalies on record up to the failure: {}",
+            if found.is_empty() {
+                "none".to_owned()
+            } else {
+                found.join(", ")
+            }
+        ),
+    )
+}
+
+/// The vehicle sent no readings around the failure date.
+pub(super) fn not_reporting(record: &VehicleRecord) -> Feature {
+    let silent = record.telemetry_available && record.reporting_at_failure == Some(false);
+    Feature::new(
+        "not_reporting_at_failure",
+        FraudSignalKind::NoPriorDegradation,
+        f64::from(u8::from(silent)),
+        f64::from(u8::from(silent)),
+        if silent {
+            "the vehicle sent no readings within a day of the claimed failure".to_owned()
+        } else {
+            "the vehicle was reporting at the failure date (or unknown)".to_owned()
+        },
+    )
+}
