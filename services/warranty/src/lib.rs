@@ -10,6 +10,7 @@ pub mod events;
 pub mod openapi;
 pub mod pipeline;
 pub mod routes;
+pub mod similar;
 pub mod state;
 pub mod storage;
 
