@@ -4,11 +4,13 @@
 //! server naming the vehicle, the component and what to do, exactly once; following its
 //! acknowledge link stops the escalation. The critical decision is booked at the
 //! emergency center; the owner's confirmation carries a valid iCalendar invitation;
-//! completing the work order resets the DPF's health.
+//! completing the work order resets the DPF's health; the owner files a warranty claim
+//! for the DPF over REST, it is decided on the vehicle's own record and the owner is
+//! told by email.
 //!
 //! The service binaries are the ones `cargo test --workspace` builds next to this
 //! package's own (`target/<profile>/`); with `cargo test -p alert` alone, build them
-//! first (`cargo build -p ingestion -p health -p agent -p scheduling`).
+//! first (`cargo build -p ingestion -p health -p agent -p scheduling -p warranty`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -45,6 +47,7 @@ struct Platform {
     health: Service,
     agent: Service,
     scheduling: Service,
+    warranty: Service,
     alert: Service,
     inbox: Inbox,
     prefix: String,
@@ -60,6 +63,7 @@ impl Drop for Platform {
                 &self.health,
                 &self.agent,
                 &self.scheduling,
+                &self.warranty,
                 &self.alert,
             ] {
                 let log = std::fs::read_to_string(&s.log).unwrap_or_default();
@@ -87,7 +91,7 @@ fn binary(name: &str) -> PathBuf {
     assert!(
         path.is_file(),
         "{} is missing: `cargo test --workspace` builds it; with `cargo test -p alert` \
-         run `cargo build -p ingestion -p health -p agent -p scheduling` first",
+         run `cargo build -p ingestion -p health -p agent -p scheduling -p warranty` first",
         path.display()
     );
     path
@@ -191,6 +195,23 @@ impl Platform {
         .await;
         // The acknowledge links point at this alert service: public URL = its address.
         let port = free_port();
+        let warranty = start(
+            "warranty",
+            free_port(),
+            &prefix,
+            &logs,
+            &[
+                (
+                    "WARRANTY_DATA_DIR",
+                    logs.join("warranty").display().to_string(),
+                ),
+                ("WARRANTY_HEALTH_URL", health.url.clone()),
+                ("WARRANTY_INGESTION_URL", ingestion.url.clone()),
+                ("WARRANTY_SCHEDULING_URL", scheduling.url.clone()),
+                ("WARRANTY_ALERT_URL", format!("http://127.0.0.1:{port}")),
+            ],
+        )
+        .await;
         let alert = start(
             "alert",
             port,
@@ -217,6 +238,7 @@ impl Platform {
                 ),
                 ("ALERT_TICK_MS", "200".to_owned()),
                 ("ALERT_SCHEDULING_URL", scheduling.url.clone()),
+                ("ALERT_WARRANTY_URL", warranty.url.clone()),
             ],
         )
         .await;
@@ -225,6 +247,7 @@ impl Platform {
             health,
             agent,
             scheduling,
+            warranty,
             alert,
             inbox,
             prefix,
@@ -308,6 +331,7 @@ impl Platform {
     /// What the booking-and-repair part of the story reaches.
     fn repair_view(&self) -> crate::e2e_repair::View<'_> {
         crate::e2e_repair::View {
+            warranty: &self.warranty.url,
             scheduling: &self.scheduling.url,
             health: &self.health.url,
             inbox: &self.inbox,
@@ -470,6 +494,16 @@ async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalat
     assert_eq!(dpf.len(), 1, "one DPF alert, repeats folded: {alerts:#}");
 
     crate::e2e_repair::booked_invited_and_repaired(&p.repair_view(), &vehicle_id).await;
+    let vin = readings[0]
+        .vin
+        .clone()
+        .expect("the simulator sends the VIN");
+    let odometer = readings
+        .iter()
+        .rev()
+        .find_map(|r| r.odometer_km)
+        .expect("an odometer");
+    crate::e2e_claim::filed_decided_and_told(&p.repair_view(), &vehicle_id, &vin, odometer).await;
 }
 
 /// 28 days of a healthy long-haul truck whose pads are 80 % worn and wear at their

@@ -15,6 +15,7 @@ use crate::inbox::Inbox;
 
 /// What this part reaches of the running platform.
 pub(crate) struct View<'a> {
+    pub(crate) warranty: &'a str,
     pub(crate) scheduling: &'a str,
     pub(crate) health: &'a str,
     pub(crate) inbox: &'a Inbox,
@@ -22,7 +23,12 @@ pub(crate) struct View<'a> {
 }
 
 impl View<'_> {
-    async fn send(&self, method: reqwest::Method, url: String, body: Option<Value>) -> Value {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: Option<Value>,
+    ) -> Value {
         let mut request = self.client.request(method, &url).bearer_auth(admin());
         if let Some(b) = body {
             request = request.json(&b);

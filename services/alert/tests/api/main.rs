@@ -13,6 +13,7 @@ mod appointments;
 mod claims;
 mod delivery;
 mod e2e;
+mod e2e_claim;
 mod e2e_repair;
 mod escalation;
 mod helpers;
