@@ -8,7 +8,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::wire;
-use crate::domain::job::{Job, JobStatus, kind_name};
+use crate::domain::job::{Job, JobStatus};
 
 /// Inserts `job`; `false` when a job of its decision exists already.
 pub async fn insert(conn: &mut PgConnection, job: &Job) -> Result<bool, sqlx::Error> {
@@ -24,7 +24,7 @@ pub async fn insert(conn: &mut PgConnection, job: &Job) -> Result<bool, sqlx::Er
     .bind(job.decision_id)
     .bind(job.plan_id)
     .bind(job.component.map(|c| c.as_str()))
-    .bind(kind_name(job.kind))
+    .bind(super::wire_name(&job.kind))
     .bind(job.severity.as_str())
     .bind(&job.skill)
     .bind(i32::try_from(job.duration_minutes).unwrap_or(i32::MAX))

@@ -164,13 +164,3 @@ pub fn job_severity(s: Severity) -> JobSeverity {
         Severity::Critical => JobSeverity::Critical,
     }
 }
-
-/// The wire name of an appointment kind.
-pub fn kind_name(kind: AppointmentKind) -> &'static str {
-    match kind {
-        AppointmentKind::Routine => "routine",
-        AppointmentKind::Diagnostic => "diagnostic",
-        AppointmentKind::ComponentRepair => "component_repair",
-        AppointmentKind::Emergency => "emergency",
-    }
-}

@@ -140,7 +140,10 @@ fn new_job(c: &Claims, body: &NewAppointment) -> Result<Job, ApiError> {
         ));
     }
     let parts = match &body.parts {
-        Some(p) => super::check_parts(p)?,
+        Some(p) => {
+            super::check_parts(p)?;
+            p.clone()
+        }
         None => template
             .as_ref()
             .map(|t| t.parts.iter().map(|(p, q)| ((*p).to_owned(), *q)).collect())
@@ -512,7 +515,7 @@ fn check_work(w: &WorkDone) -> Result<(), ApiError> {
             return bad("odometer_km and engine_hours must be numbers >= 0");
         }
     }
-    super::check_parts(&w.parts_used).map(|_| ())
+    super::check_parts(&w.parts_used)
 }
 
 /// Completes the work order: parts used come off stock, the job is done, a maintenance

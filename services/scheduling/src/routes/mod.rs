@@ -33,26 +33,17 @@ pub fn router() -> Router<AppState> {
 
 /// A parts list: names of 1..=64 characters of `a-z 0-9 _ -`, quantities 1..=100, at
 /// most 50 parts.
-pub(crate) fn check_parts(
-    parts: &BTreeMap<String, u32>,
-) -> Result<BTreeMap<String, u32>, ApiError> {
+pub(crate) fn check_parts(parts: &BTreeMap<String, u32>) -> Result<(), ApiError> {
     if parts.len() > 50 {
         return Err(ApiError::BadRequest("at most 50 different parts".into()));
     }
     for (p, q) in parts {
-        let ok = (1..=64).contains(&p.len())
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !ok {
-            return Err(ApiError::BadRequest(format!(
-                "part {p:?} must be 1 to 64 characters of a-z, 0-9, _ and -"
-            )));
-        }
+        crate::domain::center::check_part(p).map_err(ApiError::BadRequest)?;
         if !(1..=100).contains(q) {
             return Err(ApiError::BadRequest(format!(
                 "part {p}: quantity must be 1 to 100"
             )));
         }
     }
-    Ok(parts.clone())
+    Ok(())
 }

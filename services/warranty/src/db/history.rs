@@ -33,24 +33,31 @@ impl PastRow {
     }
 }
 
+macro_rules! select_past {
+    () => {
+        "SELECT c.id, c.vin, c.component, c.failure_date, c.shop_id, c.status, l.fraud \
+         FROM claims c LEFT JOIN claim_labels l ON l.claim_id = c.id"
+    };
+}
+
 /// How many of a shop's earlier claims are read (its approval rate and fraud record).
 const SHOP_HISTORY: i64 = 500;
 
 /// Earlier claims of the VIN and of the shop, and the region's recent claims of the
 /// component (30 days before the failure), the claim itself left out.
 pub async fn of_claim(db: &PgPool, claim: &Claim) -> Result<ClaimHistory, sqlx::Error> {
-    let select = "SELECT c.id, c.vin, c.component, c.failure_date, c.shop_id, c.status, l.fraud \
-                  FROM claims c LEFT JOIN claim_labels l ON l.claim_id = c.id";
-    let same_vin: Vec<PastRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{select} WHERE c.vin = $1 AND c.id <> $2 ORDER BY c.failure_date DESC LIMIT 100"
-    )))
+    let same_vin: Vec<PastRow> = sqlx::query_as(concat!(
+        select_past!(),
+        " WHERE c.vin = $1 AND c.id <> $2 ORDER BY c.failure_date DESC LIMIT 100"
+    ))
     .bind(&claim.vin)
     .bind(claim.id)
     .fetch_all(db)
     .await?;
-    let same_shop: Vec<PastRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{select} WHERE c.shop_id = $1 AND c.id <> $2 ORDER BY c.failure_date DESC LIMIT $3"
-    )))
+    let same_shop: Vec<PastRow> = sqlx::query_as(concat!(
+        select_past!(),
+        " WHERE c.shop_id = $1 AND c.id <> $2 ORDER BY c.failure_date DESC LIMIT $3"
+    ))
     .bind(&claim.shop.id)
     .bind(claim.id)
     .bind(SHOP_HISTORY)
