@@ -5,7 +5,7 @@ use shared_runtime::openapi::BearerSecurity;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{device_keys, readings, telemetry, vehicles};
+use crate::routes::{device_keys, readings, telemetry, usage, vehicles};
 
 /// Ingestion's API.
 #[derive(Debug, OpenApi)]
@@ -19,6 +19,7 @@ use crate::routes::{device_keys, readings, telemetry, vehicles};
         telemetry::ingest_generic,
         readings::latest,
         readings::history,
+        usage::daily,
         device_keys::create,
         device_keys::list,
         device_keys::revoke,

@@ -244,6 +244,7 @@ fn record() -> VehicleRecord {
             starts_at: at(120, 9),
             status: "completed".to_owned(),
         }],
+        usage: Vec::new(),
     }
 }
 

@@ -144,6 +144,8 @@ pub enum FraudSignalKind {
     RepeatClaims,
     /// Filed near the coverage's expiry.
     NearExpiry,
+    /// Filed just after the coverage started.
+    NearCoverageStart,
     /// Sudden failure with no prior degradation in telemetry.
     NoPriorDegradation,
     /// The owner ignored earlier warnings.
@@ -156,6 +158,14 @@ pub enum FraudSignalKind {
     RegionalCluster,
     /// A near-duplicate of another claim (vector similarity).
     NearDuplicate,
+    /// Labour billed above the standard time for the job.
+    LabourOverStandard,
+    /// Parts billed that do not belong to the component's repair.
+    PartsInconsistent,
+    /// The vehicle sent no readings around the claimed failure.
+    NotReporting,
+    /// The vehicle kept driving as usual through the claimed breakdown and repair.
+    InServiceAtFailure,
 }
 
 /// One fraud signal found in a claim.

@@ -145,6 +145,10 @@ pub struct Vehicle {
     /// The injected odometer fault, if any (independent of `degradation`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub odometer_fault: Option<OdometerFault>,
+    /// Off the road (broken down, in the workshop) from the first to the second
+    /// instant, Unix seconds: no trips start, only parked heartbeats are sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off_road: Option<(i64, i64)>,
 }
 
 impl Vehicle {
@@ -188,6 +192,7 @@ impl Vehicle {
             params,
             degradation: None,
             odometer_fault: None,
+            off_road: None,
         }
     }
 }

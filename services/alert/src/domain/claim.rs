@@ -108,6 +108,11 @@ pub fn signal_name(k: FraudSignalKind) -> &'static str {
         FraudSignalKind::ShopHistory => "Repair shop history",
         FraudSignalKind::RegionalCluster => "Regional cluster",
         FraudSignalKind::NearDuplicate => "Near-duplicate claim",
+        FraudSignalKind::NearCoverageStart => "Filed just after coverage started",
+        FraudSignalKind::LabourOverStandard => "Labour above the standard time",
+        FraudSignalKind::PartsInconsistent => "Parts foreign to the repair",
+        FraudSignalKind::NotReporting => "Vehicle silent at the failure",
+        FraudSignalKind::InServiceAtFailure => "Vehicle in service through the breakdown",
     }
 }
 

@@ -142,6 +142,59 @@ pub async fn history(
     .await
 }
 
+/// One UTC day of a vehicle's readings: how many, the day's last odometer and the km
+/// driven since the last odometer of an earlier day (within a week).
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct DayRow {
+    /// The day.
+    pub day: chrono::NaiveDate,
+    /// Readings that day.
+    pub readings: i64,
+    /// The day's last odometer, km.
+    pub odometer_km: Option<f64>,
+    /// Km since the previous day's last odometer.
+    pub distance_km: Option<f64>,
+}
+
+/// The days of `[from, to)` with readings of the vehicle sent under `org`'s keys
+/// (`None` = any), oldest first. A day's distance starts from the last odometer of the
+/// nearest earlier day with one, looked up to a week before `from`.
+pub async fn daily(
+    pool: &PgPool,
+    vehicle_id: &str,
+    org: Option<&str>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<DayRow>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH days AS (
+             SELECT (recorded_at AT TIME ZONE 'UTC')::date AS day, count(*) AS readings,
+                    (array_agg((normalized->>'odometer_km')::float8 ORDER BY recorded_at DESC)
+                        FILTER (WHERE json_typeof(normalized->'odometer_km') = 'number'))[1]
+                        AS odometer_km
+             FROM readings
+             WHERE vehicle_id = $1 AND ($2::text IS NULL OR org_id = $2)
+               AND recorded_at >= ($3::date - 7)::timestamp AT TIME ZONE 'UTC'
+               AND recorded_at < $4::timestamp AT TIME ZONE 'UTC'
+             GROUP BY 1),
+         spans AS (
+             SELECT day, readings, odometer_km,
+                    odometer_km - lag(odometer_km) OVER (
+                        ORDER BY day) AS distance_km
+             FROM days WHERE odometer_km IS NOT NULL
+             UNION ALL
+             SELECT day, readings, NULL, NULL FROM days WHERE odometer_km IS NULL)
+         SELECT day, readings, odometer_km, distance_km FROM spans
+         WHERE day >= $3 ORDER BY day",
+    )
+    .bind(vehicle_id)
+    .bind(org)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
 /// How many readings are audited (tests and the lag report).
 pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM readings")

@@ -3,6 +3,7 @@
 pub mod device_keys;
 pub mod readings;
 pub mod telemetry;
+pub mod usage;
 pub mod vehicles;
 
 use axum::Router;
@@ -14,6 +15,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(telemetry::router())
         .merge(readings::router())
+        .merge(usage::router())
         .merge(device_keys::router())
         .merge(vehicles::router())
 }

@@ -72,7 +72,7 @@ pub struct HistoryQuery {
 /// organization's). Readings stay with the organization whose key sent them, also
 /// after the vehicle moves (ADR 0008). An owner asking about another vehicle gets the
 /// 404 of a vehicle without readings.
-fn scope<'a>(auth: &'a Auth, vehicle_id: &str) -> Result<Option<&'a str>, ApiError> {
+pub(super) fn scope<'a>(auth: &'a Auth, vehicle_id: &str) -> Result<Option<&'a str>, ApiError> {
     let claims = &auth.0;
     if claims.role == Role::Owner && !claims.vehicle_ids.iter().any(|v| v == vehicle_id) {
         return Err(no_telemetry(vehicle_id));

@@ -100,3 +100,63 @@ async fn history_pages_in_time_order() {
         "bad_request"
     );
 }
+
+#[tokio::test]
+async fn daily_use_sums_km_per_day_and_shows_days_off_the_road() {
+    let app = spawn_app().await;
+    let today = chrono::Utc::now().date_naive();
+    let at = |days_ago: i64, hour: u32| {
+        (today - chrono::Duration::days(days_ago))
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    // Day -5: 1,000 → 1,250 km; day -4 silent; day -3: 1,480; days -2 and -1 parked.
+    let points = [
+        (5, 6, 1_000.0),
+        (5, 18, 1_250.0),
+        (3, 9, 1_400.0),
+        (3, 17, 1_480.0),
+        (2, 12, 1_480.0),
+        (1, 12, 1_480.0),
+    ];
+    for (i, (ago, hour, km)) in points.iter().enumerate() {
+        let mut r = reading("VH-4", &format!("d-{i}"), 0);
+        r["recorded_at"] = at(*ago, *hour).to_rfc3339().into();
+        r["odometer_km"] = (*km).into();
+        assert_eq!(app.post_device("/v1/telemetry", &r).await.status(), 202);
+    }
+    app.wait_audited(points.len() as i64).await;
+    let from = today - chrono::Duration::days(4);
+    let path = format!("/v1/vehicles/VH-4/telemetry/daily?from={from}&to={today}");
+    let manager = token(Role::FleetManager, ORG, &[]);
+    let days: Value = app.get_as(&path, &manager).await.json().await.unwrap();
+    let got: Vec<(i64, f64)> = days
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let day: chrono::NaiveDate = d["day"].as_str().unwrap().parse().unwrap();
+            ((today - day).num_days(), d["distance_km"].as_f64().unwrap())
+        })
+        .collect();
+    // Day -3's distance runs from day -5's last odometer (day -5 is before `from`).
+    assert_eq!(got, [(3, 230.0), (2, 0.0), (1, 0.0)]);
+    assert_eq!(days[0]["readings"], 2);
+
+    let other_owner = app
+        .get_as(&path, &token(Role::Owner, ORG, &["VH-8"]))
+        .await;
+    assert_eq!(other_owner.status(), 404);
+    let other_org: Value = app
+        .get_as(&path, &token(Role::FleetManager, "globex", &[]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other_org, serde_json::json!([]));
+    let backwards = format!("/v1/vehicles/VH-4/telemetry/daily?from={today}&to={from}");
+    assert_eq!(app.get_as(&backwards, &manager).await.status(), 400);
+    let too_long = "/v1/vehicles/VH-4/telemetry/daily?from=2020-01-01&to=2026-01-01";
+    assert_eq!(app.get_as(too_long, &manager).await.status(), 400);
+}

@@ -200,6 +200,18 @@ pub struct VehicleRecord {
     pub alerts: Vec<AlertRecord>,
     /// Appointments of the vehicle.
     pub appointments: Vec<AppointmentRecord>,
+    /// Distance driven per day in the weeks around the failure, oldest first.
+    #[serde(default)]
+    pub usage: Vec<DayUsage>,
+}
+
+/// How far the vehicle drove on one day (UTC), from its odometer readings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DayUsage {
+    /// The day.
+    pub day: NaiveDate,
+    /// Km driven.
+    pub distance_km: f64,
 }
 
 /// A past claim, for repeat and shop signals.

@@ -1,6 +1,7 @@
 //! The vehicle's own record for a claim, gathered from the other services over REST
 //! with this service's token: the claimed component's daily health (health), odometer
-//! anomalies (health), the readings around the failure day (ingestion), the alerts
+//! anomalies (health), the readings around the failure day and the km driven per day
+//! in the weeks around it (ingestion), the alerts
 //! (alert) and the appointments (scheduling). A service that is down or not configured
 //! leaves its part empty and says so: the analysis then trusts the claim less.
 
@@ -13,10 +14,14 @@ use serde::de::DeserializeOwned;
 use shared_runtime::auth::ServiceTokens;
 use shared_runtime::http::path_segment;
 
-use crate::domain::model::{AlertRecord, AppointmentRecord, Claim, HealthPoint, VehicleRecord};
+use crate::domain::model::{
+    AlertRecord, AppointmentRecord, Claim, DayUsage, HealthPoint, VehicleRecord,
+};
 
 /// How far back the component's health is read before the failure.
 const HISTORY_DAYS: i64 = 180;
+/// Days of use read before the failure day (and one after it).
+const USAGE_DAYS_BEFORE: i64 = 14;
 
 /// Base URLs of the services a record is gathered from (each optional).
 #[derive(Debug, Clone, Default)]
@@ -90,6 +95,13 @@ struct Reading {
 }
 
 #[derive(Deserialize)]
+struct UsageDay {
+    day: NaiveDate,
+    #[serde(default)]
+    distance_km: Option<f64>,
+}
+
+#[derive(Deserialize)]
 struct AlertPage {
     alerts: Vec<AlertRecord>,
 }
@@ -143,10 +155,16 @@ impl Records {
             "/v1/vehicles/{v}/appointments?status=all&org_id={}",
             path_segment(&claim.org_id)
         );
-        let (history, anomalies, around, alerts, appointments) = tokio::join!(
+        let usage_path = format!(
+            "/v1/vehicles/{v}/telemetry/daily?from={}&to={}",
+            claim.failure_date - TimeDelta::days(USAGE_DAYS_BEFORE),
+            claim.failure_date + TimeDelta::days(1),
+        );
+        let (history, anomalies, around, usage, alerts, appointments) = tokio::join!(
             self.component_history(&v, claim, failure),
             self.get::<Vec<Anomaly>>(self.sources.health.as_ref(), &anomalies_path),
             self.readings_around(&v, failure),
+            self.get::<Vec<UsageDay>>(self.sources.ingestion.as_ref(), &usage_path),
             self.get::<AlertPage>(self.sources.alert.as_ref(), &alerts_path),
             self.get::<Vec<AppointmentRecord>>(
                 self.sources.scheduling.as_ref(),
@@ -173,6 +191,16 @@ impl Records {
                 .collect(),
             alerts: alerts.map(|p| p.alerts).unwrap_or_default(),
             appointments: appointments.unwrap_or_default(),
+            usage: usage
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|u| {
+                    u.distance_km.map(|distance_km| DayUsage {
+                        day: u.day,
+                        distance_km,
+                    })
+                })
+                .collect(),
         }
     }
 

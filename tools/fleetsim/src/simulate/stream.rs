@@ -95,6 +95,9 @@ impl VehicleSim {
             if seg.start >= self.cfg.end {
                 break;
             }
+            let Some(seg) = self.on_road(seg) else {
+                continue;
+            };
             self.parked_until(seg.start);
             self.run_segment(&seg);
             self.not_before = seg.end + 120;
@@ -102,6 +105,21 @@ impl VehicleSim {
         self.day += 1;
         let next_midnight = midnight + 86_400;
         self.parked_until(next_midnight.max(self.not_before).min(self.cfg.end));
+    }
+
+    /// `seg` as far as the vehicle is on the road: none of it while off the road, and
+    /// a trip under way when the vehicle breaks down ends there.
+    fn on_road(&self, mut seg: Segment) -> Option<Segment> {
+        let Some((from, to)) = self.vehicle.off_road else {
+            return Some(seg);
+        };
+        if seg.start >= from && seg.start < to {
+            return None;
+        }
+        if seg.start < from && seg.end > from {
+            seg.end = from;
+        }
+        Some(seg)
     }
 
     /// Emits parked heartbeats before `until`.

@@ -235,14 +235,17 @@ impl World {
             .take(r.random_range(1..3))
             .map(|p| part(r, p, 80.0..2_500.0))
             .collect();
-        let other = standard_job(Component::ALL[r.random_range(0..Component::ALL.len())]);
-        if other.component != c {
-            if pattern == "fraud_wrong_parts" {
-                parts.push(part(r, other.parts[0], 800.0..3_000.0));
+        let others: Vec<Component> = Component::ALL.into_iter().filter(|o| *o != c).collect();
+        let other = standard_job(others[r.random_range(0..others.len())]);
+        if pattern == "fraud_wrong_parts" {
+            // Parts of another job billed on this one: one, sometimes a costly extra.
+            parts.push(part(r, other.parts[0], 300.0..2_500.0));
+            if r.random_bool(0.4) {
                 parts.push(part(r, "turbocharger", 1_500.0..4_000.0));
-            } else if r.random_bool(0.05) {
-                parts.push(part(r, other.parts[other.parts.len() - 1], 20.0..80.0));
             }
+        } else if r.random_bool(0.05) {
+            // A consumable of another system topped up during the visit.
+            parts.push(part(r, other.parts[other.parts.len() - 1], 20.0..80.0));
         }
         ClaimCost {
             parts,
@@ -315,7 +318,9 @@ impl World {
             }
         }
         VehicleRecord {
-            telemetry_available: !self.rng.random_bool(0.015),
+            // Every vehicle of the fleet reports; a lookup that fails is retried by the
+            // service, not decided blind.
+            telemetry_available: true,
             first_reading_at: t.span.map(|s| s.0),
             last_reading_at: t.span.map(|s| s.1),
             reporting_at_failure: Some(t.reporting(d.day)),
@@ -324,6 +329,7 @@ impl World {
             odometer_anomalies: t.anomalies.clone(),
             alerts,
             appointments,
+            usage: t.usage(plus(d.day, -14), plus(d.day, 1)),
         }
     }
 }
@@ -361,19 +367,29 @@ fn past_claims(
         .collect()
 }
 
-/// Near-duplicate fraud copies the text of an earlier claim of another vehicle.
-pub(crate) fn copy_descriptions(world: &mut World, claims: &mut [Labelled]) {
+/// Near-duplicate fraud resubmits an earlier claim of another vehicle (of the same
+/// component when there is one): its story reworded, the same shop and nearly the same bill.
+pub(crate) fn copy_claims(world: &mut World, claims: &mut [Labelled]) {
     claims.sort_by_key(|c| c.claim.failure_date);
     for i in 1..claims.len() {
         if claims[i].pattern != "fraud_near_duplicate" {
             continue;
         }
-        let j = world.rng.random_range(0..i);
-        let copied = text::near_copy(
-            &mut world.rng,
-            &claims[j].claim.description,
-            claims[i].claim.odometer_km,
-        );
-        claims[i].claim.description = copied;
+        let same: Vec<usize> = (0..i)
+            .filter(|j| claims[*j].claim.component == claims[i].claim.component)
+            .collect();
+        let j = if same.is_empty() {
+            world.rng.random_range(0..i)
+        } else {
+            same[world.rng.random_range(0..same.len())]
+        };
+        let source = claims[j].claim.clone();
+        let c = &mut claims[i].claim;
+        c.description = text::near_copy(&mut world.rng, &source.description, c.odometer_km);
+        c.shop = source.shop;
+        c.cost = source.cost;
+        for p in &mut c.cost.parts {
+            p.unit_price = (p.unit_price * world.rng.random_range(0.97..1.03)).round();
+        }
     }
 }

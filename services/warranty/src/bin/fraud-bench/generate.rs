@@ -57,6 +57,8 @@ pub(crate) struct Spec {
     pub(crate) days: u32,
     /// Worker threads for the replay.
     pub(crate) threads: usize,
+    /// Seconds between a vehicle's readings.
+    pub(crate) interval_s: u32,
 }
 
 /// Patterns of claims on vehicles without a degradation.
@@ -81,22 +83,27 @@ pub(crate) fn generate(spec: &Spec, engine: &Engine) -> (build::World, Vec<Label
     let cfg = SimConfig {
         start: end - i64::from(spec.days) * 86_400,
         end,
-        interval_s: 300,
+        interval_s: spec.interval_s,
         seed: spec.seed,
     };
     let mut rng = SmallRng::seed_from_u64(spec.seed ^ 0x636c_6169_6d73);
     let mut fleet = build_fleet(vehicles, &cfg, 0.65);
     let patterns = assign_patterns(&mut rng, &mut fleet, &cfg);
-    let timelines = replay_all(engine, &fleet, cfg, spec.threads);
     let mut world = build::World::new(&mut rng, cfg);
+    let plans: Vec<Option<Plan>> = fleet
+        .iter_mut()
+        .zip(patterns)
+        .map(|(v, pattern)| plan(&mut world, v, &cfg, pattern))
+        .collect();
+    let timelines = replay_all(engine, &fleet, cfg, spec.threads);
     let mut out = Vec::new();
-    for ((v, t), pattern) in fleet.iter().zip(&timelines).zip(patterns) {
-        if let Some(c) = claim_for(&mut world, v, t, pattern) {
-            out.push(c);
+    for ((v, t), plan) in fleet.iter().zip(&timelines).zip(plans) {
+        if let Some(p) = plan {
+            out.push(claim_for(&mut world, v, t, p));
         }
     }
     out.truncate(spec.claims);
-    build::copy_descriptions(&mut world, &mut out);
+    build::copy_claims(&mut world, &mut out);
     out.sort_by_key(|c| (c.claim.failure_date, c.claim.id));
     (world, out)
 }
@@ -142,6 +149,53 @@ fn degraded_pattern(rng: &mut SmallRng) -> &'static str {
     }
 }
 
+/// A vehicle's claim before its telemetry exists: the component, the failure day and
+/// the pattern.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    component: Component,
+    day: NaiveDate,
+    pattern: &'static str,
+}
+
+/// Plans the claim of `v` under `pattern` (none when the failure falls after the run)
+/// and takes the vehicle off the road for the repair: genuine failures mostly stop it
+/// (a few are fixed on the spot), staged ones rarely (a careful fraudster parks it).
+fn plan(world: &mut build::World, v: &mut Vehicle, cfg: &SimConfig, pattern: &'static str) -> Option<Plan> {
+    let start = DateTime::from_timestamp(cfg.start, 0)?.date_naive();
+    let last = DateTime::from_timestamp(cfg.end, 0)?.date_naive() - Days::new(3);
+    let r = &mut world.rng;
+    let (component, day) = match v.degradation {
+        Some(d) => {
+            let failed = DateTime::from_timestamp(d.failure, 0)?.date_naive();
+            (d.mode.component(), failed + Days::new(r.random_range(0..3)))
+        }
+        None => {
+            let from = start + Days::new(20);
+            let span = (last - from).num_days();
+            let day = if pattern == "fraud_regional_ring" {
+                world.ring_day + Days::new(r.random_range(0..21))
+            } else {
+                from + Days::new(r.random_range(0..span.max(1)) as u64)
+            };
+            (staged_component(r, v, pattern), day)
+        }
+    };
+    if day >= last {
+        return None; // fails after the run: no claim yet
+    }
+    let genuine = v.degradation.is_some() || pattern == "legit_sudden";
+    if r.random_bool(if genuine { 0.8 } else { 0.15 }) {
+        let at = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + r.random_range(6..20) * 3600;
+        v.off_road = Some((at, at + r.random_range(86_400..4 * 86_400)));
+    }
+    Some(Plan {
+        component,
+        day,
+        pattern,
+    })
+}
+
 fn replay_all(engine: &Engine, fleet: &[Vehicle], cfg: SimConfig, threads: usize) -> Vec<Timeline> {
     let chunk = fleet.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|s| {
@@ -162,37 +216,11 @@ fn replay_all(engine: &Engine, fleet: &[Vehicle], cfg: SimConfig, threads: usize
     })
 }
 
-/// The claim of one vehicle under `pattern`, when the vehicle can carry it.
-fn claim_for(
-    world: &mut build::World,
-    v: &Vehicle,
-    t: &Timeline,
-    pattern: &'static str,
-) -> Option<Labelled> {
-    let (first, last) = t.span?;
-    let (component, day) = match v.degradation {
-        Some(d) => {
-            let failed = DateTime::from_timestamp(d.failure, 0)?.date_naive();
-            let day = failed + Days::new(world.rng.random_range(0..3));
-            (d.mode.component(), day)
-        }
-        None => {
-            let from = first.date_naive() + Days::new(20);
-            let span = (last.date_naive() - from).num_days() - 2;
-            let day = if pattern == "fraud_regional_ring" {
-                world.ring_day + Days::new(world.rng.random_range(0..21))
-            } else {
-                from + Days::new(world.rng.random_range(0..span.max(1)) as u64)
-            };
-            (staged_component(&mut world.rng, v, pattern), day)
-        }
-    };
-    if day >= last.date_naive() {
-        return None; // fails after the run: no claim yet
-    }
-    let label = match pattern {
+/// The labelled claim of one vehicle as planned.
+fn claim_for(world: &mut build::World, v: &Vehicle, t: &Timeline, p: Plan) -> Labelled {
+    let label = match p.pattern {
         "negligent" => Label::Negligent,
-        p if p.starts_with("fraud") => Label::Fraud,
+        x if x.starts_with("fraud") => Label::Fraud,
         _ => Label::Legit,
     };
     let owner = if label == Label::Negligent {
@@ -203,12 +231,12 @@ fn claim_for(
     let draft = Draft {
         vehicle: v,
         timeline: t,
-        component,
-        day,
-        pattern,
+        component: p.component,
+        day: p.day,
+        pattern: p.pattern,
         owner,
     };
-    Some(world.claim(&draft, label))
+    world.claim(&draft, label)
 }
 
 /// Genuine sudden failures are of cooling parts; fraudsters claim whatever pays.

@@ -1,26 +1,20 @@
 //! Each claim's history as the warranty service would have it when the claim arrives:
-//! earlier claims of the VIN and of the shop with their outcomes, the region's recent
-//! claims of the component, and the nearest other claims by text (hashed-trigram
-//! cosine, a stand-in for the service's vector index).
+//! earlier claims of the VIN and of the shop with their outcomes and the region's recent
+//! claims of the component. The near neighbours come from the real index (`index.rs`).
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
-use warranty::domain::model::{ClaimHistory, PastClaim, SimilarClaim};
+use warranty::domain::model::{ClaimHistory, PastClaim};
 
 use crate::build::World;
 use crate::generate::{Label, Labelled};
-use crate::text;
 
 /// Share of fraud that reviewers caught and confirmed (the rest was paid).
 const CAUGHT: f64 = 0.6;
 
 /// Histories for `claims` (oldest failure first), in the same order.
 pub(crate) fn histories(world: &World, claims: &[Labelled]) -> Vec<ClaimHistory> {
-    let vectors: Vec<Vec<f32>> = claims
-        .iter()
-        .map(|c| text::embed(&c.claim.description))
-        .collect();
     let region: HashMap<&str, &str> = world
         .shops
         .iter()
@@ -57,28 +51,14 @@ pub(crate) fn histories(world: &World, claims: &[Labelled]) -> Vec<ClaimHistory>
                 .filter(|e| (c.claim.failure_date - e.claim.failure_date).num_days() <= 30)
                 .filter(|e| region.get(e.claim.shop.id.as_str()) == here)
                 .count() as u32;
-            let similar = nearest(&vectors, claims, i);
             ClaimHistory {
                 same_vin,
                 same_shop,
                 region_recent,
-                similar,
+                similar: Vec::new(),
             }
         })
         .collect()
-}
-
-fn nearest(vectors: &[Vec<f32>], claims: &[Labelled], i: usize) -> Vec<SimilarClaim> {
-    let mut best: Vec<SimilarClaim> = (0..i)
-        .filter(|j| claims[*j].claim.vin != claims[i].claim.vin)
-        .map(|j| SimilarClaim {
-            claim_id: claims[j].claim.id,
-            similarity: text::cosine(&vectors[i], &vectors[j]),
-        })
-        .collect();
-    best.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
-    best.truncate(5);
-    best
 }
 
 /// An earlier claim as the service recorded its outcome.

@@ -2,7 +2,9 @@
 //! vehicle's telemetry replayed through the real health engine) is run through the
 //! warranty service's decision code, `domain::fraud::assess`. Prints recall per pattern
 //! and, last, `claims=<n> precision=<x> recall=<x> auto_approve_rate=<x> p99_ms=<x>`.
-//! p99 is `assess()` alone; the service adds its telemetry and history lookups.
+//! p99 is the claim index (search and add, embedded Qdrant Edge on disk) plus
+//! `assess()`; the service adds its REST lookups of the vehicle's record and its
+//! history queries (measured under `make up`: docs/benchmarks.md).
 //!
 //! `--train` fits the score's weights on the given (training) seed and prints them for
 //! `domain/fraud/score.rs`; score on other seeds.
@@ -10,16 +12,17 @@
 mod build;
 mod generate;
 mod history;
+mod index;
 mod metrics;
 mod text;
 mod timeline;
+mod tune;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use clap::Parser;
 use models::health::Engine;
-use warranty::domain::fraud::score::{self, TrainConfig};
 use warranty::domain::fraud::{assess, features};
 use warranty::domain::model::Recommendation;
 
@@ -39,6 +42,9 @@ struct Args {
     /// Simulated days.
     #[arg(long, default_value_t = 120)]
     days: u32,
+    /// Seconds between a vehicle's readings (fleetsim's default is 60).
+    #[arg(long, default_value_t = 60)]
+    interval: u32,
     /// Replay threads.
     #[arg(long, default_value_t = 4)]
     threads: usize,
@@ -48,6 +54,20 @@ struct Args {
     /// Training: loss weight of a legitimate claim relative to a fraudulent one.
     #[arg(long, default_value_t = 2.0)]
     legit_weight: f64,
+    /// Tuning: fit on this (training) seed with each `--sweep` legit weight and score
+    /// the fits on `--seed` (the tuning seed), instead of scoring the bundled weights.
+    #[arg(long)]
+    train_seed: Option<u64>,
+    /// Tuning: the legit weights to try.
+    #[arg(long, value_delimiter = ',', default_value = "1,1.5,2,3,4")]
+    sweep: Vec<f64>,
+    /// Print each misjudged claim (fraud approved, legitimate reviewed) with its score,
+    /// confidence and strongest features.
+    #[arg(long)]
+    misses: bool,
+    /// Print each feature's mean strength per pattern (which patterns a feature sees).
+    #[arg(long)]
+    feature_table: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,31 +82,46 @@ fn main() -> anyhow::Result<()> {
         claims: args.claims,
         days: args.days,
         threads: args.threads,
+        interval_s: args.interval,
     };
     let started = Instant::now();
     let (world, claims) = generate::generate(&spec, &engine);
-    let histories = history::histories(&world, &claims);
+    let mut histories = history::histories(&world, &claims);
+    let index_micros = index::neighbours(&claims, &mut histories)?;
     eprintln!(
         "fraud-bench: seed {}, {} claims generated in {:.1} s",
         args.seed,
         claims.len(),
         started.elapsed().as_secs_f64()
     );
+    if args.feature_table {
+        print_feature_table(&claims, &histories);
+    }
     if args.train {
         train(&claims, &histories, args.legit_weight);
         return Ok(());
     }
+    if let Some(seed) = args.train_seed {
+        let (tw, tc) = generate::generate(&Spec { seed, ..spec }, &engine);
+        let mut th = history::histories(&tw, &tc);
+        index::neighbours(&tc, &mut th)?;
+        tune::sweep((&tc, &th), (&claims, &histories), &args.sweep);
+        return Ok(());
+    }
     let mut by_pattern: BTreeMap<&str, (usize, usize, f64)> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(claims.len());
-    for (c, h) in claims.iter().zip(&histories) {
+    for ((c, h), index_us) in claims.iter().zip(&histories).zip(&index_micros) {
         let t = Instant::now();
         let a = assess(&c.claim, &c.eligibility, &c.record, h);
-        let micros = t.elapsed().as_secs_f64() * 1e6;
+        let micros = t.elapsed().as_secs_f64() * 1e6 + index_us;
         outcomes.push(Outcome {
             label: c.label,
             recommendation: a.recommendation,
             micros,
         });
+        if args.misses && misjudged(c.label, a.recommendation) {
+            print_miss(c, &a);
+        }
         let e = by_pattern.entry(c.pattern).or_default();
         e.0 += 1;
         e.1 += usize::from(a.recommendation != Recommendation::AutoApprove);
@@ -115,31 +150,86 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Fits the weights on the claims (negligent ones left out) and prints them.
+/// Fits the weights on the claims and prints them for `domain/fraud/score.rs`.
 fn train(
     claims: &[generate::Labelled],
     histories: &[warranty::domain::model::ClaimHistory],
     legit_weight: f64,
 ) {
-    let samples: Vec<_> = claims
-        .iter()
-        .zip(histories)
-        .filter(|(c, _)| c.label != Label::Negligent)
-        .map(|(c, h)| {
-            let found = features::extract(&c.claim, &c.eligibility, &c.record, h);
-            (
-                warranty::domain::fraud::strengths(&found),
-                c.label == Label::Fraud,
-            )
-        })
-        .collect();
-    let cfg = TrainConfig {
-        legit_weight,
-        ..TrainConfig::default()
-    };
-    let w = score::train(&samples, cfg);
+    let w = tune::fit(claims, histories, legit_weight);
     println!("intercept: {:.3},\nw: {:.3?},", w.intercept, w.w);
     for (n, v) in features::NAMES.iter().zip(w.w) {
         println!("  {n:<28} {v:.3}");
+    }
+}
+
+fn misjudged(label: Label, r: Recommendation) -> bool {
+    match label {
+        Label::Fraud => r == Recommendation::AutoApprove,
+        Label::Legit => r != Recommendation::AutoApprove,
+        Label::Negligent => false,
+    }
+}
+
+fn print_miss(c: &generate::Labelled, a: &warranty::domain::model::Assessment) {
+    let mut top: Vec<_> = a.features.iter().filter(|(_, v)| **v > 0.0).collect();
+    top.sort_by(|x, y| y.1.total_cmp(x.1));
+    let top: Vec<String> = top
+        .iter()
+        .take(4)
+        .map(|(n, v)| format!("{n}={v:.2}"))
+        .collect();
+    let alerts = c
+        .record
+        .alerts
+        .iter()
+        .filter(|x| x.component == Some(c.claim.component))
+        .count();
+    let last: Vec<String> = c
+        .record
+        .component_history
+        .iter()
+        .rev()
+        .take(5)
+        .map(|p| format!("{}:{:.2}", p.day.format("%m-%d"), p.score))
+        .collect();
+    println!("     alerts={alerts} failure={} last={}", c.claim.failure_date, last.join(","));
+    println!(
+        "miss {:<28} {:<12} score={:.3} confidence={:.2} {}",
+        c.pattern,
+        c.claim.component.as_str(),
+        a.score,
+        a.confidence,
+        top.join(" ")
+    );
+}
+
+fn print_feature_table(
+    claims: &[generate::Labelled],
+    histories: &[warranty::domain::model::ClaimHistory],
+) {
+    let mut sums: BTreeMap<&str, (usize, [f64; features::N])> = BTreeMap::new();
+    for (c, h) in claims.iter().zip(histories) {
+        let found = features::extract(&c.claim, &c.eligibility, &c.record, h);
+        let e = sums.entry(c.pattern).or_insert((0, [0.0; features::N]));
+        e.0 += 1;
+        for (s, f) in e.1.iter_mut().zip(&found) {
+            *s += f.strength;
+        }
+    }
+    print!("{:<28}", "pattern");
+    for i in 0..features::N {
+        print!(" {i:>5}");
+    }
+    println!();
+    for (p, (n, s)) in &sums {
+        print!("{p:<28}");
+        for v in s {
+            print!(" {:>5.2}", v / *n as f64);
+        }
+        println!();
+    }
+    for (i, name) in features::NAMES.iter().enumerate() {
+        println!("  {i:>2} {name}");
     }
 }

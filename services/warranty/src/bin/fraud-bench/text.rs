@@ -1,5 +1,6 @@
-//! Claim descriptions as owners and shops write them, and a stand-in for the service's
-//! vector index: cosine similarity of hashed character trigrams.
+//! Claim descriptions as owners and shops write them: a symptom, what happened, where,
+//! and sometimes what the shop found, so two honest claims of the same fault rarely read
+//! alike; and the near copy a fraudster makes of another vehicle's claim.
 
 use rand::Rng;
 use rand::rngs::SmallRng;
@@ -58,7 +59,38 @@ const DETAILS: &[&str] = &[
     "Fault code read at the depot",
     "Vehicle towed to the workshop",
     "Workshop confirmed the failure on inspection",
+    "Came on after a long climb",
+    "Started intermittently, then stayed on",
+    "Driver heard a noise before the warning",
+    "Found on the pre-trip inspection",
+    "Customer delivery had to be rescheduled",
+    "Second driver confirmed the symptom",
+    "Limped back to the yard at low speed",
 ];
+
+const PLACES: &[&str] = &[
+    "on the ring road",
+    "at a customer site",
+    "leaving the depot",
+    "on the motorway",
+    "in city traffic",
+    "at the loading bay",
+    "on a rural route",
+    "in the overnight parking",
+];
+
+const FINDINGS: &[&str] = &[
+    "Shop replaced the failed parts and road tested",
+    "Diagnosis took longer than expected",
+    "Parts ordered, vehicle off the road meanwhile",
+    "Shop found no external damage",
+    "Related fault codes cleared after the repair",
+    "Photos of the failed part attached",
+];
+
+fn pick<'a>(rng: &mut SmallRng, from: &[&'a str]) -> &'a str {
+    from[rng.random_range(0..from.len())]
+}
 
 /// A fresh description of a failure of `c`.
 pub(crate) fn describe(
@@ -67,14 +99,25 @@ pub(crate) fn describe(
     km: f64,
     day: chrono::NaiveDate,
 ) -> String {
-    let s = symptoms(c);
-    format!(
-        "{}. {}. Odometer about {:.0} km, {}.",
-        s[rng.random_range(0..s.len())],
-        DETAILS[rng.random_range(0..DETAILS.len())],
-        (km / 100.0).round() * 100.0,
-        day.format("%A %e %B")
-    )
+    let mut text = format!(
+        "{} {}. {}.",
+        pick(rng, symptoms(c)),
+        pick(rng, PLACES),
+        pick(rng, DETAILS)
+    );
+    if rng.random_bool(0.6) {
+        text.push_str(&format!(" {}.", pick(rng, FINDINGS)));
+    }
+    if rng.random_bool(0.5) {
+        text.push_str(&format!(
+            " Odometer about {:.0} km, {}.",
+            (km / 100.0).round() * 100.0,
+            day.format("%A %e %B")
+        ));
+    } else {
+        text.push_str(&format!(" Unit {}.", rng.random_range(100..999)));
+    }
+    text
 }
 
 /// A near copy of `text`: one word changed and the odometer restated.
@@ -89,26 +132,4 @@ pub(crate) fn near_copy(rng: &mut SmallRng, text: &str, km: f64) -> String {
     let i = rng.random_range(0..words.len());
     words.insert(i, "also".to_owned());
     format!("{} ({:.0} km)", words.join(" "), km)
-}
-
-const DIM: usize = 512;
-
-/// The hashed trigram vector, L2-normalised.
-pub(crate) fn embed(text: &str) -> Vec<f32> {
-    let mut v = vec![0.0_f32; DIM];
-    let chars: Vec<char> = text.to_lowercase().chars().collect();
-    for w in chars.windows(3) {
-        let h = w.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, c| {
-            (h ^ u64::from(*c)).wrapping_mul(0x100_0000_01b3)
-        });
-        v[(h % DIM as u64) as usize] += 1.0;
-    }
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
-    v.iter_mut().for_each(|x| *x /= norm);
-    v
-}
-
-/// Cosine similarity of two embeddings.
-pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    f64::from(a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>())
 }

@@ -9,6 +9,7 @@ use fleetsim::simulate::{SimConfig, VehicleSim};
 use fleetsim::vehicle::Vehicle;
 use models::health::{Engine, Reported, Transition, VehicleState};
 use shared_schemas::events::{Component, Counter};
+use warranty::domain::model::DayUsage;
 
 /// One component's health on one day (the day's last assessment).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,6 +101,22 @@ impl Timeline {
     /// The odometer at the end of `day` (or the newest before).
     pub(crate) fn odometer_at(&self, day: NaiveDate) -> Option<f64> {
         self.odometer.range(..=day).next_back().map(|(_, km)| *km)
+    }
+
+    /// Km driven on each day from `from` to `to` (inclusive) that has readings: the
+    /// day's last odometer less the previous day's, as the ingestion service's daily
+    /// usage reports it.
+    pub(crate) fn usage(&self, from: NaiveDate, to: NaiveDate) -> Vec<DayUsage> {
+        self.odometer
+            .range(from..=to)
+            .filter_map(|(day, km)| {
+                let (_, before) = self.odometer.range(..*day).next_back()?;
+                Some(DayUsage {
+                    day: *day,
+                    distance_km: km - before,
+                })
+            })
+            .collect()
     }
 
     /// Whether readings exist within a day of `day`.

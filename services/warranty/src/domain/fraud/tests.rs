@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::features::{NAMES, extract};
 use super::*;
 use crate::domain::model::{
-    AlertRecord, AppointmentRecord, ClaimCost, ClaimPart, HealthPoint, PastClaim, RepairShop,
+    AlertRecord, AppointmentRecord, ClaimCost, DayUsage, ClaimPart, HealthPoint, PastClaim, RepairShop,
     SimilarClaim,
 };
 
@@ -76,6 +76,7 @@ fn record() -> VehicleRecord {
         odometer_anomalies: vec![],
         alerts: vec![],
         appointments: vec![],
+        usage: vec![],
     }
 }
 
@@ -252,6 +253,37 @@ fn odometer_signals_fire_on_disagreement_and_rollback() {
 }
 
 #[test]
+fn in_service_fires_when_the_vehicle_drove_as_usual_through_the_failure() {
+    let c = claim();
+    let usage = |after_km: f64| -> VehicleRecord {
+        let mut r = record();
+        r.usage = (-14..2)
+            .map(|d| DayUsage {
+                day: c.failure_date + Duration::days(d),
+                distance_km: if d < 0 { 300.0 } else { after_km },
+            })
+            .collect();
+        r
+    };
+    let s = |r: &VehicleRecord| {
+        strength(
+            &c,
+            &eligibility(),
+            r,
+            &ClaimHistory::default(),
+            "in_service_at_failure",
+        )
+    };
+    assert_eq!(s(&usage(320.0)), 1.0, "drove as usual");
+    assert_eq!(s(&usage(40.0)), 0.0, "off the road");
+    assert!((s(&usage(210.0)) - 0.5).abs() < 1e-9, "in between");
+    assert_eq!(s(&record()), 0.0, "no usage: not judged");
+    let mut idle = usage(300.0);
+    idle.usage.iter_mut().for_each(|u| u.distance_km = 10.0);
+    assert_eq!(s(&idle), 0.0, "too little use to judge");
+}
+
+#[test]
 fn not_reporting_fires_when_silent() {
     let mut r = record();
     r.reporting_at_failure = Some(false);
@@ -280,19 +312,29 @@ fn labour_and_parts_fire_on_the_bill() {
             "labour_over_standard"
         ) > 0.99
     );
+    let foreign = |c: &Claim| {
+        strength(
+            c,
+            &eligibility(),
+            &record(),
+            &ClaimHistory::default(),
+            "parts_inconsistent",
+        )
+    };
+    assert_eq!(foreign(&c), 0.0);
+    // A coolant top-up on another job is tolerated; a turbocharger is not.
+    c.cost.parts.push(ClaimPart {
+        part: "coolant_5l".into(),
+        quantity: 2,
+        unit_price: 45.0,
+    });
+    assert_eq!(foreign(&c), 0.0);
     c.cost.parts.push(ClaimPart {
         part: "turbocharger".into(),
         quantity: 1,
         unit_price: 2_400.0,
     });
-    let s = strength(
-        &c,
-        &eligibility(),
-        &record(),
-        &ClaimHistory::default(),
-        "parts_inconsistent",
-    );
-    assert!((s - 0.5).abs() < 1e-9);
+    assert_eq!(foreign(&c), 1.0);
 }
 
 #[test]

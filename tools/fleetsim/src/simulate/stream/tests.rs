@@ -393,3 +393,39 @@ fn each_odometer_fault_reports_as_its_kind_says() {
         }
     }
 }
+
+#[test]
+fn an_off_road_vehicle_sends_only_heartbeats_and_then_drives_again() {
+    let cfg = cfg(SUMMER, 14, 21);
+    let mut v = Vehicle::generate(21, 0, DutyProfile::Regional, 14.0);
+    let (from, to) = (cfg.start + 2 * 86_400 + 13 * 3600, cfg.start + 5 * 86_400);
+    v.off_road = Some((from, to));
+    let samples: Vec<Sample> = VehicleSim::new(v.clone(), cfg).collect();
+    let km_at = |t: i64| {
+        samples
+            .iter()
+            .take_while(|s| s.t <= t)
+            .last()
+            .map_or(0.0, |s| s.odometer_km)
+    };
+    let off: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.t >= from && s.t < to)
+        .collect();
+    assert!(!off.is_empty(), "parked heartbeats go on");
+    assert!(off.iter().all(|s| !s.running), "no trip while off the road");
+    let parked_km = off[off.len() - 1].odometer_km - off[0].odometer_km;
+    assert!(parked_km.abs() < 1e-6, "{parked_km} km driven off the road");
+    assert!(
+        km_at(cfg.end) > km_at(to) + 50.0,
+        "it drives again after: {} then {} km",
+        km_at(to),
+        km_at(cfg.end)
+    );
+    let free: Vec<Sample> = VehicleSim::new(Vehicle { off_road: None, ..v }, cfg).collect();
+    assert!(
+        free.iter()
+            .any(|s| s.running && s.t >= from + 86_400 && s.t < to),
+        "the same days are driven without the breakdown"
+    );
+}

@@ -8,6 +8,10 @@ use crate::domain::standard_times::{part_belongs, standard_job};
 
 /// Labour at this multiple of the standard time is full strength (log scale from 1).
 const LABOUR_FULL_RATIO: f64 = 3.0;
+/// Value of foreign parts tolerated (a fluid of another system topped up on the visit),
+/// and the value at which they are full strength.
+const FOREIGN_TOLERATED: f64 = 200.0;
+const FOREIGN_FULL: f64 = 1_000.0;
 
 /// Labour hours above the standard time for the job.
 pub(super) fn labour_over_standard(claim: &Claim) -> Feature {
@@ -15,7 +19,7 @@ pub(super) fn labour_over_standard(claim: &Claim) -> Feature {
     let ratio = claim.cost.labour_hours / job.labour_hours;
     Feature::new(
         "labour_over_standard",
-        FraudSignalKind::ShopHistory,
+        FraudSignalKind::LabourOverStandard,
         ratio,
         ratio.max(1.0).log(LABOUR_FULL_RATIO),
         format!(
@@ -25,7 +29,8 @@ pub(super) fn labour_over_standard(claim: &Claim) -> Feature {
     )
 }
 
-/// Share of the parts' value that does not belong to the component's repair.
+/// The value of parts that do not belong to the component's repair, beyond a top-up's
+/// (by value, not share: a costly foreign part is not hidden by a big bill).
 pub(super) fn parts_inconsistent(claim: &Claim) -> Feature {
     let value = |p: &crate::domain::model::ClaimPart| f64::from(p.quantity) * p.unit_price.max(0.0);
     let total: f64 = claim.cost.parts.iter().map(value).sum();
@@ -44,13 +49,14 @@ pub(super) fn parts_inconsistent(claim: &Claim) -> Feature {
         1.0
     };
     let names: Vec<&str> = foreign.iter().map(|p| p.part.as_str()).collect();
+    let by_value = (foreign_value - FOREIGN_TOLERATED) / (FOREIGN_FULL - FOREIGN_TOLERATED);
     Feature::new(
         "parts_inconsistent",
-        FraudSignalKind::ShopHistory,
-        share,
-        share,
+        FraudSignalKind::PartsInconsistent,
+        foreign_value,
+        by_value,
         format!(
-            "{:.0} % of the parts' value is not part of a {} repair ({})",
+            "{foreign_value:.0} in parts ({:.0} % of the parts' value) that are not part of a {} repair ({})",
             share * 100.0,
             claim.component.as_str(),
             if names.is_empty() {

@@ -44,7 +44,7 @@ impl Feature {
 }
 
 /// The feature names, in the order [`extract`] returns them and the weights use.
-pub const NAMES: [&str; 14] = [
+pub const NAMES: [&str; 15] = [
     "repeat_same_component",
     "repeat_same_vin",
     "near_coverage_start",
@@ -53,6 +53,7 @@ pub const NAMES: [&str; 14] = [
     "odometer_disagreement",
     "odometer_anomaly_on_record",
     "not_reporting_at_failure",
+    "in_service_at_failure",
     "labour_over_standard",
     "parts_inconsistent",
     "shop_confirmed_fraud",
@@ -83,6 +84,7 @@ pub fn extract(
         telemetry::odometer_disagreement(claim, record),
         telemetry::odometer_anomaly(claim, record),
         telemetry::not_reporting(record),
+        telemetry::in_service_at_failure(claim, record),
         cost::labour_over_standard(claim),
         cost::parts_inconsistent(claim),
         shop_fraud,
@@ -103,7 +105,7 @@ fn timing(e: &Eligibility) -> [Feature; 2] {
     let start = e.days_since_start.map_or(0.0, |d| near(d as f64));
     let start = Feature::new(
         "near_coverage_start",
-        FraudSignalKind::NearExpiry,
+        FraudSignalKind::NearCoverageStart,
         e.days_since_start.map_or(-1.0, |d| d as f64),
         start,
         e.days_since_start.map_or_else(

@@ -13,6 +13,15 @@ const LOOKBACK_DAYS: i64 = 60;
 /// at or below which the decline is clear (no strength): good band and poor band.
 const HEALTHY_SCORE: f64 = 0.9;
 const DECLINED_SCORE: f64 = 0.5;
+/// Days before the failure that give the vehicle's usual daily distance.
+const USUAL_DAYS: i64 = 14;
+/// Below this usual daily distance, km, the vehicle is used too little to judge.
+const USUAL_MIN_KM: f64 = 30.0;
+/// Share of its usual distance driven on the failure day and the day after at or below
+/// which the vehicle was clearly off the road (no strength), and at or above which it
+/// clearly was not (full strength).
+const OFF_ROAD_SHARE: f64 = 0.4;
+const AS_USUAL_SHARE: f64 = 1.0;
 /// Km of disagreement tolerated (a day's driving between failure and the shop), and
 /// where it is full strength.
 const ODOMETER_TOLERANCE_KM: f64 = 250.0;
@@ -121,7 +130,7 @@ pub(super) fn not_reporting(record: &VehicleRecord) -> Feature {
     let silent = record.telemetry_available && record.reporting_at_failure == Some(false);
     Feature::new(
         "not_reporting_at_failure",
-        FraudSignalKind::NoPriorDegradation,
+        FraudSignalKind::NotReporting,
         f64::from(u8::from(silent)),
         f64::from(u8::from(silent)),
         if silent {
@@ -129,5 +138,47 @@ pub(super) fn not_reporting(record: &VehicleRecord) -> Feature {
         } else {
             "the vehicle was reporting at the failure date (or unknown)".to_owned()
         },
+    )
+}
+
+/// The vehicle drove as usual on the claimed failure day and the day after: a breakdown
+/// and its repair keep a vehicle off the road for a while, a staged claim does not.
+pub(super) fn in_service_at_failure(claim: &Claim, record: &VehicleRecord) -> Feature {
+    let name = "in_service_at_failure";
+    let kind = FraudSignalKind::InServiceAtFailure;
+    let km_on = |from: i64, to: i64| -> (f64, usize) {
+        let days: Vec<f64> = record
+            .usage
+            .iter()
+            .filter(|u| (from..to).contains(&(u.day - claim.failure_date).num_days()))
+            .map(|u| u.distance_km.max(0.0))
+            .collect();
+        (days.iter().sum(), days.len())
+    };
+    let (before, _) = km_on(-USUAL_DAYS, 0);
+    let usual = before / USUAL_DAYS as f64;
+    let (after, days_after) = km_on(0, 2);
+    if usual < USUAL_MIN_KM || days_after == 0 {
+        return Feature::new(
+            name,
+            kind,
+            -1.0,
+            0.0,
+            format!(
+                "not judged: {usual:.0} km on an average day in the {USUAL_DAYS} days before, {days_after} day(s) of readings from the failure on"
+            ),
+        );
+    }
+    let share = after / (usual * days_after as f64);
+    Feature::new(
+        name,
+        kind,
+        share,
+        (share - OFF_ROAD_SHARE) / (AS_USUAL_SHARE - OFF_ROAD_SHARE),
+        format!(
+            "drove {after:.0} km in the {days_after} day(s) from the claimed failure, {:.0} % of the usual {usual:.0} km a day (off the road at {:.0} % or less)",
+            share * 100.0,
+            OFF_ROAD_SHARE * 100.0
+        ),
     )
 }
