@@ -38,7 +38,10 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --no-create-home \
-        --shell /usr/sbin/nologin fleet
+        --shell /usr/sbin/nologin fleet \
+    && install -d -o fleet -g fleet /var/lib/fleet
+# /var/lib/fleet: a service's files (warranty's documents and claim index); a new named
+# volume mounted there takes this owner, so the service can write to it.
 COPY --from=builder /out/ /usr/local/bin/
 USER fleet
 ENV SERVICE=${SERVICE} PORT=${PORT} BIND_ADDR=0.0.0.0:${PORT} RUST_LOG=info

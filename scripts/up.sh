@@ -315,6 +315,12 @@ if [ -n "$token" ] && [ "${STATE[scheduling]:-}" = ready ]; then
     bash "$ROOT/scripts/seed-scheduling.sh" "$token" dev ||
         warn "could not add the development service centers (see .run/logs/scheduling.log)"
 fi
+# Warranty contracts for the vehicles of the README's simulation (fleetsim's roster, so
+# they exist before any telemetry does); vehicles with a contract are left alone.
+if [ -n "$token" ] && [ "${STATE[warranty]:-}" = ready ] && [ -x "$BIN_DIR/fleetsim" ]; then
+    FLEETSIM="$BIN_DIR/fleetsim" bash "$ROOT/scripts/seed-warranty.sh" "$token" dev ||
+        warn "could not add the development warranty contracts (see .run/logs/warranty.log)"
+fi
 
 echo "First admin (analytics, http://127.0.0.1:8007): $FLEET_ADMIN_EMAIL / $ADMIN_PASSWORD"
 echo "  log in with curl:"

@@ -1,4 +1,5 @@
-//! Building the service: the claim desk, the routes and the outbox relay.
+//! Building the service: the claim desk with its retry sweeper, the routes and the
+//! outbox relay.
 
 use std::sync::Arc;
 
@@ -14,14 +15,15 @@ use crate::openapi::ApiDoc;
 use crate::pipeline::analysis::Analysis;
 use crate::pipeline::claims::{ClaimDesk, Decide};
 use crate::pipeline::record::{Records, Sources};
+use crate::pipeline::retry::Sweeper;
 use crate::state::AppState;
 use crate::storage::Storage;
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
 pub type Application = Server;
 
-/// Connects, migrates, opens the claim index, starts the outbox relay and binds the
-/// port; claims are analysed by the fraud engine ([`Analysis`]).
+/// Connects, migrates, opens the claim index, starts the retry sweeper and the outbox
+/// relay and binds the port; claims are analysed by the fraud engine ([`Analysis`]).
 pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Application> {
     build_inner(config, None, shutdown).await
 }
@@ -68,7 +70,7 @@ async fn build_inner(
     shutdown: CancellationToken,
 ) -> anyhow::Result<Application> {
     let migrations = sqlx::migrate!("./migrations");
-    let service = Service::connect("warranty", &config.common, &migrations, shutdown).await?;
+    let mut service = Service::connect("warranty", &config.common, &migrations, shutdown).await?;
     let decide = match decide {
         Some(d) => d,
         None => analysis(&config, &service).await?,
@@ -78,7 +80,10 @@ async fn build_inner(
         service.outbox_notifier(),
         Storage::new(&config.data_dir),
         decide,
-    );
+    )
+    .with_max_attempts(config.retry_max_attempts);
+    let sweeper = Sweeper::new(desk.clone(), config.retry_after);
+    service.tasks.spawn(sweeper.run(service.tasks.shutdown()));
     let state = AppState {
         db: service.db.clone(),
         jwt: service.jwt()?,

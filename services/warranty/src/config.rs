@@ -33,6 +33,12 @@ pub struct Config {
     pub qdrant_url: Option<String>,
     /// `WARRANTY_INBOX_RETENTION_DAYS`: how long applied-event marks are kept (14).
     pub inbox_retention_days: i64,
+    /// `WARRANTY_RETRY_SECS`: a claim still `submitted` or `validating` this long after
+    /// its last touch is decided again; also how often that is looked for (default 60).
+    pub retry_after: Duration,
+    /// `WARRANTY_RETRY_MAX_ATTEMPTS`: decision attempts before a claim goes to a
+    /// reviewer with the last failure as its reason (default 5).
+    pub retry_max_attempts: u32,
 }
 
 fn optional_url(name: &str) -> Result<Option<String>, ConfigError> {
@@ -57,6 +63,8 @@ impl Config {
             max_attachment_bytes: config::positive("WARRANTY_MAX_ATTACHMENT_BYTES", 10 << 20)?,
             qdrant_url: optional_url("QDRANT_URL")?,
             inbox_retention_days: config::or("WARRANTY_INBOX_RETENTION_DAYS", 14)?,
+            retry_after: Duration::from_secs(config::positive("WARRANTY_RETRY_SECS", 60)?),
+            retry_max_attempts: config::positive("WARRANTY_RETRY_MAX_ATTEMPTS", 5)?,
         })
     }
 }

@@ -12,7 +12,7 @@
 //! [`odometer`] the injected odometer faults and theirs,
 //! [`sample`] the compact reading and its JSON, [`simulate`] the time loop and sinks,
 //! [`client`] posting with retries, [`load`] the load generator, [`e2e`] the
-//! end-to-end alert latency.
+//! end-to-end alert latency, [`roster`] the fleet of a run without running it.
 
 // `f64::mul_add` compiles to a libm call unless the target has FMA enabled, which is
 // several times slower than a multiply and an add; the simulator evaluates its models
@@ -27,6 +27,7 @@ pub mod notify;
 pub mod odometer;
 pub mod physics;
 pub mod profile;
+pub mod roster;
 mod runtime;
 pub mod sample;
 pub mod simulate;

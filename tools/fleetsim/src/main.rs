@@ -21,6 +21,10 @@ enum Command {
     /// Simulate a fleet (trips, signals, degradations, optional odometer faults) and
     /// write or post its readings; writes the ground truth of what was injected.
     Simulate(fleetsim::simulate::SimulateArgs),
+    /// Print the vehicles `simulate` creates with the same --vehicles and --seed (id,
+    /// VIN, make, model year, kind, profile, home base, odometer at the start), one
+    /// JSON object a line, without simulating: for seeding other services.
+    Fleet(fleetsim::roster::FleetArgs),
     /// Drive ingestion flat out for a while and report throughput and latency; the
     /// last stdout line is `readings_per_s=… requests_per_s=… p50_ms=… p99_ms=… errors=…`.
     Load(fleetsim::load::LoadArgs),
@@ -37,6 +41,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Simulate(args) => fleetsim::simulate::run(args),
+        Command::Fleet(args) => fleetsim::roster::run(&args),
         Command::Load(args) => fleetsim::load::run(args),
         Command::E2e(args) => fleetsim::e2e::run(args),
         Command::Notifications(args) => fleetsim::notify::run(args),

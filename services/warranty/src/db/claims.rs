@@ -296,7 +296,8 @@ pub async fn transition(
     Ok(true)
 }
 
-async fn record(
+/// Records claim `id`'s move from `from` to `to` by `by`.
+pub(crate) async fn record(
     conn: &mut PgConnection,
     id: Uuid,
     from: Option<ClaimStatus>,

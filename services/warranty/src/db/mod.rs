@@ -1,5 +1,6 @@
 //! SQL of the service's tables (bound parameters only).
 
+pub mod attempts;
 pub mod claims;
 pub mod contracts;
 pub mod documents;

@@ -1,6 +1,7 @@
 //! Filing a claim and carrying it through its life: stored with its documents and
 //! announced in one transaction, checked for coverage, analysed by [`Decide`], and the
-//! recommendation applied (rejected, approved or queued for review).
+//! recommendation applied (rejected, approved or queued for review). A decision that
+//! fails is tried again by the retry sweeper (`pipeline::retry`).
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -12,9 +13,8 @@ use uuid::Uuid;
 
 use super::announce;
 use crate::db::claims::{self as db, Idempotency, StoredClaim};
-use crate::db::{contracts, documents};
+use crate::db::{attempts, contracts, documents};
 use crate::domain::claim_status::ClaimStatus;
-use crate::domain::coverage::eligibility_or_none;
 use crate::domain::model::{Assessment, Claim, Contract, Eligibility, Recommendation};
 use crate::error::ApiError;
 use crate::storage::Storage;
@@ -23,6 +23,8 @@ use crate::storage::Storage;
 pub const SYSTEM: &str = "system";
 /// Score above which a claim is announced as suspected fraud.
 pub const FRAUD_ALERT_SCORE: f64 = 0.7;
+/// Decision attempts per claim unless configured (`WARRANTY_RETRY_MAX_ATTEMPTS`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// The analysis of a claim (coverage already checked): the lead plugs the fraud engine
 /// in here.
@@ -91,7 +93,8 @@ pub struct ClaimDesk {
     pub(crate) db: PgPool,
     pub(crate) notify: Arc<Notify>,
     storage: Storage,
-    decide: Arc<dyn Decide>,
+    pub(super) decide: Arc<dyn Decide>,
+    pub(super) max_attempts: u32,
 }
 
 impl ClaimDesk {
@@ -102,7 +105,16 @@ impl ClaimDesk {
             notify,
             storage,
             decide,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
+    }
+
+    /// The desk with `n` (at least 1) decision attempts per claim before a reviewer
+    /// takes it over.
+    #[must_use]
+    pub fn with_max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
     }
 
     /// The documents' storage.
@@ -169,7 +181,10 @@ impl ClaimDesk {
             return Ok(Filed::Again(Box::new(c)));
         }
         self.notify.notify_one();
-        self.process(&claim).await?;
+        if let Err(e) = self.process(&claim).await {
+            // Filed all the same: the retry sweeper decides it later.
+            tracing::warn!(claim = %claim.id, error = ?e, "claim filed, its decision left for a retry");
+        }
         let mut conn = self.db.acquire().await?;
         let stored = db::get(&mut conn, claim.id)
             .await?
@@ -204,40 +219,25 @@ impl ClaimDesk {
         Ok(true)
     }
 
-    /// Checks coverage, asks [`Decide`] and applies the recommendation. An analysis
-    /// that fails leaves the claim to a reviewer, with the failure as its reason.
+    /// Starts the first decision attempt on the just-filed `claim` (the retry sweeper
+    /// makes the others, see `pipeline::retry`).
     async fn process(&self, claim: &Claim) -> Result<(), ApiError> {
         let mut conn = self.db.acquire().await?;
-        let moved = db::transition(
-            &mut conn,
-            claim.id,
-            ClaimStatus::Submitted,
-            ClaimStatus::Validating,
-            SYSTEM,
-            None,
-        )
-        .await?;
-        if !moved {
+        let Some(attempt) = attempts::begin(&mut conn, claim.id, SYSTEM).await? else {
             return Ok(());
-        }
-        let contract = contracts::get(&mut conn, &claim.vehicle_id).await?;
-        drop(conn);
-        let eligibility = eligibility_or_none(contract.as_ref(), claim);
-        let assessment = match self.decide.decide(claim, &eligibility).await {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(claim = %claim.id, error = ?e, "claim analysis failed");
-                let mut a = CoverageOnly.decide(claim, &eligibility).await?;
-                a.recommendation = Recommendation::Review;
-                a.reasons.push(format!("the analysis failed: {e}"));
-                a
-            }
         };
-        let amount = payable(claim, contract.as_ref());
-        self.apply(claim, &assessment, amount).await
+        drop(conn);
+        self.attempt(claim, attempt).await
     }
 
-    async fn apply(&self, claim: &Claim, a: &Assessment, amount: f64) -> Result<(), ApiError> {
+    /// Stores the analysis `a` of `claim` (in `validating`) and moves the claim as it
+    /// recommends, announcing the outcome; nothing when it was decided meanwhile.
+    pub(super) async fn apply(
+        &self,
+        claim: &Claim,
+        a: &Assessment,
+        amount: f64,
+    ) -> Result<(), ApiError> {
         let flow = Uuid::now_v7();
         let mut tx = self.db.begin().await?;
         db::set_assessment(&mut tx, claim.id, a).await?;

@@ -4,4 +4,5 @@ pub mod analysis;
 pub mod announce;
 pub mod claims;
 pub mod record;
+pub mod retry;
 pub mod review;

@@ -89,13 +89,16 @@ fn idempotency(
 /// `ClaimInput`) and up to 10 `document` files (PDF, JPEG or PNG by content), or the
 /// claim as `application/json`. With an `Idempotency-Key`, a retry returns the first
 /// claim (200); the same key with a different claim is 409. Every problem of the body
-/// is named in one 400. The claim is then checked and decided at once.
+/// is named in one 400. The claim is then checked and decided at once; when the
+/// decision fails (the analysis errs) the claim is answered `validating` and
+/// decided again later (`WARRANTY_RETRY_SECS`), or handed to a reviewer once the attempts
+/// run out (`WARRANTY_RETRY_MAX_ATTEMPTS`).
 #[utoipa::path(post, path = "/v1/claims", tag = "claims",
     request_body(content = ClaimInput, description = "The claim (JSON), or multipart/form-data with a `claim` part and `document` files"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission return the first claim")),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Filed (and decided, or queued for review)", body = StoredClaim),
+        (status = 201, description = "Filed (and decided, queued for review, or `validating` until a retry decides it)", body = StoredClaim),
         (status = 200, description = "Filed earlier under the same Idempotency-Key", body = StoredClaim),
         (status = 409, description = "The Idempotency-Key was used for a different claim"),
         (status = 413, description = "A document over the size limit"),

@@ -13,7 +13,7 @@ use warranty::domain::model::{Assessment, Claim, Eligibility, Recommendation};
 use warranty::pipeline::claims::{CoverageOnly, Decide};
 
 use crate::contracts::{VIN, contract_body};
-use crate::helpers::{ORG, TestApp, spawn_app, spawn_with, test_config, token};
+use crate::helpers::{ORG, get_json, moves, spawn_app, spawn_deciding, spawn_with, token};
 
 /// A 1×1 grey PNG (valid chunks and CRCs).
 const PNG_HEX: &str = "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082";
@@ -25,7 +25,7 @@ fn png() -> Vec<u8> {
 }
 
 /// A claim of `truck-1` failing 10 days ago at `odometer_km`.
-fn claim_json(component: &str, odometer_km: f64) -> Value {
+pub(crate) fn claim_json(component: &str, odometer_km: f64) -> Value {
     json!({
         "vehicle_id": "truck-1", "vin": VIN, "component": component,
         "failure_date": (Utc::now() - Duration::days(10)).date_naive(),
@@ -85,15 +85,15 @@ async fn message(r: reqwest::Response) -> String {
         .to_owned()
 }
 
-fn manager() -> String {
+pub(crate) fn manager() -> String {
     token(Role::FleetManager, ORG, &[])
 }
 
-fn owner() -> String {
+pub(crate) fn owner() -> String {
     token(Role::Owner, ORG, &["truck-1"])
 }
 
-async fn with_contract(app: &TestService, days_ago: i64) {
+pub(crate) async fn with_contract(app: &TestService, days_ago: i64) {
     let r = app
         .put_as(
             "/v1/contracts/truck-1",
@@ -150,13 +150,7 @@ async fn an_owner_files_a_claim_with_a_pdf_and_a_png() {
         .json()
         .await
         .unwrap();
-    let moves: Vec<&str> = one["transitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["to_status"].as_str().unwrap())
-        .collect();
-    assert_eq!(moves, ["submitted", "validating", "needs_review"]);
+    assert_eq!(moves(&one), ["submitted", "validating", "needs_review"]);
     let events = app.wait_stream("warranty.claim.submitted", 1).await;
     assert_eq!(events[0]["payload"]["claim_id"], id);
     assert_eq!(events[0]["payload"]["document_count"], 2);
@@ -388,12 +382,7 @@ async fn a_reviewer_decides_and_the_decision_becomes_a_label() {
         .unwrap()
         .to_owned();
     assert_eq!(app.get_as("/v1/reviews", &owner()).await.status(), 403);
-    let queue: Value = app
-        .get_as("/v1/reviews", &manager())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let queue = get_json(&app, "/v1/reviews", &manager()).await;
     assert_eq!(queue[0]["id"], id.as_str());
     let globex: Value = app
         .get_as("/v1/reviews", &token(Role::FleetManager, "globex", &[]))
@@ -476,14 +465,8 @@ async fn a_reviewer_decides_and_the_decision_becomes_a_label() {
         .await
         .unwrap();
     assert_eq!(closed["status"], "closed");
-    let moves: Vec<&str> = closed["transitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["to_status"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        moves,
+        moves(&closed),
         [
             "submitted",
             "validating",
@@ -497,7 +480,7 @@ async fn a_reviewer_decides_and_the_decision_becomes_a_label() {
 
 /// A stand-in analysis that approves every covered claim.
 #[derive(Debug)]
-struct ApproveCovered;
+pub(crate) struct ApproveCovered;
 
 #[async_trait]
 impl Decide for ApproveCovered {
@@ -514,16 +497,7 @@ impl Decide for ApproveCovered {
 
 #[tokio::test]
 async fn an_auto_approval_is_announced_as_validated() {
-    let database_url = shared_runtime::testing::fresh_database("warranty").await;
-    let prefix = shared_runtime::testing::unique_prefix("warranty");
-    let config = test_config(&database_url, &prefix);
-    let common = config.common.clone();
-    let app = TestApp(
-        TestService::start(&common, |s| {
-            warranty::app::build_with(config, Arc::new(ApproveCovered), s)
-        })
-        .await,
-    );
+    let (app, _) = spawn_deciding(Arc::new(ApproveCovered), |_| {}).await;
     with_contract(&app, 365).await;
     let r = app
         .post_as("/v1/claims", &owner(), &claim_json("cooling", 20_000.0))

@@ -10,3 +10,4 @@ mod contracts;
 mod fraud_bench;
 mod helpers;
 mod openapi;
+mod retry;
