@@ -61,7 +61,7 @@ pub struct DailyQuery {
 }
 
 /// A vehicle's readings summed per UTC day, oldest first; days without readings are
-/// left out.
+/// left out. 404 when the caller sees no reading of the vehicle at all.
 #[utoipa::path(get, path = "/v1/vehicles/{vehicle_id}/telemetry/daily", tag = "history",
     params(("vehicle_id" = String, Path, description = "Vehicle id"), DailyQuery),
     security(("bearer" = [])),
@@ -89,5 +89,14 @@ pub async fn daily(
         .ok_or_else(|| ApiError::BadRequest(format!("`to` ({to}) is out of range")))?;
     let org = scope(&auth, &vehicle_id)?;
     let rows = readings::daily(&state.db, &vehicle_id, org, from, end).await?;
+    if rows.is_empty()
+        && readings::latest(&state.db, &vehicle_id, org)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::NotFound(format!(
+            "no telemetry for vehicle {vehicle_id}"
+        )));
+    }
     Ok(Json(rows.into_iter().map(DayUsage::from).collect()))
 }

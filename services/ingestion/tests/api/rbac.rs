@@ -60,7 +60,7 @@ async fn every_role_gets_what_the_policy_says() {
         private: vec![ACME_VEHICLE.to_owned(), acme_key_id.clone()],
     };
     let report = rbac::check(&matrix).await;
-    assert_eq!(report.operations, 15, "{report:?}");
+    assert_eq!(report.operations, 16, "{report:?}");
     // Globex's key was never revoked by anyone of acme's, and acme's vehicle is acme's.
     let keys = api
         .get_as("/v1/device-keys", &token(Role::FleetManager, OTHER, &[]))

@@ -161,7 +161,12 @@ struct Plan {
 /// Plans the claim of `v` under `pattern` (none when the failure falls after the run)
 /// and takes the vehicle off the road for the repair: genuine failures mostly stop it
 /// (a few are fixed on the spot), staged ones rarely (a careful fraudster parks it).
-fn plan(world: &mut build::World, v: &mut Vehicle, cfg: &SimConfig, pattern: &'static str) -> Option<Plan> {
+fn plan(
+    world: &mut build::World,
+    v: &mut Vehicle,
+    cfg: &SimConfig,
+    pattern: &'static str,
+) -> Option<Plan> {
     let start = DateTime::from_timestamp(cfg.start, 0)?.date_naive();
     let last = DateTime::from_timestamp(cfg.end, 0)?.date_naive() - Days::new(3);
     let r = &mut world.rng;

@@ -193,7 +193,11 @@ fn print_miss(c: &generate::Labelled, a: &warranty::domain::model::Assessment) {
         .take(5)
         .map(|p| format!("{}:{:.2}", p.day.format("%m-%d"), p.score))
         .collect();
-    println!("     alerts={alerts} failure={} last={}", c.claim.failure_date, last.join(","));
+    println!(
+        "     alerts={alerts} failure={} last={}",
+        c.claim.failure_date,
+        last.join(",")
+    );
     println!(
         "miss {:<28} {:<12} score={:.3} confidence={:.2} {}",
         c.pattern,

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::features::{NAMES, extract};
 use super::*;
 use crate::domain::model::{
-    AlertRecord, AppointmentRecord, ClaimCost, DayUsage, ClaimPart, HealthPoint, PastClaim, RepairShop,
-    SimilarClaim,
+    AlertRecord, AppointmentRecord, ClaimCost, ClaimPart, DayUsage, HealthPoint, PastClaim,
+    RepairShop, SimilarClaim,
 };
 
 fn day(d: u32) -> NaiveDate {

@@ -408,10 +408,7 @@ fn an_off_road_vehicle_sends_only_heartbeats_and_then_drives_again() {
             .last()
             .map_or(0.0, |s| s.odometer_km)
     };
-    let off: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.t >= from && s.t < to)
-        .collect();
+    let off: Vec<&Sample> = samples.iter().filter(|s| s.t >= from && s.t < to).collect();
     assert!(!off.is_empty(), "parked heartbeats go on");
     assert!(off.iter().all(|s| !s.running), "no trip while off the road");
     let parked_km = off[off.len() - 1].odometer_km - off[0].odometer_km;
@@ -422,7 +419,14 @@ fn an_off_road_vehicle_sends_only_heartbeats_and_then_drives_again() {
         km_at(to),
         km_at(cfg.end)
     );
-    let free: Vec<Sample> = VehicleSim::new(Vehicle { off_road: None, ..v }, cfg).collect();
+    let free: Vec<Sample> = VehicleSim::new(
+        Vehicle {
+            off_road: None,
+            ..v
+        },
+        cfg,
+    )
+    .collect();
     assert!(
         free.iter()
             .any(|s| s.running && s.t >= from + 86_400 && s.t < to),
