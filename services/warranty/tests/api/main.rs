@@ -9,4 +9,7 @@ mod claims;
 mod contracts;
 mod fraud_bench;
 mod helpers;
+mod hostile;
 mod openapi;
+mod rbac;
+mod tenancy;
