@@ -5,14 +5,15 @@
 #  1. installs schemathesis (pinned) into a virtualenv outside the clone, kept between
 #     runs ($FLEET_FUZZ_VENV, default ~/.cache/fleet-platform-venv);
 #  2. builds the debug binaries (a no-op right after cargo test);
-#  3. starts ingestion, health, agent, alert, scheduling and analytics on free loopback ports from 18101 (never
+#  3. starts ingestion, health, agent, alert, scheduling, warranty and analytics on free loopback ports from 18101 (never
 #     the 8001-8004 of a developer's `make up`), each on a database of its own created
 #     for this run, test_fuzz_<service>_<run> (a test_% name: if this run is killed,
 #     setup.sh / `make clean-db` drop it), with a fresh Redis key prefix, JWT secret,
 #     organization fuzz-<run> and device key: the fuzzing cannot reach anybody's data;
 #     then seeds them (contacts, two weeks of fleetsim telemetry of four vehicles, from
 #     which health, agent and alert derive states, decisions and alerts; a service
-#     center with a technician, stock and an appointment), so that half
+#     center with a technician, stock and an appointment; a warranty contract, a claim
+#     in review with a PDF and an approved one), so that half
 #     of the identifiers schemathesis sends exist and the code past the lookups runs;
 #  4. runs `schemathesis run` against each service's /openapi.json as the admin of
 #     that organization (and, for ingestion, its device), with the not_a_server_error
@@ -33,7 +34,7 @@
 #                            same requests for the same code, the seeded identifiers
 #                            aside; `random` for a new one each run)
 #   FLEET_FUZZ_SERVICES      which services to fuzz (default "ingestion health agent alert
-#                            scheduling analytics")
+#                            scheduling warranty analytics")
 #   FLEET_FUZZ_TIMEOUT       seconds one service's run may take before it fails (300)
 #   FLEET_FUZZ_VENV          the virtualenv (default ~/.cache/fleet-platform-venv)
 #   FLEET_FUZZ_BUILD=0       skip the cargo build (use the debug binaries already built)
@@ -67,13 +68,13 @@ if [ -n "$ARTIFACTS" ]; then
     mkdir -p "$ARTIFACTS"
     ARTIFACTS="$(cd "$ARTIFACTS" && pwd)"
 fi
-read -r -a SERVICES <<<"${FLEET_FUZZ_SERVICES:-ingestion health agent alert scheduling analytics}"
+read -r -a SERVICES <<<"${FLEET_FUZZ_SERVICES:-ingestion health agent alert scheduling warranty analytics}"
 FIRST_PORT=18101
 
 for name in "${SERVICES[@]}"; do
     case "$name" in
-        ingestion | health | agent | alert | scheduling | analytics) ;;
-        *) die "FLEET_FUZZ_SERVICES: unknown service '$name' (ingestion, health, agent, alert, scheduling, analytics)" ;;
+        ingestion | health | agent | alert | scheduling | warranty | analytics) ;;
+        *) die "FLEET_FUZZ_SERVICES: unknown service '$name' (ingestion, health, agent, alert, scheduling, warranty, analytics)" ;;
     esac
 done
 # The agent asks health for vehicle states: health runs (unfuzzed) whenever agent does.
@@ -198,6 +199,16 @@ platform_env() {
             printf '%s\n' "SCHEDULING_HEALTH_URL=${PORT[health]:+$(url_of health)}" \
                 "SCHEDULING_OPTIMIZE_MS=200"
             ;;
+        warranty)
+            # Documents and the embedded claim index in this run's folder; the vehicle
+            # record from the services that run (with development service tokens).
+            printf '%s\n' "WARRANTY_DATA_DIR=$WORK/warranty" \
+                "WARRANTY_HEALTH_URL=${PORT[health]:+$(url_of health)}" \
+                "WARRANTY_INGESTION_URL=${PORT[ingestion]:+$(url_of ingestion)}" \
+                "WARRANTY_ALERT_URL=${PORT[alert]:+$(url_of alert)}" \
+                "WARRANTY_SCHEDULING_URL=${PORT[scheduling]:+$(url_of scheduling)}" \
+                "WARRANTY_LOOKUP_TIMEOUT_MS=1000"
+            ;;
         analytics)
             printf '%s\n' "ANALYTICS_SIGNING_KEY=$(random_hex 32)" \
                 "ANALYTICS_BOOTSTRAP_ADMIN_EMAIL=admin@fuzz.invalid" \
@@ -249,6 +260,7 @@ if [ -n "${PORT[ingestion]:-}" ]; then
         die "fleetsim could not send the seed telemetry to ingestion"
     }
 fi
+id_of() { "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
 # Scheduling: a 24/7 center with a general technician, a part in stock and an
 # appointment of VH-000001 a week from now (their ids go into the dictionaries).
 SCHED_CENTER="" SCHED_TECH="" SCHED_APPOINTMENT=""
@@ -257,7 +269,6 @@ if [ -n "${PORT[scheduling]:-}" ]; then
         curl -fsS --max-time 20 -X "$1" -H "Authorization: Bearer $TOKEN" \
             -H 'Content-Type: application/json' -d "$3" "$(url_of scheduling)$2"
     }
-    id_of() { "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
     day='{"open":"00:00","close":"24:00"}'
     SCHED_CENTER="$(sched POST /v1/centers "{\"org_id\":\"$ORG\",\"name\":\"Fuzz hub\",\"lat\":41.88,\"lon\":-87.63,\"bays\":2,\"hours\":[$day,$day,$day,$day,$day,$day,$day],\"emergency\":true}" | id_of)" ||
         die "could not add a scheduling center"
@@ -271,12 +282,39 @@ if [ -n "${PORT[scheduling]:-}" ]; then
         die "could not book a scheduling appointment"
     log "seeded scheduling: center $SCHED_CENTER, technician $SCHED_TECH, appointment $SCHED_APPOINTMENT"
 fi
+# Warranty: VH-000001's contract, a claim of it in review with a PDF, and an approved
+# one (to pay and close); their ids and the PDF's checksum go into the dictionaries.
+WARRANTY_VIN="1HGCM82633A004352" WARRANTY_CLAIMS="" WARRANTY_DOCUMENT=""
+if [ -n "${PORT[warranty]:-}" ]; then
+    warranty() {
+        curl -fsS --max-time 30 -X "$1" -H "Authorization: Bearer $TOKEN" "${@:3}" "$(url_of warranty)$2"
+    }
+    started="$(date -u -d '365 days ago' +%F)"
+    warranty PUT /v1/contracts/VH-000001 -H 'Content-Type: application/json' \
+        -d "{\"org_id\":\"$ORG\",\"vin\":\"$WARRANTY_VIN\",\"start_date\":\"$started\",\"start_odometer_km\":1000,\"deductible\":100,\"currency\":\"USD\"}" >/dev/null ||
+        die "could not set a warranty contract"
+    claim="{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"vin\":\"$WARRANTY_VIN\",\"component\":\"cooling\",\"failure_date\":\"$(date -u -d '10 days ago' +%F)\",\"odometer_km\":20000,\"description\":\"coolant leaking from the water pump\",\"shop\":{\"id\":\"SHOP-1\",\"name\":\"Fuzz garage\",\"region\":\"US-IL\"},\"cost\":{\"parts\":[{\"part\":\"water_pump\",\"quantity\":1,\"unit_price\":300}],\"labour_hours\":2,\"labour_rate\":100,\"currency\":\"USD\"}}"
+    printf '%%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' >"$WORK/invoice.pdf"
+    WARRANTY_DOCUMENT="$(sha256sum "$WORK/invoice.pdf" | cut -d' ' -f1)"
+    in_review="$(warranty POST /v1/claims -F "claim=$claim;type=application/json" \
+        -F "document=@$WORK/invoice.pdf;type=application/pdf" | id_of)" ||
+        die "could not file a warranty claim"
+    approved="$(warranty POST /v1/claims -H 'Content-Type: application/json' -d "$claim" | id_of)" ||
+        die "could not file a second warranty claim"
+    warranty POST "/v1/claims/$approved/decision" -H 'Content-Type: application/json' \
+        -d '{"decision":"approve","note":"seeded for fuzzing"}' >/dev/null ||
+        die "could not approve the seeded warranty claim"
+    WARRANTY_CLAIMS="$in_review $approved"
+    log "seeded warranty: contract of VH-000001, claims $WARRANTY_CLAIMS, document $WARRANTY_DOCUMENT"
+fi
 # Waits (bounded) for the pipeline's state, then writes the identifiers it finds into
 # the dictionaries of $CONFIG.
 FUZZ_ORG="$ORG" FUZZ_TOKEN="$TOKEN" FUZZ_CONFIG="$CONFIG" \
     FUZZ_INGESTION="${PORT[ingestion]:+$(url_of ingestion)}" FUZZ_HEALTH="${PORT[health]:+$(url_of health)}" \
     FUZZ_AGENT="${PORT[agent]:+$(url_of agent)}" FUZZ_ALERT="${PORT[alert]:+$(url_of alert)}" \
     FUZZ_SCHED_CENTER="$SCHED_CENTER" FUZZ_SCHED_TECH="$SCHED_TECH" FUZZ_SCHED_APPOINTMENT="$SCHED_APPOINTMENT" \
+    FUZZ_WARRANTY_CLAIMS="$WARRANTY_CLAIMS" FUZZ_WARRANTY_DOCUMENT="$WARRANTY_DOCUMENT" \
+    FUZZ_WARRANTY_VIN="${PORT[warranty]:+$WARRANTY_VIN}" \
     "$VENV/bin/python" - <<'PY' || die "could not collect the seeded identifiers"
 import datetime, json, os, sys, time, urllib.request
 
@@ -335,9 +373,14 @@ vins = sorted(set(values(get(env["FUZZ_INGESTION"], "/v1/vehicles?limit=50"), "v
 now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 recent = [(now - datetime.timedelta(minutes=m)).isoformat().replace("+00:00", "Z") for m in (1, 5, 30, 90)]
 
-# Without ingestion, the vehicle of scheduling's seeded appointment.
-if env["FUZZ_SCHED_APPOINTMENT"] and not vehicles:
+# Without ingestion, the vehicle of scheduling's seeded appointment and of warranty's
+# seeded contract.
+if (env["FUZZ_SCHED_APPOINTMENT"] or env["FUZZ_WARRANTY_CLAIMS"]) and not vehicles:
     vehicles = ["VH-000001"]
+if env["FUZZ_WARRANTY_VIN"] and env["FUZZ_WARRANTY_VIN"] not in vins:
+    vins.append(env["FUZZ_WARRANTY_VIN"])
+# `{id}` is an appointment's in scheduling, a claim's in warranty: one dictionary.
+ids = ([env["FUZZ_SCHED_APPOINTMENT"]] if env["FUZZ_SCHED_APPOINTMENT"] else []) + env["FUZZ_WARRANTY_CLAIMS"].split()
 dictionaries = {
     "orgs": [env["FUZZ_ORG"]],
     "vehicles": vehicles,
@@ -348,15 +391,17 @@ dictionaries = {
     "recent": recent,
     "centers": [env["FUZZ_SCHED_CENTER"]] if env["FUZZ_SCHED_CENTER"] else [],
     "technicians": [env["FUZZ_SCHED_TECH"]] if env["FUZZ_SCHED_TECH"] else [],
-    "appointments": [env["FUZZ_SCHED_APPOINTMENT"]] if env["FUZZ_SCHED_APPOINTMENT"] else [],
+    "ids": ids,
     "parts": ["brake_pad_set"] if env["FUZZ_SCHED_CENTER"] else [],
+    "documents": [env["FUZZ_WARRANTY_DOCUMENT"]] if env["FUZZ_WARRANTY_DOCUMENT"] else [],
 }
 # Where each dictionary is used (every location the name appears in; readings also
 # inside a batch).
 bindings = {
     "org_id": "orgs", "vehicle_id": "vehicles", "decision_id": "decisions",
     "alert_id": "alerts", "contact_id": "contacts", "vin": "vins", "recorded_at": "recent",
-    "center_id": "centers", "technician_id": "technicians", "id": "appointments", "part": "parts",
+    "center_id": "centers", "technician_id": "technicians", "id": "ids", "part": "parts",
+    "sha": "documents",
 }
 lines = ["# Written by scripts/api-fuzz.sh for one run."]
 for name, vals in dictionaries.items():

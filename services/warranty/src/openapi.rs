@@ -22,6 +22,8 @@ use utoipa::OpenApi;
         crate::routes::reviews::pay,
         crate::routes::reviews::close,
     ),
+    // Every error response refers to it; listed, since no path names it itself.
+    components(schemas(shared_runtime::http::ErrorBody)),
     modifiers(&BearerSecurity),
 )]
 pub struct ApiDoc;

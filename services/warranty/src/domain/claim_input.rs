@@ -1,7 +1,7 @@
 //! A claim as a client sends it, checked field by field so one 400 can name every
 //! problem at once (not just the first serde stops at).
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -28,7 +28,7 @@ pub struct ClaimInput {
     pub vin: String,
     /// The failed component.
     pub component: Component,
-    /// Day of the failure (not in the future).
+    /// Day of the failure (not in the future, not before 1900).
     pub failure_date: NaiveDate,
     /// Odometer at failure, km.
     pub odometer_km: f64,
@@ -125,10 +125,8 @@ pub fn parse_claim(value: &Value) -> Result<ClaimInput, Vec<String>> {
         note(p, shared_schemas::ids::check_vehicle_id(v), "vehicle_id");
     }
     let vin = vin.and_then(|v| check_vin(&v).map_err(|e| p.push(e)).ok());
-    if let Some(d) = failure_date
-        && d > Utc::now().date_naive()
-    {
-        p.push(format!("`failure_date` {d} is in the future"));
+    if let Some(d) = failure_date {
+        check_failure_date(d, p);
     }
     if let Some(km) = odometer_km
         && !(0.0..=5_000_000.0).contains(&km)
@@ -201,6 +199,20 @@ fn field<T: DeserializeOwned>(
 fn note(p: &mut Vec<String>, r: Result<(), String>, name: &str) {
     if let Err(e) = r {
         p.push(format!("`{name}` {e}"));
+    }
+}
+
+/// The first year a date of the service's may fall in: anything earlier is a typo (and
+/// Postgres dates, unlike chrono's, end at 4713 BC).
+pub const EARLIEST_YEAR: i32 = 1900;
+
+fn check_failure_date(d: NaiveDate, p: &mut Vec<String>) {
+    if d > Utc::now().date_naive() {
+        p.push(format!("`failure_date` {d} is in the future"));
+    } else if d.year() < EARLIEST_YEAR {
+        p.push(format!(
+            "`failure_date` {d} is before {EARLIEST_YEAR}: not a failure on record"
+        ));
     }
 }
 

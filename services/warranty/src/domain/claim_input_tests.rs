@@ -70,6 +70,24 @@ fn wrong_types_and_future_dates_are_named() {
 }
 
 #[test]
+fn a_failure_before_1900_is_named() {
+    for day in ["1899-12-31", "-5000-01-01"] {
+        let mut v = good();
+        v["failure_date"] = json!(day);
+        let problems = parse_claim(&v).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("`failure_date`") && p.contains("before 1900")),
+            "{day}: {problems:?}"
+        );
+    }
+    let mut v = good();
+    v["failure_date"] = json!("1900-01-01");
+    assert!(parse_claim(&v).is_ok());
+}
+
+#[test]
 fn vin_rules() {
     assert!(check_vin("1HGCM82633A004352").is_ok());
     assert!(

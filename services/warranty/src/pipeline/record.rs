@@ -94,6 +94,12 @@ struct Reading {
     odometer_km: Option<f64>,
 }
 
+/// A vehicle in ingestion's registry.
+#[derive(Deserialize)]
+struct Registered {
+    org_id: String,
+}
+
 #[derive(Deserialize)]
 struct UsageDay {
     day: NaiveDate,
@@ -104,6 +110,55 @@ struct UsageDay {
 #[derive(Deserialize)]
 struct AlertPage {
     alerts: Vec<AlertRecord>,
+}
+
+/// What the services answered (`None`: no answer).
+struct Found {
+    history: Option<Vec<HealthPoint>>,
+    anomalies: Option<Vec<Anomaly>>,
+    around: Option<Vec<Reading>>,
+    usage: Option<Vec<UsageDay>>,
+    alerts: Option<AlertPage>,
+    appointments: Option<Vec<AppointmentRecord>>,
+}
+
+impl Found {
+    fn into_record(self, failure: DateTime<Utc>) -> VehicleRecord {
+        let telemetry_available = self.history.is_some() || self.around.is_some();
+        let reporting_at_failure = self.around.as_ref().map(|r| !r.is_empty());
+        let around = self.around.unwrap_or_default();
+        VehicleRecord {
+            telemetry_available,
+            first_reading_at: self
+                .history
+                .as_ref()
+                .and_then(|h| h.first().map(|p| day_start(p.day))),
+            last_reading_at: around.last().map(|r| r.recorded_at),
+            reporting_at_failure,
+            component_history: self.history.unwrap_or_default(),
+            telemetry_odometer_km: closest_odometer(&around, failure),
+            odometer_anomalies: self
+                .anomalies
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| a.counter == "odometer")
+                .map(|a| (a.after_at, a.kind))
+                .collect(),
+            alerts: self.alerts.map(|p| p.alerts).unwrap_or_default(),
+            appointments: self.appointments.unwrap_or_default(),
+            usage: self
+                .usage
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|u| {
+                    u.distance_km.map(|distance_km| DayUsage {
+                        day: u.day,
+                        distance_km,
+                    })
+                })
+                .collect(),
+        }
+    }
 }
 
 impl Records {
@@ -145,9 +200,26 @@ impl Records {
         }
     }
 
-    /// The record of `claim`'s vehicle, as far as the services answer.
+    /// The record of `claim`'s vehicle, as far as the services answer. Nothing is read
+    /// for a vehicle registered to another organization: this service's token reaches
+    /// every organization, the claimant must not.
     pub async fn gather(&self, claim: &Claim) -> VehicleRecord {
         let v = path_segment(&claim.vehicle_id);
+        let registered_path = format!("/v1/vehicles/{v}");
+        let (registered, found) = tokio::join!(
+            self.get::<Registered>(self.sources.ingestion.as_ref(), &registered_path),
+            self.lookups(claim, &v),
+        );
+        if let Some(r) = registered.filter(|r| r.org_id != claim.org_id) {
+            tracing::warn!(claim = %claim.id, vehicle = %claim.vehicle_id, registered_to = %r.org_id,
+                "claim on a vehicle of another organization: its record is not used");
+            return VehicleRecord::default();
+        }
+        found.into_record(day_start(claim.failure_date))
+    }
+
+    /// Every lookup of the record, at once.
+    async fn lookups(&self, claim: &Claim, v: &str) -> Found {
         let failure = day_start(claim.failure_date);
         let anomalies_path = format!("/v1/vehicles/{v}/counters/anomalies?limit=500");
         let alerts_path = format!("/v1/alerts?vehicle_id={v}&limit=200");
@@ -161,9 +233,9 @@ impl Records {
             claim.failure_date + TimeDelta::days(1),
         );
         let (history, anomalies, around, usage, alerts, appointments) = tokio::join!(
-            self.component_history(&v, claim, failure),
+            self.component_history(v, claim, failure),
             self.get::<Vec<Anomaly>>(self.sources.health.as_ref(), &anomalies_path),
-            self.readings_around(&v, failure),
+            self.readings_around(v, failure),
             self.get::<Vec<UsageDay>>(self.sources.ingestion.as_ref(), &usage_path),
             self.get::<AlertPage>(self.sources.alert.as_ref(), &alerts_path),
             self.get::<Vec<AppointmentRecord>>(
@@ -171,36 +243,13 @@ impl Records {
                 &appointments_path
             ),
         );
-        let telemetry_available = history.is_some() || around.is_some();
-        let reporting_at_failure = around.as_ref().map(|r| !r.is_empty());
-        let around = around.unwrap_or_default();
-        VehicleRecord {
-            telemetry_available,
-            first_reading_at: history
-                .as_ref()
-                .and_then(|h| h.first().map(|p| day_start(p.day))),
-            last_reading_at: around.last().map(|r| r.recorded_at),
-            reporting_at_failure,
-            component_history: history.unwrap_or_default(),
-            telemetry_odometer_km: closest_odometer(&around, failure),
-            odometer_anomalies: anomalies
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|a| a.counter == "odometer")
-                .map(|a| (a.after_at, a.kind))
-                .collect(),
-            alerts: alerts.map(|p| p.alerts).unwrap_or_default(),
-            appointments: appointments.unwrap_or_default(),
-            usage: usage
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|u| {
-                    u.distance_km.map(|distance_km| DayUsage {
-                        day: u.day,
-                        distance_km,
-                    })
-                })
-                .collect(),
+        Found {
+            history,
+            anomalies,
+            around,
+            usage,
+            alerts,
+            appointments,
         }
     }
 
@@ -261,4 +310,115 @@ fn closest_odometer(readings: &[Reading], failure: DateTime<Utc>) -> Option<f64>
         })
         .min_by_key(|(gap, _)| *gap)
         .map(|(_, km)| km)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use chrono::NaiveDate;
+    use serde_json::json;
+    use shared_runtime::auth::{Jwt, ServiceTokens};
+    use shared_runtime::config::Secret;
+
+    use super::*;
+    use crate::domain::model::{ClaimCost, RepairShop};
+
+    /// Ingestion and health on one address, the vehicle registered to `org`.
+    async fn services(org: &'static str) -> String {
+        let app = Router::new()
+            .route(
+                "/v1/vehicles/{id}",
+                get(move || async move { Json(json!({"vehicle_id": "VH-1", "org_id": org})) }),
+            )
+            .route(
+                "/v1/vehicles/{id}/telemetry/daily",
+                get(|| async {
+                    Json(json!([
+                        {"day": "2026-03-09", "readings": 600, "odometer_km": 1000.0, "distance_km": 310.5},
+                        {"day": "2026-03-10", "readings": 12, "odometer_km": 1000.0},
+                    ]))
+                }),
+            )
+            .route(
+                "/v1/vehicles/{id}/health/history",
+                get(|| async {
+                    Json(json!({"series": [{"points": [
+                        {"at": "2026-03-09T00:00:00Z", "score": 0.42, "band": "poor", "rul_days": 3.0}
+                    ]}]}))
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    fn claim() -> Claim {
+        Claim {
+            id: uuid::Uuid::from_u128(1),
+            org_id: "acme".to_owned(),
+            vehicle_id: "VH-1".to_owned(),
+            vin: "1M8GDM9AXKP042788".to_owned(),
+            component: shared_schemas::events::Component::Cooling,
+            failure_date: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            odometer_km: 1_000.0,
+            description: "water pump".to_owned(),
+            shop: RepairShop {
+                id: "s".to_owned(),
+                name: "S".to_owned(),
+                region: "r".to_owned(),
+            },
+            cost: ClaimCost {
+                parts: vec![],
+                labour_hours: 1.0,
+                labour_rate: 100.0,
+                currency: "USD".to_owned(),
+            },
+            submitted_by: "u".to_owned(),
+            submitted_at: Utc::now(),
+        }
+    }
+
+    async fn gather(org: &'static str) -> VehicleRecord {
+        let url = services(org).await;
+        let jwt = Arc::new(Jwt::new(&Secret::new(
+            "record-test-secret-0123456789abcdef",
+        )));
+        let records = Records::new(
+            Sources {
+                health: Some(url.clone()),
+                ingestion: Some(url),
+                ..Sources::default()
+            },
+            Some(Arc::new(ServiceTokens::development(jwt, "warranty"))),
+            Duration::from_secs(2),
+        )
+        .unwrap();
+        records.gather(&claim()).await
+    }
+
+    #[tokio::test]
+    async fn the_record_of_a_vehicle_of_the_claims_organization_is_read() {
+        let r = gather("acme").await;
+        assert!(r.telemetry_available);
+        assert_eq!(r.component_history.len(), 1);
+        assert_eq!(r.component_history[0].score, 0.42);
+        // A day without an odometer difference carries no distance.
+        assert_eq!(
+            r.usage,
+            [DayUsage {
+                day: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
+                distance_km: 310.5
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_is_read_for_a_vehicle_of_another_organization() {
+        let r = gather("globex").await;
+        assert_eq!(r, VehicleRecord::default());
+    }
 }

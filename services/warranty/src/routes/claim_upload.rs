@@ -2,16 +2,21 @@
 //! ten `document` parts, or a plain JSON claim. Documents are typed by their content
 //! and refused over the size limit; other problems are collected for one 400.
 
+use axum::extract::multipart::Field;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use bytes::Bytes;
 use serde_json::Value;
-use shared_runtime::http::check_json;
+use shared_runtime::http::{check_json, forbidden_char};
 
+use crate::domain::claim_input::{ClaimInput, parse_claim};
 use crate::error::ApiError;
 use crate::pipeline::claims::Upload;
 use crate::state::AppState;
 use crate::storage::{MAX_DOCUMENTS, sha256_hex, sniff};
+
+/// Longest file name kept with a document.
+const MAX_FILENAME_CHARS: usize = 255;
 
 /// What the request carried.
 #[derive(Debug, Default)]
@@ -22,6 +27,20 @@ pub(crate) struct Submission {
     pub uploads: Vec<Upload>,
     /// Every problem found so far.
     pub problems: Vec<String>,
+}
+
+impl Submission {
+    /// The claim, or one 400 naming every problem of the submission (a claim that
+    /// could not be read at all is `Null`, its problem already noted).
+    pub(crate) fn input(&mut self) -> Result<ClaimInput, ApiError> {
+        let unread = self.claim.is_null() && !self.problems.is_empty();
+        match parse_claim(&self.claim) {
+            Ok(input) if self.problems.is_empty() => return Ok(input),
+            Err(p) if !unread => self.problems.extend(p),
+            Ok(_) | Err(_) => {}
+        }
+        Err(ApiError::BadRequest(self.problems.join("; ")))
+    }
 }
 
 /// Reads the body of a claim filing.
@@ -82,11 +101,81 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
+/// The client's name of document `n`, if it is one to keep: no control characters, at
+/// most [`MAX_FILENAME_CHARS`] characters.
+fn file_name(field: &Field<'_>, n: usize) -> Result<Option<String>, String> {
+    let Some(name) = field.file_name() else {
+        return Ok(None);
+    };
+    if let Some(c) = forbidden_char(name) {
+        return Err(format!(
+            "document {n}: the file name contains a control character (U+{:04X})",
+            c as u32
+        ));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_FILENAME_CHARS {
+        return Err(format!(
+            "document {n}: the file name is {chars} characters long; at most {MAX_FILENAME_CHARS} are allowed"
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// Reads document `n` into `s`: refused over `max_bytes` (413), noted as a problem
+/// when its name or content is not acceptable, skipped past [`MAX_DOCUMENTS`].
+async fn read_document(
+    mut field: Field<'_>,
+    n: usize,
+    max_bytes: usize,
+    s: &mut Submission,
+) -> Result<(), ApiError> {
+    let filename = match file_name(&field, n) {
+        Ok(f) => f,
+        Err(problem) => {
+            s.problems.push(problem);
+            None
+        }
+    };
+    let label = format!(
+        "document {n}{}",
+        filename
+            .as_ref()
+            .map_or(String::new(), |f| format!(" ({f})"))
+    );
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e))? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > max_bytes {
+            return Err(ApiError::TooLarge(format!(
+                "{label} is larger than {max_bytes} bytes"
+            )));
+        }
+    }
+    if n > MAX_DOCUMENTS {
+        return Ok(());
+    }
+    let Some(content_type) = sniff(&bytes) else {
+        let declared = field.content_type().unwrap_or("no type");
+        s.problems.push(format!(
+            "{label} is not a PDF, JPEG or PNG by its content (declared {declared})"
+        ));
+        return Ok(());
+    };
+    s.uploads.push(Upload {
+        sha256: sha256_hex(&bytes),
+        content_type,
+        filename,
+        bytes,
+    });
+    Ok(())
+}
+
 async fn read_form(mut form: Multipart, max_bytes: usize) -> Result<Submission, ApiError> {
     let mut s = Submission::default();
     let mut claim_parts = 0;
     let mut documents = 0;
-    while let Some(mut field) = form.next_field().await.map_err(|e| multipart_error(&e))? {
+    while let Some(field) = form.next_field().await.map_err(|e| multipart_error(&e))? {
         let name = field.name().unwrap_or("").to_owned();
         match name.as_str() {
             "claim" => {
@@ -96,38 +185,7 @@ async fn read_form(mut form: Multipart, max_bytes: usize) -> Result<Submission, 
             }
             "document" => {
                 documents += 1;
-                let filename = field.file_name().map(str::to_owned);
-                let label = format!(
-                    "document {documents}{}",
-                    filename
-                        .as_ref()
-                        .map_or(String::new(), |f| format!(" ({f})"))
-                );
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e))? {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > max_bytes {
-                        return Err(ApiError::TooLarge(format!(
-                            "{label} is larger than {max_bytes} bytes"
-                        )));
-                    }
-                }
-                if documents > MAX_DOCUMENTS {
-                    continue;
-                }
-                let Some(content_type) = sniff(&bytes) else {
-                    let declared = field.content_type().unwrap_or("no type");
-                    s.problems.push(format!(
-                        "{label} is not a PDF, JPEG or PNG by its content (declared {declared})"
-                    ));
-                    continue;
-                };
-                s.uploads.push(Upload {
-                    sha256: sha256_hex(&bytes),
-                    content_type,
-                    filename,
-                    bytes,
-                });
+                read_document(field, documents, max_bytes, &mut s).await?;
             }
             other => s.problems.push(format!(
                 "unknown form part `{other}`; expected `claim` and `document`"

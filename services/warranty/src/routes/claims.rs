@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::claim_upload;
 use super::scope::{limit, org_for, vehicles_in_reach};
 use crate::db::claims::{self as db, Filter, Idempotency, StoredClaim};
-use crate::domain::claim_input::{ClaimInput, parse_claim};
+use crate::domain::claim_input::ClaimInput;
 use crate::domain::claim_status::ClaimStatus;
 use crate::error::ApiError;
 use crate::pipeline::claims::{Filed, Upload};
@@ -55,9 +55,13 @@ pub(crate) async fn visible(
         .ok_or_else(|| ApiError::NotFound(format!("no claim {id}")))
 }
 
+/// The key of a retried submission: the caller's within the claim's organization, so
+/// that a key can never hand one organization's claim to another (nothing makes a
+/// token's subject unique across organizations).
 fn idempotency(
     headers: &HeaderMap,
     c: &Claims,
+    org: &str,
     input: &ClaimInput,
     uploads: &[Upload],
 ) -> Result<Option<Idempotency>, ApiError> {
@@ -79,7 +83,7 @@ fn idempotency(
         sent.push_str(&u.sha256);
     }
     Ok(Some(Idempotency {
-        caller: c.sub.clone(),
+        caller: format!("{org}/{}", c.sub),
         key: key.to_owned(),
         request_hash: sha256_hex(sent.as_bytes()),
     }))
@@ -89,10 +93,12 @@ fn idempotency(
 /// `ClaimInput`) and up to 10 `document` files (PDF, JPEG or PNG by content), or the
 /// claim as `application/json`. With an `Idempotency-Key`, a retry returns the first
 /// claim (200); the same key with a different claim is 409. Every problem of the body
-/// is named in one 400. The claim is then checked and decided at once; when the
-/// decision fails (the analysis errs) the claim is answered `validating` and
-/// decided again later (`WARRANTY_RETRY_SECS`), or handed to a reviewer once the attempts
-/// run out (`WARRANTY_RETRY_MAX_ATTEMPTS`).
+/// is named in one 400. The role is checked first (403), then the body (400), an
+/// organization named that is not the caller's (403), and last the vehicle (404 when out
+/// of the caller's reach). The claim is then checked and decided at once; when the
+/// decision fails (the analysis errs) the claim is answered `validating` and decided
+/// again later (`WARRANTY_RETRY_SECS`), or handed to a reviewer once the attempts run
+/// out (`WARRANTY_RETRY_MAX_ATTEMPTS`).
 #[utoipa::path(post, path = "/v1/claims", tag = "claims",
     request_body(content = ClaimInput, description = "The claim (JSON), or multipart/form-data with a `claim` part and `document` files"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission return the first claim")),
@@ -111,17 +117,7 @@ pub async fn file(
     c.require(&FILERS)?;
     let headers = req.headers().clone();
     let mut sub = claim_upload::read(req, &state).await?;
-    if let Some(v) = sub.claim.get("vehicle_id").and_then(|v| v.as_str())
-        && c.role == Role::Owner
-        && !c.vehicle_ids.iter().any(|x| x == v)
-    {
-        return Err(ApiError::NotFound(format!("no vehicle {v}")));
-    }
-    let input = parse_claim(&sub.claim).map_err(|p| sub.problems.extend(p));
-    let input = match input {
-        Ok(i) if sub.problems.is_empty() => i,
-        _ => return Err(ApiError::BadRequest(sub.problems.join("; "))),
-    };
+    let input = sub.input()?;
     let contract = state.desk.contract(&input.vehicle_id).await?;
     let org = org_for(
         &c,
@@ -144,7 +140,7 @@ pub async fn file(
             input.vin, k.vin
         )));
     }
-    let idem = idempotency(&headers, &c, &input, &sub.uploads)?;
+    let idem = idempotency(&headers, &c, &org, &input, &sub.uploads)?;
     let claim = input.into_claim(Uuid::now_v7(), org, &c.sub);
     match state
         .desk

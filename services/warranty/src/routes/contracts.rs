@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::NaiveDate;
+use chrono::{Datelike, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiJson, ApiPath, ApiQuery};
@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::scope::{limit, org_for, vehicles_in_reach};
 use crate::db::contracts;
-use crate::domain::claim_input::check_vin;
+use crate::domain::claim_input::{EARLIEST_YEAR, check_vin};
 use crate::domain::coverage::standard_terms;
 use crate::domain::model::{Contract, CoverageTerm};
 use crate::error::ApiError;
@@ -53,7 +53,7 @@ pub struct ContractInput {
     pub org_id: Option<String>,
     /// The VIN (17 characters, no I, O or Q; the check digit is not enforced).
     pub vin: String,
-    /// Delivery day.
+    /// Delivery day (from 1900 to a year ahead).
     pub start_date: NaiveDate,
     /// Odometer at delivery, km.
     pub start_odometer_km: f64,
@@ -75,11 +75,23 @@ pub struct ContractView {
     pub contract: Contract,
 }
 
+/// A delivery day from 1900 to a year ahead (a contract may be set up before
+/// delivery); anything else is a typo.
+fn check_start(day: NaiveDate, problems: &mut Vec<String>) {
+    let latest = Utc::now().date_naive() + Days::new(366);
+    if day.year() < EARLIEST_YEAR || day > latest {
+        problems.push(format!(
+            "`start_date` must be from {EARLIEST_YEAR}-01-01 to {latest}, not {day}"
+        ));
+    }
+}
+
 fn contract_of(vehicle_id: String, org_id: String, b: ContractInput) -> Result<Contract, ApiError> {
     let mut problems = Vec::new();
     let vin = check_vin(&b.vin)
         .map_err(|e| problems.push(e))
         .unwrap_or_default();
+    check_start(b.start_date, &mut problems);
     if !(0.0..=5_000_000.0).contains(&b.start_odometer_km) {
         problems.push(format!(
             "`start_odometer_km` must be 0 to 5,000,000, not {}",

@@ -7,16 +7,62 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use shared_runtime::auth::Auth;
+use shared_runtime::auth::{Auth, Claims};
 use shared_runtime::http::ApiPath;
 use shared_runtime::openapi::responses::{BadRequest, NotFound, Unauthorized};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::db::{claims as db, contracts, history};
+use crate::db::claims::{self as db, StoredClaim, Transition};
+use crate::db::{contracts, history};
 use crate::domain::claim_status::ClaimStatus;
 use crate::domain::evidence::{self, Decision, EvidencePack, SimilarEntry};
+use crate::domain::model::SimilarClaim;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The similar past claims the caller may see, with how each ended. The index finds
+/// neighbours across the organization: for an owner, those are mostly other owners'
+/// vehicles, which are not theirs to see.
+async fn neighbours(
+    conn: &mut PgConnection,
+    c: &Claims,
+    hits: Vec<SimilarClaim>,
+) -> Result<Vec<SimilarEntry>, ApiError> {
+    let mut similar = Vec::new();
+    for hit in hits {
+        let past = db::get(conn, hit.claim_id).await?;
+        if past
+            .as_ref()
+            .is_some_and(|p| !c.can_read_vehicle(&p.claim.org_id, &p.claim.vehicle_id))
+        {
+            continue;
+        }
+        let label = db::label_of(conn, hit.claim_id).await?;
+        similar.push(SimilarEntry {
+            outcome: past.as_ref().map(|p| p.status.as_str().to_owned()),
+            claim: past.map(|p| p.claim),
+            hit,
+            fraud_confirmed: label.unwrap_or(false),
+        });
+    }
+    Ok(similar)
+}
+
+/// The decision on record, once the analysis has moved the claim on; its note is the
+/// latest one of the claim's moves (payment and closing carry none).
+fn decision_of(stored: &StoredClaim, transitions: &[Transition]) -> Option<Decision> {
+    let decided = !matches!(
+        stored.status,
+        ClaimStatus::Submitted | ClaimStatus::Validating
+    );
+    decided.then(|| Decision {
+        outcome: stored.status.as_str().to_owned(),
+        by: stored.decided_by.clone().filter(|b| b != "system"),
+        at: stored.decided_at.unwrap_or(stored.claim.submitted_at),
+        note: transitions.iter().rev().find_map(|t| t.note.clone()),
+    })
+}
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/v1/claims/{id}/evidence.pdf", get(pack))
@@ -24,7 +70,8 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// The claim's evidence pack as PDF: claim and coverage, the component's health before
 /// the failure, the alerts and appointments on record, each fraud signal, similar past
-/// claims, the decision and its reasons. 404 until the claim has been analysed.
+/// claims (for an owner, only those of their own vehicles), the decision and its
+/// reasons. 404 until the claim has been analysed.
 #[utoipa::path(get, path = "/v1/claims/{id}/evidence.pdf", tag = "claims",
     params(("id" = Uuid, Path, description = "Claim id")),
     security(("bearer" = [])),
@@ -44,27 +91,9 @@ pub async fn pack(
     let mut conn = state.db.acquire().await?;
     let contract = contracts::get(&mut conn, &stored.claim.vehicle_id).await?;
     let (record, seen) = history::seen(&state.db, id).await?.unwrap_or_default();
-    let mut similar = Vec::new();
-    for hit in seen.similar {
-        let past = db::get(&mut conn, hit.claim_id).await?;
-        let label = db::label_of(&mut conn, hit.claim_id).await?;
-        similar.push(SimilarEntry {
-            outcome: past.as_ref().map(|p| p.status.as_str().to_owned()),
-            claim: past.map(|p| p.claim),
-            hit,
-            fraud_confirmed: label.unwrap_or(false),
-        });
-    }
-    let decided = !matches!(
-        stored.status,
-        ClaimStatus::Submitted | ClaimStatus::Validating
-    );
-    let decision = decided.then(|| Decision {
-        outcome: stored.status.as_str().to_owned(),
-        by: stored.decided_by.clone().filter(|b| b != "system"),
-        at: stored.decided_at.unwrap_or(stored.claim.submitted_at),
-        note: stored.transitions.last().and_then(|t| t.note.clone()),
-    });
+    let similar = neighbours(&mut conn, &c, seen.similar).await?;
+    let transitions = db::transitions(&mut conn, id).await?;
+    let decision = decision_of(&stored, &transitions);
     let pdf = evidence::render(&EvidencePack {
         claim: stored.claim,
         contract,

@@ -17,10 +17,10 @@ use crate::helpers::{ORG, get_json, moves, spawn_app, spawn_deciding, spawn_with
 
 /// A 1×1 grey PNG (valid chunks and CRCs).
 const PNG_HEX: &str = "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n";
-const BOUNDARY: &str = "claim-boundary-7d3f";
+pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n";
+pub(crate) const BOUNDARY: &str = "claim-boundary-7d3f";
 
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     hex::decode(PNG_HEX).unwrap()
 }
 
@@ -39,7 +39,7 @@ pub(crate) fn claim_json(component: &str, odometer_km: f64) -> Value {
 
 /// A `multipart/form-data` body: the claim part and `(file name, declared type, bytes)`
 /// documents.
-fn form(claim: &Value, docs: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn form(claim: &Value, docs: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
     let mut b = Vec::new();
     let text = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"claim\"\r\nContent-Type: application/json\r\n\r\n{claim}\r\n"
@@ -57,7 +57,7 @@ fn form(claim: &Value, docs: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
     b
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestService,
     tok: &str,
     body: Vec<u8>,
@@ -78,7 +78,16 @@ async fn post_form(
     r.send().await.unwrap()
 }
 
-async fn message(r: reqwest::Response) -> String {
+/// The id of the claim a filing answered with (which must be a 201).
+pub(crate) async fn filed_id(r: reqwest::Response) -> String {
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub(crate) async fn message(r: reqwest::Response) -> String {
     r.json::<Value>().await.unwrap()["message"]
         .as_str()
         .unwrap()

@@ -9,5 +9,8 @@ mod claims;
 mod contracts;
 mod fraud_bench;
 mod helpers;
+mod hostile;
 mod openapi;
+mod rbac;
 mod retry;
+mod tenancy;

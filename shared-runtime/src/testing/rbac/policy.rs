@@ -344,6 +344,7 @@ mod tests {
             "alert",
             "analytics",
             "scheduling",
+            "warranty",
         ] {
             assert!(
                 policy.services.get(service).is_some_and(|r| !r.is_empty()),

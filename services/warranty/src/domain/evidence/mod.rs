@@ -11,7 +11,7 @@ mod telemetry;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use pdf::render;
+pub use pdf::{render, texts};
 
 use super::model::{Assessment, Claim, Contract, SimilarClaim, VehicleRecord};
 

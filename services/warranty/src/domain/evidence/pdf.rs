@@ -3,6 +3,8 @@
 //! chart with the key signals, alerts on record, the fraud signals, similar claims and
 //! the decision, over as many numbered pages as it takes.
 
+use printpdf::{Op, PdfDocument, TextItem};
+
 use super::canvas::Canvas;
 use super::{EvidencePack, findings, sections, telemetry};
 
@@ -25,12 +27,30 @@ pub fn render(pack: &EvidencePack) -> Vec<u8> {
     )
 }
 
+/// Every text run of a parsed PDF, one per line: what a reader can search for, and what
+/// checks look for (the tests here, the integration tests of who sees what).
+pub fn texts(doc: &PdfDocument) -> String {
+    let runs = doc
+        .pages
+        .iter()
+        .flat_map(|p| &p.ops)
+        .filter_map(|o| match o {
+            Op::ShowText { items } => Some(items),
+            _ => None,
+        });
+    let strings = runs.flatten().filter_map(|i| match i {
+        TextItem::Text(t) => Some(t.as_str()),
+        _ => None,
+    });
+    strings.collect::<Vec<_>>().join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use chrono::{Duration, NaiveDate, TimeZone, Utc};
-    use printpdf::{Op, PdfDocument, PdfParseOptions, TextItem};
+    use printpdf::{Op, PdfDocument, PdfParseOptions};
     use shared_schemas::events::{Component, Coverage, FraudSignalKind};
     use uuid::Uuid;
 
@@ -185,23 +205,6 @@ mod tests {
         );
         PdfDocument::parse(bytes, &PdfParseOptions::default(), &mut Vec::new())
             .expect("the PDF parses back")
-    }
-
-    /// Every text run of the document, one per line.
-    fn texts(doc: &PdfDocument) -> String {
-        let runs = doc
-            .pages
-            .iter()
-            .flat_map(|p| &p.ops)
-            .filter_map(|o| match o {
-                Op::ShowText { items } => Some(items),
-                _ => None,
-            });
-        let strings = runs.flatten().filter_map(|i| match i {
-            TextItem::Text(t) => Some(t.as_str()),
-            _ => None,
-        });
-        strings.collect::<Vec<_>>().join("\n")
     }
 
     fn count(doc: &PdfDocument, f: impl Fn(&Op) -> bool) -> usize {
