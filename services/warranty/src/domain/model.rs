@@ -212,6 +212,9 @@ pub struct DayUsage {
     pub day: NaiveDate,
     /// Km driven.
     pub distance_km: f64,
+    /// The day's last odometer, km.
+    #[serde(default)]
+    pub odometer_km: Option<f64>,
 }
 
 /// A past claim, for repeat and shop signals.

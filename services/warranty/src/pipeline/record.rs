@@ -105,6 +105,8 @@ struct UsageDay {
     day: NaiveDate,
     #[serde(default)]
     distance_km: Option<f64>,
+    #[serde(default)]
+    odometer_km: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +156,7 @@ impl Found {
                     u.distance_km.map(|distance_km| DayUsage {
                         day: u.day,
                         distance_km,
+                        odometer_km: u.odometer_km,
                     })
                 })
                 .collect(),
@@ -411,7 +414,8 @@ mod tests {
             r.usage,
             [DayUsage {
                 day: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
-                distance_km: 310.5
+                distance_km: 310.5,
+                odometer_km: Some(1000.0),
             }]
         );
     }

@@ -114,6 +114,7 @@ impl Timeline {
                 Some(DayUsage {
                     day: *day,
                     distance_km: km - before,
+                    odometer_km: Some(*km),
                 })
             })
             .collect()

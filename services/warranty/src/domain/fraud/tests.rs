@@ -215,6 +215,37 @@ fn no_prior_degradation_depends_on_the_component() {
 }
 
 #[test]
+fn a_claimed_odometer_within_the_failure_days_driving_agrees() {
+    let c = claim();
+    let mut r = record();
+    // The day's readings ran from 119,200 to 120,100 km; the claim says 120,000.
+    r.telemetry_odometer_km = Some(119_500.0);
+    r.usage = vec![DayUsage {
+        day: c.failure_date,
+        distance_km: 900.0,
+        odometer_km: Some(120_100.0),
+    }];
+    let s = |c: &Claim, r: &VehicleRecord| {
+        strength(
+            c,
+            &eligibility(),
+            r,
+            &ClaimHistory::default(),
+            "odometer_disagreement",
+        )
+    };
+    assert_eq!(s(&c, &r), 0.0);
+    let mut low = c.clone();
+    low.odometer_km = 116_000.0;
+    assert!(s(&low, &r) > 0.9, "3,200 km below the day's first reading");
+    r.usage.clear();
+    assert!(
+        s(&c, &r) > 0.0,
+        "without the day's use, the noon reading is the reference"
+    );
+}
+
+#[test]
 fn odometer_signals_fire_on_disagreement_and_rollback() {
     let mut r = record();
     r.telemetry_odometer_km = Some(135_000.0);
@@ -261,6 +292,7 @@ fn in_service_fires_when_the_vehicle_drove_as_usual_through_the_failure() {
             .map(|d| DayUsage {
                 day: c.failure_date + Duration::days(d),
                 distance_km: if d < 0 { 300.0 } else { after_km },
+                odometer_km: None,
             })
             .collect();
         r

@@ -64,11 +64,13 @@ pub(super) fn no_prior_degradation(claim: &Claim, record: &VehicleRecord) -> Fea
     )
 }
 
-/// Claimed odometer against telemetry's.
+/// Claimed odometer against telemetry's: against the odometer's range on the failure
+/// day (from the day before's last reading to the day's last) when the daily use is
+/// known, else against the reading nearest the failure day's noon.
 pub(super) fn odometer_disagreement(claim: &Claim, record: &VehicleRecord) -> Feature {
     let name = "odometer_disagreement";
     let kind = FraudSignalKind::OdometerRollback;
-    let Some(tele) = record.telemetry_odometer_km else {
+    let Some((low, high)) = failure_day_odometer(claim, record) else {
         return Feature::new(
             name,
             kind,
@@ -77,17 +79,39 @@ pub(super) fn odometer_disagreement(claim: &Claim, record: &VehicleRecord) -> Fe
             "no telemetry odometer at the failure date".to_owned(),
         );
     };
-    let diff = claim.odometer_km - tele;
+    let km = claim.odometer_km;
+    let diff = if km < low {
+        km - low
+    } else if km > high {
+        km - high
+    } else {
+        0.0
+    };
+    let telemetry = if (high - low).abs() < 0.5 {
+        format!("{low:.0} km")
+    } else {
+        format!("{low:.0}-{high:.0} km that day")
+    };
     Feature::new(
         name,
         kind,
         diff,
         (diff.abs() - ODOMETER_TOLERANCE_KM) / (ODOMETER_FULL_KM - ODOMETER_TOLERANCE_KM),
         format!(
-            "claimed {:.0} km, telemetry {tele:.0} km: {diff:+.0} km (tolerance {ODOMETER_TOLERANCE_KM:.0} km)",
-            claim.odometer_km
+            "claimed {km:.0} km, telemetry {telemetry}: {diff:+.0} km off (tolerance {ODOMETER_TOLERANCE_KM:.0} km)"
         ),
     )
+}
+
+/// The odometer at the start and end of the failure day, from the daily use; else the
+/// reading nearest the failure.
+fn failure_day_odometer(claim: &Claim, record: &VehicleRecord) -> Option<(f64, f64)> {
+    let day = record
+        .usage
+        .iter()
+        .find(|u| u.day == claim.failure_date)
+        .and_then(|u| u.odometer_km.map(|end| (end - u.distance_km.max(0.0), end)));
+    day.or_else(|| record.telemetry_odometer_km.map(|km| (km, km)))
 }
 
 /// Odometer anomalies on record up to the failure: a rollback is full strength, a
