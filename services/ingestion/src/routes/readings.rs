@@ -80,7 +80,7 @@ pub(super) fn scope<'a>(auth: &'a Auth, vehicle_id: &str) -> Result<Option<&'a s
     Ok(claims.org_scope())
 }
 
-fn no_telemetry(vehicle_id: &str) -> ApiError {
+pub(super) fn no_telemetry(vehicle_id: &str) -> ApiError {
     ApiError::NotFound(format!("no telemetry for vehicle {vehicle_id}"))
 }
 

@@ -11,7 +11,7 @@ use shared_runtime::http::{ApiPath, ApiQuery};
 use shared_runtime::openapi::responses::Unauthorized;
 use utoipa::{IntoParams, ToSchema};
 
-use super::readings::scope;
+use super::readings::{no_telemetry, scope};
 use crate::db::readings::{self, DayRow};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -94,9 +94,7 @@ pub async fn daily(
             .await?
             .is_none()
     {
-        return Err(ApiError::NotFound(format!(
-            "no telemetry for vehicle {vehicle_id}"
-        )));
+        return Err(no_telemetry(&vehicle_id));
     }
     Ok(Json(rows.into_iter().map(DayUsage::from).collect()))
 }
