@@ -138,11 +138,16 @@ fn predict_rejects_empty_history() {
 
 #[test]
 fn committed_fd001_artifact_loads_and_predicts() {
-    let path = models::cmapss::bench::default_artifact_dir().join("cmapss-fd001-v1.json");
+    let path = models::cmapss::bench::default_artifact_dir().join("cmapss-fd001-v2.json");
     let model = RulModel::load(&path).unwrap();
-    assert_eq!(model.model_version, "cmapss-fd001-v1");
+    assert_eq!(model.model_version, "cmapss-fd001-v2");
     assert_eq!(model.metadata.subset, "FD001");
     assert_eq!(model.feature_names.len(), model.feature_spec.len());
+    let intervals = model
+        .intervals
+        .as_ref()
+        .expect("the artifact carries 80 % intervals");
+    assert!((intervals.level - 0.8).abs() < 1e-12 && intervals.n_residuals == 1000);
     // Training units: one cut early in life, one a few cycles before failure.
     for unit in fd001_train().iter().take(20) {
         let early = model.predict_rul(&unit.cycles[..30]).unwrap();
@@ -150,6 +155,11 @@ fn committed_fd001_artifact_loads_and_predicts() {
             .predict_rul(&unit.cycles[..unit.cycles.len() - 5])
             .unwrap();
         assert!((0.0..=125.0).contains(&early) && (0.0..=125.0).contains(&late));
+        // Near failure the trend pins the RUL down; early in life it does not.
+        let (low, high) = intervals.interval(late);
+        let (early_low, early_high) = intervals.interval(early);
+        assert!(low <= late && late <= high && early_low <= early && early <= early_high);
+        assert!(high - low < early_high - early_low);
         assert!(
             late < 40.0 && early > 90.0,
             "unit {}: early {early}, late {late}",
@@ -217,4 +227,70 @@ fn per_condition_normalisation_handles_six_conditions() {
         mixed_rmse < 1.3 * plain_rmse,
         "six conditions: {mixed_rmse:.2}, one condition: {plain_rmse:.2}"
     );
+}
+
+/// The benchmark pipeline end to end on a kept subset, small enough for CI: the family's
+/// configuration with a small GBM, and a 3-fold cross-validation for the intervals.
+fn short_run(subset: &str) -> models::cmapss::bench::BenchReport {
+    use models::cmapss::bench::{self, BenchOptions};
+    let mut options = BenchOptions::subset(&default_data_dir(), subset);
+    let config = &mut options.config;
+    config.members = vec![LearnerParams::Gbm(GbmParams {
+        iterations: 120,
+        learning_rate: 0.1,
+        max_depth: 6,
+        min_leaf_weight: 100.0,
+        l2: 1.0,
+        subsample: 0.6,
+        colsample_bytree: 0.3,
+        nbins: 64,
+        seed: 1,
+    })];
+    config.weights = vec![1.0];
+    options.protocol = CvProtocol {
+        folds: 3,
+        cuts_per_unit: 4,
+        ..CvProtocol::default()
+    };
+    bench::run(&options, &mut |_| {}).unwrap()
+}
+
+/// Pins a short run's figures (measured, plus a margin for platform float differences):
+/// a change that makes the pipeline worse on a subset fails here.
+fn assert_short_run(subset: &str, max_rmse: f64, max_rmse_capped: f64) {
+    let report = short_run(subset);
+    let coverage = report.coverage80.unwrap();
+    println!(
+        "{} / {} coverage80={coverage:.3}",
+        report.result_line(),
+        report.literature_line()
+    );
+    assert!(
+        report.rmse <= max_rmse && report.rmse_capped <= max_rmse_capped,
+        "{subset}: rmse {:.2} (pinned {max_rmse}), capped {:.2} (pinned {max_rmse_capped})",
+        report.rmse,
+        report.rmse_capped
+    );
+    assert!(
+        (0.70..=0.92).contains(&coverage),
+        "{subset}: 80 % intervals cover {coverage:.3}"
+    );
+}
+
+#[test]
+fn short_run_fd001_holds_its_figures() {
+    // Measured: rmse 11.36, capped 10.27, coverage 0.790.
+    assert_short_run("FD001", 11.9, 10.8);
+}
+
+#[test]
+fn short_run_fd002_holds_its_figures() {
+    // Measured: rmse 22.34, capped 10.01, coverage 0.861.
+    assert_short_run("FD002", 22.9, 10.5);
+}
+
+#[test]
+fn short_run_fd004_holds_its_figures() {
+    // Measured: rmse 23.21, capped 10.11, coverage 0.871.
+    assert_short_run("FD004", 23.8, 10.6);
 }

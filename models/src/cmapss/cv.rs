@@ -68,6 +68,7 @@ impl OutOfFold {
             n_cuts: truth.len(),
             rmse: rmse(&predicted, &truth),
             phm08_per_100: phm08_score(&predicted, &truth) * 100.0 / truth.len().max(1) as f64,
+            rmse_true: Some(rmse(&predicted, &self.truth)),
         }
     }
 }

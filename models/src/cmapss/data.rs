@@ -46,11 +46,22 @@ impl UnitSeries {
     }
 }
 
+/// Reads a text file, decompressing it if its name ends in `.gz` (the project keeps the
+/// larger subsets compressed).
 fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|error| CmapssError::Io {
+    let io_error = |error| CmapssError::Io {
         path: path.to_path_buf(),
         error,
-    })
+    };
+    if path.extension().is_some_and(|e| e == "gz") {
+        let file = std::fs::File::open(path).map_err(io_error)?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text)
+            .map_err(io_error)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(io_error)
+    }
 }
 
 /// Reads a series file; errors name the file and line.

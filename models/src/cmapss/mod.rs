@@ -10,7 +10,7 @@
 //! ```no_run
 //! use models::cmapss::{RulModel, read_series};
 //! # fn main() -> Result<(), models::cmapss::CmapssError> {
-//! let model = RulModel::load(std::path::Path::new("models/artifacts/cmapss-fd001-v1.json"))?;
+//! let model = RulModel::load(std::path::Path::new("models/artifacts/cmapss-fd001-v2.json"))?;
 //! let units = read_series(std::path::Path::new("models/data/cmapss/test_FD001.txt"))?;
 //! let rul_cycles = model.predict_rul(&units[0].cycles)?;
 //! # let _ = rul_cycles; Ok(()) }
@@ -22,6 +22,7 @@ pub mod cv;
 pub mod data;
 pub mod error;
 pub mod features;
+pub mod intervals;
 pub mod learners;
 pub mod model;
 pub mod trees;

@@ -10,6 +10,7 @@ use super::conditions::ConditionNormalizer;
 use super::data::{CycleRecord, N_SENSORS, UnitSeries};
 use super::error::{CmapssError, Result};
 use super::features::{FeatureSpec, unit_features};
+use super::intervals::IntervalCalibration;
 use super::learners::{Design, Learner, LearnerParams};
 
 /// Version of the artifact layout; [`RulModel::load`] refuses other versions.
@@ -59,12 +60,33 @@ pub struct CvSummary {
     pub rmse: f64,
     /// PHM08 score per 100 cuts (comparable to a 100-unit test set), capped truth.
     pub phm08_per_100: f64,
+    /// RMSE against the true (uncapped) RUL, the truth the test figures use; absent in
+    /// artifacts written before it was computed.
+    #[serde(default)]
+    pub rmse_true: Option<f64>,
 }
+
+impl CvSummary {
+    /// The line the benchmark prints for the estimate.
+    pub fn log_line(&self, subset: &str, seconds: f64) -> String {
+        let rmse_true = self
+            .rmse_true
+            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"));
+        format!(
+            "{subset} cv rmse={rmse_true} rmse_capped={:.2} phm08_per_100_capped={:.2} \
+             cuts={} folds={} cv_s={seconds:.1}",
+            self.rmse, self.phm08_per_100, self.n_cuts, self.folds
+        )
+    }
+}
+
+/// Point predictions, and their `(low, high)` intervals when the model has them.
+pub type Predictions = (Vec<f64>, Option<Vec<(f64, f64)>>);
 
 /// A trained RUL model; the content of an artifact file.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct RulModel {
-    /// Model identity, e.g. `cmapss-fd001-v1`.
+    /// Model identity, e.g. `cmapss-fd001-v2`.
     pub model_version: String,
     /// Artifact layout version ([`FORMAT_VERSION`]).
     pub format_version: u32,
@@ -82,6 +104,10 @@ pub struct RulModel {
     pub weights: Vec<f64>,
     /// Training metadata.
     pub metadata: TrainingMetadata,
+    /// Prediction intervals calibrated on out-of-fold residuals, when computed (models
+    /// written before intervals existed have none).
+    #[serde(default)]
+    pub intervals: Option<IntervalCalibration>,
 }
 
 /// Training rows of `units`: every cycle, target `min(RUL, cap)`.
@@ -178,6 +204,7 @@ impl RulModel {
                 cv: None,
                 crate_version: env!("CARGO_PKG_VERSION").to_owned(),
             },
+            intervals: None,
         })
     }
 
@@ -209,6 +236,17 @@ impl RulModel {
         let rows = unit_features(&self.feature_spec, &self.normalizer, &unit);
         let last = rows.row(rows.n_rows() - 1);
         Ok(self.predict_features(last)[0])
+    }
+
+    /// RUL after the last cycle of each unit with its interval `(low, high)`, when the
+    /// model has calibrated intervals.
+    pub fn predict_units_with_intervals(&self, units: &[UnitSeries]) -> Result<Predictions> {
+        let predicted = self.predict_units(units)?;
+        let intervals = self
+            .intervals
+            .as_ref()
+            .map(|cal| predicted.iter().map(|&p| cal.interval(p)).collect());
+        Ok((predicted, intervals))
     }
 
     /// RUL after the last cycle of each unit, in order.
@@ -293,6 +331,9 @@ impl RulModel {
             return Err(artifact_error(
                 "inconsistent sensors or normalisation".to_owned(),
             ));
+        }
+        if let Some(cal) = &model.intervals {
+            cal.validate().map_err(|e| artifact_error(e.to_string()))?;
         }
         // Tree indices and coefficient lengths are checked too, so a damaged file fails
         // here rather than panicking in a prediction.

@@ -12,6 +12,7 @@ use super::data::UnitSeries;
 use super::error::Result;
 use super::learners::LearnerParams;
 use super::model::{CvSummary, TrainConfig};
+use crate::metrics::rmse;
 
 /// A setter applied to a configuration, with a label for the log.
 pub type Choice = (String, Box<dyn Fn(&mut TrainConfig)>);
@@ -253,4 +254,67 @@ pub fn choose_ensemble(
         config.weights, cv.rmse, cv.phm08_per_100
     ));
     Ok((config, cv))
+}
+
+/// Training caps [`cap_trade_off`] compares, in cycles (400 is beyond every C-MAPSS
+/// test unit's RUL: no cap).
+pub const CAP_CHOICES: [f64; 6] = [125.0, 140.0, 160.0, 200.0, 250.0, 400.0];
+
+/// True RUL up to which a cut counts as "near failure" in [`cap_trade_off`]: the range
+/// where a prediction drives a maintenance decision.
+pub const NEAR_FAILURE: f64 = 100.0;
+
+/// One cap's cross-validated figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapTrial {
+    /// Training cap.
+    pub cap: f64,
+    /// RMSE against the true RUL over all cuts.
+    pub rmse_true: f64,
+    /// RMSE against the truth capped at 125 (published convention).
+    pub rmse_capped125: f64,
+    /// RMSE over the cuts with true RUL up to [`NEAR_FAILURE`].
+    pub rmse_near_failure: f64,
+}
+
+/// Measures, for each of [`CAP_CHOICES`], the cross-validated RMSE against the true
+/// RUL, against the truth capped at 125, and near failure.
+///
+/// The cap is not chosen from this: the true-RUL figure is dominated by the cuts
+/// farthest from failure, whose share depends on where the test units are cut, which
+/// the training data cannot tell (uniform cuts over FD004's lives reach 500 cycles of
+/// RUL). It shows what a higher cap buys far from failure and costs near it.
+pub fn cap_trade_off(
+    units: &[UnitSeries],
+    base: &TrainConfig,
+    protocol: &CvProtocol,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<CapTrial>> {
+    let mut trials = Vec::new();
+    for cap in CAP_CHOICES {
+        let mut config = base.clone();
+        config.rul_cap = cap;
+        let oof = out_of_fold(units, &config, protocol)?;
+        let weights = super::model::normalised_weights(&config.weights, config.members.len())?;
+        let predicted = super::model::blend(&oof.member_predictions, &weights, cap);
+        let near: Vec<usize> = (0..oof.truth.len())
+            .filter(|&i| oof.truth[i] <= NEAR_FAILURE)
+            .collect();
+        let pick = |v: &[f64]| near.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let trial = CapTrial {
+            cap,
+            rmse_true: rmse(&predicted, &oof.truth),
+            rmse_capped125: rmse(&predicted, &oof.capped_truth(125.0)),
+            rmse_near_failure: rmse(&pick(&predicted), &pick(&oof.truth)),
+        };
+        log(&format!(
+            "cap={cap}: cv rmse_true={:.2} rmse_capped125={:.2} rmse_true_rul<={NEAR_FAILURE}={:.2} cuts={}",
+            trial.rmse_true,
+            trial.rmse_capped125,
+            trial.rmse_near_failure,
+            oof.truth.len()
+        ));
+        trials.push(trial);
+    }
+    Ok(trials)
 }
