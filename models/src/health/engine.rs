@@ -606,6 +606,32 @@ mod tests {
     }
 
     #[test]
+    fn a_coolant_never_known_warm_is_unknown_not_a_thermostat_fault() {
+        let engine = Engine::bundled().expect("model");
+        let mut s = VehicleState::new();
+        let t0 = 1_750_000_000 - 1_750_000_000 % DAY_S;
+        for k in 0..10 * 48 {
+            let mut r = idle(t0 + k * 1800, 200.0);
+            // A car without oil temperature or run time: warmth cannot be told.
+            r.signals = [
+                (names::ENGINE_RPM, 1500.0),
+                (names::VEHICLE_SPEED_KPH, 60.0),
+                (names::COOLANT_TEMP_C, 55.0),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+            s.apply(&r);
+        }
+        let a = engine.assess(&s).expect("assessed");
+        assert!(a.component(Component::Cooling).is_none(), "{a:?}");
+        assert_eq!(a.unknown.len(), 1, "{:?}", a.unknown);
+        assert_eq!(a.unknown[0].component, Component::Cooling);
+        assert!(a.unknown[0].needs.contains("run time"));
+        assert_eq!(a.overall_band, HealthBand::Excellent);
+    }
+
+    #[test]
     fn new_vehicles_are_learning() {
         let engine = Engine::bundled().expect("model");
         let a = engine.assess(&run(10, 20, 2)).expect("assessed");

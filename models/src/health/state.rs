@@ -590,6 +590,104 @@ mod tests {
         }
     }
 
+    /// A stopped-engine battery reading at `t` (key-on, heartbeat or cranking dip).
+    fn stopped(t: i64, volts: f64) -> TelemetryReading {
+        let mut r = reading(t, 20.0);
+        r.signals = [
+            (names::ENGINE_RPM.to_owned(), 0.0),
+            (names::VEHICLE_SPEED_KPH.to_owned(), 0.0),
+            (names::BATTERY_VOLTAGE_V.to_owned(), volts),
+        ]
+        .into_iter()
+        .collect();
+        r
+    }
+
+    /// Three nights between an evening and a morning drive: a reading just after the
+    /// stop, heartbeats through the night, and a key-on sample and a cranking dip just
+    /// before the morning start.
+    fn nights() -> Vec<TelemetryReading> {
+        let t0 = 1_750_032_000 - 1_750_032_000 % DAY_S;
+        let mut out = Vec::new();
+        for d in 0..4 {
+            let day = t0 + d * DAY_S;
+            out.extend((0..60).map(|k| reading(day + 7 * 3600 + k * 60, 88.0)));
+            if d == 3 {
+                break;
+            }
+            out.extend((0..60).map(|k| reading(day + 18 * 3600 + k * 60, 88.0)));
+            out.push(stopped(day + 19 * 3600 + 30, 12.7));
+            out.push(stopped(day + 23 * 3600, 12.6));
+            out.push(stopped(day + DAY_S + 3 * 3600, 12.58));
+            out.push(stopped(day + DAY_S + 7 * 3600 - 20, 12.4));
+            out.push(stopped(day + DAY_S + 7 * 3600 - 10, 9.2));
+        }
+        out
+    }
+
+    #[test]
+    fn only_rested_readings_count_as_rest_in_any_order() {
+        let mut in_order = VehicleState::new();
+        for r in nights() {
+            in_order.apply(&r);
+        }
+        let mut reversed = VehicleState::new();
+        for r in nights().iter().rev() {
+            reversed.apply(r);
+        }
+        let rest = |s: &VehicleState| -> Vec<(u32, Option<f64>)> {
+            s.days()
+                .map(|(_, d)| {
+                    (
+                        d.agg(Indicator::BatteryRest).n,
+                        d.agg(Indicator::BatteryRest).mean(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(rest(&in_order), rest(&reversed));
+        // Per night: 23:00 and 03:00 are rested; 19:00:30 (just stopped), the key-on
+        // and the cranking dip are not.
+        let days = rest(&in_order);
+        assert_eq!(days.iter().map(|(n, _)| n).sum::<u32>(), 6, "{days:?}");
+        let lowest = in_order
+            .days()
+            .map(|(_, d)| d.agg(Indicator::BatteryRest).min)
+            .fold(f64::INFINITY, f64::min);
+        assert!(lowest >= 12.58, "{lowest}");
+    }
+
+    #[test]
+    fn a_format_4_day_is_read_without_its_old_rest_aggregates() {
+        #[derive(Serialize)]
+        struct OldDay<'a> {
+            aggs: &'a [Agg; N_INDICATORS],
+            dpf_xx: f64,
+            dpf_xy: f64,
+            odometer: &'a DaySpans,
+            engine_hours: &'a DaySpans,
+        }
+        let mut day = Day::default();
+        day.aggs[Indicator::BatteryRest.index()].add(9.2);
+        day.aggs[Indicator::CoolantDriving.index()].add(88.0);
+        let bytes = [
+            vec![4u8],
+            postcard::to_allocvec(&OldDay {
+                aggs: &day.aggs,
+                dpf_xx: 0.0,
+                dpf_xy: 0.0,
+                odometer: &day.odometer,
+                engine_hours: &day.engine_hours,
+            })
+            .expect("encodes"),
+        ]
+        .concat();
+        let read = decode_day(&bytes).expect("format 4 decodes");
+        assert_eq!(read.agg(Indicator::BatteryRest).n, 0, "old meaning dropped");
+        assert_eq!(read.agg(Indicator::CoolantDriving).n, 1);
+        assert_eq!(read.activity, Activity::default());
+    }
+
     #[test]
     fn too_late_readings_are_refused_and_old_days_pruned() {
         let mut s = VehicleState::new();
