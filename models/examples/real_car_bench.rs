@@ -33,7 +33,7 @@ fn main() -> anyhow::Result<()> {
         let window_from = start + chrono::Duration::days(30 - 28);
         for (k, s) in samples.iter().enumerate() {
             let reading = s.reading("ETIOS-2014");
-            let set = evidence::reported(&reading);
+            let set = evidence::reported(&reading, 0);
             for c in Component::ALL
                 .iter()
                 .filter(|c| set & evidence::bit(**c) != 0)

@@ -59,16 +59,19 @@ pub fn bit(c: Component) -> u16 {
     1 << k
 }
 
-/// The components `reading` carries signals of, as a set of [`bit`]s.
-pub fn reported(reading: &TelemetryReading) -> u16 {
+/// The components `reading` carries signals of, as a set of [`bit`]s, added to `known`
+/// (components already known to be reported are not looked up again: this runs for
+/// every reading).
+pub fn reported(reading: &TelemetryReading, known: u16) -> u16 {
     Component::ALL
         .iter()
+        .filter(|c| known & bit(**c) == 0)
         .filter(|c| {
             signals(**c)
                 .iter()
                 .any(|s| reading.signals.get(*s).is_some_and(|v| v.is_finite()))
         })
-        .fold(0, |set, c| set | bit(*c))
+        .fold(known, |set, c| set | bit(*c))
 }
 
 #[cfg(test)]
@@ -96,7 +99,8 @@ mod tests {
             ]),
             dtcs: Vec::new(),
         };
-        let set = reported(&reading);
+        let set = reported(&reading, 0);
+        assert_eq!(reported(&reading, set), set);
         assert_eq!(set, bit(Component::Cooling) | bit(Component::Battery));
         assert_ne!(bit(Component::Cooling), bit(Component::Battery));
     }

@@ -420,7 +420,7 @@ impl VehicleState {
         let mut dp = None;
         let turning = operating::State::of(reading).engine.turning();
         let mut rest_changed = entry.activity.note(t, turning);
-        entry.reported |= evidence::reported(reading);
+        entry.reported = evidence::reported(reading, entry.reported);
         observe(reading, |i, v| {
             if masked & (1 << i.index()) != 0 {
                 return;
