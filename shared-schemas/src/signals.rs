@@ -63,6 +63,7 @@ macro_rules! signals {
 signals! {
     ENGINE_RPM = ("engine_rpm", "rpm", 0.0, 8000.0, Engine, "Engine speed");
     ENGINE_LOAD_PCT = ("engine_load_pct", "%", 0.0, 100.0, Engine, "Calculated engine load");
+    ENGINE_RUN_TIME_S = ("engine_run_time_s", "s", 0.0, 65535.0, Engine, "Time since engine start (OBD-II PID 1F)");
     COOLANT_TEMP_C = ("coolant_temp_c", "°C", -40.0, 150.0, Engine, "Engine coolant temperature");
     OIL_TEMP_C = ("oil_temp_c", "°C", -40.0, 180.0, Engine, "Engine oil temperature");
     OIL_PRESSURE_KPA = ("oil_pressure_kpa", "kPa", 0.0, 1000.0, Engine, "Engine oil pressure (gauge)");

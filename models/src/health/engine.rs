@@ -2,11 +2,12 @@
 //! and km, confidence and contributing factors.
 
 use chrono::{DateTime, Utc};
-use shared_schemas::events::{Component, ComponentHealth, Factor, HealthBand};
+use shared_schemas::events::{Component, ComponentHealth, ComponentUnknown, Factor, HealthBand};
 
 use super::baseline::{BASELINE_DAYS, Baselines};
 use super::counters::{self, Break, Counter, Track};
 use super::damage::{self, PartDay, PartSpec};
+use super::evidence;
 use super::growth::Fit;
 use super::indicators::Indicator;
 use super::rul::{self, Calibration, Features, ModelError, Normalization, RulModel, Verdict};
@@ -52,9 +53,12 @@ pub struct Engine {
 pub struct Assessment {
     /// The instant assessed: the vehicle's newest reading.
     pub at: DateTime<Utc>,
-    /// Every component the vehicle reports on.
+    /// Every component the vehicle reports on whose health its readings can judge.
     pub components: Vec<ComponentHealth>,
-    /// The worst component's score (1 with no component).
+    /// Components the vehicle reports signals of but whose indicators never met their
+    /// operating conditions (see [`evidence`]): no score, band or RUL.
+    pub unknown: Vec<ComponentUnknown>,
+    /// The worst judged component's score (1 with no component).
     pub overall_score: f64,
     /// Band of `overall_score`.
     pub overall_band: HealthBand,
@@ -166,9 +170,18 @@ impl Engine {
             (Counter::EngineHours, &hours),
         ]);
         let mut components = Vec::new();
+        let mut unknown = Vec::new();
         for c in Component::ALL {
             if let Some(h) = self.component(state, c, newest, daily_km) {
                 components.push(h);
+            } else if state
+                .days()
+                .any(|(_, d)| d.reported & evidence::bit(c) != 0)
+            {
+                unknown.push(ComponentUnknown {
+                    component: c,
+                    needs: evidence::needs(c).to_owned(),
+                });
             }
         }
         let overall_score = components.iter().map(|c| c.score).fold(1.0, f64::min);
@@ -177,6 +190,7 @@ impl Engine {
             overall_band: HealthBand::from_score(overall_score),
             overall_score,
             components,
+            unknown,
             daily_km,
             anomalies,
             erratic,
@@ -589,6 +603,32 @@ mod tests {
             "{}",
             oil.factors[0].detail
         );
+    }
+
+    #[test]
+    fn a_coolant_never_known_warm_is_unknown_not_a_thermostat_fault() {
+        let engine = Engine::bundled().expect("model");
+        let mut s = VehicleState::new();
+        let t0 = 1_750_000_000 - 1_750_000_000 % DAY_S;
+        for k in 0..10 * 48 {
+            let mut r = idle(t0 + k * 1800, 200.0);
+            // A car without oil temperature or run time: warmth cannot be told.
+            r.signals = [
+                (names::ENGINE_RPM, 1500.0),
+                (names::VEHICLE_SPEED_KPH, 60.0),
+                (names::COOLANT_TEMP_C, 55.0),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+            s.apply(&r);
+        }
+        let a = engine.assess(&s).expect("assessed");
+        assert!(a.component(Component::Cooling).is_none(), "{a:?}");
+        assert_eq!(a.unknown.len(), 1, "{:?}", a.unknown);
+        assert_eq!(a.unknown[0].component, Component::Cooling);
+        assert!(a.unknown[0].needs.contains("run time"));
+        assert_eq!(a.overall_band, HealthBand::Excellent);
     }
 
     #[test]

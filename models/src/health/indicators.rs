@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use shared_schemas::signals::names;
 use shared_schemas::telemetry::TelemetryReading;
 
+use super::operating::{State, Warmth};
+
 /// A condition indicator; each has one daily series in the vehicle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[repr(u8)]
@@ -142,39 +144,44 @@ const MIN_FLOW: f64 = 0.35;
 const ATM_KPA: f64 = 101.325;
 /// 0 °C in kelvin.
 const KELVIN: f64 = 273.15;
-/// How far oil must run above the coolant for the engine to count as warm, °C.
-const OIL_OVER_COOLANT_C: f64 = 3.0;
 /// Ambient temperature above which cooling systems lose margin, °C.
 const HEAT_FROM_C: f64 = 25.0;
-/// Engine speed above which the engine counts as running, rpm.
-const RUNNING_RPM: f64 = 300.0;
+
+impl Indicator {
+    /// Whether the indicator is read at rest (engine stopped for hours, see
+    /// [`super::rest`]): [`observe`] gives its stopped-engine values, and the state keeps
+    /// those whose rest the hours around them confirm.
+    pub const fn at_rest(self) -> bool {
+        matches!(
+            self,
+            Self::BatteryRest | Self::TireFl | Self::TireFr | Self::TireRl | Self::TireRr
+        )
+    }
+}
 
 /// What every indicator of one reading depends on: its signals and the operating
 /// state they imply.
 struct Conditions<'a> {
     signals: &'a BTreeMap<String, f64>,
+    state: State,
     rpm: Option<f64>,
-    speed: Option<f64>,
     running: bool,
-    /// A heartbeat of a parked vehicle: engine stopped (or not reported) and standing.
-    parked: bool,
+    /// Engine stopped (or not reported) and standing: a rest candidate.
+    stopped: bool,
     ambient: Option<f64>,
 }
 
 impl<'a> Conditions<'a> {
     fn of(reading: &'a TelemetryReading) -> Self {
         let signals = &reading.signals;
-        let get = |name: &str| finite(signals, name);
-        let rpm = get(names::ENGINE_RPM);
-        let speed = get(names::VEHICLE_SPEED_KPH);
-        let running = rpm.is_some_and(|r| r > RUNNING_RPM);
+        let state = State::of(reading);
         Self {
             signals,
-            rpm,
-            speed,
-            running,
-            parked: !running && speed.is_none_or(|v| v < 0.5),
-            ambient: get(names::AMBIENT_TEMP_C),
+            state,
+            rpm: finite(signals, names::ENGINE_RPM),
+            running: state.running(),
+            stopped: state.stopped_standing(),
+            ambient: finite(signals, names::AMBIENT_TEMP_C),
         }
     }
 
@@ -188,7 +195,9 @@ fn finite(signals: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
     signals.get(name).copied().filter(|v| v.is_finite())
 }
 
-/// Calls `emit(indicator, value)` for every indicator `reading` informs.
+/// Calls `emit(indicator, value)` for every indicator `reading` informs. Indicators
+/// read [`Indicator::at_rest`] are emitted whenever the engine is stopped: whether the
+/// reading is at rest depends on the hours around it, which the state knows.
 pub fn observe(reading: &TelemetryReading, mut emit: impl FnMut(Indicator, f64)) {
     let c = Conditions::of(reading);
     if let Some(odo) = reading.odometer_km.filter(|v| v.is_finite()) {
@@ -258,7 +267,7 @@ fn observe_oil(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
     ) && c.running
         && r < 1000.0
         && oil_t >= 85.0
-        && c.speed.is_some_and(|v| v < 1.0)
+        && c.state.speed.is_some_and(|v| v < 1.0)
     {
         emit(Indicator::OilPressureIdle, p);
     }
@@ -268,20 +277,15 @@ fn observe_oil(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
 }
 
 /// Engine temperatures, with the load and weather they depend on (see
-/// `crate::health::rul::Normalization`), only at thermal equilibrium: oil lags the
-/// coolant while an engine warms up and runs several degrees above it once warm
-/// (whatever the thermostat does; at a cold start both sit at ambient), so a healthy
-/// engine on a short winter trip is not mistaken for a stuck-open thermostat. This
-/// needs nothing but the reading itself, so the order readings arrive in does not
-/// matter. Without an oil temperature every driving reading counts rather than losing
-/// the components.
+/// `crate::health::rul::Normalization`), only with a warm engine (see
+/// [`Warmth`]): coolant while an engine warms up is not a stuck-open thermostat, so a
+/// healthy engine on a short winter trip is not mistaken for one. Warmth is judged
+/// from the reading itself (oil against coolant, or the run time since start), so the
+/// order readings arrive in does not matter; a reading with neither is not counted.
 fn observe_engine_temperatures(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
     let coolant = c.get(names::COOLANT_TEMP_C);
-    let warm = match (c.get(names::OIL_TEMP_C), coolant) {
-        (Some(oil), Some(t)) => oil >= t + OIL_OVER_COOLANT_C,
-        _ => true,
-    };
-    let warm_driving = c.running && warm && c.speed.is_some_and(|v| v > 5.0);
+    let warm_driving =
+        c.running && c.state.warmth == Warmth::Warm && c.state.speed.is_some_and(|v| v > 5.0);
     if !warm_driving {
         return;
     }
@@ -300,12 +304,13 @@ fn observe_engine_temperatures(c: &Conditions<'_>, emit: &mut impl FnMut(Indicat
     }
 }
 
-/// Battery voltage at rest (parked) or while charging (running).
+/// Battery voltage with the engine stopped (at rest if the state confirms it) or while
+/// charging (running on its own; cranking is neither).
 fn observe_battery(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
     let Some(v) = c.get(names::BATTERY_VOLTAGE_V) else {
         return;
     };
-    if c.parked {
+    if c.stopped {
         // A resting lead-acid battery reads lower in the cold (~4 mV/°C below 20 °C).
         let cold = c.ambient.map_or(0.0, |a| (20.0 - a).max(0.0));
         emit(Indicator::BatteryRest, v + 0.004 * cold);
@@ -314,10 +319,10 @@ fn observe_battery(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
     }
 }
 
-/// Tires: a parked tire is at ambient temperature, so the gas law brings its pressure
-/// to 20 °C and weather cancels out; driving heat would not.
+/// Tires: a tire parked for hours is at ambient temperature, so the gas law brings its
+/// pressure to 20 °C and weather cancels out; driving heat would not.
 fn observe_tires(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
-    let Some(a) = c.ambient.filter(|_| c.parked) else {
+    let Some(a) = c.ambient.filter(|_| c.stopped) else {
         return;
     };
     let wheels = [
@@ -467,12 +472,36 @@ mod tests {
         assert_eq!(warm[&Indicator::CoolantDriving], 75.0);
         assert_eq!(warm[&Indicator::TransTemp], 60.0);
         assert_eq!(warm[&Indicator::LoadWarm], 40.0);
-        let no_oil_sensor = collect(&reading(&[
-            (names::ENGINE_RPM, 1500.0),
-            (names::VEHICLE_SPEED_KPH, 60.0),
-            (names::COOLANT_TEMP_C, 75.0),
+    }
+
+    #[test]
+    fn without_oil_temperature_the_run_time_says_when_the_engine_is_warm() {
+        let after = |run_s: Option<f64>| {
+            let mut signals = vec![
+                (names::ENGINE_RPM, 1500.0),
+                (names::VEHICLE_SPEED_KPH, 60.0),
+                (names::COOLANT_TEMP_C, 62.0),
+            ];
+            signals.extend(run_s.map(|s| (names::ENGINE_RUN_TIME_S, s)));
+            collect(&reading(&signals))
+        };
+        assert!(
+            !after(None).contains_key(&Indicator::CoolantDriving),
+            "unknown"
+        );
+        assert!(!after(Some(240.0)).contains_key(&Indicator::CoolantDriving));
+        assert_eq!(after(Some(1200.0))[&Indicator::CoolantDriving], 62.0);
+    }
+
+    #[test]
+    fn cranking_is_neither_rest_nor_charging() {
+        let cranking = collect(&reading(&[
+            (names::ENGINE_RPM, 220.0),
+            (names::VEHICLE_SPEED_KPH, 0.0),
+            (names::BATTERY_VOLTAGE_V, 9.4),
         ]));
-        assert!(no_oil_sensor.contains_key(&Indicator::CoolantDriving));
+        assert!(!cranking.contains_key(&Indicator::BatteryRest));
+        assert!(!cranking.contains_key(&Indicator::ChargeVoltage));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //!
 //! The pipeline, shared by the health service and the `detection-bench`:
 //! 1. [`indicators`]: each reading yields condition indicators, taken only under the
-//!    operating conditions where they are informative (oil pressure at warm idle…).
+//!    operating conditions where they are informative (oil pressure at warm idle…),
+//!    which [`operating`] recognises (cranking, running, warm-up) and [`rest`]
+//!    confirms over the hours around a stopped-engine reading. [`evidence`] says what
+//!    each component needs: without it, the component is unknown.
 //! 2. [`state`]: indicators fold into per-day aggregates (order-free, so late and
 //!    out-of-order readings are fine); [`baseline`] learns the vehicle's own healthy
 //!    values from its first days.
@@ -22,8 +25,11 @@ pub mod baseline;
 pub mod counters;
 pub mod damage;
 pub mod engine;
+pub mod evidence;
 pub mod growth;
 pub mod indicators;
+pub mod operating;
+pub mod rest;
 pub mod rul;
 pub mod score;
 pub mod service;

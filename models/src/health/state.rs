@@ -18,7 +18,10 @@ use shared_schemas::telemetry::TelemetryReading;
 
 use super::baseline::Baselines;
 use super::counters::{Counter, DaySpans, Point};
+use super::evidence;
 use super::indicators::{Indicator, N_INDICATORS, observe};
+use super::operating;
+use super::rest::{Activity, Around};
 use super::service::{self, Serviced};
 use super::tracker::Reported;
 
@@ -54,11 +57,19 @@ impl Default for Agg {
 }
 
 impl Agg {
-    fn add(&mut self, v: f64) {
+    pub(crate) fn add(&mut self, v: f64) {
         self.n += 1;
         self.sum += v;
         self.min = self.min.min(v);
         self.max = self.max.max(v);
+    }
+
+    /// Adds every value of `other`.
+    pub(crate) fn merge(&mut self, other: &Self) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
     }
 
     /// The mean, when there is at least one value.
@@ -80,6 +91,11 @@ pub struct Day {
     pub odometer: DaySpans,
     /// First and last engine-hours reading of each hour.
     pub engine_hours: DaySpans,
+    /// When the engine turned, and the stopped-engine values of the indicators read
+    /// at rest (their aggregates above are those of the values at rest).
+    pub activity: Activity,
+    /// The components whose signals the day's readings carried ([`evidence::bit`]).
+    pub reported: u16,
 }
 
 impl Default for Day {
@@ -90,6 +106,8 @@ impl Default for Day {
             dpf_xy: 0.0,
             odometer: DaySpans::default(),
             engine_hours: DaySpans::default(),
+            activity: Activity::default(),
+            reported: 0,
         }
     }
 }
@@ -157,8 +175,8 @@ pub struct VehicleState {
 pub struct DecodeError(#[from] postcard::Error);
 
 /// Format tag written before every encoded part; bump on an incompatible change (and
-/// read the previous ones: [`v3`], [`v2`]).
-const FORMAT: u8 = 4;
+/// read the previous ones: [`v4`], [`v3`], [`v2`]).
+const FORMAT: u8 = 5;
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = vec![FORMAT];
@@ -169,7 +187,8 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 fn decode_head(bytes: &[u8]) -> Result<Head, DecodeError> {
     match bytes.split_first() {
-        Some((&FORMAT, rest)) => Ok(postcard::from_bytes(rest)?),
+        // Format 5 changed the days only.
+        Some((&(FORMAT | v4::FORMAT), rest)) => Ok(postcard::from_bytes(rest)?),
         Some((&v3::FORMAT, rest)) => Ok(postcard::from_bytes::<v3::Head>(rest)?.into()),
         Some((&v2::FORMAT, rest)) => Ok(postcard::from_bytes::<v2::Head>(rest)?.into()),
         _ => Err(DecodeError(postcard::Error::DeserializeBadEncoding)),
@@ -178,10 +197,63 @@ fn decode_head(bytes: &[u8]) -> Result<Head, DecodeError> {
 
 fn decode_day(bytes: &[u8]) -> Result<Day, DecodeError> {
     match bytes.split_first() {
+        Some((&FORMAT, rest)) => Ok(postcard::from_bytes(rest)?),
         // Format 4 changed the head only.
-        Some((&(FORMAT | v3::FORMAT), rest)) => Ok(postcard::from_bytes(rest)?),
+        Some((&(v4::FORMAT | v3::FORMAT), rest)) => {
+            Ok(postcard::from_bytes::<v4::Day>(rest)?.into())
+        }
         Some((&v2::FORMAT, rest)) => Ok(postcard::from_bytes::<v2::Day>(rest)?.into()),
         _ => Err(DecodeError(postcard::Error::DeserializeBadEncoding)),
+    }
+}
+
+/// Format 4 (before rest was judged from the engine's activity): its days took every
+/// stopped-engine reading as at rest, key-on and cranking samples included, so their
+/// rest aggregates are dropped rather than kept under the old meaning.
+mod v4 {
+    use serde::Deserialize;
+
+    use super::{Agg, DaySpans, Indicator, N_INDICATORS};
+
+    pub(super) const FORMAT: u8 = 4;
+
+    #[derive(Deserialize)]
+    pub(super) struct Day {
+        aggs: [Agg; N_INDICATORS],
+        dpf_xx: f64,
+        dpf_xy: f64,
+        odometer: DaySpans,
+        engine_hours: DaySpans,
+    }
+
+    impl Day {
+        /// A format-2 day: no counter spans yet.
+        pub(super) fn from_v2(aggs: [Agg; N_INDICATORS], dpf_xx: f64, dpf_xy: f64) -> Self {
+            Self {
+                aggs,
+                dpf_xx,
+                dpf_xy,
+                odometer: DaySpans::default(),
+                engine_hours: DaySpans::default(),
+            }
+        }
+    }
+
+    impl From<Day> for super::Day {
+        fn from(d: Day) -> Self {
+            let mut aggs = d.aggs;
+            for i in Indicator::ALL.into_iter().filter(|i| i.at_rest()) {
+                aggs[i.index()] = Agg::default();
+            }
+            Self {
+                aggs,
+                dpf_xx: d.dpf_xx,
+                dpf_xy: d.dpf_xy,
+                odometer: d.odometer,
+                engine_hours: d.engine_hours,
+                ..Self::default()
+            }
+        }
     }
 }
 
@@ -220,7 +292,7 @@ mod v3 {
 mod v2 {
     use serde::Deserialize;
 
-    use super::{Agg, Announced, Baselines, DaySpans, N_INDICATORS, Reported};
+    use super::{Agg, Announced, Baselines, N_INDICATORS, Reported};
 
     pub(super) const FORMAT: u8 = 2;
 
@@ -233,13 +305,7 @@ mod v2 {
 
     impl From<Day> for super::Day {
         fn from(d: Day) -> Self {
-            Self {
-                aggs: d.aggs,
-                dpf_xx: d.dpf_xx,
-                dpf_xy: d.dpf_xy,
-                odometer: DaySpans::default(),
-                engine_hours: DaySpans::default(),
-            }
+            super::v4::Day::from_v2(d.aggs, d.dpf_xx, d.dpf_xy).into()
         }
     }
 
@@ -352,8 +418,16 @@ impl VehicleState {
         let entry = self.days.entry(day).or_default();
         let mut soot = None;
         let mut dp = None;
+        let turning = operating::State::of(reading).engine.turning();
+        let mut rest_changed = entry.activity.note(t, turning);
+        entry.reported = evidence::reported(reading, entry.reported);
         observe(reading, |i, v| {
             if masked & (1 << i.index()) != 0 {
+                return;
+            }
+            if i.at_rest() {
+                entry.activity.candidate(i, t, v);
+                rest_changed = true;
                 return;
             }
             entry.aggs[i.index()].add(v);
@@ -374,6 +448,9 @@ impl VehicleState {
             entry.engine_hours.add(Point { t, v });
         }
         self.dirty.insert(day);
+        if rest_changed {
+            self.refresh_rest(day);
+        }
         let previous = self.head.newest;
         if previous.is_none_or(|n| t > n) {
             self.head.newest = Some(t);
@@ -394,6 +471,7 @@ impl VehicleState {
             for &i in indicators {
                 data.aggs[i.index()] = Agg::default();
             }
+            data.activity.forget(indicators);
             if dpf {
                 data.dpf_xx = 0.0;
                 data.dpf_xy = 0.0;
@@ -403,6 +481,34 @@ impl VehicleState {
         self.head.baselines.forget(indicators);
         if let Some(newest) = self.head.newest {
             self.head.baselines.learn(&self.days, day_of(newest));
+        }
+    }
+
+    /// Recomputes the aggregates of the indicators read at rest on `day` and the days
+    /// either side (whose rest depends on `day`'s activity).
+    fn refresh_rest(&mut self, day: i64) {
+        for d in day - 1..=day + 1 {
+            let Some(data) = self.days.get(&d) else {
+                continue;
+            };
+            let around = Around {
+                prev: self.days.get(&(d - 1)).map(|x| &x.activity),
+                day: &data.activity,
+                next: self.days.get(&(d + 1)).map(|x| &x.activity),
+            };
+            let fresh: Vec<(Indicator, Agg)> = Indicator::ALL
+                .into_iter()
+                .filter(|i| i.at_rest())
+                .map(|i| (i, around.rest_aggregate(i)))
+                .collect();
+            if let Some(data) = self.days.get_mut(&d) {
+                for (i, agg) in fresh {
+                    if data.aggs[i.index()] != agg {
+                        data.aggs[i.index()] = agg;
+                        self.dirty.insert(d);
+                    }
+                }
+            }
         }
     }
 
@@ -482,6 +588,104 @@ mod tests {
                 assert_eq!(p.max, q.max);
             }
         }
+    }
+
+    /// A stopped-engine battery reading at `t` (key-on, heartbeat or cranking dip).
+    fn stopped(t: i64, volts: f64) -> TelemetryReading {
+        let mut r = reading(t, 20.0);
+        r.signals = [
+            (names::ENGINE_RPM.to_owned(), 0.0),
+            (names::VEHICLE_SPEED_KPH.to_owned(), 0.0),
+            (names::BATTERY_VOLTAGE_V.to_owned(), volts),
+        ]
+        .into_iter()
+        .collect();
+        r
+    }
+
+    /// Three nights between an evening and a morning drive: a reading just after the
+    /// stop, heartbeats through the night, and a key-on sample and a cranking dip just
+    /// before the morning start.
+    fn nights() -> Vec<TelemetryReading> {
+        let t0 = 1_750_032_000 - 1_750_032_000 % DAY_S;
+        let mut out = Vec::new();
+        for d in 0..4 {
+            let day = t0 + d * DAY_S;
+            out.extend((0..60).map(|k| reading(day + 7 * 3600 + k * 60, 88.0)));
+            if d == 3 {
+                break;
+            }
+            out.extend((0..60).map(|k| reading(day + 18 * 3600 + k * 60, 88.0)));
+            out.push(stopped(day + 19 * 3600 + 30, 12.7));
+            out.push(stopped(day + 23 * 3600, 12.6));
+            out.push(stopped(day + DAY_S + 3 * 3600, 12.58));
+            out.push(stopped(day + DAY_S + 7 * 3600 - 20, 12.4));
+            out.push(stopped(day + DAY_S + 7 * 3600 - 10, 9.2));
+        }
+        out
+    }
+
+    #[test]
+    fn only_rested_readings_count_as_rest_in_any_order() {
+        let mut in_order = VehicleState::new();
+        for r in nights() {
+            in_order.apply(&r);
+        }
+        let mut reversed = VehicleState::new();
+        for r in nights().iter().rev() {
+            reversed.apply(r);
+        }
+        let rest = |s: &VehicleState| -> Vec<(u32, Option<f64>)> {
+            s.days()
+                .map(|(_, d)| {
+                    (
+                        d.agg(Indicator::BatteryRest).n,
+                        d.agg(Indicator::BatteryRest).mean(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(rest(&in_order), rest(&reversed));
+        // Per night: 23:00 and 03:00 are rested; 19:00:30 (just stopped), the key-on
+        // and the cranking dip are not.
+        let days = rest(&in_order);
+        assert_eq!(days.iter().map(|(n, _)| n).sum::<u32>(), 6, "{days:?}");
+        let lowest = in_order
+            .days()
+            .map(|(_, d)| d.agg(Indicator::BatteryRest).min)
+            .fold(f64::INFINITY, f64::min);
+        assert!(lowest >= 12.58, "{lowest}");
+    }
+
+    #[test]
+    fn a_format_4_day_is_read_without_its_old_rest_aggregates() {
+        #[derive(Serialize)]
+        struct OldDay<'a> {
+            aggs: &'a [Agg; N_INDICATORS],
+            dpf_xx: f64,
+            dpf_xy: f64,
+            odometer: &'a DaySpans,
+            engine_hours: &'a DaySpans,
+        }
+        let mut day = Day::default();
+        day.aggs[Indicator::BatteryRest.index()].add(9.2);
+        day.aggs[Indicator::CoolantDriving.index()].add(88.0);
+        let bytes = [
+            vec![4u8],
+            postcard::to_allocvec(&OldDay {
+                aggs: &day.aggs,
+                dpf_xx: 0.0,
+                dpf_xy: 0.0,
+                odometer: &day.odometer,
+                engine_hours: &day.engine_hours,
+            })
+            .expect("encodes"),
+        ]
+        .concat();
+        let read = decode_day(&bytes).expect("format 4 decodes");
+        assert_eq!(read.agg(Indicator::BatteryRest).n, 0, "old meaning dropped");
+        assert_eq!(read.agg(Indicator::CoolantDriving).n, 1);
+        assert_eq!(read.activity, Activity::default());
     }
 
     #[test]

@@ -101,6 +101,7 @@ async fn seed_health(app: &TestService, vehicles: u32, days: i64, rng: &mut Rng)
                         vehicle_id: vehicle(i),
                         computed_at: at,
                         components: vec![part],
+                        unknown: Vec::new(),
                         overall_score: score,
                         overall_band: HealthBand::from_score(score),
                     },

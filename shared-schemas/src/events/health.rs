@@ -192,6 +192,18 @@ pub struct ComponentHealth {
     pub model_version: String,
 }
 
+/// A component the vehicle reports signals of, but whose health its readings cannot
+/// judge: the operating conditions its indicators need never occurred (a battery never
+/// rested, an engine never known to be warm). It has no score, band or RUL, and raises
+/// no condition event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ComponentUnknown {
+    /// The component.
+    pub component: Component,
+    /// What evidence its assessment needs, in words.
+    pub needs: String,
+}
+
 /// Health of every component was computed from a reading. `vehicle.health.computed`, v1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HealthComputed {
@@ -203,7 +215,10 @@ pub struct HealthComputed {
     pub computed_at: DateTime<Utc>,
     /// Per-component health.
     pub components: Vec<ComponentHealth>,
-    /// Overall vehicle score, 0..1.
+    /// Components reported but not judged: unknown (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<ComponentUnknown>,
+    /// Overall vehicle score, 0..1 (of the judged components).
     pub overall_score: f64,
     /// Band of `overall_score`.
     pub overall_band: HealthBand,

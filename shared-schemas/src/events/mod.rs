@@ -19,8 +19,8 @@ pub use alert::{
 };
 pub use audit::{RequestActor, RequestOutcome, RequestRecorded};
 pub use health::{
-    ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth, Factor,
-    HealthBand, HealthChanged, HealthComputed,
+    ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth,
+    ComponentUnknown, Factor, HealthBand, HealthChanged, HealthComputed,
 };
 pub use odometer::{Counter, CounterAnomalyKind, CounterReading, OdometerAnomaly};
 pub use scheduling::{

@@ -97,6 +97,7 @@ pub struct IngestClient {
     http: reqwest::Client,
     single_url: String,
     batch_url: String,
+    obd2_url: String,
     api_key: Option<HeaderValue>,
     policy: RetryPolicy,
 }
@@ -183,6 +184,7 @@ impl IngestClient {
             http,
             single_url: format!("{base}/v1/telemetry"),
             batch_url: format!("{base}/v1/telemetry/batch"),
+            obd2_url: format!("{base}/v1/telemetry/obd2"),
             api_key,
             policy: RetryPolicy::default(),
         })
@@ -217,6 +219,11 @@ impl IngestClient {
     /// Posts one reading.
     pub async fn post_one(&self, body: Bytes) -> Result<Counts, PostError> {
         self.post(&self.single_url, body, 1, None).await
+    }
+
+    /// Posts one reading as OBD-II mode-01 PIDs (`POST /v1/telemetry/obd2`).
+    pub async fn post_obd2(&self, body: Bytes) -> Result<Counts, PostError> {
+        self.post(&self.obd2_url, body, 1, None).await
     }
 
     async fn post(

@@ -19,6 +19,7 @@
 // millions of times and has no use for the extra precision.
 #![allow(clippy::suboptimal_flops)]
 
+pub mod carobd;
 pub mod client;
 pub mod degradation;
 pub mod e2e;

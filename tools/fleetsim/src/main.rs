@@ -36,6 +36,11 @@ enum Command {
     /// the truth file into injected faults and the rest, and each fault's lead; the
     /// last stdout line is `healthy_per_1000_vd=… healthy_max_severity=… faults_alerted=…`.
     Notifications(fleetsim::notify::NotifyArgs),
+    /// Replay real OBD-II logs of a healthy car (carOBD, bundled) as a month of daily
+    /// use: print the OBD-II requests, one a line, or post them to ingestion's
+    /// `/v1/telemetry/obd2`; the last stdout line of a post is
+    /// `readings=… accepted=… duplicates=… rejected=…`.
+    ReplayObd(fleetsim::carobd::replay::ReplayArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Command::Load(args) => fleetsim::load::run(args),
         Command::E2e(args) => fleetsim::e2e::run(args),
         Command::Notifications(args) => fleetsim::notify::run(args),
+        Command::ReplayObd(args) => fleetsim::carobd::replay::run(args),
     }
 }

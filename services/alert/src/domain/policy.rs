@@ -16,6 +16,24 @@ pub fn from_decision(s: Severity) -> AlertSeverity {
     }
 }
 
+/// Least confidence a decision needs for an emergency: the agent's own review
+/// threshold. Below it the evidence is poor (a few days of data, no clear trend, a
+/// health engine unsure of its assessment), and an emergency would page everyone on
+/// every channel for what may be nothing.
+pub const EMERGENCY_MIN_CONFIDENCE: f64 = 0.7;
+
+/// The alert severity of a decision (or escalation) of severity `s` made with
+/// `confidence`: [`from_decision`], except that an evidence-poor one (under
+/// [`EMERGENCY_MIN_CONFIDENCE`], or not a number) is at most critical, never an
+/// emergency. A person can still raise it after review.
+pub fn from_evidence(s: Severity, confidence: f64) -> AlertSeverity {
+    let enough = confidence >= EMERGENCY_MIN_CONFIDENCE;
+    match from_decision(s) {
+        AlertSeverity::Emergency if !enough => AlertSeverity::Critical,
+        other => other,
+    }
+}
+
 /// `component.critical` alerts are at least critical.
 pub const COMPONENT_CRITICAL_FLOOR: AlertSeverity = AlertSeverity::Critical;
 
@@ -128,6 +146,10 @@ mod tests {
         assert_eq!(from_decision(Severity::Low), AlertSeverity::Info);
         assert_eq!(from_decision(Severity::Medium), AlertSeverity::Warning);
         assert_eq!(from_decision(Severity::High), AlertSeverity::Critical);
+        assert_eq!(
+            from_evidence(Severity::Critical, 0.9),
+            AlertSeverity::Emergency
+        );
         assert_eq!(from_decision(Severity::Critical), AlertSeverity::Emergency);
         for pair in [
             AlertSeverity::Info,
@@ -144,5 +166,21 @@ mod tests {
         assert_eq!(parse_channel("in_app"), Some(Channel::InApp));
         assert_eq!(step_roles(1), &[Role::FleetManager]);
         assert_eq!(step_roles(4).len(), 3);
+    }
+
+    #[test]
+    fn evidence_poor_decisions_never_page_as_emergencies() {
+        for confidence in [0.0, 0.45, 0.699, f64::NAN] {
+            assert_eq!(
+                from_evidence(Severity::Critical, confidence),
+                AlertSeverity::Critical,
+                "{confidence}"
+            );
+        }
+        assert_eq!(
+            from_evidence(Severity::Critical, EMERGENCY_MIN_CONFIDENCE),
+            AlertSeverity::Emergency
+        );
+        assert_eq!(from_evidence(Severity::Medium, 0.1), AlertSeverity::Warning);
     }
 }

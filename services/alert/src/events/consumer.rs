@@ -8,6 +8,10 @@
 //! `ALERT_DECISION_WAIT_MS` for the diagnosis, so the one message people get says what
 //! to do.
 //!
+//! An emergency needs evidence: a decision or escalation under the agent's review
+//! confidence (0.7) is at most critical (`policy::from_evidence`); the health engine
+//! raises no condition event on a component it cannot judge (unknown).
+//!
 //! A decision's disposition (ADR 0010) decides what it does, because notifications
 //! follow evidence: `alert` (a fault) opens an alert by its severity, or folds into the
 //! open one (one recommending no work opens none); `plan` (routine wear at the normal
@@ -69,7 +73,7 @@ pub fn from_decision(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         .decode::<DecisionMade>()
         .map_err(HandlerError::permanent)?;
     let d = env.payload;
-    let severity = policy::from_decision(d.severity);
+    let severity = policy::from_evidence(d.severity, d.confidence);
     let work = d.estimated_cost.max > 0.0;
     let planning = match d.disposition {
         Disposition::Plan => {
@@ -117,7 +121,7 @@ fn from_escalation(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         subject: p.component.as_str().to_owned(),
         component: Some(p.component),
         kind: AlertKind::Escalation,
-        severity: policy::from_decision(p.severity),
+        severity: policy::from_evidence(p.severity, p.confidence),
         title: format!(
             "{}: {} - the agent's decision needs a human review",
             p.vehicle_id,

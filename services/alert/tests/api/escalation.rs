@@ -332,3 +332,46 @@ async fn a_worse_event_reopens_an_acknowledged_alert_and_a_low_confidence_decisi
     assert_eq!(a["needs_review"], true);
     assert_eq!(a["step"], 0);
 }
+
+/// An evidence-poor critical decision (under the review confidence) and its escalation:
+/// a critical alert for the owner and a review for the fleet manager, never an
+/// emergency on every channel.
+#[tokio::test]
+async fn an_evidence_poor_critical_decision_is_never_an_emergency() {
+    let app = spawn_with(|_| {}).await;
+    app.chain().await;
+    let mut d = decision("VH-P1", Severity::Critical);
+    d.confidence = 0.45;
+    let esc = envelope(
+        "agent",
+        shared_schemas::events::Escalation {
+            decision_id: d.decision_id,
+            org_id: ORG.to_owned(),
+            vehicle_id: "VH-P1".to_owned(),
+            component: d.component,
+            severity: d.severity,
+            reason: "confidence 0.45 below 0.70".to_owned(),
+            confidence: 0.45,
+            escalated_at: Utc::now(),
+        },
+    );
+    app.publish(&[envelope("agent", d)]).await;
+    app.publish(&[esc]).await;
+    let mails = app
+        .inbox
+        .wait_for("email", 1, 15, |m| m["to"][0] == "owner@acme.test")
+        .await;
+    let subject = mails[0]["subject"].as_str().unwrap();
+    assert!(subject.starts_with("[CRITICAL] VH-P1"), "{subject}");
+    app.inbox
+        .wait_for("email", 1, 15, |m| m["to"][0] == "fm@acme.test")
+        .await;
+    let a = app.alert_of("VH-P1").await;
+    assert_eq!(a["severity"], "critical", "{a:#}");
+    assert_eq!(a["needs_review"], true);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        app.inbox.messages(Some("webhook")).await.is_empty(),
+        "no emergency-only channel"
+    );
+}

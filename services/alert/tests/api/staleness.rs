@@ -16,6 +16,7 @@ fn computed(vehicle_id: &str, at: DateTime<Utc>) -> shared_schemas::EventEnvelop
             vehicle_id: vehicle_id.to_owned(),
             computed_at: at,
             components: Vec::new(),
+            unknown: Vec::new(),
             overall_score: 0.9,
             overall_band: HealthBand::Excellent,
         },

@@ -286,6 +286,7 @@ mod tests {
             vehicle_id: vehicle.to_owned(),
             computed_at: at,
             components: comps,
+            unknown: Vec::new(),
             overall_score: overall,
             overall_band: HealthBand::from_score(overall),
         }

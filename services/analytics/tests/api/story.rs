@@ -62,6 +62,7 @@ pub(crate) fn computed(
         vehicle_id: vehicle.to_owned(),
         computed_at: at,
         components,
+        unknown: Vec::new(),
         overall_score: overall,
         overall_band: HealthBand::from_score(overall),
     }

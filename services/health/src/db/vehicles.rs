@@ -1,7 +1,7 @@
 //! `vehicles`: per-vehicle state head, newest reading facts and current assessment.
 
 use chrono::{DateTime, Utc};
-use shared_schemas::events::ComponentHealth;
+use shared_schemas::events::{ComponentHealth, ComponentUnknown};
 use shared_schemas::telemetry::Dtc;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgPool};
@@ -140,6 +140,8 @@ pub struct Assessed {
     pub daily_km: Option<f64>,
     /// Components as JSON.
     pub components: String,
+    /// Unknown components as JSON.
+    pub unknown: String,
     /// `component:band` of each component, comma-separated.
     pub component_bands: String,
     /// Model version.
@@ -165,6 +167,7 @@ struct Columns<'a> {
     band: Vec<Option<&'static str>>,
     daily: Vec<Option<f64>>,
     components: Vec<Option<&'a str>>,
+    unknown: Vec<Option<&'a str>>,
     bands: Vec<Option<&'a str>>,
     model: Vec<Option<&'a str>>,
     published: Vec<Option<DateTime<Utc>>>,
@@ -194,6 +197,7 @@ impl<'a> Columns<'a> {
             c.band.push(a.map(|a| a.overall_band));
             c.daily.push(a.and_then(|a| a.daily_km));
             c.components.push(a.map(|a| a.components.as_str()));
+            c.unknown.push(a.map(|a| a.unknown.as_str()));
             c.bands.push(a.map(|a| a.component_bands.as_str()));
             c.model.push(a.map(|a| a.model_version.as_str()));
             c.published.push(r.computed_published_at);
@@ -220,6 +224,8 @@ pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx
              overall_band = CASE WHEN t.assessed THEN t.band ELSE v.overall_band END,
              daily_km = CASE WHEN t.assessed THEN t.daily ELSE v.daily_km END,
              components = CASE WHEN t.assessed THEN t.components::json ELSE v.components END,
+             unknown_components = CASE WHEN t.assessed THEN t.unknown::jsonb
+                                       ELSE v.unknown_components END,
              component_bands = CASE WHEN t.assessed THEN string_to_array(t.bands, ',')
                                     ELSE v.component_bands END,
              model_version = CASE WHEN t.assessed THEN t.model ELSE v.model_version END,
@@ -231,10 +237,10 @@ pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx
                      $6::float8[], $7::text[], $8::bool[], $9::float8[], $10::text[],
                      $11::float8[], $12::text[], $13::text[], $14::timestamptz[],
                      $15::bool[], $16::uuid[], $17::uuid[], $18::text[], $19::float8[],
-                     $20::float8[], $21::float8[], $22::timestamptz[])
+                     $20::float8[], $21::float8[], $22::timestamptz[], $23::text[])
               AS t(id, org, version, head, newest, odometer, dtcs, assessed, score, band,
                    daily, components, model, published, pending, cause, correlation, bands,
-                   hours, lat, lon, fix_at)
+                   hours, lat, lon, fix_at, unknown)
          WHERE v.vehicle_id = t.id",
     )
     .bind(&c.id)
@@ -259,6 +265,7 @@ pub async fn update(conn: &mut PgConnection, rows: &[Update]) -> Result<(), sqlx
     .bind(&c.lat)
     .bind(&c.lon)
     .bind(&c.fix_at)
+    .bind(&c.unknown)
     .execute(conn)
     .await?;
     Ok(())
@@ -291,6 +298,8 @@ pub struct HealthRow {
     pub daily_km: Option<f64>,
     /// Per component.
     pub components: Json<Vec<ComponentHealth>>,
+    /// Components reported but not judged.
+    pub unknown_components: Json<Vec<ComponentUnknown>>,
     /// Model version.
     pub model_version: Option<String>,
     /// When it was assessed (wall clock).
@@ -301,8 +310,8 @@ pub struct HealthRow {
 macro_rules! health_columns {
     () => {
         "vehicle_id, org_id, newest_at, odometer_km, engine_hours, position_lat, position_lon,
-         position_at, overall_score, overall_band, daily_km, components, model_version,
-         assessed_at"
+         position_at, overall_score, overall_band, daily_km, components, unknown_components,
+         model_version, assessed_at"
     };
 }
 
@@ -413,6 +422,8 @@ pub struct Pending {
     pub overall_band: Option<String>,
     /// Per component.
     pub components: Json<Vec<ComponentHealth>>,
+    /// Components reported but not judged.
+    pub unknown_components: Json<Vec<ComponentUnknown>>,
     /// Model version.
     pub model_version: Option<String>,
     /// The event behind it.
@@ -430,7 +441,7 @@ pub async fn lock_pending_computed(
 ) -> Result<Vec<Pending>, sqlx::Error> {
     sqlx::query_as(
         "SELECT vehicle_id, org_id, newest_at, overall_score, overall_band, components,
-                model_version, cause_event_id, cause_correlation_id
+                unknown_components, model_version, cause_event_id, cause_correlation_id
          FROM vehicles WHERE computed_pending AND computed_published_at <= $1
          ORDER BY computed_published_at LIMIT $2 FOR UPDATE SKIP LOCKED",
     )

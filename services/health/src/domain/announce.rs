@@ -8,8 +8,8 @@ use models::health::rul::RUL_CAP_DAYS;
 use models::health::{Assessment, Transition};
 use serde::Serialize;
 use shared_schemas::events::{
-    ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth, HealthBand,
-    HealthChanged, HealthComputed, OdometerAnomaly,
+    ChangeReason, Component, ComponentCritical, ComponentDegraded, ComponentHealth,
+    ComponentUnknown, HealthBand, HealthChanged, HealthComputed, OdometerAnomaly,
 };
 use shared_schemas::telemetry::Dtc;
 use utoipa::ToSchema;
@@ -109,6 +109,7 @@ pub fn computed(
     vehicle_id: &str,
     computed_at: DateTime<Utc>,
     components: Vec<ComponentHealth>,
+    unknown: Vec<ComponentUnknown>,
     overall_score: f64,
     overall_band: HealthBand,
 ) -> HealthComputed {
@@ -117,6 +118,7 @@ pub fn computed(
         vehicle_id: vehicle_id.to_owned(),
         computed_at,
         components,
+        unknown,
         overall_score,
         overall_band,
     }
@@ -225,6 +227,7 @@ mod tests {
             components: vec![health(Component::Dpf, 0.1)],
             overall_score: 0.1,
             overall_band: HealthBand::Critical,
+            unknown: Vec::new(),
             daily_km: Some(100.0),
             anomalies: Vec::new(),
             erratic: Vec::new(),

@@ -292,6 +292,7 @@ impl Assessor {
                 &r.vehicle_id,
                 at,
                 r.components.0.clone(),
+                r.unknown_components.0.clone(),
                 score,
                 band,
             );

@@ -97,6 +97,7 @@ impl Assessor {
             overall_band: a.overall_band.as_str(),
             daily_km: a.daily_km,
             components: serde_json::to_string(&a.components).unwrap_or_default(),
+            unknown: serde_json::to_string(&a.unknown).unwrap_or_else(|_| "[]".to_owned()),
             component_bands: a
                 .components
                 .iter()
@@ -163,6 +164,7 @@ async fn announce(conn: &mut PgConnection, d: &Done) -> anyhow::Result<u64> {
             id,
             a.at,
             a.components.clone(),
+            a.unknown.clone(),
             a.overall_score,
             a.overall_band,
         )));

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use shared_runtime::auth::Auth;
 use shared_runtime::http::{ApiPath, ApiQuery};
 use shared_runtime::openapi::responses::Unauthorized;
-use shared_schemas::events::{Component, ComponentHealth, HealthBand};
+use shared_schemas::events::{Component, ComponentHealth, ComponentUnknown, HealthBand};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -65,6 +65,11 @@ pub struct VehicleHealth {
     /// Every component the vehicle reports on: score, band, RUL (days, km),
     /// confidence, factors, and its latest service when known.
     pub components: Vec<ComponentView>,
+    /// Components the vehicle reports signals of whose health its readings cannot
+    /// judge (their indicators' operating conditions never occurred), with the evidence
+    /// each needs: unknown, with no score, band or RUL.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<ComponentUnknown>,
 }
 
 /// A component's health and its latest service.
@@ -121,6 +126,7 @@ impl VehicleHealth {
                     serviced_appointment_id: None,
                 })
                 .collect(),
+            unknown: row.unknown_components.0,
         })
     }
 }

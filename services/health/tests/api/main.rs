@@ -15,6 +15,7 @@ mod maintenance;
 mod openapi;
 mod pipeline;
 mod rbac;
+mod real_car;
 mod repairs;
 mod rest;
 mod restart;

@@ -15,7 +15,7 @@ use crate::helpers::{JWT_SECRET, ORG, simulate, spawn_with, token};
 
 /// Ingestion on its own fresh database and the given Redis prefix; returns its address
 /// and device key. Simulated readings are in the past: the age limit is lifted.
-async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -> (String, String) {
+pub(crate) async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -> (String, String) {
     let database_url = testing::fresh_database("ingestion").await;
     let device_key = format!("fk_test_{}", uuid::Uuid::new_v4().simple());
     let config = IngestionConfig {

@@ -9,6 +9,7 @@
 //! | 0B | 1 | `boost_pressure_kpa` | A (manifold absolute) − barometric, floored at 0 |
 //! | 0C | 2 | `engine_rpm` | (256A + B)/4 |
 //! | 0D | 1 | `vehicle_speed_kph` | A |
+//! | 1F | 2 | `engine_run_time_s` | 256A + B (run time since engine start) |
 //! | 33 | 1 | (barometric pressure for 0B) | A kPa; 101.3 kPa when absent |
 //! | 42 | 2 | `battery_voltage_v` | (256A + B)/1000 |
 //! | 46 | 1 | `ambient_temp_c` | A − 40 |
@@ -26,7 +27,7 @@
 //! - A DPF differential pressure down to −1 kPa is sensor offset and reads 0; more
 //!   negative values are passed on so validation flags the sensor (e.g. swapped hoses).
 //! - `odometer_km` / `engine_hours` in the request win over PIDs A6 / 7F.
-//! - Every other PID (0F, 1F, 2F fuel level, …) is skipped without an error: devices
+//! - Every other PID (0F, 2F fuel level, …) is skipped without an error: devices
 //!   send whatever the vehicle supports, and most of it has no place in the catalog.
 //! - A value may include the response echo (`41 0C 1A F8`); the `41 <pid>` prefix is
 //!   dropped.
@@ -94,6 +95,7 @@ const SUPPORTED: &[(u8, usize, &str)] = &[
     (0x0B, 1, "intake manifold absolute pressure"),
     (0x0C, 2, "engine speed"),
     (0x0D, 1, "vehicle speed"),
+    (0x1F, 2, "run time since engine start"),
     (0x33, 1, "barometric pressure"),
     (0x42, 2, "control module voltage"),
     (0x46, 1, "ambient air temperature"),
@@ -137,6 +139,7 @@ pub fn decode(req: Obd2Request) -> Result<TelemetryReading, Vec<Problem>> {
             0x05 => (names::COOLANT_TEMP_C, a - 40.0),
             0x0C => (names::ENGINE_RPM, word(b, 0) / 4.0),
             0x0D => (names::VEHICLE_SPEED_KPH, a),
+            0x1F => (names::ENGINE_RUN_TIME_S, word(b, 0)),
             0x42 => (names::BATTERY_VOLTAGE_V, word(b, 0) / 1000.0),
             0x46 => (names::AMBIENT_TEMP_C, a - 40.0),
             0x5C => (names::OIL_TEMP_C, a - 40.0),
@@ -313,6 +316,7 @@ mod tests {
         assert_close(signal("42", "310B", names::BATTERY_VOLTAGE_V), 12.555);
         assert_close(signal("04", "FF", names::ENGINE_LOAD_PCT), 100.0);
         assert_close(signal("0D", "3C", names::VEHICLE_SPEED_KPH), 60.0);
+        assert_close(signal("1F", "03 84", names::ENGINE_RUN_TIME_S), 900.0);
         assert_close(signal("46", "00", names::AMBIENT_TEMP_C), -40.0);
         assert_close(signal("5C", "82", names::OIL_TEMP_C), 90.0);
         assert_close(signal("5E", "01F4", names::FUEL_RATE_LPH), 25.0);
