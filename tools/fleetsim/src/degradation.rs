@@ -188,7 +188,7 @@ impl FailureMode {
     }
 
     /// Realistic onset-to-failure span, days.
-    const fn duration_days(self) -> (f64, f64) {
+    pub const fn duration_days(self) -> (f64, f64) {
         match self {
             Self::DpfClogging => (10.0, 45.0),
             Self::ScrEfficiencyLoss => (20.0, 60.0),
@@ -381,9 +381,14 @@ impl Degradation {
 
     /// Active trouble codes at `t` as a [`DTC_TABLE`] bit mask.
     pub fn dtc_mask(&self, t: i64, kind: VehicleKind) -> u16 {
-        let p = self.progress(t);
-        self.mode
-            .dtc_rules()
+        self.mode.dtc_mask_at(self.progress(t), kind)
+    }
+}
+
+impl FailureMode {
+    /// Active trouble codes at progress (or wear) `p` as a [`DTC_TABLE`] bit mask.
+    pub fn dtc_mask_at(self, p: f64, kind: VehicleKind) -> u16 {
+        self.dtc_rules()
             .iter()
             .filter(|r| p >= r.from_progress && (!r.trucks_only || kind.is_diesel()))
             .fold(0, |m, r| m | (1 << r.dtc))
@@ -421,21 +426,24 @@ impl Effects {
     pub fn at(deg: Option<&Degradation>, t: i64) -> Self {
         let mut e = Self::default();
         let Some(d) = deg else { return e };
-        let s = d.severity(t);
-        let slot = match d.mode {
-            FailureMode::DpfClogging => &mut e.dpf_clog,
-            FailureMode::ScrEfficiencyLoss => &mut e.scr_loss,
-            FailureMode::DefDilution => &mut e.def_dilution,
-            FailureMode::OilLeak => &mut e.oil_leak,
-            FailureMode::CoolantOverheat => &mut e.coolant_hot,
-            FailureMode::ThermostatStuckOpen => &mut e.coolant_cold,
-            FailureMode::BrakeWear => &mut e.brake_wear,
-            FailureMode::BatteryAgeing => &mut e.battery,
-            FailureMode::TransmissionOverheat => &mut e.trans_hot,
-            FailureMode::TireSlowLeak => &mut e.tire_leak,
-        };
-        *slot = s;
+        *e.slot(d.mode) = d.severity(t);
         e
+    }
+
+    /// The severity slot of `mode`.
+    pub fn slot(&mut self, mode: FailureMode) -> &mut f64 {
+        match mode {
+            FailureMode::DpfClogging => &mut self.dpf_clog,
+            FailureMode::ScrEfficiencyLoss => &mut self.scr_loss,
+            FailureMode::DefDilution => &mut self.def_dilution,
+            FailureMode::OilLeak => &mut self.oil_leak,
+            FailureMode::CoolantOverheat => &mut self.coolant_hot,
+            FailureMode::ThermostatStuckOpen => &mut self.coolant_cold,
+            FailureMode::BrakeWear => &mut self.brake_wear,
+            FailureMode::BatteryAgeing => &mut self.battery,
+            FailureMode::TransmissionOverheat => &mut self.trans_hot,
+            FailureMode::TireSlowLeak => &mut self.tire_leak,
+        }
     }
 }
 
@@ -460,6 +468,10 @@ pub struct GroundTruth {
     pub odometer_fault_fraction: f64,
     /// What happens after a failure.
     pub after_failure: &'static str,
+    /// The realistic profile's switches and parameters (absent on the default
+    /// profile, so its truth files are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realism: Option<crate::realism::RealismRunTruth>,
     /// Every vehicle, in id order.
     pub vehicles: Vec<VehicleTruth>,
 }
@@ -488,6 +500,11 @@ pub struct VehicleTruth {
     /// The odometer fault, when injected and shown by a reading (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub odometer_fault: Option<OdometerFaultTruth>,
+    /// The realistic profile's record of the vehicle: model, faults (several, with
+    /// law and failure as it happened), services and repairs, sensor faults, running
+    /// hot, climate. Absent on the default profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realism: Option<crate::realism::VehicleRealismTruth>,
 }
 
 /// Serde's `skip_serializing_if` (which passes a reference) for a fraction that was

@@ -9,7 +9,8 @@
 //!
 //! Layout: [`profile`] and [`vehicle`] describe the fleet and its duty cycles,
 //! [`physics`] the signal models, [`degradation`] the failure modes and the truth,
-//! [`odometer`] the injected odometer faults and theirs,
+//! [`odometer`] the injected odometer faults and theirs, [`realism`] the realistic
+//! profile (random laws, use-driven wear, repairs, sensor faults, variants),
 //! [`sample`] the compact reading and its JSON, [`simulate`] the time loop and sinks,
 //! [`client`] posting with retries, [`load`] the load generator, [`e2e`] the
 //! end-to-end alert latency, [`roster`] the fleet of a run without running it.
@@ -28,6 +29,7 @@ pub mod notify;
 pub mod odometer;
 pub mod physics;
 pub mod profile;
+pub mod realism;
 pub mod roster;
 mod runtime;
 pub mod sample;

@@ -15,6 +15,10 @@ use rand_distr::StandardNormal;
 
 use crate::degradation::{Degradation, Effects};
 use crate::profile::{DutyProfile, Pattern, Segment, VehicleKind};
+use crate::realism::{RealState, Realism, UseStep};
+
+mod realistic;
+use self::realistic::baseline_heat;
 use crate::sample::{Sample, Sig, TIRES};
 use crate::vehicle::{HomeBase, Vehicle, VehicleParams};
 
@@ -152,6 +156,10 @@ pub struct Physics {
     off_at: i64,
     run_s: f64,
     snapshot: Option<OnsetSnapshot>,
+    /// The realistic profile's extras (none on the default profile).
+    realism: Option<Box<Realism>>,
+    /// Its faults, services and repairs while they run.
+    real: Option<Box<RealState>>,
     /// Values the models produced outside the catalog range (clamped on output).
     pub clamped: u64,
 }
@@ -193,6 +201,12 @@ impl Physics {
             off_at: t0 - 86_400,
             run_s: 0.0,
             snapshot: None,
+            realism: v.realism.clone(),
+            real: v
+                .realism
+                .as_ref()
+                .filter(|r| r.repairs || !r.faults.is_empty())
+                .map(|r| Box::new(RealState::new(r, v.profile, t0))),
             clamped: 0,
             p,
         };
@@ -209,10 +223,14 @@ impl Physics {
     /// Seasonal and daily climate of the home base at `t` (no weather).
     fn climate(&self, t: i64) -> f64 {
         let h = self.home;
+        let season_amp_c = self
+            .realism
+            .as_ref()
+            .and_then(|r| r.climate)
+            .map_or(h.season_amp_c, |c| h.season_amp_c * c.season_scale);
         let day_of_year = (t as f64 / 86_400.0).rem_euclid(365.2425);
         // Coldest around 20 January, warmest around 21 July.
-        let seasonal =
-            h.mean_temp_c - h.season_amp_c * (TAU * (day_of_year - 20.0) / 365.2425).cos();
+        let seasonal = h.mean_temp_c - season_amp_c * (TAU * (day_of_year - 20.0) / 365.2425).cos();
         let local_h = (t + i64::from(h.utc_offset_h) * 3600).rem_euclid(86_400) as f64 / 3600.0;
         // Warmest mid-afternoon.
         seasonal + h.day_amp_c * (TAU * (local_h - 15.0) / 24.0).cos()
@@ -229,10 +247,30 @@ impl Physics {
             self.weather = self.weather * a + noise(rng, SD * (1.0 - a * a).sqrt());
             self.weather_t = t;
         }
-        self.climate(t) + self.weather
+        let ambient = self.climate(t) + self.weather;
+        match self.realism.as_ref().and_then(|r| r.climate) {
+            Some(c) => ambient + c.ambient_offset_c(t, self.odometer_km),
+            None => ambient,
+        }
+    }
+
+    /// The realistic state, when the vehicle has one.
+    pub fn real_state(&self) -> Option<&RealState> {
+        self.real.as_deref()
+    }
+
+    /// The wheel of an active slow leak.
+    fn leak_wheel(&self) -> Option<usize> {
+        match &self.real {
+            Some(r) => r.leak_wheel(),
+            None => self.deg.map(|d| d.wheel),
+        }
     }
 
     fn effects(&mut self, t: i64) -> Effects {
+        if self.real.is_some() {
+            return self.real_effects(t);
+        }
         let e = Effects::at(self.deg.as_ref(), t);
         if self.snapshot.is_none() && self.deg.is_some_and(|d| t > d.onset) {
             let wheel = self.deg.map_or(0, |d| d.wheel);
@@ -255,8 +293,8 @@ impl Physics {
     fn tire_kpa(&self, w: usize, t: i64, temp: f64, e: &Effects) -> f64 {
         let mut cold = self.tire_cold_kpa(w, t);
         let set_k = self.tire_set_temp[w] + KELVIN;
-        if let (Some(d), Some(snap)) = (self.deg, self.snapshot)
-            && d.wheel == w
+        if let (Some(leaking), Some(snap)) = (self.leak_wheel(), self.snapshot)
+            && leaking == w
             && e.tire_leak > 0.0
         {
             // At severity 1 the tire, cooled by the reference amount below its
@@ -284,7 +322,7 @@ impl Physics {
         self.speed = 0.0;
         self.run_s = 0.0;
         let e = self.effects(t);
-        let leaking = self.deg.filter(|_| e.tire_leak > 0.0).map(|d| d.wheel);
+        let leaking = self.leak_wheel().filter(|_| e.tire_leak > 0.0);
         for w in 0..4 {
             let now = self.tire_kpa(w, t, amb + self.tire_heat, &e);
             if leaking != Some(w) && now < 0.9 * self.p.tire_nominal_kpa[w] && rng.random_bool(0.3)
@@ -324,6 +362,16 @@ impl Physics {
         };
         let m = self.advance(&step, target, rng);
         let op = self.operating_point(&m, seg.payload, rng);
+        if let Some(real) = &mut self.real {
+            let used = UseStep {
+                dt_s: dt,
+                km: m.dist,
+                load: op.load,
+                idle: m.v < 1.0,
+                amb,
+            };
+            real.accrue(t, Some(used), amb);
+        }
         self.warm_up(&step, &op, m.v, rng);
         let oil_pressure = self.oil(&step, op.rpm, rng);
         let brake_pressure = self.brakes(&step, &m, braking, rng);
@@ -436,7 +484,18 @@ impl Physics {
             op.load,
             &step.e,
         );
-        let healthy_coolant = p.thermostat_c + 0.08 * load + 0.35 * (amb - 30.0).max(0.0);
+        let urban = if step.pattern == Pattern::Urban {
+            5.0
+        } else {
+            0.0
+        };
+        let mut healthy_coolant = p.thermostat_c + 0.08 * load + 0.35 * (amb - 30.0).max(0.0);
+        let mut healthy_trans =
+            0.25 * amb + 62.0 + 0.28 * load + 0.2 * (amb - 25.0).max(0.0) + urban;
+        if let Some(r) = &self.realism {
+            (healthy_coolant, healthy_trans) =
+                baseline_heat(r, load, healthy_coolant, healthy_trans);
+        }
         let hot_target = 110.0 + OVERSHOOT_C + 0.04 * (load - REFERENCE_LOAD);
         let cold_target =
             70.0 - 2.0 + 0.04 * (load - REFERENCE_LOAD) - 0.08 * (15.0 - amb).max(0.0);
@@ -447,12 +506,6 @@ impl Physics {
         self.coolant += (coolant_ss - self.coolant) * lag(dt, tau_c) + noise(rng, 0.3);
         let oil_ss = coolant_ss + 5.0 + 0.12 * load;
         self.oil_temp += (oil_ss - self.oil_temp) * lag(dt, 1.5 * tau_c) + noise(rng, 0.3);
-        let urban = if step.pattern == Pattern::Urban {
-            5.0
-        } else {
-            0.0
-        };
-        let healthy_trans = 0.25 * amb + 62.0 + 0.28 * load + 0.2 * (amb - 25.0).max(0.0) + urban;
         let trans_target = 120.0 + OVERSHOOT_C + 0.1 * (load - REFERENCE_LOAD);
         let trans_ss = healthy_trans + (trans_target - healthy_trans) * e.trans_hot;
         // Slipping clutch packs make heat fast: a failing transmission also warms up
@@ -648,6 +701,9 @@ impl Physics {
     pub fn parked(&mut self, t: i64, rng: &mut SmallRng) -> Sample {
         let amb = self.ambient(t, rng);
         let e = self.effects(t);
+        if let Some(real) = &mut self.real {
+            real.accrue(t, None, amb);
+        }
         let off = (t - self.off_at).max(0) as f64;
         let truck = self.kind.is_diesel();
         let tau = if truck { 7200.0 } else { 5400.0 };
@@ -691,7 +747,9 @@ impl Physics {
         let (lat, lon) = self.position();
         s.lat = lat;
         s.lon = lon;
-        if let Some(d) = &self.deg {
+        if let Some(real) = &self.real {
+            s.dtcs = real.dtc_mask(self.kind);
+        } else if let Some(d) = &self.deg {
             s.dtcs = d.dtc_mask(t, self.kind);
         }
         let tire_temp = amb + if running { self.tire_heat } else { 0.0 };

@@ -149,6 +149,9 @@ pub struct Vehicle {
     /// instant, Unix seconds: no trips start, only parked heartbeats are sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub off_road: Option<(i64, i64)>,
+    /// The realistic profile's extras (none on the default profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realism: Option<Box<crate::realism::Realism>>,
 }
 
 impl Vehicle {
@@ -193,6 +196,7 @@ impl Vehicle {
             degradation: None,
             odometer_fault: None,
             off_road: None,
+            realism: None,
         }
     }
 }

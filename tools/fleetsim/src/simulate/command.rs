@@ -10,11 +10,12 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 
 use super::{
-    MAX_BATCH, PostOptions, RunStats, SimConfig, build_fleet, fmt_time, ground_truth, post_fleet,
-    write_jsonl,
+    MAX_BATCH, PostOptions, RunStats, SimConfig, build_realistic_fleet, fmt_time, ground_truth,
+    post_fleet, realism_run_truth, write_jsonl,
 };
 use crate::client::IngestClient;
 use crate::odometer::assign_odometer_faults;
+use crate::realism::{RealismArgs, RealismConfig};
 use crate::runtime;
 use crate::vehicle::Vehicle;
 
@@ -79,6 +80,9 @@ pub struct SimulateArgs {
     /// Do not print progress.
     #[arg(long)]
     pub quiet: bool,
+    /// The realistic profile and its switches.
+    #[command(flatten)]
+    pub realism: RealismArgs,
 }
 
 fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
@@ -165,10 +169,16 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if args.url.is_some() {
         warn_outside_ingestion_window(&cfg, args.speedup);
     }
-    let mut fleet = build_fleet(args.vehicles, &cfg, args.degrade_fraction);
+    let realism = args.realism.config()?;
+    let mut fleet = build_realistic_fleet(args.vehicles, &cfg, args.degrade_fraction, &realism);
     assign_odometer_faults(&mut fleet, &cfg, args.odometer_fault_fraction);
-    let truth_path = write_truth(&args, &fleet, &cfg)?;
-    let degraded = fleet.iter().filter(|v| v.degradation.is_some()).count();
+    let truth_path = write_truth(&args, &fleet, &cfg, &realism)?;
+    let degraded = fleet
+        .iter()
+        .filter(|v| {
+            v.degradation.is_some() || v.realism.as_ref().is_some_and(|r| !r.faults.is_empty())
+        })
+        .count();
     let odometer_faults = fleet.iter().filter(|v| v.odometer_fault.is_some()).count();
     let (faults_note, faults_field) = odometer_fault_notes(odometer_faults);
     if !args.quiet {
@@ -220,13 +230,22 @@ fn sim_config(args: &SimulateArgs) -> SimConfig {
 }
 
 /// Writes the ground truth of `fleet` where `args` says; returns that path.
-fn write_truth(args: &SimulateArgs, fleet: &[Vehicle], cfg: &SimConfig) -> anyhow::Result<PathBuf> {
+fn write_truth(
+    args: &SimulateArgs,
+    fleet: &[Vehicle],
+    cfg: &SimConfig,
+    realism: &RealismConfig,
+) -> anyhow::Result<PathBuf> {
     let truth_path = args
         .truth
         .clone()
         .unwrap_or_else(|| default_truth_path(args.out.as_deref()));
     let mut truth = ground_truth(fleet, cfg, args.degrade_fraction);
     truth.odometer_fault_fraction = args.odometer_fault_fraction;
+    truth.realism = realism_run_truth(realism);
+    if realism.options.repairs {
+        truth.after_failure = "repaired_after_delay";
+    }
     let json = serde_json::to_vec_pretty(&truth).context("encoding the ground truth")?;
     std::fs::write(&truth_path, json)
         .with_context(|| format!("writing {}", truth_path.display()))?;
@@ -299,6 +318,7 @@ mod tests {
             concurrency: 4,
             api_key: None,
             quiet: true,
+            realism: RealismArgs::default(),
         };
         run(args).expect("simulate");
         let text = std::fs::read_to_string(&out).expect("jsonl");

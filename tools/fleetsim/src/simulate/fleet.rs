@@ -5,8 +5,13 @@ use chrono::DateTime;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
+use super::VehicleSim;
 use crate::degradation::{Degradation, DegradationTruth, GroundTruth, VehicleTruth};
 use crate::odometer::fault_truth;
+use crate::realism::{
+    RealismConfig, RealismRunTruth, VehicleRealismTruth, assign_realism, legacy_degradation,
+    vehicle_truth,
+};
 use crate::vehicle::{Vehicle, mix, profiles_for};
 
 /// The simulated span and reporting cadence.
@@ -43,6 +48,42 @@ pub fn build_fleet(n: u32, cfg: &SimConfig, degrade_fraction: f64) -> Vec<Vehicl
     fleet
 }
 
+/// Builds a fleet as [`build_fleet`] does, then gives it the realistic extras
+/// `realism` turns on (none: the same fleet).
+pub fn build_realistic_fleet(
+    n: u32,
+    cfg: &SimConfig,
+    degrade_fraction: f64,
+    realism: &RealismConfig,
+) -> Vec<Vehicle> {
+    let mut fleet = build_fleet(n, cfg, degrade_fraction);
+    assign_realism(&mut fleet, cfg, realism);
+    fleet
+}
+
+/// The realistic truth of `v`, from a run of it to the end (faults fail, and
+/// services happen, as the use of the run decides), and the default-profile view of
+/// its first fault.
+fn realistic_truth(
+    v: &Vehicle,
+    cfg: &SimConfig,
+) -> Option<(VehicleRealismTruth, Option<Degradation>)> {
+    let r = v.realism.as_deref()?;
+    let mut sim = VehicleSim::new(v.clone(), *cfg);
+    sim.by_ref().for_each(drop);
+    let state = sim.real_state();
+    let legacy = state.and_then(|s| legacy_degradation(s, cfg.start, cfg.end));
+    Some((vehicle_truth(r, state, v.kind, cfg.end), legacy))
+}
+
+/// The header of a realistic run's truth.
+pub fn realism_run_truth(realism: &RealismConfig) -> Option<RealismRunTruth> {
+    realism.options.any().then(|| RealismRunTruth {
+        features: realism.options.names(),
+        params: realism.params.clone(),
+    })
+}
+
 /// The ground truth of a fleet.
 ///
 /// Odometer faults are recorded from the readings their vehicles emit (each faulted
@@ -59,24 +100,30 @@ pub fn ground_truth(fleet: &[Vehicle], cfg: &SimConfig, degrade_fraction: f64) -
         degrade_fraction,
         odometer_fault_fraction: 0.0,
         after_failure: "keeps_running_degraded",
-        vehicles: fleet
-            .iter()
-            .map(|v| VehicleTruth {
-                vehicle_id: v.id.clone(),
-                vin: v.vin.clone(),
-                kind: v.kind,
-                profile: v.profile,
-                make: v.make,
-                model_year: v.model_year,
-                home_base: v.home.name,
-                degraded: v.degradation.is_some(),
-                degradation: v
-                    .degradation
-                    .as_ref()
-                    .map(|d| DegradationTruth::new(d, v.kind, cfg.end)),
-                odometer_fault: fault_truth(v, *cfg),
-            })
-            .collect(),
+        realism: None,
+        vehicles: fleet.iter().map(|v| vehicle_truth_of(v, cfg)).collect(),
+    }
+}
+
+fn vehicle_truth_of(v: &Vehicle, cfg: &SimConfig) -> VehicleTruth {
+    let (realism, legacy) = match realistic_truth(v, cfg) {
+        Some((truth, legacy)) => (Some(truth), legacy.or(v.degradation)),
+        None => (None, v.degradation),
+    };
+    VehicleTruth {
+        vehicle_id: v.id.clone(),
+        vin: v.vin.clone(),
+        kind: v.kind,
+        profile: v.profile,
+        make: v.make,
+        model_year: v.model_year,
+        home_base: v.home.name,
+        degraded: legacy.is_some(),
+        degradation: legacy
+            .as_ref()
+            .map(|d| DegradationTruth::new(d, v.kind, cfg.end)),
+        odometer_fault: fault_truth(v, *cfg),
+        realism,
     }
 }
 

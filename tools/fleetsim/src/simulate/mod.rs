@@ -21,7 +21,9 @@ mod testkit;
 use chrono::{DateTime, SecondsFormat};
 
 pub use self::command::{SimulateArgs, default_truth_path, run};
-pub use self::fleet::{SimConfig, build_fleet, ground_truth};
+pub use self::fleet::{
+    SimConfig, build_fleet, build_realistic_fleet, ground_truth, realism_run_truth,
+};
 pub use self::jsonl::write_jsonl;
 pub use self::post::{PostOptions, post_fleet};
 pub use self::stream::{Merged, VehicleSim};

@@ -11,6 +11,7 @@ use super::SimConfig;
 use crate::odometer::{OdometerFaultTruth, OdometerInjector};
 use crate::physics::Physics;
 use crate::profile::{Drive, Segment};
+use crate::realism::{RealState, SensorInjector};
 use crate::sample::Sample;
 use crate::vehicle::{Vehicle, mix};
 
@@ -35,6 +36,8 @@ pub struct VehicleSim {
     buf: VecDeque<Sample>,
     /// The vehicle's odometer fault, applied to each reading as it is emitted.
     odometer: Option<OdometerInjector>,
+    /// The vehicle's sensor faults (realistic profile), applied likewise.
+    sensors: Option<SensorInjector>,
 }
 
 impl VehicleSim {
@@ -48,6 +51,11 @@ impl VehicleSim {
         let phys = Physics::new(&vehicle, t0, &mut rng);
         let next_heartbeat = cfg.start + rng.random_range(0..HEARTBEAT_S);
         let vehicle_fault = vehicle.odometer_fault;
+        let sensors = vehicle
+            .realism
+            .as_ref()
+            .filter(|r| !r.sensor_faults.is_empty())
+            .map(|r| SensorInjector::new(&r.sensor_faults));
         Self {
             vehicle,
             cfg,
@@ -60,12 +68,18 @@ impl VehicleSim {
             next_heartbeat,
             buf: VecDeque::new(),
             odometer: vehicle_fault.map(OdometerInjector::new),
+            sensors,
         }
     }
 
     /// The simulated vehicle.
     pub fn vehicle(&self) -> &Vehicle {
         &self.vehicle
+    }
+
+    /// The realistic faults, services and repairs so far.
+    pub fn real_state(&self) -> Option<&RealState> {
+        self.phys.real_state()
     }
 
     /// Readings whose models went out of the catalog range (and were clamped).
@@ -176,6 +190,9 @@ impl Iterator for VehicleSim {
                 // Readings leave in time order, which the injector relies on.
                 if let Some(odometer) = &mut self.odometer {
                     odometer.apply(&mut s);
+                }
+                if let Some(sensors) = &mut self.sensors {
+                    sensors.apply(&mut s);
                 }
                 return Some(s);
             }
