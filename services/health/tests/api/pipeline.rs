@@ -32,6 +32,7 @@ pub(crate) async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -
         bootstrap_device_key: Some(Secret::new(device_key.clone())),
         bootstrap_org: ORG.to_owned(),
         claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
+        backfill: ingestion::backlog::BacklogPolicy::default(),
     };
     let app = ingestion::build(config, shutdown)
         .await
