@@ -95,8 +95,9 @@ async fn a_clogging_dpf_posted_to_ingestion_is_flagged_by_health() {
     );
 
     // component.degraded for the DPF exactly once, caused by a telemetry event.
+    // Simulated history is weeks old: ingestion put it on the backfill lane.
     let telemetry_ids: Vec<Value> = health
-        .stream("vehicle.telemetry.received")
+        .lanes("vehicle.telemetry.received")
         .await
         .iter()
         .map(|e| e["event_id"].clone())
