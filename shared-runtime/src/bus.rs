@@ -10,6 +10,9 @@ use shared_schemas::{Event, EventEnvelope};
 /// Field holding the envelope JSON in a stream entry.
 pub const FIELD_EVENT: &str = "e";
 
+/// Suffix of an event type's backfill lane ([`Keys::backfill`]).
+pub const BACKFILL_SUFFIX: &str = ":backfill";
+
 /// Redis key names of one environment (one prefix).
 #[derive(Debug, Clone)]
 pub struct Keys {
@@ -30,6 +33,17 @@ impl Keys {
     /// The stream of one event type.
     pub fn stream(&self, event_type: &str) -> String {
         format!("{}stream:{event_type}", self.prefix)
+    }
+    /// The backfill lane of one event type, `{prefix}stream:{event_type}:backfill`:
+    /// where a producer appends events about the past (a device flushing its buffer), so
+    /// they do not queue ahead of live ones. Every consumer of the type reads it after
+    /// the live stream (ADR 0020).
+    pub fn backfill(&self, event_type: &str) -> String {
+        format!("{}stream:{event_type}{BACKFILL_SUFFIX}", self.prefix)
+    }
+    /// Both lanes of an event type: the live stream, then the backfill lane.
+    pub fn lanes(&self, event_type: &str) -> [String; 2] {
+        [self.stream(event_type), self.backfill(event_type)]
     }
     /// The dead-letter stream of one consumer group.
     pub fn dead_letter(&self, group: &str) -> String {

@@ -12,6 +12,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
+use crate::backlog::Backlog;
 use crate::config::Config;
 use crate::db::device_keys;
 use crate::device_auth::{DeviceKeys, hash_key};
@@ -19,7 +20,7 @@ use crate::domain::validate::Limits;
 use crate::events::audit::{self, AuditWriter};
 use crate::openapi::ApiDoc;
 use crate::ownership::Owners;
-use crate::pipeline::Intake;
+use crate::pipeline::{Intake, StreamLimits};
 use crate::state::{AppState, IntakeMetrics};
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
@@ -49,10 +50,20 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let intake = Intake::new(
         service.redis.clone(),
         service.keys.clone(),
-        config.common.stream_max_len,
-        config.dedupe_ttl_s,
+        StreamLimits {
+            max_len: config.common.stream_max_len,
+            dedupe_ttl_s: config.dedupe_ttl_s,
+        },
+        chrono::Duration::seconds(config.backfill.after_s),
         &mut service.tasks,
     );
+    let backlog = Backlog::new(config.backfill.clone());
+    let watch = Arc::clone(&backlog).watch(
+        service.redis.clone(),
+        service.keys.clone(),
+        service.tasks.shutdown(),
+    );
+    service.tasks.spawn(watch);
     let state = AppState {
         intake,
         device_keys: Arc::new(DeviceKeys::new(db.clone())),
@@ -62,6 +73,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             max_age: chrono::Duration::seconds(config.max_age_s),
         }),
         max_batch: config.max_batch,
+        backlog,
         owners: Arc::new(Owners::new(db.clone(), config.claim_policy)),
         relay: service.outbox_notifier(),
         metrics: Arc::new(IntakeMetrics::register()),

@@ -1,7 +1,10 @@
 //! Ingestion settings from the environment.
 
+use std::time::Duration;
+
 use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
 
+use crate::backlog::BacklogPolicy;
 use crate::ownership::ClaimPolicy;
 
 /// Service port from docs/domain.md.
@@ -33,6 +36,11 @@ pub struct Config {
     /// claimed by the key of its first reading) or `registered_only` (readings of
     /// unregistered vehicles are refused).
     pub claim_policy: ClaimPolicy,
+    /// Backfill lane and back-pressure: `INGESTION_BACKFILL_AFTER_S`,
+    /// `INGESTION_BACKFILL_MAX_BACKLOG`, `INGESTION_BACKLOG_GROUPS`,
+    /// `INGESTION_BACKLOG_SAMPLE_MS`, `INGESTION_BACKFILL_RETRY_AFTER_S` (see
+    /// [`BacklogPolicy`]).
+    pub backfill: BacklogPolicy,
 }
 
 impl Config {
@@ -49,6 +57,22 @@ impl Config {
             bootstrap_device_key: config::secret("INGESTION_BOOTSTRAP_DEVICE_KEY").ok(),
             bootstrap_org: config::or("INGESTION_BOOTSTRAP_ORG", "dev".to_owned())?,
             claim_policy: config::or("INGESTION_VEHICLE_CLAIM", ClaimPolicy::FirstReading)?,
+            backfill: backfill_from_env()?,
         })
     }
+}
+
+fn backfill_from_env() -> Result<BacklogPolicy, ConfigError> {
+    let default = BacklogPolicy::default();
+    Ok(BacklogPolicy {
+        after_s: config::positive("INGESTION_BACKFILL_AFTER_S", default.after_s)?,
+        max_backlog: config::or("INGESTION_BACKFILL_MAX_BACKLOG", default.max_backlog)?,
+        groups: config::or("INGESTION_BACKLOG_GROUPS", default.groups.join(","))?
+            .split(',')
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect(),
+        sample_every: Duration::from_millis(config::positive("INGESTION_BACKLOG_SAMPLE_MS", 500)?),
+        retry_after_s: config::positive("INGESTION_BACKFILL_RETRY_AFTER_S", default.retry_after_s)?,
+    })
 }

@@ -19,6 +19,15 @@ pub enum Rejection {
     /// A store the hand-off needs is down: nothing was accepted (503, retry after 1 s).
     #[error("{0} is unavailable")]
     Unavailable(&'static str, #[source] anyhow::Error),
+    /// Backfill while the backlog is too long: nothing was accepted; retry after the
+    /// given seconds (429, ADR 0020).
+    #[error("backfill deferred: {backlog} readings are waiting to be processed")]
+    Backlogged {
+        /// Readings waiting on the backfill lane.
+        backlog: u64,
+        /// Seconds to wait before retrying.
+        retry_after_s: u64,
+    },
 }
 
 impl From<Rejection> for ApiError {
@@ -59,6 +68,23 @@ impl IntoResponse for Rejection {
                 );
                 r.headers_mut()
                     .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+                r
+            }
+            Self::Backlogged {
+                backlog,
+                retry_after_s,
+            } => {
+                let mut r = error_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "backfill_deferred",
+                    &format!(
+                        "{backlog} older readings are waiting to be processed; readings recorded \
+                         this long ago are not accepted now, retry after {retry_after_s} s \
+                         (live readings are still taken)"
+                    ),
+                );
+                r.headers_mut()
+                    .insert("retry-after", axum::http::HeaderValue::from(retry_after_s));
                 r
             }
         }

@@ -6,6 +6,7 @@
 //! exactly once per idempotency key (see `docs/adr/0003-ingestion-durability.md`).
 
 pub mod app;
+pub mod backlog;
 pub mod config;
 pub mod db;
 pub mod device_auth;

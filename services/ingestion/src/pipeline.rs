@@ -7,6 +7,9 @@
 //! a reading is either in the stream with its key set, or neither: a retry after a
 //! crash or a timeout is appended at most once (within the dedupe window).
 //!
+//! A reading recorded long before it arrived (a device flushing its buffer) goes to the
+//! backfill lane of the stream, which consumers read after the live one (ADR 0020).
+//!
 //! Requests do not call Redis themselves: they queue their readings for a few writer
 //! tasks, and a writer hands off everything queued while its previous call was in
 //! flight in one script call (group commit). Nobody waits for a timer, a request is
@@ -44,6 +47,9 @@ pub enum Status {
     Duplicate,
     /// Refused; see its problems.
     Rejected,
+    /// Backfill not taken now (too many older readings wait to be processed); send it
+    /// again after `Retry-After`.
+    Deferred,
 }
 
 /// A validated reading ready to hand off: its event and idempotency key are made once,
@@ -59,6 +65,9 @@ pub struct Accepted {
     envelope: Vec<u8>,
     /// Raw input for adapter protocols.
     raw: Option<String>,
+    /// Recorded long before it arrived (a device flushing its buffer): appended to the
+    /// backfill lane, and deferred while that lane's backlog is too long (ADR 0020).
+    pub backfill: bool,
 }
 
 /// A refused reading.
@@ -97,6 +106,8 @@ struct Job {
 pub struct Intake {
     keys: Keys,
     queue: mpsc::Sender<Job>,
+    /// Readings recorded longer than this before they arrived go to the backfill lane.
+    backfill_after: chrono::Duration,
 }
 
 impl std::fmt::Debug for Intake {
@@ -111,6 +122,7 @@ impl std::fmt::Debug for Intake {
 struct Writer {
     conn: ConnectionManager,
     received: String,
+    backfill: String,
     rejected: String,
     max_len: usize,
     dedupe_ttl_s: u64,
@@ -123,6 +135,15 @@ fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     // Serializing plain data structs into memory cannot fail.
     let _ = serde_json::to_writer(&mut buf, value);
     buf
+}
+
+/// How the streams are bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    /// Approximate length each stream is trimmed to.
+    pub max_len: usize,
+    /// How long an idempotency key is remembered, seconds.
+    pub dedupe_ttl_s: u64,
 }
 
 /// Who sent a request, for the envelopes.
@@ -139,30 +160,36 @@ pub struct Origin<'a> {
 }
 
 impl Intake {
-    /// An intake writing under `keys`, trimming streams to about `max_len`; starts its
-    /// writer tasks on `tasks` (they stop once every clone of the intake is dropped, so
-    /// the server's shutdown waits for the readings in hand).
+    /// An intake writing under `keys`, trimming streams to about `max_len`, sending
+    /// readings recorded more than `backfill_after` before arrival to the backfill lane;
+    /// starts its writer tasks on `tasks` (they stop once every clone of the intake is
+    /// dropped, so the server's shutdown waits for the readings in hand).
     pub fn new(
         conn: ConnectionManager,
         keys: Keys,
-        max_len: usize,
-        dedupe_ttl_s: u64,
+        limits: StreamLimits,
+        backfill_after: chrono::Duration,
         tasks: &mut Tasks,
     ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let writer = Arc::new(Writer {
             conn,
             received: keys.stream(TelemetryReceived::TYPE),
+            backfill: keys.backfill(TelemetryReceived::TYPE),
             rejected: keys.stream(TelemetryRejected::TYPE),
-            max_len,
-            dedupe_ttl_s,
+            max_len: limits.max_len,
+            dedupe_ttl_s: limits.dedupe_ttl_s,
             script: redis::Script::new(include_str!("intake.lua")),
         });
         let jobs = Arc::new(Mutex::new(jobs));
         for _ in 0..WRITERS {
             tasks.spawn(Arc::clone(&writer).run(Arc::clone(&jobs)));
         }
-        Self { keys, queue }
+        Self {
+            keys,
+            queue,
+            backfill_after,
+        }
     }
 
     /// The hand-off form of `reading` (whose `reading_id` is set) received from
@@ -176,6 +203,7 @@ impl Intake {
         let reading_id = reading.reading_id.clone().unwrap_or_default();
         let idempotency_key = self.idempotency_key(&reading.vehicle_id, &reading_id);
         let recorded_at = reading.recorded_at;
+        let backfill = origin.received_at - recorded_at > self.backfill_after;
         let payload = TelemetryReceived {
             org_id: origin.org_id.to_owned(),
             reading_id: reading_id.clone(),
@@ -189,6 +217,7 @@ impl Intake {
             idempotency_key,
             envelope: to_json(&envelope),
             raw,
+            backfill,
         }
     }
 
@@ -287,13 +316,17 @@ impl Writer {
             let chunk = chunks.next().unwrap_or(&[]);
             let last = chunks.peek().is_none();
             let mut inv = self.script.prepare_invoke();
-            inv.key(&self.received).key(&self.rejected);
+            inv.key(&self.received)
+                .key(&self.rejected)
+                .key(&self.backfill);
             inv.arg(self.max_len)
                 .arg(self.dedupe_ttl_s)
                 .arg(chunk.len());
             for a in chunk {
                 inv.key(&a.idempotency_key);
-                inv.arg(&a.envelope).arg(a.raw.as_deref().unwrap_or(""));
+                inv.arg(&a.envelope)
+                    .arg(a.raw.as_deref().unwrap_or(""))
+                    .arg(if a.backfill { "b" } else { "l" });
             }
             if last {
                 for json in &rejected {

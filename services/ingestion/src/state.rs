@@ -7,6 +7,7 @@ use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
+use crate::backlog::Backlog;
 use crate::device_auth::DeviceKeys;
 use crate::domain::validate::Limits;
 use crate::ownership::Owners;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Largest batch.
     pub max_batch: usize,
+    /// The backfill backlog, for back-pressure.
+    pub backlog: Arc<Backlog>,
     /// Which organization each vehicle belongs to.
     pub owners: Arc<Owners>,
     /// Pokes the outbox relay after a commit that enqueued events.
@@ -35,7 +38,8 @@ pub struct AppState {
     pub metrics: Arc<IntakeMetrics>,
 }
 
-/// What became of readings: `ingestion_readings_total{outcome}` and
+/// What became of readings: `ingestion_readings_total{outcome}` (accepted, duplicate,
+/// rejected, deferred) and
 /// `ingestion_foreign_vehicle_refusals_total`.
 #[derive(Debug)]
 pub struct IntakeMetrics {
@@ -45,6 +49,8 @@ pub struct IntakeMetrics {
     pub duplicate: metrics::Counter,
     /// Refused.
     pub rejected: metrics::Counter,
+    /// Backfill not taken because of the backlog (the device retries later).
+    pub deferred: metrics::Counter,
     /// Refused because the vehicle belongs to another organization (counted in
     /// `rejected` too).
     pub foreign_vehicle: metrics::Counter,
@@ -61,6 +67,7 @@ impl IntakeMetrics {
             accepted: outcome("accepted"),
             duplicate: outcome("duplicate"),
             rejected: outcome("rejected"),
+            deferred: outcome("deferred"),
             foreign_vehicle: metrics::counter!("ingestion_foreign_vehicle_refusals_total"),
         }
     }

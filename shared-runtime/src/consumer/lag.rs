@@ -1,19 +1,26 @@
-//! How far behind a consumer group is, for readiness and metrics.
+//! How far behind a consumer group is, for readiness, metrics and back-pressure.
+
+use std::time::Duration;
 
 use redis::AsyncTypedCommands;
 
 use crate::bus::Keys;
 
-/// One stream as seen by one group.
+/// One stream (one lane of an event type) as seen by one group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamLag {
     /// The stream's event type.
     pub event_type: String,
+    /// The stream key (the live stream or the backfill lane, [`Keys::lanes`]).
+    pub key: String,
     /// Entries delivered to the group and not acknowledged yet.
     pub pending: u64,
     /// Entries not delivered to the group yet; `None` when Redis cannot tell (entries
     /// were deleted from the middle of the stream).
     pub lag: Option<u64>,
+    /// How long the oldest entry not delivered yet has been in the stream (zero when
+    /// nothing waits); `None` when it could not be told.
+    pub backlog_age: Option<Duration>,
 }
 
 /// A group over all its streams.
@@ -23,11 +30,12 @@ pub struct GroupLag {
     pub pending: u64,
     /// Sum of the streams' lags; `None` if one is unknown.
     pub lag: Option<u64>,
-    /// Per stream, in the order asked.
+    /// Per stream: the live streams of the types asked, in order, then their backfill
+    /// lanes.
     pub streams: Vec<StreamLag>,
 }
 
-/// Pending count and lag of `group` on the streams of `event_types` (from `XINFO
+/// Pending count and lag of `group` on both lanes of `event_types` (from `XINFO
 /// GROUPS`, Redis 7+). A missing stream counts as empty; a group not created yet as
 /// lagging by the whole stream (groups start at the beginning by default).
 /// Use a shared connection (e.g. a `ConnectionManager`): these commands do not block.
@@ -45,35 +53,81 @@ where
         lag: Some(0),
         ..GroupLag::default()
     };
-    for event_type in event_types {
-        let event_type = event_type.as_ref();
-        let key = keys.stream(event_type);
-        let stream = if conn.exists(&key).await? {
-            let info = conn.xinfo_groups(&key).await?;
-            match info.groups.into_iter().find(|g| g.name == group) {
-                Some(g) => StreamLag {
-                    event_type: event_type.to_owned(),
-                    pending: as_u64(g.pending),
-                    lag: g.lag.map(as_u64),
-                },
-                None => StreamLag {
-                    event_type: event_type.to_owned(),
-                    pending: 0,
-                    lag: Some(as_u64(conn.xlen(&key).await?)),
-                },
-            }
-        } else {
-            StreamLag {
-                event_type: event_type.to_owned(),
-                pending: 0,
-                lag: Some(0),
-            }
-        };
+    let live = event_types.iter().map(|t| (keys.stream(t.as_ref()), t));
+    let backfill = event_types.iter().map(|t| (keys.backfill(t.as_ref()), t));
+    for (key, event_type) in live.chain(backfill).collect::<Vec<_>>() {
+        let stream = stream_lag(conn, key, event_type.as_ref(), group).await?;
         total.pending += stream.pending;
         total.lag = total.lag.zip(stream.lag).map(|(a, b)| a + b);
         total.streams.push(stream);
     }
     Ok(total)
+}
+
+/// `group`'s lag on the stream `key` (of `event_type`).
+pub async fn stream_lag<C>(
+    conn: &mut C,
+    key: String,
+    event_type: &str,
+    group: &str,
+) -> Result<StreamLag, redis::RedisError>
+where
+    C: redis::aio::ConnectionLike + Send + Sync,
+{
+    let mut stream = StreamLag {
+        event_type: event_type.to_owned(),
+        key,
+        pending: 0,
+        lag: Some(0),
+        backlog_age: Some(Duration::ZERO),
+    };
+    if !conn.exists(&stream.key).await? {
+        return Ok(stream);
+    }
+    let info = conn.xinfo_groups(&stream.key).await?;
+    let after = match info.groups.into_iter().find(|g| g.name == group) {
+        Some(g) => {
+            stream.pending = as_u64(g.pending);
+            stream.lag = g.lag.map(as_u64);
+            format!("({}", g.last_delivered_id)
+        }
+        None => {
+            stream.lag = Some(as_u64(conn.xlen(&stream.key).await?));
+            "-".to_owned()
+        }
+    };
+    if stream.lag != Some(0) {
+        stream.backlog_age = oldest_undelivered_age(conn, &stream.key, &after).await?;
+    }
+    Ok(stream)
+}
+
+/// Age of the first entry after `after` (an `XRANGE` start), from its id's
+/// milliseconds; `None` when there is none or Redis' clock is behind ours.
+async fn oldest_undelivered_age<C>(
+    conn: &mut C,
+    key: &str,
+    after: &str,
+) -> Result<Option<Duration>, redis::RedisError>
+where
+    C: redis::aio::ConnectionLike + Send + Sync,
+{
+    let ids: Vec<(String, redis::Value)> = redis::cmd("XRANGE")
+        .arg(key)
+        .arg(after)
+        .arg("+")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(conn)
+        .await?;
+    let appended_ms = ids
+        .first()
+        .and_then(|(id, _)| id.split('-').next()?.parse::<u64>().ok());
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Ok(appended_ms.map(|ms| Duration::from_millis(now_ms.saturating_sub(ms))))
 }
 
 fn as_u64(n: usize) -> u64 {

@@ -20,6 +20,10 @@
 //!   type; replicas of a group split a stream between them, and a retried event is
 //!   overtaken by the later events of its vehicle. Handlers that care compare
 //!   `occurred_at`.
+//! - **Lanes.** Each event type has a live stream and a backfill lane
+//!   ([`Keys::backfill`], events about the past); a consumer reads both, live first, so
+//!   live events never queue behind a backlog of backfill (ADR 0020). The two lanes are
+//!   not ordered with respect to each other.
 //!
 //! Each consumer holds a dedicated connection: `XREADGROUP … BLOCK` would stall every
 //! other user of a shared multiplexed connection.
@@ -42,7 +46,7 @@ use crate::bus::Keys;
 use session::{Health, connect};
 
 pub use config::{ConsumerConfig, StartFrom, consumer_name};
-pub use lag::{GroupLag, StreamLag, lag};
+pub use lag::{GroupLag, StreamLag, lag, stream_lag};
 
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
@@ -243,11 +247,14 @@ struct Worker {
 
 impl Worker {
     fn new(keys: Keys, config: ConsumerConfig, handler: Arc<dyn BatchHandler>) -> Self {
-        let streams: Vec<Stream> = config
-            .event_types
-            .iter()
-            .map(|t| Stream {
-                key: keys.stream(t),
+        // Live streams first: one read returns up to a batch from each stream, so a
+        // live entry waits for at most one batch of backfill (ADR 0020).
+        let live = config.event_types.iter().map(|t| (keys.stream(t), t));
+        let backfill = config.event_types.iter().map(|t| (keys.backfill(t), t));
+        let streams: Vec<Stream> = live
+            .chain(backfill)
+            .map(|(key, t)| Stream {
+                key,
                 event_type: t.clone(),
             })
             .collect();

@@ -119,7 +119,8 @@ impl Worker {
     }
 
     /// Exports the group's lag (entries not yet delivered) and pending count (delivered,
-    /// not acknowledged) as gauges; a failure only skips one sample.
+    /// not acknowledged) as gauges, and per stream (each lane) its lag and the age of its
+    /// oldest entry not delivered yet; a failure only skips one sample.
     async fn record_lag(&self, conn: &mut MultiplexedConnection) {
         let group = &self.config.group;
         match super::lag(conn, &self.keys, group, &self.config.event_types).await {
@@ -128,6 +129,16 @@ impl Worker {
                 metrics::gauge!("consumer_group_pending", &labels).set(l.pending as f64);
                 if let Some(lag) = l.lag {
                     metrics::gauge!("consumer_group_lag", &labels).set(lag as f64);
+                }
+                for s in &l.streams {
+                    let labels = [("group", group.clone()), ("stream", s.key.clone())];
+                    if let Some(lag) = s.lag {
+                        metrics::gauge!("consumer_stream_lag", &labels).set(lag as f64);
+                    }
+                    if let Some(age) = s.backlog_age {
+                        metrics::gauge!("consumer_stream_backlog_age_seconds", &labels)
+                            .set(age.as_secs_f64());
+                    }
                 }
             }
             Err(e) => tracing::debug!(%group, error = %e, "lag sample failed"),

@@ -107,6 +107,22 @@ impl TestService {
         super::stream_envelopes(&mut self.redis.clone(), &self.keys, event_type).await
     }
 
+    /// Every entry of both lanes of an event type (the live stream, then the backfill
+    /// lane), as envelope JSON.
+    pub async fn lanes(&self, event_type: &str) -> Vec<Value> {
+        let mut conn = self.redis.clone();
+        let mut all = Vec::new();
+        for key in self.keys.lanes(event_type) {
+            all.extend(
+                super::stream_entries(&mut conn, &key)
+                    .await
+                    .into_iter()
+                    .map(|fields| serde_json::from_str(&fields["e"]).expect("an envelope")),
+            );
+        }
+        all
+    }
+
     /// Waits until `event_type`'s stream has at least `n` entries (at most 20 s) and
     /// returns them.
     pub async fn wait_stream(&self, event_type: &str, n: usize) -> Vec<Value> {

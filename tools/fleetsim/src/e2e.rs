@@ -17,6 +17,7 @@
 //! `e2e_alert_p50_ms=<x> e2e_alert_p99_ms=<x> lost=<n> duplicated=<n>`.
 
 mod account;
+mod burst;
 mod platform;
 mod probe;
 
@@ -90,6 +91,16 @@ pub struct E2eArgs {
     /// Runtime threads of the generator (1 leaves the other core to the platform).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Before the probes, send batches of 1,000 readings stamped in the past flat out
+    /// for this long (gateways flushing after an outage); 0 = no burst.
+    #[arg(long, default_value_t = 0.0)]
+    pub burst_seconds: f64,
+    /// How far in the past the burst's readings are stamped, seconds.
+    #[arg(long, default_value_t = 7_200)]
+    pub burst_backdate_seconds: u64,
+    /// Health service base URL (its /metrics tell when the burst is folded).
+    #[arg(long, default_value = "http://127.0.0.1:8002")]
+    pub health_url: String,
 }
 
 impl E2eArgs {
@@ -122,6 +133,9 @@ impl E2eArgs {
             bail!(
                 "--api-key (FLEET_DEVICE_KEY) is empty or has spaces or control characters inside"
             );
+        }
+        if !(self.burst_seconds >= 0.0 && self.burst_seconds.is_finite()) {
+            bail!("--burst-seconds must be 0 or more");
         }
         if !(self.wait_seconds >= 0.0 && self.settle_seconds >= 0.0) {
             bail!("--wait-seconds and --settle-seconds must not be negative");
@@ -195,18 +209,29 @@ async fn measure(args: &E2eArgs) -> anyhow::Result<()> {
     if let Err(e) = platform.delete_contact(contact).await {
         eprintln!("fleetsim e2e: warning: deleting contact {contact}: {e:#}");
     }
-    let (load, posted, outcome) = measured?;
-    report(&vehicles, load.as_ref(), &posted, &outcome)
+    let m = measured?;
+    if let Some(b) = &m.burst {
+        println!("{}", b.human());
+    }
+    report(&vehicles, m.load.as_ref(), &m.posted, &m.outcome)
 }
 
-/// Runs the load and the probes, then collects the emails.
+/// What a run measured.
+struct Measured {
+    load: Option<LoadReport>,
+    posted: Posted,
+    outcome: Outcome,
+    burst: Option<burst::Burst>,
+}
+
+/// Runs the burst (if any), the load and the probes, then collects the emails.
 async fn drive(
     args: &E2eArgs,
     platform: &Platform,
     probes: &[Arc<Probe>],
     vehicles: &[String],
     address: &str,
-) -> anyhow::Result<(Option<LoadReport>, Posted, Outcome)> {
+) -> anyhow::Result<Measured> {
     let counts: Vec<Vec<usize>> = probes
         .iter()
         .map(|p| p.requests.iter().map(|r| r.readings).collect())
@@ -222,6 +247,16 @@ async fn drive(
             max_delay: Duration::from_secs(2),
         },
     );
+    let burst = if args.burst_seconds > 0.0 {
+        let started = tokio::time::Instant::now();
+        eprintln!(
+            "fleetsim e2e: backfill burst for {:.0} s",
+            args.burst_seconds
+        );
+        Some((started, burst::send(args, &platform.api_key).await?))
+    } else {
+        None
+    };
     let t0 = tokio::time::Instant::now();
     let load = (args.rate > 0.0).then(|| {
         let cfg = LoadConfig {
@@ -232,6 +267,7 @@ async fn drive(
             concurrency: args.concurrency.max(1),
             api_key: Some(platform.api_key.clone()),
             rate: Some(args.rate),
+            backdate: Duration::ZERO,
         };
         tokio::spawn(async move { load::drive(&cfg).await })
     });
@@ -254,7 +290,24 @@ async fn drive(
     tokio::time::sleep_until(t0 + Duration::from_secs_f64(args.seconds)).await;
     let emails = collect(args, platform, vehicles, address).await?;
     let outcome = account::score(vehicles, address, &emails, &posted.sent);
-    Ok((load, posted, outcome))
+    let burst = match burst {
+        Some((started, report)) => {
+            let within = Duration::from_secs_f64(args.wait_seconds.max(60.0));
+            let health = args.health_url.trim_end_matches('/');
+            let folded_after = burst::wait_folded(&platform.http, health, started, within).await?;
+            Some(burst::Burst {
+                report,
+                folded_after,
+            })
+        }
+        None => None,
+    };
+    Ok(Measured {
+        load,
+        posted,
+        outcome,
+        burst,
+    })
 }
 
 async fn join_probes(

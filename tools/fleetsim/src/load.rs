@@ -60,6 +60,10 @@ pub struct LoadArgs {
     /// unpaced, as fast as the server answers].
     #[arg(long)]
     pub rate: Option<f64>,
+    /// Stamp readings this many seconds in the past, like a gateway flushing the buffer
+    /// it kept through an outage (ingestion's backfill lane) [default: 0, live].
+    #[arg(long, default_value_t = 0)]
+    pub backdate_seconds: u64,
 }
 
 /// Everything the workers share.
@@ -73,6 +77,8 @@ struct Ctx {
     workers: usize,
     /// Readings per second offered in total; `None` = flat out.
     rate: Option<f64>,
+    /// How far in the past readings are stamped.
+    backdate: Duration,
     duration: Duration,
     run_id: String,
     started: Instant,
@@ -95,6 +101,8 @@ pub struct LoadConfig {
     pub api_key: Option<String>,
     /// Readings per second offered in total; `None` = flat out.
     pub rate: Option<f64>,
+    /// How far in the past readings are stamped (zero: live).
+    pub backdate: Duration,
 }
 
 impl LoadConfig {
@@ -124,6 +132,7 @@ impl LoadConfig {
             concurrency,
             api_key: args.api_key.clone(),
             rate: args.rate,
+            backdate: Duration::from_secs(args.backdate_seconds),
         })
     }
 }
@@ -178,6 +187,7 @@ impl Ctx {
             batch: cfg.batch,
             workers: cfg.concurrency,
             rate: cfg.rate,
+            backdate: cfg.backdate,
             duration: cfg.duration,
             run_id,
             started: Instant::now(),
@@ -241,6 +251,7 @@ mod tests {
             concurrency,
             api_key: None,
             rate: None,
+            backdate: Duration::ZERO,
         }
     }
 

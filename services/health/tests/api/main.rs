@@ -7,6 +7,7 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod backlog;
 mod counters;
 mod helpers;
 mod hostile;

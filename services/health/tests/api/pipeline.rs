@@ -32,6 +32,7 @@ pub(crate) async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -
         bootstrap_device_key: Some(Secret::new(device_key.clone())),
         bootstrap_org: ORG.to_owned(),
         claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
+        backfill: ingestion::backlog::BacklogPolicy::default(),
     };
     let app = ingestion::build(config, shutdown)
         .await
@@ -94,8 +95,9 @@ async fn a_clogging_dpf_posted_to_ingestion_is_flagged_by_health() {
     );
 
     // component.degraded for the DPF exactly once, caused by a telemetry event.
+    // Simulated history is weeks old: ingestion put it on the backfill lane.
     let telemetry_ids: Vec<Value> = health
-        .stream("vehicle.telemetry.received")
+        .lanes("vehicle.telemetry.received")
         .await
         .iter()
         .map(|e| e["event_id"].clone())

@@ -48,13 +48,20 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         ))),
         bootstrap_org: ORG.to_owned(),
         claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
+        backfill: ingestion::backlog::BacklogPolicy::default(),
     }
 }
 
 pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// An app whose test configuration `adjust` changed first.
+pub(crate) async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let database_url = testing::fresh_database("ingestion").await;
     let prefix = testing::unique_prefix("ingestion");
-    let config = test_config(&database_url, &prefix);
+    let mut config = test_config(&database_url, &prefix);
+    adjust(&mut config);
     let device_key = config
         .bootstrap_device_key
         .as_ref()

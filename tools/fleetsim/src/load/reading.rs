@@ -94,10 +94,12 @@ pub(super) struct Clock {
 }
 
 impl Clock {
-    fn write(&mut self, out: &mut Vec<u8>) {
+    /// Writes now minus `backdate`.
+    fn write(&mut self, out: &mut Vec<u8>, backdate: std::time::Duration) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .saturating_sub(backdate);
         let secs = now.as_secs() as i64;
         if secs != self.second || self.prefix.is_empty() {
             self.second = secs;
@@ -132,7 +134,7 @@ pub(super) fn write_reading(
     out.extend_from_slice(ctx.run_id.as_bytes());
     let _ = write!(out, "-{w}-{seq}");
     out.extend_from_slice(&t.head);
-    clock.write(out);
+    clock.write(out, ctx.backdate);
     let _ = write!(
         out,
         "\",\"odometer_km\":{}.{:02},\"engine_hours\":{}.{:03},\"signals\":{{\"engine_rpm\":{rpm},\"vehicle_speed_kph\":{}.{}",
@@ -166,6 +168,7 @@ mod tests {
             batch: 2,
             workers: 1,
             rate: None,
+            backdate: Duration::ZERO,
             duration: Duration::from_secs(1),
             run_id: "abcd1234".to_owned(),
             started: Instant::now(),

@@ -28,6 +28,9 @@ pub struct BatchResponse {
     pub duplicates: usize,
     /// Readings refused.
     pub rejected: usize,
+    /// Backfill not taken because too many older readings wait to be processed: send
+    /// them again after `Retry-After` (ADR 0020).
+    pub deferred: usize,
     /// One result per reading, in request order.
     pub results: Vec<BatchItem>,
 }
@@ -69,15 +72,30 @@ impl BatchRequest {
     }
 }
 
+/// Where one reading of a batch went.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// Index into `accepted`.
+    Taken(usize),
+    /// Index into `refused`.
+    Refused(usize),
+    /// Backfill deferred; index into `accepted_ids`.
+    Deferred(usize),
+}
+
 /// A batch's verdicts sorted for the hand-off: what to append, what to record as
 /// refused, and where each reading went.
 pub(super) struct Sorted {
     pub(super) accepted: Vec<Accepted>,
     pub(super) refused: Vec<Refused>,
-    /// Per reading: Ok(index into `accepted`) or Err(index into `refused`).
-    slots: Vec<Result<usize, usize>>,
+    /// Where each reading went.
+    slots: Vec<Slot>,
     warnings: Vec<Vec<Problem>>,
+    /// Per taken reading (original numbering): its idempotency key.
     accepted_ids: Vec<String>,
+    /// Per taken reading (original numbering): its index in what was handed off, once
+    /// backfill was deferred.
+    taken_index: Vec<Option<usize>>,
 }
 
 impl From<Vec<Verdict>> for Sorted {
@@ -88,17 +106,18 @@ impl From<Vec<Verdict>> for Sorted {
             slots: Vec::with_capacity(verdicts.len()),
             warnings: Vec::with_capacity(verdicts.len()),
             accepted_ids: Vec::with_capacity(verdicts.len()),
+            taken_index: Vec::new(),
         };
         for verdict in verdicts {
             match verdict {
                 Verdict::Take { accepted, warnings } => {
-                    sorted.slots.push(Ok(sorted.accepted.len()));
+                    sorted.slots.push(Slot::Taken(sorted.accepted.len()));
                     sorted.accepted_ids.push(accepted.reading_id.clone());
                     sorted.accepted.push(accepted);
                     sorted.warnings.push(warnings);
                 }
                 Verdict::Refuse(refused) => {
-                    sorted.slots.push(Err(sorted.refused.len()));
+                    sorted.slots.push(Slot::Refused(sorted.refused.len()));
                     sorted.refused.push(refused);
                     sorted.warnings.push(Vec::new());
                 }
@@ -109,18 +128,55 @@ impl From<Vec<Verdict>> for Sorted {
 }
 
 impl Sorted {
+    /// Takes the backfill readings out of the hand-off (the backlog is too long);
+    /// returns how many.
+    pub(super) fn defer_backfill(&mut self) -> usize {
+        // Old index in `accepted` -> new one, or None when deferred.
+        let mut kept = 0;
+        let renumber: Vec<Option<usize>> = self
+            .accepted
+            .iter()
+            .map(|a| {
+                (!a.backfill).then(|| {
+                    kept += 1;
+                    kept - 1
+                })
+            })
+            .collect();
+        let deferred = self.accepted.len() - kept;
+        if deferred == 0 {
+            return 0;
+        }
+        self.accepted.retain(|a| !a.backfill);
+        for slot in &mut self.slots {
+            // `accepted_ids` keeps the original numbering.
+            if let Slot::Taken(i) = *slot
+                && renumber[i].is_none()
+            {
+                *slot = Slot::Deferred(i);
+            }
+        }
+        self.taken_index = renumber;
+        deferred
+    }
+
     /// The answer, given the hand-off's status of each accepted reading.
     pub(super) fn answer(mut self, statuses: &[Status]) -> BatchResponse {
         let mut response = BatchResponse {
             accepted: 0,
             duplicates: 0,
             rejected: self.refused.len(),
+            deferred: 0,
             results: Vec::with_capacity(self.slots.len()),
         };
         for (index, (slot, warnings)) in self.slots.into_iter().zip(self.warnings).enumerate() {
             let item = match slot {
-                Ok(i) => {
-                    let status = statuses.get(i).copied().unwrap_or(Status::Duplicate);
+                Slot::Taken(i) => {
+                    let handed_off = self.taken_index.get(i).copied().flatten().unwrap_or(i);
+                    let status = statuses
+                        .get(handed_off)
+                        .copied()
+                        .unwrap_or(Status::Duplicate);
                     match status {
                         Status::Accepted => response.accepted += 1,
                         _ => response.duplicates += 1,
@@ -133,7 +189,17 @@ impl Sorted {
                         warnings,
                     }
                 }
-                Err(i) => BatchItem {
+                Slot::Deferred(i) => {
+                    response.deferred += 1;
+                    BatchItem {
+                        index,
+                        reading_id: Some(std::mem::take(&mut self.accepted_ids[i])),
+                        status: Status::Deferred,
+                        problems: Vec::new(),
+                        warnings,
+                    }
+                }
+                Slot::Refused(i) => BatchItem {
                     index,
                     reading_id: self.refused[i].reading_id.clone(),
                     status: Status::Rejected,

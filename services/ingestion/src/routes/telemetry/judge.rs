@@ -169,6 +169,15 @@ pub(super) async fn ingest_single(
             Err(Rejection::Invalid(refused.problems).into())
         }
         Verdict::Take { accepted, warnings } => {
+            if let (true, Some(retry_after_s)) = (accepted.backfill, state.backlog.defer_backfill())
+            {
+                state.metrics.deferred.increment(1);
+                return Err(Rejection::Backlogged {
+                    backlog: state.backlog.entries(),
+                    retry_after_s,
+                }
+                .into());
+            }
             let reading_id = accepted.reading_id.clone();
             let statuses = state
                 .intake

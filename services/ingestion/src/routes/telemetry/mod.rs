@@ -2,7 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -95,6 +96,7 @@ fn utf8(body: &Bytes) -> Result<&str, ApiError> {
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Invalid reading; every problem listed"),
+        (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
         (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_one(
@@ -119,10 +121,11 @@ pub async fn ingest_one(
     request_body = BatchRequest,
     security(("device_key" = [])),
     responses(
-        (status = 200, description = "Per-reading results", body = BatchResponse),
+        (status = 200, description = "Per-reading results; with `Retry-After` when backfill readings were `deferred`", body = BatchResponse),
         (status = 400, description = "Not a batch (malformed JSON, no `readings`, empty)", body = shared_runtime::http::ErrorBody),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 413, description = "More readings than INGESTION_MAX_BATCH", body = shared_runtime::http::ErrorBody),
+        (status = 429, description = "Every valid reading is backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) and the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: nothing accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
         (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_batch(
@@ -130,7 +133,7 @@ pub async fn ingest_batch(
     DeviceAuth(device): DeviceAuth,
     correlation: CorrelationId,
     body: Bytes,
-) -> Result<Json<BatchResponse>, ApiError> {
+) -> Result<(HeaderMap, Json<BatchResponse>), ApiError> {
     let batch = BatchRequest::read(&body, state.max_batch)?;
     let origin = origin(&device, Protocol::Canonical, correlation);
     let incoming = batch
@@ -142,6 +145,22 @@ pub async fn ingest_batch(
         })
         .collect();
     let mut sorted = Sorted::from(judge(&state, &device, origin, incoming).await?);
+    let retry_after = state.backlog.defer_backfill();
+    let deferred = match retry_after {
+        Some(retry_after_s) => {
+            let deferred = sorted.defer_backfill();
+            if deferred > 0 && sorted.accepted.is_empty() && sorted.refused.is_empty() {
+                state.metrics.deferred.increment(deferred as u64);
+                return Err(Rejection::Backlogged {
+                    backlog: state.backlog.entries(),
+                    retry_after_s,
+                }
+                .into());
+            }
+            deferred
+        }
+        None => 0,
+    };
     let statuses = state
         .intake
         .submit(
@@ -158,7 +177,12 @@ pub async fn ingest_batch(
         .duplicate
         .increment(response.duplicates as u64);
     state.metrics.rejected.increment(response.rejected as u64);
-    Ok(Json(response))
+    state.metrics.deferred.increment(deferred as u64);
+    let mut headers = HeaderMap::new();
+    if let (Some(seconds), true) = (retry_after, deferred > 0) {
+        headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Ok((headers, Json(response)))
 }
 
 /// Ingest OBD-II mode-01 PIDs (SAE J1979), decoded into a canonical reading.
@@ -169,6 +193,7 @@ pub async fn ingest_batch(
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Undecodable or invalid; every problem listed"),
+        (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
         (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_obd2(
@@ -191,6 +216,7 @@ pub async fn ingest_obd2(
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Undecodable or invalid; every problem listed"),
+        (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
         (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_j1939(
@@ -213,6 +239,7 @@ pub async fn ingest_j1939(
         (status = 202, description = "Accepted (or an earlier duplicate)", body = IngestResponse),
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Not normalizable or invalid; every problem listed"),
+        (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
         (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
     ))]
 pub async fn ingest_generic(

@@ -1,0 +1,134 @@
+//! Back-pressure for backfill: how far the consumers that matter are behind on the
+//! backfill lane of `vehicle.telemetry.received`, sampled in the background so a
+//! request only reads an atomic.
+//!
+//! While that backlog is longer than the configured limit, readings bound for the
+//! backfill lane are answered 429 with `Retry-After` instead of being accepted: the
+//! device keeps them (it is flushing a buffer anyway) and live readings are still taken
+//! (ADR 0020). An unknown backlog (Redis unreachable) does not refuse anything: the
+//! hand-off itself then answers 503.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use shared_runtime::bus::Keys;
+use shared_runtime::consumer::stream_lag;
+use shared_schemas::Event;
+use shared_schemas::events::TelemetryReceived;
+use tokio_util::sync::CancellationToken;
+
+/// Which readings are backfill, what the back-pressure watches and when it refuses.
+#[derive(Debug, Clone)]
+pub struct BacklogPolicy {
+    /// A reading recorded longer than this (seconds) before it arrived is backfill (a
+    /// device flushing its buffer) and goes to the backfill lane, behind live readings
+    /// (`INGESTION_BACKFILL_AFTER_S`, default 120).
+    pub after_s: i64,
+    /// Consumer groups whose backfill lag counts, the largest lag being the backlog
+    /// (`INGESTION_BACKLOG_GROUPS`, comma-separated, default `health`).
+    pub groups: Vec<String>,
+    /// Backfill is deferred while the backlog exceeds this many readings
+    /// (`INGESTION_BACKFILL_MAX_BACKLOG`, default 500,000).
+    pub max_backlog: u64,
+    /// How often the backlog is sampled (`INGESTION_BACKLOG_SAMPLE_MS`, default 500).
+    pub sample_every: Duration,
+    /// The `Retry-After` given to deferred backfill, seconds
+    /// (`INGESTION_BACKFILL_RETRY_AFTER_S`, default 30).
+    pub retry_after_s: u64,
+}
+
+impl Default for BacklogPolicy {
+    fn default() -> Self {
+        Self {
+            after_s: 120,
+            max_backlog: 500_000,
+            groups: vec!["health".to_owned()],
+            sample_every: Duration::from_millis(500),
+            retry_after_s: 30,
+        }
+    }
+}
+
+/// The latest sample, shared by the requests.
+#[derive(Debug)]
+pub struct Backlog {
+    policy: BacklogPolicy,
+    over: AtomicBool,
+    entries: AtomicU64,
+}
+
+impl Backlog {
+    /// A backlog not sampled yet (nothing is deferred until the first sample).
+    pub fn new(policy: BacklogPolicy) -> Arc<Self> {
+        Arc::new(Self {
+            policy,
+            over: AtomicBool::new(false),
+            entries: AtomicU64::new(0),
+        })
+    }
+
+    /// `Some(retry-after seconds)` when backfill must be deferred now.
+    pub fn defer_backfill(&self) -> Option<u64> {
+        self.over
+            .load(Ordering::Relaxed)
+            .then_some(self.policy.retry_after_s)
+    }
+
+    /// Readings waiting on the backfill lane at the last sample.
+    pub fn entries(&self) -> u64 {
+        self.entries.load(Ordering::Relaxed)
+    }
+
+    /// Samples every `sample_every` until `shutdown`.
+    pub async fn watch(
+        self: Arc<Self>,
+        conn: ConnectionManager,
+        keys: Keys,
+        shutdown: CancellationToken,
+    ) {
+        let key = keys.backfill(TelemetryReceived::TYPE);
+        let mut tick = tokio::time::interval(self.policy.sample_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            self.sample(&mut conn.clone(), &key).await;
+        }
+    }
+
+    /// One sample: the largest lag and backlog age over the watched groups.
+    async fn sample(&self, conn: &mut ConnectionManager, key: &str) {
+        let (mut entries, mut age) = (0_u64, Duration::ZERO);
+        for group in &self.policy.groups {
+            match stream_lag(conn, key.to_owned(), TelemetryReceived::TYPE, group).await {
+                Ok(lag) => {
+                    // An unknown lag (entries deleted mid-stream) counts as none.
+                    entries = entries.max(lag.lag.unwrap_or(0));
+                    age = age.max(lag.backlog_age.unwrap_or_default());
+                }
+                Err(e) => {
+                    tracing::debug!(group, error = %e, "backfill backlog sample failed");
+                    self.over.store(false, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        let over = entries > self.policy.max_backlog;
+        if over != self.over.swap(over, Ordering::Relaxed) {
+            tracing::info!(
+                entries,
+                max = self.policy.max_backlog,
+                deferring = over,
+                "backfill back-pressure changed"
+            );
+        }
+        self.entries.store(entries, Ordering::Relaxed);
+        metrics::gauge!("ingestion_backfill_backlog_entries").set(entries as f64);
+        metrics::gauge!("ingestion_backfill_backlog_age_seconds").set(age.as_secs_f64());
+        metrics::gauge!("ingestion_backfill_deferring").set(if over { 1.0 } else { 0.0 });
+    }
+}
