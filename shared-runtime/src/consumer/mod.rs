@@ -21,9 +21,10 @@
 //!   overtaken by the later events of its vehicle. Handlers that care compare
 //!   `occurred_at`.
 //! - **Lanes.** Each event type has a live stream and a backfill lane
-//!   ([`Keys::backfill`], events about the past); a consumer reads both, live first, so
-//!   live events never queue behind a backlog of backfill (ADR 0020). The two lanes are
-//!   not ordered with respect to each other.
+//!   ([`Keys::backfill`], events about the past); a consumer reads both, the backfill
+//!   lanes only when the live ones did not fill a batch, so live events never queue
+//!   behind a backlog of backfill (ADR 0020). The two lanes are not ordered with
+//!   respect to each other.
 //!
 //! Each consumer holds a dedicated connection: `XREADGROUP … BLOCK` would stall every
 //! other user of a shared multiplexed connection.
@@ -247,8 +248,8 @@ struct Worker {
 
 impl Worker {
     fn new(keys: Keys, config: ConsumerConfig, handler: Arc<dyn BatchHandler>) -> Self {
-        // Live streams first: one read returns up to a batch from each stream, so a
-        // live entry waits for at most one batch of backfill (ADR 0020).
+        // Live streams first, then the backfill lanes: the session reads backfill only
+        // when live data did not fill a batch (ADR 0020).
         let live = config.event_types.iter().map(|t| (keys.stream(t), t));
         let backfill = config.event_types.iter().map(|t| (keys.backfill(t), t));
         let streams: Vec<Stream> = live

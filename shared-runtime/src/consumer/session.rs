@@ -78,13 +78,20 @@ impl Worker {
         self.create_groups(conn).await?;
         health.ok(&self.config.group);
         let keys: Vec<String> = self.streams.iter().map(|s| s.key.clone()).collect();
-        let ids = vec![">"; keys.len()];
+        // `streams` holds the live lanes, then the backfill lanes (one per type each).
+        let (live, backfill) = keys.split_at(self.config.event_types.len());
         let block_ms = usize::try_from(self.config.block.as_millis())
             .unwrap_or(usize::MAX)
             .max(1);
-        let options = StreamReadOptions::default()
-            .group(&self.config.group, &self.config.consumer)
-            .count(self.config.batch_size)
+        let group = self.config.group.clone();
+        let consumer = self.config.consumer.clone();
+        let count = self.config.batch_size;
+        let poll = StreamReadOptions::default()
+            .group(&group, &consumer)
+            .count(count);
+        let wait = StreamReadOptions::default()
+            .group(&group, &consumer)
+            .count(count)
             .block(block_ms);
         // Reclaim at once: a restarted service picks up what its predecessor left.
         let mut next_reclaim = tokio::time::Instant::now();
@@ -98,24 +105,55 @@ impl Worker {
                 self.record_lag(conn).await;
                 next_reclaim = tokio::time::Instant::now() + self.config.reclaim_every;
             }
-            let reply = conn.xread_options(&keys, &ids, &options).await?;
-            health.ok(&self.config.group);
-            let Some(reply) = reply else {
+            // Strict priority (ADR 0020): the backfill lanes are read only when the live
+            // lanes did not fill a batch, so a live entry waits for at most one batch of
+            // backfill, and backfill gets only the capacity live data leaves.
+            let live_entries = self.read(conn, live, &poll).await?;
+            health.ok(&group);
+            let live_full = live_entries.len() >= count;
+            let had_live = !live_entries.is_empty();
+            if had_live {
+                self.process(conn, live_entries).await?;
+            }
+            if live_full {
                 continue;
-            };
-            let mut entries = Vec::new();
-            for stream in reply.keys {
-                // Redis answers with the keys we asked for; anything else is ignored.
-                if let Some(&index) = self.by_key.get(&stream.key) {
-                    entries.extend(stream.ids.into_iter().map(|entry| Entry {
-                        stream: index,
-                        entry,
-                        delivered: 1,
-                    }));
+            }
+            let backfill_entries = self.read(conn, backfill, &poll).await?;
+            if !backfill_entries.is_empty() {
+                self.process(conn, backfill_entries).await?;
+            } else if !had_live {
+                // Nothing anywhere: wait on every lane.
+                let entries = self.read(conn, &keys, &wait).await?;
+                if !entries.is_empty() {
+                    self.process(conn, entries).await?;
                 }
             }
-            self.process(conn, entries).await?;
         }
+    }
+
+    /// One `XREADGROUP` of new entries on `keys` (a slice of [`Worker::streams`]' keys).
+    async fn read(
+        &self,
+        conn: &mut MultiplexedConnection,
+        keys: &[String],
+        options: &StreamReadOptions,
+    ) -> Result<Vec<Entry>, redis::RedisError> {
+        let ids = vec![">"; keys.len()];
+        let Some(reply) = conn.xread_options(keys, &ids, options).await? else {
+            return Ok(Vec::new());
+        };
+        let mut entries = Vec::new();
+        for stream in reply.keys {
+            // Redis answers with the keys we asked for; anything else is ignored.
+            if let Some(&index) = self.by_key.get(&stream.key) {
+                entries.extend(stream.ids.into_iter().map(|entry| Entry {
+                    stream: index,
+                    entry,
+                    delivered: 1,
+                }));
+            }
+        }
+        Ok(entries)
     }
 
     /// Exports the group's lag (entries not yet delivered) and pending count (delivered,
