@@ -10,7 +10,7 @@ use super::error::{CmapssError, Result};
 use super::features::FeatureSpec;
 use super::intervals::{IntervalCalibration, coverage};
 use super::learners::{GbmParams, LearnerParams, RidgeParams};
-use super::model::{CvSummary, RulModel, TrainConfig, blend};
+use super::model::{CvSummary, RulModel, TrainConfig};
 use super::tune::{cap_trade_off, choose_ensemble, coordinate_search, search_space};
 use crate::metrics::{phm08_score, rmse};
 
@@ -180,7 +180,7 @@ pub fn run(options: &BenchOptions, log: &mut dyn FnMut(&str)) -> Result<BenchRep
         let weights = super::model::normalised_weights(&config.weights, config.members.len())?;
         let summary = oof.summary(&weights, config.rul_cap, options.protocol.folds);
         log(&summary.log_line(&subset, start.elapsed().as_secs_f64()));
-        let predicted = blend(&oof.member_predictions, &weights, config.rul_cap);
+        let predicted = oof.blended(&weights, config.rul_cap);
         intervals = Some(IntervalCalibration::fit(
             &predicted,
             &oof.truth,

@@ -59,9 +59,14 @@ impl OutOfFold {
         self.truth.iter().map(|t| t.min(cap)).collect()
     }
 
+    /// The members' predictions blended with `weights` and clipped to `[0, cap]`.
+    pub fn blended(&self, weights: &[f64], cap: f64) -> Vec<f64> {
+        blend(&self.member_predictions, weights, cap)
+    }
+
     /// Scores the blend of the members with `weights`.
     pub fn summary(&self, weights: &[f64], cap: f64, folds: usize) -> CvSummary {
-        let predicted = blend(&self.member_predictions, weights, cap);
+        let predicted = self.blended(weights, cap);
         let truth = self.capped_truth(cap);
         CvSummary {
             folds,

@@ -296,7 +296,7 @@ pub fn cap_trade_off(
         config.rul_cap = cap;
         let oof = out_of_fold(units, &config, protocol)?;
         let weights = super::model::normalised_weights(&config.weights, config.members.len())?;
-        let predicted = super::model::blend(&oof.member_predictions, &weights, cap);
+        let predicted = oof.blended(&weights, cap);
         let near: Vec<usize> = (0..oof.truth.len())
             .filter(|&i| oof.truth[i] <= NEAR_FAILURE)
             .collect();
