@@ -54,6 +54,20 @@ pub fn secs(name: &str, default_s: u64) -> Result<std::time::Duration, ConfigErr
     or(name, default_s).map(std::time::Duration::from_secs)
 }
 
+/// An optional comma-separated list of names with a default; `none` is the empty list
+/// (an empty variable counts as unset, like everywhere here).
+pub fn list(name: &str, default: &[&str]) -> Vec<String> {
+    match lookup(name) {
+        Some(raw) if raw.trim() == "none" => Vec::new(),
+        Some(raw) => raw
+            .split(',')
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect(),
+        None => default.iter().map(|&g| g.to_owned()).collect(),
+    }
+}
+
 /// An optional count that must be at least 1, with a default.
 pub fn positive<T>(name: &str, default: T) -> Result<T, ConfigError>
 where

@@ -602,6 +602,65 @@ async fn live_events_are_read_before_a_backfill_backlog() {
     bus.cleanup().await;
 }
 
+#[tokio::test]
+async fn backfill_waits_while_a_group_it_yields_to_lags_on_live_events() {
+    let bus = Bus::new("yield").await;
+    let backfill = bus.keys.backfill(Ping::TYPE);
+    let mut pipe = redis::pipe();
+    for n in 0..50 {
+        let json = serde_json::to_string(&ping("old", n)).expect("serializes");
+        pipe.add_command(bus.publisher.xadd_cmd(&backfill, &json))
+            .ignore();
+    }
+    pipe.query_async::<()>(&mut bus.conn.clone())
+        .await
+        .expect("backfill");
+    for n in 0..30 {
+        bus.publish(&ping("live", n)).await;
+    }
+    // "slow" (say, health) has read none of the 30 live events: a lag of 30 > 10.
+    let mut conn = bus.conn.clone();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(bus.stream())
+        .arg("slow")
+        .arg("0")
+        .query_async(&mut conn)
+        .await
+        .expect("group");
+
+    let handler = Arc::new(Recorder::default());
+    let config = fast("audit")
+        .batch_size(20)
+        .backfill_yields_to(["slow"])
+        .backfill_yield_lag(10);
+    let (token, task) = spawn(bus.consumer(config, handler.clone()));
+    wait_until("the live events", WAIT, || async { handler.ids().len() >= 30 }).await;
+    // Several gate samples (every 200 ms) later, still no backfill.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let calls = handler.calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 30, "no backfill while slow lags: {calls:?}");
+    assert!(calls.iter().all(|(_, p)| p.vehicle_id == "live"));
+
+    // slow catches up: backfill flows.
+    let _: redis::Value = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg("slow")
+        .arg("c")
+        .arg("COUNT")
+        .arg(100)
+        .arg("STREAMS")
+        .arg(bus.stream())
+        .arg(">")
+        .query_async(&mut conn)
+        .await
+        .expect("slow reads");
+    wait_until("the backfill", WAIT, || async { handler.ids().len() >= 80 }).await;
+    stop(token, task).await;
+    assert_eq!(handler.ids().len(), 80, "each once");
+    bus.cleanup().await;
+}
+
 /// Takes 30 ms per event and signals the first.
 #[derive(Default)]
 struct Steady {
@@ -699,6 +758,13 @@ async fn invalid_configuration_fails_at_once() {
         .await
         .expect("returns at once");
     assert!(result.is_err(), "a consumer reading no stream is a bug");
+
+    let recorder: Arc<dyn Handler> = Arc::new(Recorder::default());
+    let selfish = ConsumerConfig::new("g", [Ping::TYPE]).backfill_yields_to(["g"]);
+    let result = tokio::time::timeout(WAIT, bus.consumer(selfish, recorder).run(CancellationToken::new()))
+        .await
+        .expect("returns at once");
+    assert!(result.is_err(), "a group yielding to itself would never read backfill");
 }
 
 // ---------------------------------------------------------------- inbox

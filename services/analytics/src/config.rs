@@ -22,6 +22,10 @@ pub struct Config {
     pub mail_from: String,
     /// `ANALYTICS_PUBLIC_URL`: base of links in mail (default `http://localhost:8007`).
     pub public_url: String,
+    /// `ANALYTICS_AUDIT_YIELDS_TO`: consumer groups (comma-separated, `none` for none;
+    /// default `health`) that the audit's backfill yields to while they fall behind on
+    /// live events (ADR 0020).
+    pub audit_yields_to: Vec<String>,
 }
 
 /// How users and services prove who they are.
@@ -67,6 +71,7 @@ impl Config {
                 "ANALYTICS_PUBLIC_URL",
                 format!("http://localhost:{DEFAULT_PORT}"),
             )?,
+            audit_yields_to: config::list("ANALYTICS_AUDIT_YIELDS_TO", &["health"]),
         })
     }
 }

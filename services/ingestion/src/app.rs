@@ -44,7 +44,8 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         "audit writer",
         ConsumerConfig::new(audit::GROUP, [TelemetryReceived::TYPE])
             .batch_size(config.audit_batch)
-            .min_idle(std::time::Duration::from_millis(config.audit_reclaim_ms)),
+            .min_idle(std::time::Duration::from_millis(config.audit_reclaim_ms))
+            .backfill_yields_to(config.audit_yields_to.clone()),
         Arc::new(AuditWriter::new(db.clone())),
     )?;
     let intake = Intake::new(

@@ -28,6 +28,10 @@ pub struct Config {
     /// `INGESTION_AUDIT_RECLAIM_MS`: audit entries pending this long on a dead consumer
     /// are taken over (default 30,000).
     pub audit_reclaim_ms: u64,
+    /// `INGESTION_AUDIT_YIELDS_TO`: consumer groups (comma-separated, `none` for none;
+    /// default `health`) that the audit writer's backfill yields to while they fall
+    /// behind on live readings (ADR 0020).
+    pub audit_yields_to: Vec<String>,
     /// `INGESTION_BOOTSTRAP_DEVICE_KEY`: a device key created at start (development).
     pub bootstrap_device_key: Option<Secret>,
     /// `INGESTION_BOOTSTRAP_ORG`: organization of the bootstrap key (default `dev`).
@@ -54,6 +58,7 @@ impl Config {
             dedupe_ttl_s: config::or("INGESTION_DEDUPE_TTL_S", 600)?,
             audit_batch: config::or("INGESTION_AUDIT_BATCH", 1_000)?,
             audit_reclaim_ms: config::or("INGESTION_AUDIT_RECLAIM_MS", 30_000)?,
+            audit_yields_to: config::list("INGESTION_AUDIT_YIELDS_TO", &["health"]),
             bootstrap_device_key: config::secret("INGESTION_BOOTSTRAP_DEVICE_KEY").ok(),
             bootstrap_org: config::or("INGESTION_BOOTSTRAP_ORG", "dev".to_owned())?,
             claim_policy: config::or("INGESTION_VEHICLE_CLAIM", ClaimPolicy::FirstReading)?,
@@ -67,11 +72,10 @@ fn backfill_from_env() -> Result<BacklogPolicy, ConfigError> {
     Ok(BacklogPolicy {
         after_s: config::positive("INGESTION_BACKFILL_AFTER_S", default.after_s)?,
         max_backlog: config::or("INGESTION_BACKFILL_MAX_BACKLOG", default.max_backlog)?,
-        groups: config::or("INGESTION_BACKLOG_GROUPS", default.groups.join(","))?
-            .split(',')
-            .map(|g| g.trim().to_owned())
-            .filter(|g| !g.is_empty())
-            .collect(),
+        groups: config::list(
+            "INGESTION_BACKLOG_GROUPS",
+            &default.groups.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
         sample_every: Duration::from_millis(config::positive("INGESTION_BACKLOG_SAMPLE_MS", 500)?),
         retry_after_s: config::positive("INGESTION_BACKFILL_RETRY_AFTER_S", default.retry_after_s)?,
     })

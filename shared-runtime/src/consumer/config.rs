@@ -58,6 +58,14 @@ pub struct ConsumerConfig {
     pub start: StartFrom,
     /// Approximate length the dead-letter stream is trimmed to (default 100 000).
     pub dead_letter_max_len: usize,
+    /// Groups this consumer's backfill yields to (default none): the backfill lanes are
+    /// read only while each of these groups lags by at most
+    /// [`Self::backfill_yield_lag`] entries on the live lanes this consumer reads.
+    /// For work that can wait (an audit trail) on a machine it shares with work that
+    /// cannot (health's live assessments); ADR 0020.
+    pub backfill_yields_to: Vec<String>,
+    /// Live lag of a group yielded to above which backfill waits (default 1 000).
+    pub backfill_yield_lag: u64,
 }
 
 impl ConsumerConfig {
@@ -79,6 +87,8 @@ impl ConsumerConfig {
             concurrency: 1,
             start: StartFrom::Beginning,
             dead_letter_max_len: 100_000,
+            backfill_yields_to: Vec::new(),
+            backfill_yield_lag: 1_000,
         }
     }
 
@@ -138,6 +148,28 @@ impl ConsumerConfig {
         self
     }
 
+    /// Sets [`Self::backfill_yields_to`] (empty names are ignored).
+    #[must_use]
+    pub fn backfill_yields_to<I, S>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.backfill_yields_to = groups
+            .into_iter()
+            .map(Into::into)
+            .filter(|g: &String| !g.is_empty())
+            .collect();
+        self
+    }
+
+    /// Sets [`Self::backfill_yield_lag`].
+    #[must_use]
+    pub fn backfill_yield_lag(mut self, entries: u64) -> Self {
+        self.backfill_yield_lag = entries;
+        self
+    }
+
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(!self.group.is_empty(), "consumer group name is empty");
         anyhow::ensure!(!self.consumer.is_empty(), "consumer name is empty");
@@ -148,6 +180,11 @@ impl ConsumerConfig {
         );
         anyhow::ensure!(self.batch_size > 0, "batch_size must be positive");
         anyhow::ensure!(self.max_attempts > 0, "max_attempts must be positive");
+        anyhow::ensure!(
+            !self.backfill_yields_to.contains(&self.group),
+            "consumer group {} cannot yield its backfill to itself",
+            self.group
+        );
         Ok(())
     }
 }

@@ -24,7 +24,8 @@
 //!   ([`Keys::backfill`], events about the past); a consumer reads both, the backfill
 //!   lanes only when the live ones did not fill a batch, so live events never queue
 //!   behind a backlog of backfill (ADR 0020). The two lanes are not ordered with
-//!   respect to each other.
+//!   respect to each other. A consumer may also hold its backfill back while another
+//!   group falls behind on live data ([`ConsumerConfig::backfill_yields_to`]).
 //!
 //! Each consumer holds a dedicated connection: `XREADGROUP … BLOCK` would stall every
 //! other user of a shared multiplexed connection.
@@ -35,6 +36,7 @@ mod lag;
 mod per_event;
 mod reclaim;
 mod session;
+mod yield_gate;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bus::Keys;
 use session::{Health, connect};
+use yield_gate::YieldGate;
 
 pub use config::{ConsumerConfig, StartFrom, consumer_name};
 pub use lag::{GroupLag, StreamLag, lag, stream_lag};
@@ -244,6 +247,8 @@ struct Worker {
     /// Last transient error per pending entry `(stream, id)`, quoted when it is finally
     /// dead-lettered. Only what this process saw; bounded.
     last_errors: HashMap<(usize, String), String>,
+    /// Whether the backfill lanes may be read now ([`ConsumerConfig::backfill_yields_to`]).
+    gate: YieldGate,
 }
 
 impl Worker {
@@ -264,6 +269,11 @@ impl Worker {
             .enumerate()
             .map(|(i, s)| (s.key.clone(), i))
             .collect();
+        let gate = YieldGate::new(
+            config.backfill_yields_to.clone(),
+            config.backfill_yield_lag,
+            config.event_types.iter().map(|t| keys.stream(t)).collect(),
+        );
         Self {
             keys,
             config,
@@ -271,6 +281,7 @@ impl Worker {
             streams,
             by_key,
             last_errors: HashMap::new(),
+            gate,
         }
     }
 }

@@ -34,6 +34,9 @@ pub(super) struct Health {
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
+/// Longest blocking read on the live lanes while backfill yields to another group.
+const YIELD_WAIT_MS: usize = 200;
+
 impl Default for Health {
     fn default() -> Self {
         Self {
@@ -66,6 +69,45 @@ impl Health {
     }
 }
 
+/// The stream keys and read options of a session.
+struct Reads {
+    /// Every stream: the live lanes, then the backfill lanes.
+    all: Vec<String>,
+    live: Vec<String>,
+    backfill: Vec<String>,
+    /// Without blocking.
+    poll: StreamReadOptions,
+    /// Blocking for [`ConsumerConfig::block`](super::ConsumerConfig::block).
+    wait: StreamReadOptions,
+    /// Blocking for at most [`YIELD_WAIT_MS`].
+    short_wait: StreamReadOptions,
+}
+
+impl Reads {
+    fn new(worker: &Worker) -> Self {
+        let config = &worker.config;
+        let all: Vec<String> = worker.streams.iter().map(|s| s.key.clone()).collect();
+        // `streams` holds the live lanes, then the backfill lanes (one per type each).
+        let (live, backfill) = all.split_at(config.event_types.len());
+        let block_ms = usize::try_from(config.block.as_millis())
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let options = || {
+            StreamReadOptions::default()
+                .group(&config.group, &config.consumer)
+                .count(config.batch_size)
+        };
+        Self {
+            live: live.to_vec(),
+            backfill: backfill.to_vec(),
+            all,
+            poll: options(),
+            wait: options().block(block_ms),
+            short_wait: options().block(block_ms.min(YIELD_WAIT_MS)),
+        }
+    }
+}
+
 impl Worker {
     /// Reads and handles over one connection until shutdown (`Ok`) or a Redis error.
     pub(super) async fn session(
@@ -77,22 +119,7 @@ impl Worker {
         // Again on every connection: Redis may have restarted empty.
         self.create_groups(conn).await?;
         health.ok(&self.config.group);
-        let keys: Vec<String> = self.streams.iter().map(|s| s.key.clone()).collect();
-        // `streams` holds the live lanes, then the backfill lanes (one per type each).
-        let (live, backfill) = keys.split_at(self.config.event_types.len());
-        let block_ms = usize::try_from(self.config.block.as_millis())
-            .unwrap_or(usize::MAX)
-            .max(1);
-        let group = self.config.group.clone();
-        let consumer = self.config.consumer.clone();
-        let count = self.config.batch_size;
-        let poll = StreamReadOptions::default()
-            .group(&group, &consumer)
-            .count(count);
-        let wait = StreamReadOptions::default()
-            .group(&group, &consumer)
-            .count(count)
-            .block(block_ms);
+        let reads = Reads::new(self);
         // Reclaim at once: a restarted service picks up what its predecessor left.
         let mut next_reclaim = tokio::time::Instant::now();
         loop {
@@ -105,30 +132,49 @@ impl Worker {
                 self.record_lag(conn).await;
                 next_reclaim = tokio::time::Instant::now() + self.config.reclaim_every;
             }
-            // Strict priority (ADR 0020): the backfill lanes are read only when the live
-            // lanes did not fill a batch, so a live entry waits for at most one batch of
-            // backfill, and backfill gets only the capacity live data leaves.
-            let live_entries = self.read(conn, live, &poll).await?;
-            health.ok(&group);
-            let live_full = live_entries.len() >= count;
-            let had_live = !live_entries.is_empty();
-            if had_live {
-                self.process(conn, live_entries).await?;
-            }
-            if live_full {
-                continue;
-            }
-            let backfill_entries = self.read(conn, backfill, &poll).await?;
-            if !backfill_entries.is_empty() {
-                self.process(conn, backfill_entries).await?;
-            } else if !had_live {
-                // Nothing anywhere: wait on every lane.
-                let entries = self.read(conn, &keys, &wait).await?;
-                if !entries.is_empty() {
-                    self.process(conn, entries).await?;
-                }
-            }
+            self.round(conn, &reads).await?;
+            health.ok(&self.config.group);
         }
+    }
+
+    /// One round of reading and handling, in strict priority (ADR 0020): the backfill
+    /// lanes are read only when the live lanes did not fill a batch (so a live entry
+    /// waits for at most one batch of backfill, and backfill gets only the capacity
+    /// live data leaves) and the groups this one yields to keep up with their live
+    /// lanes; only when nothing at all was read does it block.
+    async fn round(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+        reads: &Reads,
+    ) -> Result<(), redis::RedisError> {
+        let live_entries = self.read(conn, &reads.live, &reads.poll).await?;
+        let live_full = live_entries.len() >= self.config.batch_size;
+        let had_live = !live_entries.is_empty();
+        if had_live {
+            self.process(conn, live_entries).await?;
+        }
+        if live_full {
+            return Ok(());
+        }
+        let entries = if !self.gate.open(conn, &self.config.group).await? {
+            // Yielding: live lanes only, with a short wait so the gate is sampled
+            // again soon.
+            if had_live {
+                return Ok(());
+            }
+            self.read(conn, &reads.live, &reads.short_wait).await?
+        } else {
+            let backfill = self.read(conn, &reads.backfill, &reads.poll).await?;
+            if !backfill.is_empty() || had_live {
+                backfill
+            } else {
+                self.read(conn, &reads.all, &reads.wait).await?
+            }
+        };
+        if !entries.is_empty() {
+            self.process(conn, entries).await?;
+        }
+        Ok(())
     }
 
     /// One `XREADGROUP` of new entries on `keys` (a slice of [`Worker::streams`]' keys).

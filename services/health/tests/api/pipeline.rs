@@ -29,6 +29,7 @@ pub(crate) async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -
         dedupe_ttl_s: 600,
         audit_batch: 1_000,
         audit_reclaim_ms: 5_000,
+        audit_yields_to: vec!["health".to_owned()],
         bootstrap_device_key: Some(Secret::new(device_key.clone())),
         bootstrap_org: ORG.to_owned(),
         claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,

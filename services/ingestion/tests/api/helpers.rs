@@ -42,6 +42,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         dedupe_ttl_s: 600,
         audit_batch: 500,
         audit_reclaim_ms: 500,
+        audit_yields_to: vec!["health".to_owned()],
         bootstrap_device_key: Some(Secret::new(format!(
             "fk_test_{}",
             uuid::Uuid::new_v4().simple()
