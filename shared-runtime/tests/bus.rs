@@ -635,7 +635,10 @@ async fn backfill_waits_while_a_group_it_yields_to_lags_on_live_events() {
         .backfill_yields_to(["slow"])
         .backfill_yield_lag(10);
     let (token, task) = spawn(bus.consumer(config, handler.clone()));
-    wait_until("the live events", WAIT, || async { handler.ids().len() >= 30 }).await;
+    wait_until("the live events", WAIT, || async {
+        handler.ids().len() >= 30
+    })
+    .await;
     // Several gate samples (every 200 ms) later, still no backfill.
     tokio::time::sleep(Duration::from_millis(700)).await;
     let calls = handler.calls.lock().expect("lock").clone();
@@ -761,10 +764,17 @@ async fn invalid_configuration_fails_at_once() {
 
     let recorder: Arc<dyn Handler> = Arc::new(Recorder::default());
     let selfish = ConsumerConfig::new("g", [Ping::TYPE]).backfill_yields_to(["g"]);
-    let result = tokio::time::timeout(WAIT, bus.consumer(selfish, recorder).run(CancellationToken::new()))
-        .await
-        .expect("returns at once");
-    assert!(result.is_err(), "a group yielding to itself would never read backfill");
+    let result = tokio::time::timeout(
+        WAIT,
+        bus.consumer(selfish, recorder)
+            .run(CancellationToken::new()),
+    )
+    .await
+    .expect("returns at once");
+    assert!(
+        result.is_err(),
+        "a group yielding to itself would never read backfill"
+    );
 }
 
 // ---------------------------------------------------------------- inbox

@@ -48,8 +48,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let auditor = Auditor::new(service.db.clone());
     service.consume_batches(
         "audit consumer",
-        crate::events::audit::consumer_config()
-            .backfill_yields_to(config.audit_yields_to.clone()),
+        crate::events::audit::consumer_config().backfill_yields_to(config.audit_yields_to.clone()),
         AuditRecorder::new(auditor.clone()),
     )?;
 

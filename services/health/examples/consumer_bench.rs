@@ -97,7 +97,10 @@ fn config(database_url: String, prefix: String) -> Config {
             stream_max_len: 10_000_000,
             db_max_connections: 16,
         },
-        batch: std::env::var("BENCH_BATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000),
+        batch: std::env::var("BENCH_BATCH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_000),
         computed_every: Duration::from_secs(60),
         model_path: None,
         reclaim_idle: Duration::from_secs(30),

@@ -74,7 +74,11 @@ fn backfill_from_env() -> Result<BacklogPolicy, ConfigError> {
         max_backlog: config::or("INGESTION_BACKFILL_MAX_BACKLOG", default.max_backlog)?,
         groups: config::list(
             "INGESTION_BACKLOG_GROUPS",
-            &default.groups.iter().map(String::as_str).collect::<Vec<_>>(),
+            &default
+                .groups
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
         ),
         sample_every: Duration::from_millis(config::positive("INGESTION_BACKLOG_SAMPLE_MS", 500)?),
         retry_after_s: config::positive("INGESTION_BACKFILL_RETRY_AFTER_S", default.retry_after_s)?,
