@@ -104,6 +104,13 @@ pub struct Config {
     /// `AGENT_INBOX_RETENTION_DAYS`: how long applied-event marks are kept (default 14;
     /// longer than any redelivery can take; decisions stay unique per trigger anyway).
     pub inbox_retention_days: i64,
+    /// `AGENT_REVIEW_MIN_WINDOW_MS`: an escalated decision's review is due at the end
+    /// of its urgency window, and never sooner than this (default 3,600,000: an hour,
+    /// for decisions to act on now).
+    pub review_min_window: Duration,
+    /// `AGENT_REVIEW_CHECK_MS`: how often reviews are checked for being overdue
+    /// (default 60,000).
+    pub review_check_every: Duration,
 }
 
 impl Config {
@@ -122,6 +129,8 @@ impl Config {
             reclaim_idle: config::millis("AGENT_RECLAIM_IDLE_MS", 600_000)?,
             currency: config::or("AGENT_CURRENCY", "USD".to_owned())?,
             inbox_retention_days: config::or("AGENT_INBOX_RETENTION_DAYS", 14)?,
+            review_min_window: config::millis("AGENT_REVIEW_MIN_WINDOW_MS", 3_600_000)?,
+            review_check_every: config::millis("AGENT_REVIEW_CHECK_MS", 60_000)?,
         })
     }
 }

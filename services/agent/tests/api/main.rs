@@ -17,4 +17,5 @@ mod pipeline;
 mod provider;
 mod rbac;
 mod rest;
+mod review;
 mod tenancy;
