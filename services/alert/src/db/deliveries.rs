@@ -166,6 +166,25 @@ pub async fn supersede_below(
     .rows_affected())
 }
 
+/// Marks pending deliveries of the alert above `rank` as superseded (a person's review
+/// lowered its severity).
+pub async fn supersede_above(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    rank: i16,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE deliveries SET status = 'superseded', updated_at = now(),
+             reason = 'severity lowered by a review before it was sent'
+         WHERE alert_id = $1 AND status = 'pending' AND severity_rank > $2",
+    )
+    .bind(alert_id)
+    .bind(rank)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// Makes deliveries waiting for the diagnosis due now.
 pub async fn release_decision_hold(
     conn: &mut PgConnection,
