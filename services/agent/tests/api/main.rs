@@ -12,6 +12,8 @@ mod bench;
 mod helpers;
 mod hostile;
 mod llm_server;
+mod native;
+mod native_server;
 mod openapi;
 mod pipeline;
 mod provider;
