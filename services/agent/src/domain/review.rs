@@ -102,7 +102,7 @@ pub fn check_note(note: &str) -> Result<String, Refused> {
 }
 
 impl Override {
-    /// The decision replacing `original`, by `reviewer`, at `now`; refused when a field
+    /// The decision replacing `original`, made at `now`; refused when a field
     /// is invalid or nothing changes.
     pub fn apply(&self, original: &Decision, now: DateTime<Utc>) -> Result<Decision, Refused> {
         let note = check_note(&self.note)?;
@@ -290,5 +290,52 @@ impl Label {
             severity_agrees,
             agrees,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_review_is_due_at_the_end_of_the_urgency_window_and_never_sooner_than_the_floor() {
+        let at = Utc::now();
+        let hour = std::time::Duration::from_secs(3_600);
+        assert_eq!(due_at(at, 3, hour), at + Duration::days(3));
+        assert_eq!(
+            due_at(at, 0, hour),
+            at + Duration::hours(1),
+            "act now: the floor"
+        );
+    }
+
+    #[test]
+    fn notes_are_required_and_bounded() {
+        assert!(check_note("  ").is_err());
+        assert!(check_note(&"x".repeat(2_001)).is_err());
+        assert_eq!(check_note(" seen it ").unwrap(), "seen it");
+    }
+
+    #[test]
+    fn override_actions_must_be_catalog_ids_one_to_six() {
+        assert!(catalog_actions(&[]).is_err());
+        assert!(catalog_actions(&["fix_everything".to_owned()]).is_err());
+        let seven: Vec<String> = actions::CATALOG[..7]
+            .iter()
+            .map(|a| a.id.to_owned())
+            .collect();
+        assert!(catalog_actions(&seven).is_err());
+        let twice = vec![
+            "replace_thermostat".to_owned(),
+            "replace_thermostat".to_owned(),
+        ];
+        assert_eq!(catalog_actions(&twice).unwrap().len(), 1, "repeats dropped");
+    }
+
+    #[test]
+    fn one_override_per_decision() {
+        let d = Uuid::now_v7();
+        assert_eq!(override_trigger(d), override_trigger(d));
+        assert_ne!(override_trigger(d), override_trigger(Uuid::now_v7()));
     }
 }
