@@ -262,7 +262,22 @@ fn host_of(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::host_of;
+    use super::{Protocol, host_of};
+
+    #[test]
+    fn the_provider_name_chooses_the_protocol() {
+        assert_eq!(Protocol::of("anthropic"), Protocol::Anthropic);
+        assert_eq!(Protocol::of("gemini"), Protocol::Gemini);
+        assert_eq!(Protocol::of("ollama"), Protocol::Ollama);
+        // Any other name is a label on the OpenAI-compatible path, as before.
+        assert_eq!(Protocol::of("vllm"), Protocol::OpenAi);
+        assert_eq!(Protocol::of(""), Protocol::OpenAi);
+        assert_eq!(Protocol::OpenAi.default_base_url(), None);
+        assert_eq!(
+            Protocol::Ollama.default_base_url(),
+            Some("http://127.0.0.1:11434")
+        );
+    }
 
     #[test]
     fn provider_name_is_the_host() {
