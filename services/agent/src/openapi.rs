@@ -16,6 +16,7 @@ use crate::routes::{decisions, orchestrate, reviews, status};
         decisions::vehicle_history,
         decisions::list,
         reviews::list,
+        reviews::cases,
         reviews::one,
         reviews::confirm,
         reviews::overrule,

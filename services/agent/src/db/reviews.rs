@@ -141,6 +141,8 @@ pub struct Filter<'a> {
     pub org_id: Option<&'a str>,
     /// Only in this state (`None` = all).
     pub status: Option<ReviewStatus>,
+    /// Only reviewed ones (confirmed or overridden).
+    pub reviewed_only: bool,
     /// Escalated strictly before this instant (keyset paging).
     pub before: Option<DateTime<Utc>>,
     /// At most this many.
@@ -153,6 +155,7 @@ pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Review>, sqlx::Er
         "WHERE ($1::text IS NULL OR org_id = $1)
            AND ($2::text IS NULL OR status = $2)
            AND ($3::timestamptz IS NULL OR created_at < $3)
+           AND (NOT $5 OR status <> 'open')
          ORDER BY created_at DESC, decision_id DESC
          LIMIT $4"
     ))
@@ -160,6 +163,7 @@ pub async fn list(pool: &PgPool, f: &Filter<'_>) -> Result<Vec<Review>, sqlx::Er
     .bind(f.status.map(ReviewStatus::as_str))
     .bind(f.before)
     .bind(f.limit)
+    .bind(f.reviewed_only)
     .fetch_all(pool)
     .await?;
     reviews(rows)

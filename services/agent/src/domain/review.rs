@@ -263,7 +263,7 @@ pub struct Review {
 }
 
 /// What the reviewer says is right, beside the agent's decision.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Label {
     /// The right severity.
     pub severity: Severity,

@@ -28,6 +28,7 @@ const REVIEWERS: [Role; 2] = [Role::Admin, Role::FleetManager];
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/reviews", get(list))
+        .route("/v1/reviews/cases", get(cases))
         .route("/v1/reviews/{decision_id}", get(one))
         .route("/v1/reviews/{decision_id}/confirm", post(confirm))
         .route("/v1/reviews/{decision_id}/override", post(overrule))
@@ -99,15 +100,35 @@ pub async fn list(
     auth: Auth,
     ApiQuery(q): ApiQuery<ReviewQuery>,
 ) -> Result<Json<ReviewPage>, ApiError> {
+    // Who, before what they asked (a bad filter is no business of other roles).
     auth.0.require(&REVIEWERS)?;
     let status = status_filter(q.status.as_deref())?;
-    let limit = super::decisions::limit(q.limit)?;
+    let (reviews, next_before) = page(&state, &auth.0, status, false, q.before, q.limit).await?;
+    Ok(Json(ReviewPage {
+        reviews,
+        next_before,
+    }))
+}
+
+/// A page of the caller's reviews (after the role check), with the `before` of the
+/// next page.
+async fn page(
+    state: &AppState,
+    claims: &Claims,
+    status: Option<ReviewStatus>,
+    reviewed_only: bool,
+    before: Option<DateTime<Utc>>,
+    limit: Option<u32>,
+) -> Result<(Vec<Review>, Option<DateTime<Utc>>), ApiError> {
+    claims.require(&REVIEWERS)?;
+    let limit = super::decisions::limit(limit)?;
     let rows = reviews::list(
         &state.db,
         &reviews::Filter {
-            org_id: auth.0.org_scope(),
+            org_id: claims.org_scope(),
             status,
-            before: q.before,
+            reviewed_only,
+            before,
             limit,
         },
     )
@@ -115,10 +136,74 @@ pub async fn list(
     let next_before = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.created_at))
         .flatten();
-    Ok(Json(ReviewPage {
-        reviews: rows,
-        next_before,
-    }))
+    Ok((rows, next_before))
+}
+
+/// Paging of the labelled cases.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CasesQuery {
+    /// Escalated before this instant (RFC 3339): pass the last page's `next_before`.
+    pub before: Option<DateTime<Utc>>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// One reviewed case: what the agent was given, what it said, and what the reviewer
+/// says is right. The agent benchmark scores a diagnoser on a file of these
+/// (`agent-bench --reviews`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LabelledCase {
+    /// The reviewed decision.
+    pub decision_id: Uuid,
+    /// The case the agent decided on (the decision's evidence).
+    pub case: crate::domain::case::Case,
+    /// The agent's severity.
+    pub severity: shared_schemas::events::Severity,
+    /// The agent's actions (catalog ids).
+    pub actions: Vec<String>,
+    /// What the reviewer says is right.
+    pub label: crate::domain::review::Label,
+}
+
+/// A page of labelled cases, newest escalation first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LabelledCases {
+    /// The cases.
+    pub cases: Vec<LabelledCase>,
+    /// Pass as `before` for the next page (absent on the last one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<DateTime<Utc>>,
+}
+
+/// The reviewed cases of the caller's organization (every organization's for admins)
+/// with their labels: the data set the agent benchmark scores on beside the simulated
+/// scenarios.
+#[utoipa::path(get, path = "/v1/reviews/cases", tag = "reviews",
+    params(CasesQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = LabelledCases), BadRequest, Unauthorized, Forbidden))]
+pub async fn cases(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<CasesQuery>,
+) -> Result<Json<LabelledCases>, ApiError> {
+    let (rows, next_before) = page(&state, &auth.0, None, true, q.before, q.limit).await?;
+    let mut cases = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (Some(label), Some(d)) = (r.label, decisions::get(&state.db, r.decision_id).await?)
+        else {
+            continue;
+        };
+        cases.push(LabelledCase {
+            decision_id: d.decision_id,
+            severity: d.severity,
+            actions: d.actions.iter().map(|a| a.id.clone()).collect(),
+            case: d.evidence,
+            label,
+        });
+    }
+    Ok(Json(LabelledCases { cases, next_before }))
 }
 
 /// The review of `decision_id` and its decision, when the caller may review it.

@@ -81,7 +81,7 @@ async fn every_role_gets_what_the_policy_says() {
         private: vec![ACME_VEHICLE.to_owned(), decision_id],
     };
     let report = rbac::check(&matrix).await;
-    assert_eq!(report.operations, 9, "{report:?}");
+    assert_eq!(report.operations, 10, "{report:?}");
     // Nothing was decided under globex about acme's vehicle or the unknown one.
     let count: i64 =
         sqlx::query_scalar("SELECT count(*) FROM decisions WHERE org_id = $1 AND vehicle_id <> $2")

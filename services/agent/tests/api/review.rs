@@ -358,3 +358,78 @@ async fn a_review_left_past_its_window_escalates_once_more() {
     );
     app.stop().await;
 }
+
+// The benchmark's scoring on labelled cases, compiled into this test (it lives in the
+// `agent-bench` binary).
+#[allow(dead_code)]
+#[path = "../../src/bin/agent-bench/reviews.rs"]
+mod bench_reviews;
+
+#[tokio::test]
+async fn reviewed_cases_are_exported_with_their_labels_and_the_bench_scores_on_them() {
+    let app = spawn_app().await;
+    let agreed = escalate(&app, "VH-L1", Component::Brakes).await;
+    let overridden = escalate(&app, "VH-L2", Component::Brakes).await;
+    let open = escalate(&app, "VH-L3", Component::Battery).await;
+    let manager = token(Role::FleetManager, ORG, &[]);
+    let confirm = format!("/v1/reviews/{agreed}/confirm");
+    assert_eq!(
+        app.post_as(&confirm, &manager, &json!({})).await.status(),
+        200
+    );
+    let path = format!("/v1/reviews/{overridden}/override");
+    let body = json!({"severity": "critical", "actions": ["replace_brake_pads"], "note": "metal on metal"});
+    assert_eq!(app.post_as(&path, &manager, &body).await.status(), 201);
+
+    let export: Value = app
+        .get_as("/v1/reviews/cases", &manager)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cases = export["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2, "reviewed only: {export:#}");
+    assert!(cases.iter().all(|c| c["decision_id"] != open.as_str()));
+    let over = cases
+        .iter()
+        .find(|c| c["decision_id"] == overridden.as_str())
+        .unwrap();
+    assert_eq!(over["label"]["severity"], "critical");
+    assert_eq!(over["label"]["actions"], json!(["replace_brake_pads"]));
+    assert_eq!(over["case"]["vehicle_id"], "VH-L2");
+    assert_ne!(
+        over["severity"], "critical",
+        "the agent's own severity beside the label"
+    );
+    let technician = token(Role::Technician, ORG, &[]);
+    assert_eq!(
+        app.get_as("/v1/reviews/cases", &technician).await.status(),
+        403
+    );
+    let globex = token(Role::FleetManager, "globex", &[]);
+    let theirs: Value = app
+        .get_as("/v1/reviews/cases", &globex)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["cases"].as_array().unwrap().len(), 0);
+
+    // The rules decide the same cases again: they agree with the confirmation, not with
+    // the person who saw worn-out pads.
+    let set: bench_reviews::LabelledSet = serde_json::from_value(export).unwrap();
+    let agent = agent::pipeline::Agent::new(
+        None,
+        agent::tools::Toolbox::new(
+            std::sync::Arc::new(agent::tools::FixedHealth::default()),
+            None,
+        ),
+        "USD".to_owned(),
+    );
+    let r = bench_reviews::run(&set, &agent).await;
+    assert_eq!(r.cases, 2);
+    assert_eq!(r.severity_acc, 0.5);
+    assert_eq!(r.severity_under, 0.5);
+    assert_eq!(r.reviewed_severity_acc, 0.5);
+    app.stop().await;
+}
