@@ -216,6 +216,11 @@ async fn rate_limits(protocol: Protocol) {
     assert_eq!(d["llm_calls"], 3);
     let calls = server.calls();
     assert_eq!(calls.len(), 3);
+    let waited = calls[1].at - calls[0].at;
+    assert!(
+        waited >= Duration::from_millis(300),
+        "Retry-After honoured: {waited:?}"
+    );
     app.stop().await;
 
     let server = NativeServer::sequence(protocol, vec![rate.clone(), rate.clone(), rate]).await;

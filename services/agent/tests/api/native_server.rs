@@ -22,6 +22,7 @@ pub(crate) struct Call {
     pub(crate) body: Value,
     pub(crate) headers: HeaderMap,
     pub(crate) uri: Uri,
+    pub(crate) at: std::time::Instant,
 }
 
 type Script = Arc<dyn Fn(usize) -> Reply + Send + Sync>;
@@ -87,6 +88,7 @@ async fn handle(
             body: serde_json::from_str(&body).unwrap_or(Value::Null),
             headers,
             uri,
+            at: std::time::Instant::now(),
         });
         calls.len() - 1
     };
