@@ -78,7 +78,7 @@ impl HttpClientExt for Http {
             let bytes = response
                 .bytes()
                 .await
-                .map_err(http_client::Error::instance)?;
+                .map_err(|e| http_client::Error::instance(e.without_url()))?;
             let mut reply = Response::builder().status(status);
             if let Some(h) = reply.headers_mut() {
                 *h = headers;

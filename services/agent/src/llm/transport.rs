@@ -113,7 +113,11 @@ impl Transport {
                 return Err(Ok(TransportError::Timeout));
             }
             self.traffic.calls.fetch_add(1, Ordering::Relaxed);
-            let outcome = tokio::time::timeout(remaining, self.http.execute(request)).await;
+            // Errors lose their URL: Gemini's carries the API key in its query string,
+            // and a reason is stored with the decision.
+            let outcome = tokio::time::timeout(remaining, self.http.execute(request))
+                .await
+                .map(|r| r.map_err(reqwest::Error::without_url));
             let (error, retry_after) = match outcome {
                 Err(_) => (TransportError::Timeout, None),
                 Ok(Err(e)) if e.is_timeout() => (TransportError::Timeout, None),

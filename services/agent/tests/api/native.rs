@@ -253,3 +253,22 @@ async fn gemini_natively() {
 async fn ollama_natively() {
     exercise(Protocol::Ollama).await;
 }
+
+#[tokio::test]
+async fn an_unreachable_gemini_falls_back_without_its_key_in_the_reason() {
+    // Gemini's API key travels in the query string; a connection error names the URL.
+    let mut llm = llm_config("http://127.0.0.1:9");
+    llm.protocol = Protocol::Gemini;
+    llm.max_retries = 0;
+    let app = spawn_with(|c| c.llm = Some(llm)).await;
+    let d = decide(&app, "VH-N7").await;
+    assert_eq!(d["fallback_used"], true);
+    let reason = d["fallback_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("provider_error: unreachable"),
+        "{reason}"
+    );
+    assert!(!reason.contains("sk-test-never-logged"), "{reason}");
+    assert!(!d.to_string().contains("sk-test-never-logged"));
+    app.stop().await;
+}
