@@ -232,8 +232,43 @@ async fn rate_limits(protocol: Protocol) {
     app.stop().await;
 }
 
+/// Once the tool rounds are spent the model must answer: Anthropic and Gemini are told
+/// to call none, Ollama (no tool choice) is offered none.
+async fn tools_spent(protocol: Protocol) {
+    let server = NativeServer::sequence(
+        protocol,
+        vec![
+            Reply::Tools(vec![("lookup_dtc", r#"{"code": "P2463"}"#)]),
+            Reply::Answer,
+        ],
+    )
+    .await;
+    let app = app_with(protocol, &server, |c| c.max_tool_rounds = 1).await;
+    let d = decide(&app, "VH-N8").await;
+    assert_eq!(d["fallback_used"], false, "{d:#}");
+    let calls = server.calls();
+    let (first, last) = (&calls[0].body, &calls[1].body);
+    match protocol {
+        Protocol::Anthropic => {
+            assert_eq!(first["tool_choice"]["type"], "auto", "{first}");
+            assert_eq!(last["tool_choice"]["type"], "none", "{last}");
+        }
+        Protocol::Gemini => {
+            let mode = |b: &Value| b.pointer("/toolConfig/functionCallingConfig/mode").cloned();
+            assert_eq!(mode(last), Some(Value::from("NONE")), "{last}");
+            assert_ne!(mode(first), mode(last), "{first}");
+        }
+        _ => {
+            assert!(first["tools"].is_array(), "{first}");
+            assert!(last.get("tools").is_none_or(Value::is_null), "{last}");
+        }
+    }
+    app.stop().await;
+}
+
 async fn exercise(protocol: Protocol) {
     tool_use(protocol).await;
+    tools_spent(protocol).await;
     malformed(protocol).await;
     timeout(protocol).await;
     rate_limits(protocol).await;
