@@ -1,5 +1,5 @@
 //! Building the service: the agent and its tools, the health-event consumers, the
-//! routes.
+//! overdue-review check, the routes.
 
 use std::sync::Arc;
 
@@ -54,7 +54,11 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let jwt = service.jwt()?;
     let agent = Arc::new(agent(&config, service.service_tokens()?)?);
     log_decider(&agent);
-    let recorder = Recorder::new(service.db.clone(), service.outbox_notifier());
+    let recorder = Recorder::new(
+        service.db.clone(),
+        service.outbox_notifier(),
+        config.review_min_window,
+    );
     let handler: Arc<dyn Handler> = Arc::new(HealthEventConsumer::new(
         service.db.clone(),
         Arc::clone(&agent),
@@ -72,6 +76,12 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         )?;
     }
     service.prune_inbox(config.inbox_retention_days);
+    let overdue = crate::events::overdue::run(
+        recorder.clone(),
+        config.review_check_every,
+        service.tasks.shutdown(),
+    );
+    service.tasks.spawn(overdue);
 
     let state = AppState {
         db: service.db.clone(),

@@ -7,21 +7,68 @@ use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
 /// Service port from docs/domain.md.
 pub const DEFAULT_PORT: u16 = 8003;
 
-/// The model provider, when one is configured (`AGENT_LLM_BASE_URL` and
-/// `AGENT_LLM_MODEL` set).
+/// The wire protocol the model provider speaks (`AGENT_LLM_PROVIDER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OpenAI-compatible chat completions through async-openai (OpenAI, vLLM,
+    /// llama.cpp server, Ollama's `/v1`, gateways): the default, and any provider
+    /// name other than the three below.
+    OpenAi,
+    /// Anthropic Messages (`/v1/messages`) through rig-core.
+    Anthropic,
+    /// Google Gemini `generateContent` through rig-core.
+    Gemini,
+    /// Ollama's native `/api/chat` through rig-core.
+    Ollama,
+}
+
+impl Protocol {
+    /// The protocol a provider name asks for: `anthropic`, `gemini` and `ollama`
+    /// are native; any other name is OpenAI-compatible.
+    pub fn of(provider: &str) -> Self {
+        match provider {
+            "anthropic" => Self::Anthropic,
+            "gemini" => Self::Gemini,
+            "ollama" => Self::Ollama,
+            _ => Self::OpenAi,
+        }
+    }
+
+    /// The public API root of a native provider (`None`: OpenAI-compatible servers
+    /// have no single default).
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            Self::OpenAi => None,
+            Self::Anthropic => Some("https://api.anthropic.com"),
+            Self::Gemini => Some("https://generativelanguage.googleapis.com"),
+            Self::Ollama => Some("http://127.0.0.1:11434"),
+        }
+    }
+}
+
+/// The model provider, when one is configured (`AGENT_LLM_MODEL` set, with
+/// `AGENT_LLM_BASE_URL` unless the provider is native).
 #[derive(Debug, Clone)]
 pub struct LlmConfig {
-    /// `AGENT_LLM_BASE_URL`: the OpenAI-compatible API base, e.g.
+    /// `AGENT_LLM_BASE_URL`: the API root. OpenAI-compatible: the API base, e.g.
     /// `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama),
     /// `http://127.0.0.1:8000/v1` (vLLM), `http://127.0.0.1:8080/v1` (llama.cpp).
+    /// Native: the root without a version (default `https://api.anthropic.com`,
+    /// `https://generativelanguage.googleapis.com`, `http://127.0.0.1:11434`).
     pub base_url: String,
     /// `AGENT_LLM_MODEL`.
     pub model: String,
     /// `AGENT_LLM_API_KEY` (optional for local servers; never logged).
     pub api_key: Option<Secret>,
     /// `AGENT_LLM_PROVIDER`: the name recorded with decisions (default: the base URL's
-    /// host, e.g. `api.openai.com`).
+    /// host, e.g. `api.openai.com`); `anthropic`, `gemini` and `ollama` also choose
+    /// that provider's native protocol.
     pub provider: String,
+    /// The protocol, from the provider name.
+    pub protocol: Protocol,
+    /// `AGENT_LLM_MAX_TOKENS`: most tokens of one answer, for the native protocols
+    /// (Anthropic requires it; default 2,048).
+    pub max_tokens: u64,
     /// `AGENT_LLM_TIMEOUT_MS`: one HTTP call (default 20,000).
     pub call_timeout: Duration,
     /// `AGENT_LLM_DEADLINE_MS`: the whole model conversation of one decision, retries
@@ -104,6 +151,13 @@ pub struct Config {
     /// `AGENT_INBOX_RETENTION_DAYS`: how long applied-event marks are kept (default 14;
     /// longer than any redelivery can take; decisions stay unique per trigger anyway).
     pub inbox_retention_days: i64,
+    /// `AGENT_REVIEW_MIN_WINDOW_MS`: an escalated decision's review is due at the end
+    /// of its urgency window, and never sooner than this (default 3,600,000: an hour,
+    /// for decisions to act on now).
+    pub review_min_window: Duration,
+    /// `AGENT_REVIEW_CHECK_MS`: how often reviews are checked for being overdue
+    /// (default 60,000).
+    pub review_check_every: Duration,
 }
 
 impl Config {
@@ -122,6 +176,8 @@ impl Config {
             reclaim_idle: config::millis("AGENT_RECLAIM_IDLE_MS", 600_000)?,
             currency: config::or("AGENT_CURRENCY", "USD".to_owned())?,
             inbox_retention_days: config::or("AGENT_INBOX_RETENTION_DAYS", 14)?,
+            review_min_window: config::millis("AGENT_REVIEW_MIN_WINDOW_MS", 3_600_000)?,
+            review_check_every: config::millis("AGENT_REVIEW_CHECK_MS", 60_000)?,
         })
     }
 }
@@ -130,8 +186,13 @@ impl LlmConfig {
     /// The provider settings, `None` unless both `AGENT_LLM_BASE_URL` and
     /// `AGENT_LLM_MODEL` are set (one without the other is an error).
     pub fn from_env() -> Result<Option<Self>, ConfigError> {
-        let base_url: String = config::or("AGENT_LLM_BASE_URL", String::new())?;
+        let mut base_url: String = config::or("AGENT_LLM_BASE_URL", String::new())?;
         let model: String = config::or("AGENT_LLM_MODEL", String::new())?;
+        let named: String = config::or("AGENT_LLM_PROVIDER", String::new())?;
+        let protocol = Protocol::of(&named);
+        if base_url.is_empty() && !model.is_empty() {
+            base_url = protocol.default_base_url().unwrap_or_default().to_owned();
+        }
         match (base_url.is_empty(), model.is_empty()) {
             (true, true) => return Ok(None),
             (false, true) => return Err(ConfigError::Missing("AGENT_LLM_MODEL".to_owned())),
@@ -146,9 +207,12 @@ impl LlmConfig {
             });
         }
         let api_key = config::secret("AGENT_LLM_API_KEY").ok();
-        let provider = config::or("AGENT_LLM_PROVIDER", host_of(&base_url))?;
         let mut c = Self::new(base_url, model, api_key);
-        c.provider = provider;
+        if !named.is_empty() {
+            c.provider = named;
+        }
+        c.protocol = protocol;
+        c.max_tokens = config::or("AGENT_LLM_MAX_TOKENS", 2_048)?;
         c.call_timeout = config::millis("AGENT_LLM_TIMEOUT_MS", 20_000)?;
         c.deadline = config::millis("AGENT_LLM_DEADLINE_MS", 60_000)?;
         c.max_retries = config::or("AGENT_LLM_MAX_RETRIES", 3)?;
@@ -166,6 +230,8 @@ impl LlmConfig {
     pub fn new(base_url: String, model: String, api_key: Option<Secret>) -> Self {
         Self {
             provider: host_of(&base_url),
+            protocol: Protocol::OpenAi,
+            max_tokens: 2_048,
             base_url,
             model,
             api_key,
@@ -196,7 +262,22 @@ fn host_of(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::host_of;
+    use super::{Protocol, host_of};
+
+    #[test]
+    fn the_provider_name_chooses_the_protocol() {
+        assert_eq!(Protocol::of("anthropic"), Protocol::Anthropic);
+        assert_eq!(Protocol::of("gemini"), Protocol::Gemini);
+        assert_eq!(Protocol::of("ollama"), Protocol::Ollama);
+        // Any other name is a label on the OpenAI-compatible path, as before.
+        assert_eq!(Protocol::of("vllm"), Protocol::OpenAi);
+        assert_eq!(Protocol::of(""), Protocol::OpenAi);
+        assert_eq!(Protocol::OpenAi.default_base_url(), None);
+        assert_eq!(
+            Protocol::Ollama.default_base_url(),
+            Some("http://127.0.0.1:11434")
+        );
+    }
 
     #[test]
     fn provider_name_is_the_host() {

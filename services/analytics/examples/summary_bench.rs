@@ -149,6 +149,7 @@ fn decision(i: u32, at: DateTime<Utc>, rng: &mut Rng) -> DecisionMade {
         tokens_out: 0,
         cost_usd: 0.0,
         decided_at: at,
+        supersedes: None,
     }
 }
 

@@ -133,6 +133,12 @@ pub struct DecisionMade {
     pub cost_usd: f64,
     /// When the decision was made.
     pub decided_at: DateTime<Utc>,
+    /// The decision this one replaces as the vehicle component's current decision: a
+    /// person's review overrode it (its severity, actions or diagnosis). Consumers
+    /// treat this decision as current in its place, even when it is less severe.
+    /// Absent for the agent's own decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<Uuid>,
 }
 
 impl Event for DecisionMade {
@@ -191,6 +197,11 @@ pub struct Escalation {
     pub confidence: f64,
     /// When it was escalated.
     pub escalated_at: DateTime<Utc>,
+    /// The review is overdue: nobody reviewed the decision within its urgency window,
+    /// and the escalation goes up the chain like an unacknowledged alert. Absent
+    /// (false) on the first escalation of a decision.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overdue: bool,
 }
 
 impl Event for Escalation {

@@ -129,6 +129,7 @@ mod tests {
                 reason: "confidence 0.55 below 0.70".to_owned(),
                 confidence: 0.55,
                 escalated_at: at,
+                overdue: false,
             },
         )
         .at(at)

@@ -19,9 +19,9 @@ pub async fn insert(
         "INSERT INTO decisions (decision_id, trigger_event_id, trigger, org_id, vehicle_id,
              component, agent, failure_mode, severity, rule_severity, confidence, escalated,
              provider, model, fallback_used, fallback_reason, latency_ms, tokens_in,
-             tokens_out, cost_usd, detected_at, decided_at, requested_by, record)
+             tokens_out, cost_usd, detected_at, decided_at, requested_by, record, supersedes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-             $18, $19, $20, $21, $22, $23, $24)
+             $18, $19, $20, $21, $22, $23, $24, $25)
          ON CONFLICT (trigger_event_id) DO NOTHING",
     )
     .bind(d.decision_id)
@@ -48,6 +48,7 @@ pub async fn insert(
     .bind(d.decided_at)
     .bind(requested_by)
     .bind(Json(d))
+    .bind(d.supersedes)
     .execute(conn)
     .await?
     .rows_affected();

@@ -1,4 +1,5 @@
 //! Query functions over `agent_db` (runtime-checked queries, bound parameters only).
 
 pub mod decisions;
+pub mod reviews;
 pub mod stats;

@@ -34,7 +34,8 @@ pub struct Window {
     pub last_at: Option<DateTime<Utc>>,
 }
 
-/// Statistics of decisions made since `since` (of `org`, or all).
+/// Statistics of the agent's decisions made since `since` (of `org`, or all); a
+/// reviewer's overrides are not the agent's and are counted with the reviews.
 pub async fn window(
     pool: &PgPool,
     since: DateTime<Utc>,
@@ -55,7 +56,7 @@ pub async fn window(
                 min(decided_at) AS first_at,
                 max(decided_at) AS last_at
          FROM decisions
-         WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2)",
+         WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) AND supersedes IS NULL",
     )
     .bind(since)
     .bind(org)
@@ -72,16 +73,17 @@ pub async fn breakdown(
 ) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT 'severity', severity, count(*) FROM decisions
-           WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) GROUP BY severity
+           WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) AND supersedes IS NULL GROUP BY severity
          UNION ALL
          SELECT 'agent', agent, count(*) FROM decisions
-           WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) GROUP BY agent
+           WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) AND supersedes IS NULL GROUP BY agent
          UNION ALL
          SELECT 'provider', provider, count(*) FROM decisions
-           WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) GROUP BY provider
+           WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) AND supersedes IS NULL GROUP BY provider
          UNION ALL
          SELECT 'fallback_reason', split_part(fallback_reason, ':', 1), count(*) FROM decisions
            WHERE decided_at >= $1 AND ($2::text IS NULL OR org_id = $2) AND fallback_used
+             AND supersedes IS NULL
            GROUP BY split_part(fallback_reason, ':', 1)",
     )
     .bind(since)

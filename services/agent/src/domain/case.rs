@@ -22,6 +22,8 @@ pub enum Trigger {
     Changed,
     /// A person or service asked (`POST /v1/orchestrate`).
     Manual,
+    /// A person's review overrode a decision (`POST /v1/reviews/{id}/override`).
+    Review,
 }
 
 impl Trigger {
@@ -32,14 +34,21 @@ impl Trigger {
             Self::Critical => "component.critical",
             Self::Changed => "vehicle.health.changed",
             Self::Manual => "manual",
+            Self::Review => "review",
         }
     }
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Degraded, Self::Critical, Self::Changed, Self::Manual]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            Self::Degraded,
+            Self::Critical,
+            Self::Changed,
+            Self::Manual,
+            Self::Review,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 

@@ -141,6 +141,9 @@ pub struct Decision {
     pub detected_at: DateTime<Utc>,
     /// When it was decided.
     pub decided_at: DateTime<Utc>,
+    /// The decision this one replaced: a person's review overrode it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<Uuid>,
 }
 
 impl Decision {
@@ -223,6 +226,7 @@ impl Decision {
             evidence: case.clone(),
             detected_at: case.detected_at,
             decided_at: Utc::now(),
+            supersedes: None,
         }
     }
 
@@ -252,6 +256,7 @@ impl Decision {
             tokens_out: self.provenance.tokens_out,
             cost_usd: self.provenance.cost_usd,
             decided_at: self.decided_at,
+            supersedes: self.supersedes,
         }
     }
 
@@ -269,6 +274,7 @@ impl Decision {
                 .unwrap_or_else(|| "needs review".to_owned()),
             confidence: self.confidence,
             escalated_at: self.decided_at,
+            overdue: false,
         })
     }
 }

@@ -4,7 +4,8 @@
 //! code table ([`dtc`]), the master orchestrator's routing ([`orchestrator`]), the
 //! deterministic rule-based diagnoser ([`rules`]), what a decision calls for
 //! ([`disposition`]: alert, plan, monitor) and the decision with the validation of a
-//! model's answer ([`decision`]).
+//! model's answer ([`decision`]), and a person's review of an escalated decision
+//! ([`review`]).
 
 pub mod actions;
 pub mod case;
@@ -14,6 +15,7 @@ pub mod dtc;
 pub mod evidence;
 pub mod modes;
 pub mod orchestrator;
+pub mod review;
 pub mod rules;
 pub mod severity;
 

@@ -1,16 +1,18 @@
 //! Committing a decision: the inbox mark (for events), the `decisions` row and the
-//! `agent.decision.made` (and `agent.escalation`) outbox rows in one transaction, so a
-//! decision is recorded and announced exactly once per trigger.
+//! `agent.decision.made` (and `agent.escalation`, with its review task) outbox rows in
+//! one transaction, so a decision is recorded and announced exactly once per trigger.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use shared_runtime::{inbox, outbox};
 use shared_schemas::EventEnvelope;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use crate::db::decisions;
+use crate::db::{decisions, reviews};
 use crate::domain::decision::Decision;
+use crate::domain::review;
 
 /// Producer name on the agent's events.
 pub const PRODUCER: &str = "agent";
@@ -28,14 +30,21 @@ pub enum Recorded {
 /// Records decisions.
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    db: PgPool,
-    relay: Arc<Notify>,
+    pub(super) db: PgPool,
+    pub(super) relay: Arc<Notify>,
+    /// The shortest time a person has to review an escalated decision.
+    review_floor: Duration,
 }
 
 impl Recorder {
-    /// A recorder into `db`, poking the outbox relay through `relay`.
-    pub fn new(db: PgPool, relay: Arc<Notify>) -> Self {
-        Self { db, relay }
+    /// A recorder into `db`, poking the outbox relay through `relay`; a review is due
+    /// at the end of its decision's urgency window, and no sooner than `review_floor`.
+    pub fn new(db: PgPool, relay: Arc<Notify>, review_floor: Duration) -> Self {
+        Self {
+            db,
+            relay,
+            review_floor,
+        }
     }
 
     /// Commits `d`; `inbox_group` marks the triggering event as applied by that consumer
@@ -66,6 +75,8 @@ impl Recorder {
             let mut esc = EventEnvelope::new(PRODUCER, d.correlation_id, e);
             esc.causation_id = Some(made.event_id);
             outbox::enqueue(&mut tx, &esc).await?;
+            let due = review::due_at(d.decided_at, d.urgency_days, self.review_floor);
+            reviews::insert(&mut tx, &d, due).await?;
         }
         tx.commit().await?;
         self.relay.notify_one();

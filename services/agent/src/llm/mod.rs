@@ -1,5 +1,7 @@
 //! The model provider: OpenAI-compatible chat completions with tool calling through
-//! async-openai (OpenAI, vLLM, Ollama, llama.cpp server…).
+//! async-openai (OpenAI, vLLM, Ollama, llama.cpp server…) ([`compat`]), or a native
+//! protocol through rig-core: Anthropic Messages, Gemini, Ollama's `/api/chat`
+//! ([`native`]), chosen by `AGENT_LLM_PROVIDER`.
 //!
 //! One conversation per decision: the worker's system prompt and the case, then up to
 //! `max_tool_rounds` turns in which the model may call tools, then its final JSON
@@ -9,11 +11,12 @@
 //! and the whole conversation through the deadline. Tokens are summed from each
 //! response's `usage` and priced per 1,000.
 //!
-//! The request and response bodies are built and read here as JSON
-//! (async-openai's bring-your-own-types calls): local servers differ in small ways
-//! (missing `created`, arguments as objects, no `usage`) that strict typed responses
-//! would reject.
+//! The loop, its bounds, the validation and the accounting are the same whatever the
+//! protocol: each protocol only turns the conversation into requests and replies into
+//! text, tool calls and token counts.
 
+mod compat;
+mod native;
 pub mod prompt;
 pub mod transport;
 
@@ -22,17 +25,14 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
-use async_openai::error::OpenAIError;
-use serde_json::{Value, json};
-
-use crate::config::{LlmConfig, ResponseFormat};
+use crate::config::LlmConfig;
 use crate::domain::case::Case;
 use crate::domain::decision::{self, Draft, ToolCall};
 use crate::domain::orchestrator::Classification;
 use crate::tools::Toolbox;
-use transport::{Traffic, Transport, TransportError};
+use compat::Compat;
+use native::Native;
+use transport::{Traffic, Transport};
 
 /// Installs rustls' ring crypto provider once (reqwest is built without a default one,
 /// so that no C toolchain beyond a C compiler is needed).
@@ -100,29 +100,6 @@ impl Failure {
     }
 }
 
-fn failure(e: OpenAIError) -> Failure {
-    match e {
-        OpenAIError::Boxed(b) => match b.downcast::<TransportError>() {
-            Ok(t) => match *t {
-                TransportError::Timeout => Failure::Timeout,
-                TransportError::RateLimited { .. } => Failure::RateLimited,
-                other => Failure::Provider(other.to_string()),
-            },
-            Err(other) => Failure::Provider(other.to_string()),
-        },
-        OpenAIError::Reqwest(e) if e.is_timeout() => Failure::Timeout,
-        OpenAIError::Reqwest(e) => Failure::Provider(e.to_string()),
-        OpenAIError::ApiError(a) => {
-            Failure::Provider(format!("{} {}", a.status_code, a.api_error.message))
-        }
-        OpenAIError::JSONDeserialize(e, body) => Failure::InvalidResponse(format!(
-            "{e}: {}",
-            body.chars().take(200).collect::<String>()
-        )),
-        other => Failure::Provider(other.to_string()),
-    }
-}
-
 /// The provider client.
 #[derive(Clone)]
 pub struct LlmClient {
@@ -165,26 +142,31 @@ impl LlmClient {
         &self.config
     }
 
-    fn client(
-        &self,
-        deadline: tokio::time::Instant,
-        traffic: Arc<Traffic>,
-    ) -> Client<OpenAIConfig> {
-        let mut config =
-            OpenAIConfig::new().with_api_base(self.config.base_url.trim_end_matches('/'));
-        config = match &self.config.api_key {
-            Some(key) => config.with_api_key(key.expose()),
-            // Local servers take any key; an empty bearer is rejected by some proxies.
-            None => config.with_api_key("none"),
-        };
-        let transport = Transport::new(
+    fn transport(&self, deadline: tokio::time::Instant, traffic: Arc<Traffic>) -> Transport {
+        Transport::new(
             self.http.clone(),
             self.config.max_retries,
             self.config.backoff,
             deadline,
             traffic,
-        );
-        Client::with_config(config).with_http_service(transport)
+        )
+    }
+
+    /// The conversation of `case` on the configured protocol, before its first turn.
+    fn dialogue(&self, case: &Case, class: &Classification, transport: Transport) -> Dialogue {
+        let schema = decision::answer_schema(case, class);
+        let system = prompt::system(case, class, &schema);
+        let user = prompt::user(case, class);
+        match native::model(&self.config, transport.clone()) {
+            Some(model) => Dialogue::Native(Native::new(
+                model,
+                self.config.protocol,
+                system,
+                user,
+                &Toolbox::definitions(),
+            )),
+            None => Dialogue::Compat(Compat::new(&self.config, transport, system, user, schema)),
+        }
     }
 
     /// Runs the conversation of `case`, within the deadline.
@@ -192,12 +174,20 @@ impl LlmClient {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.config.deadline;
         let traffic = Arc::new(Traffic::default());
-        let client = self.client(deadline, Arc::clone(&traffic));
+        let mut dialogue =
+            self.dialogue(case, class, self.transport(deadline, Arc::clone(&traffic)));
         let mut usage = Usage::default();
         let mut tool_calls = Vec::new();
         let result = match tokio::time::timeout_at(
             deadline,
-            self.converse(&client, case, class, tools, &mut usage, &mut tool_calls),
+            self.converse(
+                &mut dialogue,
+                case,
+                class,
+                tools,
+                &mut usage,
+                &mut tool_calls,
+            ),
         )
         .await
         {
@@ -224,49 +214,36 @@ impl LlmClient {
         }
     }
 
+    /// The bounded loop, the same on every protocol: tool rounds while allowed, then
+    /// the answer, validated, sent back `repair_attempts` times when it does not.
     async fn converse(
         &self,
-        client: &Client<OpenAIConfig>,
+        dialogue: &mut Dialogue,
         case: &Case,
         class: &Classification,
         tools: &Toolbox,
         usage: &mut Usage,
         tool_calls: &mut Vec<ToolCall>,
     ) -> Result<Draft, Failure> {
-        let schema = decision::answer_schema(case, class);
-        let mut messages = vec![
-            json!({"role": "system", "content": prompt::system(case, class, &schema)}),
-            json!({"role": "user", "content": prompt::user(case, class)}),
-        ];
-        let definitions = Toolbox::definitions();
         let mut rounds = 0;
         let mut repairs = 0;
         loop {
             let tools_allowed = rounds < self.config.max_tool_rounds;
-            let request = self.request(&messages, &definitions, &schema, tools_allowed);
-            let response: Value = client.chat().create_byot(request).await.map_err(failure)?;
-            add_usage(usage, &response);
-            let message = response
-                .pointer("/choices/0/message")
-                .cloned()
-                .ok_or_else(|| Failure::InvalidResponse("no choices[0].message".to_owned()))?;
-            let calls: Vec<Value> = message
-                .get("tool_calls")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if !calls.is_empty() && tools_allowed {
-                let answered = call_tools(&calls, rounds, tools, case, tool_calls).await;
-                messages.extend(answered);
+            let reply = dialogue.turn(&self.config, tools_allowed).await?;
+            usage.tokens_in += reply.tokens_in;
+            usage.tokens_out += reply.tokens_out;
+            if !reply.calls.is_empty() && tools_allowed {
+                let mut results = Vec::with_capacity(reply.calls.len());
+                for call in &reply.calls {
+                    let (content, record) = tools.call(&call.name, &call.arguments, case).await;
+                    tool_calls.push(record);
+                    results.push(content.to_string());
+                }
+                dialogue.answer_tools(rounds, results);
                 rounds += 1;
                 continue;
             }
-            let text = message
-                .get("content")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            match decision::validate(&text, case, class) {
+            match decision::validate(&reply.text, case, class) {
                 Ok(draft) => return Ok(draft),
                 Err(e) => {
                     metrics::counter!("agent_llm_invalid_answers_total", "kind" => e.kind())
@@ -275,91 +252,60 @@ impl LlmClient {
                         return Err(Failure::InvalidOutput(e.to_string()));
                     }
                     repairs += 1;
-                    messages.push(json!({"role": "assistant", "content": text}));
-                    messages
-                        .push(json!({"role": "user", "content": prompt::repair(&e.to_string())}));
+                    dialogue.repair(&reply.text, &e.to_string());
                 }
             }
         }
     }
+}
 
-    /// The chat completion request of one turn: the conversation so far, the tools
-    /// (callable while `tools_allowed`) and the answer format asked for.
-    fn request(
-        &self,
-        messages: &[Value],
-        definitions: &Value,
-        schema: &Value,
-        tools_allowed: bool,
-    ) -> Value {
-        let mut request = json!({
-            "model": self.config.model,
-            "messages": messages,
-            "tools": definitions,
-            "tool_choice": if tools_allowed { "auto" } else { "none" },
-            "temperature": self.config.temperature,
-            "stream": false,
-        });
-        match self.config.response_format {
-            ResponseFormat::JsonSchema => {
-                request["response_format"] = json!({"type": "json_schema", "json_schema": {
-                    "name": "decision", "strict": true, "schema": schema}});
-            }
-            ResponseFormat::JsonObject => {
-                request["response_format"] = json!({"type": "json_object"});
-            }
-            ResponseFormat::None => {}
+/// A tool call the model asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RequestedCall {
+    /// The tool.
+    pub(crate) name: String,
+    /// Its JSON arguments, as text.
+    pub(crate) arguments: String,
+}
+
+/// One model turn, whatever the protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Reply {
+    /// The answer text (empty when it only called tools).
+    pub(crate) text: String,
+    /// The tools it called, in order.
+    pub(crate) calls: Vec<RequestedCall>,
+    /// Prompt tokens the provider reported (0 when it reports none).
+    pub(crate) tokens_in: u64,
+    /// Completion tokens.
+    pub(crate) tokens_out: u64,
+}
+
+/// A conversation on one protocol.
+enum Dialogue {
+    Compat(Compat),
+    Native(Native),
+}
+
+impl Dialogue {
+    async fn turn(&mut self, config: &LlmConfig, tools_allowed: bool) -> Result<Reply, Failure> {
+        match self {
+            Self::Compat(c) => c.turn(config, tools_allowed).await,
+            Self::Native(n) => n.turn(config, tools_allowed).await,
         }
-        request
     }
-}
 
-/// Adds the tokens a response reports (servers without `usage` count nothing).
-fn add_usage(usage: &mut Usage, response: &Value) {
-    if let Some(u) = response.get("usage") {
-        usage.tokens_in += u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
-        usage.tokens_out += u
-            .get("completion_tokens")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
+    fn answer_tools(&mut self, round: u32, results: Vec<String>) {
+        match self {
+            Self::Compat(c) => c.answer_tools(round, results),
+            Self::Native(n) => n.answer_tools(results),
+        }
     }
-}
 
-/// Runs the tool calls of round `round` (recording each in `tool_calls`) and returns
-/// the messages that continue the conversation: the assistant's calls, normalized
-/// (ids given, arguments as strings), then one answer per call.
-async fn call_tools(
-    calls: &[Value],
-    round: u32,
-    tools: &Toolbox,
-    case: &Case,
-    tool_calls: &mut Vec<ToolCall>,
-) -> Vec<Value> {
-    let mut normalized = Vec::with_capacity(calls.len());
-    let mut results = Vec::with_capacity(calls.len());
-    for (i, call) in calls.iter().enumerate() {
-        let id = call
-            .get("id")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("call_{round}_{i}"), str::to_owned);
-        let name = call
-            .pointer("/function/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let arguments = match call.pointer("/function/arguments") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) | None => "{}".to_owned(),
-            Some(other) => other.to_string(),
-        };
-        let (content, record) = tools.call(&name, &arguments, case).await;
-        tool_calls.push(record);
-        normalized.push(json!({"id": id, "type": "function",
-            "function": {"name": name, "arguments": arguments}}));
-        results.push(json!({"role": "tool", "tool_call_id": id, "content": content.to_string()}));
+    fn repair(&mut self, text: &str, error: &str) {
+        match self {
+            Self::Compat(c) => c.repair(text, error),
+            Self::Native(n) => n.repair(text, error),
+        }
     }
-    let mut messages =
-        vec![json!({"role": "assistant", "content": Value::Null, "tool_calls": normalized})];
-    messages.extend(results);
-    messages
 }

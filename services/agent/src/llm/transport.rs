@@ -92,52 +92,50 @@ impl Transport {
         }
     }
 
-    async fn execute(self, factory: HttpRequestFactory) -> Result<reqwest::Response, OpenAIError> {
+    /// Sends the request `build` makes (again for each retry), retrying 429, 5xx,
+    /// timeouts and connection errors; a response of any other status is returned as
+    /// it is. `Err(Ok(_))`: the transport gave up; `Err(Err(_))`: building the request,
+    /// or reqwest itself, failed.
+    pub async fn send<B, F, E>(
+        &self,
+        mut build: B,
+    ) -> Result<reqwest::Response, Result<TransportError, E>>
+    where
+        B: FnMut() -> F,
+        F: Future<Output = Result<reqwest::Request, E>>,
+        E: From<reqwest::Error>,
+    {
         let mut attempt: u32 = 0;
         loop {
-            let request = factory.build().await?;
+            let request = build().await.map_err(Err)?;
             let remaining = self.deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(boxed(TransportError::Timeout));
+                return Err(Ok(TransportError::Timeout));
             }
             self.traffic.calls.fetch_add(1, Ordering::Relaxed);
-            let outcome = tokio::time::timeout(remaining, self.http.execute(request)).await;
+            // Errors lose their URL: Gemini's carries the API key in its query string,
+            // and a reason is stored with the decision.
+            let outcome = tokio::time::timeout(remaining, self.http.execute(request))
+                .await
+                .map(|r| r.map_err(reqwest::Error::without_url));
             let (error, retry_after) = match outcome {
                 Err(_) => (TransportError::Timeout, None),
                 Ok(Err(e)) if e.is_timeout() => (TransportError::Timeout, None),
                 Ok(Err(e)) if e.is_connect() => (TransportError::Connect(e.to_string()), None),
-                Ok(Err(e)) => return Err(OpenAIError::Reqwest(e)),
-                Ok(Ok(response)) => {
-                    let status = response.status();
-                    if status.as_u16() == 429 {
-                        let retry_after = retry_after(response.headers());
-                        let body = response.text().await.unwrap_or_default();
-                        if body.contains("insufficient_quota") {
-                            return Err(boxed(TransportError::Quota));
-                        }
-                        (TransportError::RateLimited { retry_after }, retry_after)
-                    } else if status.is_server_error() {
-                        let retry_after = retry_after(response.headers());
-                        let body = response.text().await.unwrap_or_default();
-                        (
-                            TransportError::Server {
-                                status: status.as_u16(),
-                                body: body.chars().take(200).collect(),
-                            },
-                            retry_after,
-                        )
-                    } else {
-                        return Ok(response);
-                    }
-                }
+                Ok(Err(e)) => return Err(Err(E::from(e))),
+                Ok(Ok(response)) => match retryable(response).await {
+                    Ok(response) => return Ok(response),
+                    Err((TransportError::Quota, _)) => return Err(Ok(TransportError::Quota)),
+                    Err(failed) => failed,
+                },
             };
             if attempt >= self.max_retries {
-                return Err(boxed(error));
+                return Err(Ok(error));
             }
             let delay = retry_after.unwrap_or_else(|| jittered(self.backoff, attempt));
             if Instant::now() + delay >= self.deadline {
                 // Waiting would overrun the deadline: give up now, the rules answer.
-                return Err(boxed(error));
+                return Err(Ok(error));
             }
             attempt += 1;
             self.traffic.retries.fetch_add(1, Ordering::Relaxed);
@@ -147,6 +145,42 @@ impl Transport {
             tokio::time::sleep(delay).await;
         }
     }
+
+    async fn execute(self, factory: HttpRequestFactory) -> Result<reqwest::Response, OpenAIError> {
+        self.send(move || {
+            let factory = factory.clone();
+            async move { factory.build().await }
+        })
+        .await
+        .map_err(|e| e.map_or_else(|e| e, boxed))
+    }
+}
+
+/// The response, unless it is one to retry: a 429 (`Quota` when the body says
+/// `insufficient_quota`, which no retry fixes, otherwise `RateLimited`) or a 5xx, with
+/// the wait the provider asked for.
+async fn retryable(
+    response: reqwest::Response,
+) -> Result<reqwest::Response, (TransportError, Option<Duration>)> {
+    let status = response.status();
+    if status.as_u16() != 429 && !status.is_server_error() {
+        return Ok(response);
+    }
+    let wait = retry_after(response.headers());
+    let body = response.text().await.unwrap_or_default();
+    if status.as_u16() == 429 {
+        if body.contains("insufficient_quota") {
+            return Err((TransportError::Quota, None));
+        }
+        return Err((TransportError::RateLimited { retry_after: wait }, wait));
+    }
+    Err((
+        TransportError::Server {
+            status: status.as_u16(),
+            body: body.chars().take(200).collect(),
+        },
+        wait,
+    ))
 }
 
 fn reason_label(e: &TransportError) -> &'static str {

@@ -81,7 +81,7 @@ fn component_filter(c: Option<&str>) -> Result<Option<&'static str>, ApiError> {
     .transpose()
 }
 
-fn limit(l: Option<u32>) -> Result<i64, ApiError> {
+pub(crate) fn limit(l: Option<u32>) -> Result<i64, ApiError> {
     match l.unwrap_or(50) {
         0 => Err(ApiError::BadRequest("limit must be 1 to 200".to_owned())),
         n if n > MAX_LIMIT => Err(ApiError::BadRequest("limit must be 1 to 200".to_owned())),

@@ -2,6 +2,7 @@
 
 pub mod decisions;
 pub mod orchestrate;
+pub mod reviews;
 pub mod status;
 
 use axum::Router;
@@ -13,5 +14,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(orchestrate::router())
         .merge(decisions::router())
+        .merge(reviews::router())
         .merge(status::router())
 }

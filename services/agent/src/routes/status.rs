@@ -1,5 +1,6 @@
 //! `GET /v1/agent/status`: throughput, fallback rate, latency percentiles, tokens and
-//! cost over a window, the provider in use and the consumer's backlog.
+//! cost over a window, the provider in use, the consumer's backlog and how often
+//! reviewers agree with the agent.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use shared_runtime::http::ApiQuery;
 use shared_runtime::openapi::responses::{BadRequest, Forbidden, Unauthorized};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::stats;
+use crate::db::{reviews, stats};
 use crate::error::ApiError;
 use crate::events::consumer::{EVENT_TYPES, GROUP};
 use crate::state::AppState;
@@ -63,6 +64,38 @@ pub struct Backlog {
     pub lag: Option<u64>,
 }
 
+/// Reviewers' agreement with the agent on one UTC day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgreementDay {
+    /// The day (UTC).
+    pub day: chrono::NaiveDate,
+    /// Reviews closed that day.
+    pub reviewed: i64,
+    /// Share where the agent's severity and key action were right.
+    pub agreement_rate: f64,
+}
+
+/// The human in the loop: review outcomes over the window, the queue now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewStats {
+    /// Reviews closed in the window.
+    pub reviewed: i64,
+    /// Of which confirmed.
+    pub confirmed: i64,
+    /// Of which overridden.
+    pub overridden: i64,
+    /// Share of reviews agreeing with the agent's severity and key (first) action.
+    pub agreement_rate: f64,
+    /// Share agreeing with the agent's severity.
+    pub severity_agreement_rate: f64,
+    /// Escalations waiting for a person now.
+    pub open: i64,
+    /// Of which past their urgency window (escalated through the alert service).
+    pub overdue: i64,
+    /// Agreement per day, oldest first (days with reviews only).
+    pub by_day: Vec<AgreementDay>,
+}
+
 /// Agent status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgentStatus {
@@ -101,6 +134,8 @@ pub struct AgentStatus {
     /// The consumer's backlog (all organizations).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog: Option<Backlog>,
+    /// Reviews of escalated decisions and their agreement with the agent.
+    pub reviews: ReviewStats,
     /// Newest decision in the window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_decision_at: Option<DateTime<Utc>>,
@@ -112,6 +147,49 @@ fn rate(n: i64, d: i64) -> f64 {
     } else {
         ((n as f64 / d as f64) * 10_000.0).round() / 10_000.0
     }
+}
+
+/// The provider deciding (the rules when none is configured).
+fn provider_info(state: &AppState) -> ProviderInfo {
+    match state.agent.llm() {
+        Some(llm) => ProviderInfo {
+            configured: true,
+            name: llm.provider().to_owned(),
+            model: llm.model().to_owned(),
+        },
+        None => ProviderInfo {
+            configured: false,
+            name: crate::domain::rules::PROVIDER.to_owned(),
+            model: crate::domain::rules::VERSION.to_owned(),
+        },
+    }
+}
+
+async fn review_stats(
+    state: &AppState,
+    since: DateTime<Utc>,
+    org: Option<&str>,
+) -> Result<ReviewStats, ApiError> {
+    let a = reviews::agreement(&state.db, since, org).await?;
+    let by_day = reviews::agreement_by_day(&state.db, since, org)
+        .await?
+        .into_iter()
+        .map(|(day, reviewed, agreed)| AgreementDay {
+            day,
+            reviewed,
+            agreement_rate: rate(agreed, reviewed),
+        })
+        .collect();
+    Ok(ReviewStats {
+        reviewed: a.reviewed,
+        confirmed: a.confirmed,
+        overridden: a.overridden,
+        agreement_rate: rate(a.agreed, a.reviewed),
+        severity_agreement_rate: rate(a.severity_agreed, a.reviewed),
+        open: a.open,
+        overdue: a.overdue,
+        by_day,
+    })
 }
 
 /// The agent's throughput, fallback rate and latency percentiles over a window, for
@@ -159,6 +237,7 @@ pub async fn status(
         };
         map.insert(key, n);
     }
+    let reviews = review_stats(&state, since, org).await?;
     let mut conn = state.redis.clone();
     let backlog = tokio::time::timeout(
         std::time::Duration::from_secs(2),
@@ -171,18 +250,7 @@ pub async fn status(
         pending: l.pending,
         lag: l.lag,
     });
-    let provider = match state.agent.llm() {
-        Some(llm) => ProviderInfo {
-            configured: true,
-            name: llm.provider().to_owned(),
-            model: llm.model().to_owned(),
-        },
-        None => ProviderInfo {
-            configured: false,
-            name: crate::domain::rules::PROVIDER.to_owned(),
-            model: crate::domain::rules::VERSION.to_owned(),
-        },
-    };
+    let provider = provider_info(&state);
     Ok(Json(AgentStatus {
         since,
         window_hours: hours,
@@ -206,6 +274,7 @@ pub async fn status(
         by_provider,
         fallback_reasons,
         backlog,
+        reviews,
         last_decision_at: w.last_at,
     }))
 }

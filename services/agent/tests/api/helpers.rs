@@ -46,6 +46,8 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         reclaim_idle: Duration::from_secs(30),
         currency: "USD".to_owned(),
         inbox_retention_days: 14,
+        review_min_window: Duration::from_secs(3_600),
+        review_check_every: Duration::from_millis(200),
     }
 }
 

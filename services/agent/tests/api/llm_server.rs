@@ -70,11 +70,7 @@ impl LlmServer {
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
             .with_state(state);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let port = serve(app).await;
         Self {
             base_url: format!("http://127.0.0.1:{port}/v1"),
             calls,
@@ -134,13 +130,7 @@ fn respond(
                     .collect();
                 completion(json!({"content": null, "tool_calls": calls}))
             }
-            Reply::Status(code, headers, body) => {
-                let mut r = (StatusCode::from_u16(code).unwrap(), body).into_response();
-                for (k, v) in headers {
-                    r.headers_mut().insert(k, v.parse().unwrap());
-                }
-                r
-            }
+            Reply::Status(code, headers, body) => status(code, &headers, body),
             Reply::Delay(d, then) => {
                 tokio::time::sleep(d).await;
                 respond(*then, request).await
@@ -152,6 +142,28 @@ fn respond(
             }
         }
     })
+}
+
+/// Serves `app` on a free local port until the test ends; returns the port.
+pub(crate) async fn serve(app: Router) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    port
+}
+
+/// A reply of HTTP status `code` with `headers` and `body`.
+pub(crate) fn status(code: u16, headers: &[(&str, &str)], body: String) -> Response {
+    let mut r = (StatusCode::from_u16(code).unwrap(), body).into_response();
+    for (k, v) in headers {
+        r.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    r
 }
 
 fn completion(message: Value) -> Response {

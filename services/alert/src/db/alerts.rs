@@ -243,8 +243,8 @@ pub async fn history(
 pub struct HistoryEntry {
     /// When.
     pub at: DateTime<Utc>,
-    /// What: created, folded, upgraded, review, escalated, acknowledged, reopened,
-    /// resolved.
+    /// What: created, folded, upgraded, review, overridden (a person's decision took
+    /// over), review_overdue(_reopened), escalated, acknowledged, reopened, resolved.
     pub what: String,
     /// Details.
     #[schema(value_type = Object)]

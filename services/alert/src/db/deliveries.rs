@@ -154,13 +154,35 @@ pub async fn supersede_below(
     alert_id: Uuid,
     rank: i16,
 ) -> Result<u64, sqlx::Error> {
+    supersede(conn, alert_id, rank, false).await
+}
+
+/// Marks pending deliveries of the alert above `rank` as superseded (a person's review
+/// lowered its severity).
+pub async fn supersede_above(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    rank: i16,
+) -> Result<u64, sqlx::Error> {
+    supersede(conn, alert_id, rank, true).await
+}
+
+async fn supersede(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    rank: i16,
+    above: bool,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE deliveries SET status = 'superseded', updated_at = now(),
-             reason = 'replaced by a higher severity before it was sent'
-         WHERE alert_id = $1 AND status = 'pending' AND severity_rank < $2",
+             reason = CASE WHEN $3 THEN 'severity lowered by a review before it was sent'
+                           ELSE 'replaced by a higher severity before it was sent' END
+         WHERE alert_id = $1 AND status = 'pending'
+           AND CASE WHEN $3 THEN severity_rank > $2 ELSE severity_rank < $2 END",
     )
     .bind(alert_id)
     .bind(rank)
+    .bind(above)
     .execute(conn)
     .await?
     .rows_affected())

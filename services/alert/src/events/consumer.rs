@@ -12,6 +12,12 @@
 //! confidence (0.7) is at most critical (`policy::from_evidence`); the health engine
 //! raises no condition event on a component it cannot judge (unknown).
 //!
+//! A person's review of an escalated decision (issue 16) reaches the alert as a decision
+//! with `supersedes`: it replaces the decision it supersedes as the alert's current one,
+//! severity included (also downwards), and the alert no longer needs review. A review
+//! left past its urgency window arrives as an escalation with `overdue`: the alert goes
+//! up the chain at once, reopened if it had been acknowledged.
+//!
 //! A decision's disposition (ADR 0010) decides what it does, because notifications
 //! follow evidence: `alert` (a fault) opens an alert by its severity, or folds into the
 //! open one (one recommending no work opens none); `plan` (routine wear at the normal
@@ -104,6 +110,8 @@ pub fn from_decision(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
             confidence: Some(d.confidence),
         }),
         review: None,
+        review_overdue: false,
+        supersedes: d.supersedes,
         wait_for_diagnosis: false,
         may_open: d.disposition == Disposition::Alert && work,
         planning: Some(planning),
@@ -123,13 +131,20 @@ fn from_escalation(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         kind: AlertKind::Escalation,
         severity: policy::from_evidence(p.severity, p.confidence),
         title: format!(
-            "{}: {} - the agent's decision needs a human review",
+            "{}: {} - {}",
             p.vehicle_id,
-            component_name(p.component)
+            component_name(p.component),
+            if p.overdue {
+                "the review of the agent's decision is overdue"
+            } else {
+                "the agent's decision needs a human review"
+            }
         ),
         message: format!("Decision {} needs review: {}.", p.decision_id, p.reason),
         diagnosis: None,
         review: Some(p.reason),
+        review_overdue: p.overdue,
+        supersedes: None,
         wait_for_diagnosis: true,
         may_open: true,
         planning: None,
@@ -164,6 +179,8 @@ fn from_critical(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         message,
         diagnosis: None,
         review: None,
+        review_overdue: false,
+        supersedes: None,
         wait_for_diagnosis: true,
         may_open: true,
         planning: None,

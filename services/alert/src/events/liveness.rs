@@ -174,6 +174,8 @@ impl Staleness {
                 ),
                 diagnosis: None,
                 review: None,
+                review_overdue: false,
+                supersedes: None,
                 wait_for_diagnosis: false,
                 may_open: true,
                 planning: None,

@@ -41,6 +41,14 @@ pub struct Incoming {
     pub diagnosis: Option<Diagnosis>,
     /// A human must review the decision (agent.escalation).
     pub review: Option<String>,
+    /// Nobody reviewed the decision within its urgency window (an overdue
+    /// `agent.escalation`): the alert goes up the chain now, reopened if it was
+    /// acknowledged.
+    pub review_overdue: bool,
+    /// The decision a person's review replaced (`agent.decision.made` with
+    /// `supersedes`): where it is the alert's current decision, this one takes its
+    /// place, severity included, even when lower.
+    pub supersedes: Option<Uuid>,
     /// Messages wait for the agent's diagnosis (`component.critical` before it).
     pub wait_for_diagnosis: bool,
     /// Whether it may open a new alert (only an `alert` decision recommending work may).
@@ -159,11 +167,12 @@ impl Alerting {
     ) -> anyhow::Result<Folded> {
         a.occurrences += 1;
         a.updated_at = now;
-        let raised = e.severity > a.severity && e.may_open;
+        let replaces = replaces_current(&a, e);
+        let raised = e.severity > a.severity && (e.may_open || replaces);
         let mut detail = json!({"event_id": e.event_id, "kind": e.kind, "severity": e.severity});
         let had_diagnosis = a.diagnosis.decision_id.is_some();
         if let Some(d) = &e.diagnosis
-            && e.may_open
+            && (e.may_open || replaces)
         {
             a.diagnosis = d.clone();
             a.title.clone_from(&e.title);
@@ -181,6 +190,12 @@ impl Alerting {
         if raised {
             what = self.raise(&mut a, e, now, &mut detail);
             deliveries::supersede_below(tx, a.alert_id, rank(a.severity)).await?;
+        }
+        if replaces {
+            what = self.take_over(tx, &mut a, e, now, &mut detail).await?;
+        }
+        if e.review_overdue {
+            what = review_overdue(&mut a, now);
         }
         alerts::update(tx, &a).await?;
         alerts::history(tx, a.alert_id, what, detail).await?;
@@ -238,6 +253,56 @@ impl Alerting {
                 "upgraded"
             }
         }
+    }
+}
+
+/// Whether `e` is a person's decision replacing the alert's current one (or the alert
+/// has none yet).
+fn replaces_current(a: &Alert, e: &Incoming) -> bool {
+    e.supersedes.is_some()
+        && (a.diagnosis.decision_id.is_none() || a.diagnosis.decision_id == e.supersedes)
+}
+
+/// A review left past its window: the alert needs review, is open again if it was
+/// acknowledged (the acknowledgement did not review the decision), and its timer runs
+/// out now, so the escalation pass moves it one step up the chain.
+fn review_overdue(a: &mut Alert, now: DateTime<Utc>) -> &'static str {
+    a.needs_review = true;
+    a.next_escalation_at = Some(now);
+    if a.status == Status::Acknowledged {
+        a.status = Status::Open;
+        a.acknowledged_at = None;
+        a.acknowledged_by = None;
+        a.ack_via = None;
+        return "review_overdue_reopened";
+    }
+    "review_overdue"
+}
+
+impl Alerting {
+    /// A person's decision replaced the alert's current one: its severity stands even
+    /// when lower (pending messages above it are dropped, the timer follows the new
+    /// severity) and the alert no longer needs review.
+    async fn take_over(
+        &self,
+        tx: &mut PgConnection,
+        a: &mut Alert,
+        e: &Incoming,
+        now: DateTime<Utc>,
+        detail: &mut serde_json::Value,
+    ) -> anyhow::Result<&'static str> {
+        if e.severity < a.severity {
+            detail["from"] = json!(a.severity);
+            a.severity = e.severity;
+            deliveries::supersede_above(tx, a.alert_id, rank(a.severity)).await?;
+            if a.status == Status::Open {
+                a.next_escalation_at = self.delay(a.severity).map(|d| now + d);
+            }
+        }
+        detail["supersedes"] = json!(e.supersedes);
+        a.needs_review = false;
+        a.review_reason = None;
+        Ok("overridden")
     }
 }
 

@@ -312,6 +312,7 @@ async fn a_worse_event_reopens_an_acknowledged_alert_and_a_low_confidence_decisi
             reason: "confidence 0.50 below 0.70".to_owned(),
             confidence: 0.5,
             escalated_at: Utc::now(),
+            overdue: false,
         },
     );
     app.publish(&[made]).await;
@@ -353,6 +354,7 @@ async fn an_evidence_poor_critical_decision_is_never_an_emergency() {
             reason: "confidence 0.45 below 0.70".to_owned(),
             confidence: 0.45,
             escalated_at: Utc::now(),
+            overdue: false,
         },
     );
     app.publish(&[envelope("agent", d)]).await;

@@ -162,6 +162,7 @@ pub(crate) fn decision(vehicle_id: &str, severity: Severity) -> DecisionMade {
         tokens_out: 0,
         cost_usd: 0.0,
         decided_at: Utc::now(),
+        supersedes: None,
     }
 }
 

@@ -23,5 +23,6 @@ mod openapi;
 mod planning;
 mod rbac;
 mod rest;
+mod review;
 mod staleness;
 mod tenancy;

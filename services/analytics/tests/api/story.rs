@@ -157,6 +157,7 @@ fn decision(
         tokens_out: 0,
         cost_usd: 0.01,
         decided_at: at,
+        supersedes: None,
     }
 }
 
@@ -274,6 +275,7 @@ async fn decisions_and_episodes(app: &TestApp) {
         reason: "confidence".to_owned(),
         confidence: 0.6,
         escalated_at: hours(48),
+        overdue: false,
     })])
     .await;
     app.publish(&[env(d1), env(d2), env(d3)]).await;

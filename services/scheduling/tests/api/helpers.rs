@@ -252,6 +252,7 @@ pub(crate) fn decision(
         tokens_out: 0,
         cost_usd: 0.0,
         decided_at: chrono::Utc::now(),
+        supersedes: None,
     };
     shared_schemas::EventEnvelope::new("agent", uuid::Uuid::now_v7(), payload)
 }

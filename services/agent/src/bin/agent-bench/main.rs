@@ -6,10 +6,15 @@
 //!
 //!     cargo run --release -p agent --bin agent-bench [-- --scenarios PATH] [--check]
 //!
+//! With `--reviews PATH` (a saved `GET /v1/reviews/cases`) it scores the diagnoser on
+//! the reviewers' labelled cases instead; the last line is then
+//! `reviews=<n> severity_acc=<x> key_action_acc=<x>`.
+//!
 //! Targets of the rule-based diagnoser: component 0.95, severity 0.90, p99 5 ms. The
 //! figures are printed as measured; `--check` exits 1 when one is missed (the severity
 //! target is missed today: see docs/architecture.md, "Agent service").
 
+mod reviews;
 mod scenarios;
 mod score;
 
@@ -38,11 +43,18 @@ struct Args {
     /// Score only the first N scenarios (e.g. to try a slow or paid model).
     #[arg(long)]
     limit: Option<usize>,
+    /// Score on the reviewers' labelled cases (a saved `GET /v1/reviews/cases`)
+    /// instead of the scenario set.
+    #[arg(long)]
+    reviews: Option<String>,
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(path) = &args.reviews {
+        return score_reviews(path).await;
+    }
     let mut set = score::load(&args.scenarios)?;
     if let Some(n) = args.limit {
         set.scenarios.truncate(n);
@@ -85,6 +97,31 @@ async fn main() -> anyhow::Result<()> {
             "targets: component >= {TARGET_COMPONENT}, severity >= {TARGET_SEVERITY}, p99 < {TARGET_P99_MS} ms: missed"
         );
     }
+    Ok(())
+}
+
+/// Scores the configured diagnoser on the labelled cases of `path`.
+async fn score_reviews(path: &str) -> anyhow::Result<()> {
+    let set = reviews::load(path)?;
+    let llm = LlmConfig::from_env()?.map(LlmClient::new).transpose()?;
+    // The cases carry their evidence; nothing is fetched from a health service.
+    let agent = agent::pipeline::Agent::new(
+        llm,
+        agent::tools::Toolbox::new(
+            std::sync::Arc::new(agent::tools::FixedHealth::default()),
+            None,
+        ),
+        "USD".to_owned(),
+    );
+    let r = reviews::run(&set, &agent).await;
+    println!(
+        "severity_under={:.3} as_reviewed_severity_acc={:.3}",
+        r.severity_under, r.reviewed_severity_acc
+    );
+    println!(
+        "reviews={} severity_acc={:.3} key_action_acc={:.3}",
+        r.cases, r.severity_acc, r.key_action_acc
+    );
     Ok(())
 }
 
