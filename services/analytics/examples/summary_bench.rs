@@ -65,6 +65,7 @@ fn config(database_url: &str, prefix: &str) -> Config {
         smtp_url: None,
         mail_from: "bench@localhost".to_owned(),
         public_url: "http://localhost:8007".to_owned(),
+        dashboard: analytics::config::DashboardConfig::default(),
     }
 }
 

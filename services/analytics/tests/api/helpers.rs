@@ -40,6 +40,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         smtp_url: None,
         mail_from: "fleet-platform@example.test".to_owned(),
         public_url: "http://localhost:8007".to_owned(),
+        dashboard: analytics::config::DashboardConfig::default(),
     }
 }
 

@@ -1,0 +1,56 @@
+import type { ReactNode } from 'react';
+import { ApiError } from '../api/client';
+
+export function ErrorBox({ error, what, failed }: { error: unknown; what: string; failed?: boolean }) {
+  const msg = error instanceof ApiError || error instanceof Error ? error.message : String(error);
+  return (
+    <div className="error" role="alert">
+      <strong>{what} {failed ? 'failed' : 'could not be loaded'}.</strong> {msg}
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="muted" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function Kpi({ label, value, hint }: { label: string; value: ReactNode; hint?: string }) {
+  return (
+    <div className="kpi">
+      <div className="kpi-value">{value}</div>
+      <div className="kpi-label">{label}</div>
+      {hint && <div className="kpi-hint">{hint}</div>}
+    </div>
+  );
+}
+
+export function Band({ band }: { band: string | null | undefined }) {
+  const b = band ?? 'unknown';
+  return <span className={`band band-${b}`}>{b}</span>;
+}
+
+export function Severity({ severity }: { severity: string }) {
+  return <span className={`sev sev-${severity}`}>{severity}</span>;
+}
+
+export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  const id = `h-${title.replace(/\W+/g, '-').toLowerCase()}`;
+  return (
+    <section className="card" aria-labelledby={id}>
+      <div className="card-head">
+        <h2 id={id}>{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export const fmtDays = (d: number | null | undefined) =>
+  d === null || d === undefined ? '—' : d >= 365 ? '> 1 year' : `${Math.round(d)} d`;
+export const fmtTime = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : '—');
+export const fmtPct = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)} %`);

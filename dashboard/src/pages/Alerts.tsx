@@ -1,0 +1,125 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, post } from '../api/client';
+import type { User } from '../api/session';
+import type { Alert } from '../api/types';
+import { useAlertStream } from '../components/AlertFeed';
+import { ErrorBox, Loading, Severity, fmtTime } from '../components/ui';
+import { Link } from '../router';
+
+export function Alerts({ user }: { user: User }) {
+  const [status, setStatus] = useState('open');
+  const [severity, setSeverity] = useState('');
+  const qc = useQueryClient();
+  useAlertStream(() => void qc.invalidateQueries({ queryKey: ['alerts'] }));
+  const params = new URLSearchParams({ limit: '100' });
+  if (status) params.set('status', status);
+  if (severity) params.set('severity', severity);
+  const q = useQuery({
+    queryKey: ['alerts', 'list', status, severity],
+    queryFn: () => api<{ alerts: Alert[] }>('alert', `/v1/alerts?${params}`),
+  });
+  const review = (q.data?.alerts ?? []).filter((a) => a.needs_review && a.status !== 'resolved');
+  return (
+    <>
+      <h1>Alerts</h1>
+      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter alerts">
+        <label>
+          Status{' '}
+          <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <option value="">any</option>
+            <option value="open">open</option>
+            <option value="acknowledged">acknowledged</option>
+            <option value="resolved">resolved</option>
+          </select>
+        </label>
+        <label>
+          Minimum severity{' '}
+          <select value={severity} onChange={(e) => setSeverity(e.target.value)}>
+            <option value="">any</option>
+            <option value="warning">warning</option>
+            <option value="critical">critical</option>
+            <option value="emergency">emergency</option>
+          </select>
+        </label>
+      </form>
+      {q.isPending && <Loading what="alerts" />}
+      {q.isError && <ErrorBox error={q.error} what="Alerts" />}
+      {review.length > 0 && user.role !== 'owner' && (
+        <section className="card" aria-labelledby="review-h">
+          <h2 id="review-h">Review queue ({review.length})</h2>
+          <p className="muted">Low-confidence decisions the agent escalated to a person: confirm by acknowledging, override by resolving.</p>
+          <AlertTable alerts={review} />
+        </section>
+      )}
+      {q.data && (q.data.alerts.length === 0 ? <p className="muted">No alerts match.</p> : <AlertTable alerts={q.data.alerts} />)}
+    </>
+  );
+}
+
+export function AlertTable({ alerts }: { alerts: Alert[] }) {
+  const qc = useQueryClient();
+  const act = useMutation({
+    mutationFn: ({ a, how }: { a: Alert; how: 'acknowledge' | 'resolve' }) =>
+      how === 'acknowledge'
+        ? post<Alert>('alert', `/v1/alerts/${a.alert_id}/acknowledge`)
+        : post<Alert>('alert', `/v1/alerts/${a.alert_id}/resolve`, { resolution: 'resolved from the dashboard' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['alerts'] }),
+  });
+  return (
+    <>
+      {act.isError && <ErrorBox error={act.error} what="The change" failed />}
+      <div className="table-wrap">
+        <table>
+          <caption className="sr-only">Alerts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Severity</th>
+              <th scope="col">Vehicle</th>
+              <th scope="col">Alert</th>
+              <th scope="col">Status</th>
+              <th scope="col">Escalation</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {alerts.map((a) => (
+              <tr key={a.alert_id}>
+                <td>
+                  <Severity severity={a.severity} />
+                </td>
+                <td>
+                  <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>
+                </td>
+                <td>
+                  <strong>{a.title}</strong>
+                  <div className="muted small">
+                    {a.message} · {fmtTime(a.created_at)}
+                    {a.occurrences > 1 ? ` · ${a.occurrences} times` : ''}
+                  </div>
+                </td>
+                <td>{a.status}</td>
+                <td className="small">
+                  step {a.step}
+                  {a.next_escalation_at && a.status === 'open' ? ` · next ${fmtTime(a.next_escalation_at)}` : ''}
+                </td>
+                <td className="actions">
+                  {a.status === 'open' && (
+                    <button type="button" disabled={act.isPending} onClick={() => act.mutate({ a, how: 'acknowledge' })} aria-label={`Acknowledge ${a.title} on ${a.vehicle_id}`}>
+                      Acknowledge
+                    </button>
+                  )}
+                  {a.status !== 'resolved' && (
+                    <button type="button" className="secondary" disabled={act.isPending} onClick={() => act.mutate({ a, how: 'resolve' })} aria-label={`Resolve ${a.title} on ${a.vehicle_id}`}>
+                      Resolve
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
