@@ -1,0 +1,144 @@
+import { expect, test } from '@playwright/test';
+import { accessible, env, login, screenshots, who } from './fixtures';
+
+test.describe.configure({ mode: 'serial' });
+
+test('login page: accessible, wrong password answered in words', async ({ page }) => {
+  await page.goto('/');
+  await accessible(page, 'the login page');
+  await page.getByLabel('Email').fill(who.manager());
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toContainText('Wrong email or password');
+  await screenshots(page, 'login');
+});
+
+test('fleet manager: overview of their fleet only, live feed, acknowledge with the keyboard', async ({ page }) => {
+  await login(page, who.manager());
+  await expect(page.getByRole('heading', { name: 'Fleet overview' })).toBeVisible();
+  await expect(page.getByText('Vehicles', { exact: true })).toBeVisible();
+  await expect(page.getByText('● Live')).toBeVisible();
+  // Their organization's vehicles, nothing of another's.
+  const feed = page.getByRole('region', { name: 'Alert feed' });
+  await expect(feed.getByRole('link', { name: /^VH-0000\d\d$/ }).first()).toBeVisible();
+  await expect(page.getByText(env.otherOrg)).toHaveCount(0);
+  await accessible(page, 'the fleet overview');
+  await screenshots(page, 'overview');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+  await expect(page.getByRole('heading', { name: 'Alerts', exact: true })).toBeVisible();
+  const ack = page.getByRole('button', { name: /^Acknowledge / });
+  await expect(ack.first()).toBeVisible();
+  const before = await ack.count();
+  const label = await ack.first().getAttribute('aria-label');
+  await accessible(page, 'the alerts list');
+  await screenshots(page, 'alerts');
+  // Keyboard only: Tab until the first Acknowledge button has the focus, then Enter.
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    if (focused === label) break;
+  }
+  await expect(page.getByRole('button', { name: label ?? '' }).first()).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(ack).toHaveCount(before - 1);
+});
+
+test('fleet manager: a vehicle with its components, history and decisions', async ({ page }) => {
+  await login(page, who.manager());
+  await page.goto('/vehicles/VH-000001');
+  await expect(page.getByRole('heading', { name: 'Vehicle VH-000001' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Component health' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Component health of VH-000001/ })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Decisions' }).locator('summary').first()).toBeVisible();
+  await accessible(page, 'the vehicle page');
+  await screenshots(page, 'vehicle');
+});
+
+test('owner: only their vehicles; approves a proposed appointment; files a claim', async ({ page }) => {
+  await login(page, who.owner());
+  await expect(page.getByRole('heading', { name: 'My vehicles' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'VH-000001' }).first()).toBeVisible();
+  const others = ['VH-000002', 'VH-000003', 'VH-000004'].filter((v) => v !== env.proposalVehicle);
+  for (const v of others) await expect(page.getByRole('link', { name: v, exact: true })).toHaveCount(0);
+  await accessible(page, "the owner's vehicles");
+  await screenshots(page, 'owner');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scheduling' }).click();
+  expect(env.proposalVehicle, 'the seeded fleet has a proposal to approve').not.toBe('');
+  const choose = page.getByRole('button', { name: 'Choose option 1' }).first();
+  await expect(choose).toBeVisible();
+  await accessible(page, 'the scheduling page');
+  await screenshots(page, 'scheduling');
+  await choose.click();
+  await expect(page.getByRole('status')).toContainText('Booked:');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Warranty' }).click();
+  const form = page.getByRole('form', { name: 'File a warranty claim' });
+  await form.getByLabel('Vehicle').selectOption('VH-000001');
+  await form.getByLabel('VIN (17 characters)').fill(env.vin);
+  await form.getByLabel('Failed component').selectOption('brakes');
+  await form.getByLabel('Odometer at failure (km)').fill('21000');
+  await form.getByLabel('What happened').fill('Brake pads worn to the backing plate, grinding noise.');
+  await form.getByLabel('Repair shop').fill('Corner garage');
+  await form.getByLabel('Parts cost (USD)').fill('240');
+  await form.getByLabel('Labour hours').fill('1.5');
+  // Submitted from the keyboard.
+  await form.getByLabel('Labour hours').press('Enter');
+  await expect(form.getByRole('status')).toContainText('Claim filed');
+  await accessible(page, 'the warranty page');
+  await screenshots(page, 'warranty-owner');
+});
+
+test('fleet manager reviews a claim: score and signals, then decides', async ({ page }) => {
+  await login(page, who.manager());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Warranty' }).click();
+  const queue = page.getByRole('region', { name: 'Claims waiting for review' });
+  const claim = queue.getByRole('article').first();
+  await expect(claim).toContainText('Fraud score');
+  await accessible(page, 'the review queue');
+  await screenshots(page, 'warranty-review');
+  const count = await queue.getByRole('article').count();
+  await claim.getByRole('button', { name: 'Approve' }).click();
+  await expect(queue.getByRole('status')).toContainText(/approved|paid|closed/);
+  await expect(queue.getByRole('article')).toHaveCount(count - 1);
+});
+
+test('technician: the job list of their center; starts the work', async ({ page }) => {
+  await login(page, who.tech());
+  await expect(page.getByRole('heading', { name: 'My jobs' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: /Ui check/ })).toBeVisible();
+  await accessible(page, "the technician's jobs");
+  await screenshots(page, 'jobs');
+  const row = page.getByRole('row', { name: /Ui check/ });
+  await row.getByRole('button', { name: 'Start work' }).click();
+  await expect(row.getByRole('button', { name: 'Complete' })).toBeVisible();
+});
+
+test("another organization's manager sees none of it", async ({ page }) => {
+  await login(page, who.otherManager());
+  await expect(page.getByRole('heading', { name: 'Fleet overview' })).toBeVisible();
+  await expect(page.getByText('No vehicle needs attention.')).toBeVisible();
+  await expect(page.getByText('No alerts.')).toBeVisible();
+  await expect(page.getByText(/VH-0000\d\d/)).toHaveCount(0);
+  await page.goto('/vehicles/VH-000001');
+  await expect(page.getByRole('alert').first()).toContainText('Not found');
+});
+
+test('an expired session says so and asks to log in again', async ({ page }) => {
+  await login(page, who.manager());
+  // The refresh token is revoked meanwhile and the access token refused.
+  await page.evaluate(() => sessionStorage.setItem('fleet.refresh', 'revoked'));
+  await page.route('**/api/alert/v1/alerts?**', (r) => r.fulfill({ status: 401, body: '{"code":"unauthorized","message":"expired"}' }));
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+  await expect(page.getByRole('status')).toContainText('Your session has expired. Please log in again.');
+  await expect(page.getByLabel('Email')).toBeVisible();
+});
+
+test('a service that is down is named, the rest of the page works', async ({ page }) => {
+  await login(page, who.manager());
+  await page.route('**/api/agent/**', (r) => r.fulfill({ status: 502, contentType: 'application/json', body: '{"code":"bad_gateway","message":"the agent service does not answer; try again shortly"}' }));
+  await page.goto('/vehicles/VH-000001');
+  await expect(page.getByRole('alert').filter({ hasText: 'Decisions could not be loaded' })).toContainText('agent service is unavailable');
+  await expect(page.getByRole('table', { name: 'Component health' })).toBeVisible();
+});
