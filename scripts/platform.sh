@@ -256,10 +256,10 @@ platform_seed_telemetry() {
     }
 }
 
-# Scheduling: a 24/7 center with a general technician, a part in stock and an
-# appointment of VH-000001 a week from now.
+# Scheduling: a 24/7 center with a technician of every skill, the common parts in
+# stock and an appointment of VH-000001 a week from now.
 platform_seed_scheduling() {
-    local token="$1" day shifts starts
+    local token="$1" day shifts starts part
     SCHED_CENTER="" SCHED_TECH="" SCHED_APPOINTMENT=""
     [ -n "${PORT[scheduling]:-}" ] || return 0
     sched() {
@@ -270,10 +270,13 @@ platform_seed_scheduling() {
     SCHED_CENTER="$(sched POST /v1/centers "{\"org_id\":\"$ORG\",\"name\":\"${PLATFORM_TAG^} hub\",\"lat\":41.88,\"lon\":-87.63,\"bays\":2,\"hours\":[$day,$day,$day,$day,$day,$day,$day],\"emergency\":true}" | platform_id_of)" ||
         die "could not add a scheduling center"
     shifts="$(for d in 0 1 2 3 4 5 6; do printf '{"weekday":%s,"start":"00:00","end":"24:00"},' "$d"; done)"
-    SCHED_TECH="$(sched POST /v1/technicians "{\"center_id\":\"$SCHED_CENTER\",\"name\":\"${PLATFORM_TAG^} tech\",\"skills\":[\"general\",\"brakes\"],\"shifts\":[${shifts%,}]}" | platform_id_of)" ||
+    SCHED_TECH="$(sched POST /v1/technicians "{\"center_id\":\"$SCHED_CENTER\",\"name\":\"${PLATFORM_TAG^} tech\",\"skills\":[\"general\",\"brakes\",\"electrical\",\"engine\",\"aftertreatment\",\"transmission\",\"tires\"],\"shifts\":[${shifts%,}]}" | platform_id_of)" ||
         die "could not add a scheduling technician"
-    sched PUT "/v1/centers/$SCHED_CENTER/stock/brake_pad_set" '{"on_hand":10,"lead_time_hours":24}' >/dev/null ||
-        die "could not set scheduling stock"
+    # Parts of the common repairs, so that the agent's decisions get slots to offer.
+    for part in brake_pad_set battery_12v coolant_5l oil_filter; do
+        sched PUT "/v1/centers/$SCHED_CENTER/stock/$part" '{"on_hand":10,"lead_time_hours":24}' >/dev/null ||
+            die "could not set scheduling stock of $part"
+    done
     starts="$(date -u -d "@$((($(date +%s) / 1800 + 7 * 48) * 1800))" +%Y-%m-%dT%H:%M:%SZ)"
     SCHED_APPOINTMENT="$(sched POST /v1/appointments "{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"center_id\":\"$SCHED_CENTER\",\"starts_at\":\"$starts\",\"skill\":\"general\",\"duration_minutes\":60,\"title\":\"${PLATFORM_TAG^} check\"}" | platform_id_of)" ||
         die "could not book a scheduling appointment"

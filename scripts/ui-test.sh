@@ -8,8 +8,8 @@
 #     ports from 18201, fresh test_ui_<service>_<run> databases, a fresh Redis prefix),
 #     with analytics serving the built dashboard and forwarding /api/<service>/ to the
 #     others, and every service accepting the tokens analytics signs;
-#  3. seeds it like the API fuzzing does (platform_seed: fleetsim telemetry, a service
-#     center, a warranty contract and claims), then adds people who log in with a
+#  3. seeds it like the API fuzzing does (platform.sh: a service center, fleetsim
+#     telemetry, a warranty contract and claims), then adds people who log in with a
 #     password: a fleet manager, a technician of the seeded center and an owner of
 #     organization ui-<run>, and the fleet manager of a second organization;
 #  4. runs Playwright (@playwright/test from npm) in Debian's Chromium
@@ -64,7 +64,12 @@ platform_start "${SERVICES[@]}"
 platform_wait_ready
 TOKEN="$(platform_token 2h)" || TOKEN=""
 [ -n "$TOKEN" ] || die "could not mint an admin token with fleetctl"
-platform_seed "$TOKEN"
+# platform_seed's parts, the service center first: the proposals the agent's decisions
+# lead to then have slots to offer (the owner approves one).
+platform_seed_contacts "$TOKEN"
+platform_seed_scheduling "$TOKEN"
+platform_seed_telemetry
+platform_seed_warranty "$TOKEN"
 
 # ---------------------------------------------------------------- people
 OTHER_ORG="$ORG-other"
@@ -79,7 +84,7 @@ for org in "$ORG" "$OTHER_ORG"; do
         die "could not create organization $org"
 done
 # The owner's vehicles: VH-000001 (the warranty contract) and the first with a
-# proposal of a slot (the agent's non-critical decisions), waited for a while.
+# proposal of slots (the agent's non-critical decisions), waited for a while.
 PROPOSAL_VEHICLE="$(URL="$(url_of scheduling)" TOKEN="$TOKEN" python3 - <<'PY'
 import json, os, time, urllib.request
 deadline = time.monotonic() + 60
@@ -87,7 +92,7 @@ while True:
     req = urllib.request.Request(os.environ["URL"] + "/v1/proposals", headers={"Authorization": "Bearer " + os.environ["TOKEN"]})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            found = [p["job"]["vehicle_id"] for p in json.load(r)]
+            found = [p["job"]["vehicle_id"] for p in json.load(r) if p["options"]]
     except Exception:
         found = []
     if found or time.monotonic() > deadline:

@@ -18,9 +18,9 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-export function Kpi({ label, value, hint }: { label: string; value: ReactNode; hint?: string }) {
+export function Kpi({ label, value, hint, title }: { label: string; value: ReactNode; hint?: string; title?: string }) {
   return (
-    <div className="kpi">
+    <div className="kpi" title={title}>
       <div className="kpi-value">{value}</div>
       <div className="kpi-label">{label}</div>
       {hint && <div className="kpi-hint">{hint}</div>}

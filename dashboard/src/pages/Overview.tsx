@@ -52,7 +52,8 @@ function Kpis({ s }: { s: Summary }) {
       <Kpi
         label="Cost avoided"
         value={money === null || money === undefined ? '—' : money.toLocaleString(undefined, { style: 'currency', currency: 'USD', maximumFractionDigits: 0 })}
-        hint={money === null || money === undefined ? s.cost_avoided.missing : undefined}
+        hint={money === null || money === undefined ? 'not computable yet' : undefined}
+        title={s.cost_avoided.missing || undefined}
       />
     </div>
   );

@@ -43,6 +43,7 @@ function Proposals({ canApprove }: { canApprove: boolean }) {
             <Severity severity={p.job.severity} /> {p.job.vehicle_id}: {p.job.title}
           </h3>
           <p className="muted small">due by {fmtTime(p.job.due_at)}</p>
+          {p.options.length === 0 && <p className="muted">No center can offer a slot yet; re-planning will.</p>}
           <ol className="options">
             {p.options.map((o, i) => (
               <li key={i}>

@@ -82,14 +82,14 @@ function Reviews() {
       post<Claim>('warranty', `/v1/claims/${c.id}/decision`, { decision, note: notes[c.id]?.trim() || `${decision}d from the dashboard` }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['claims'] }),
   });
-  if (q.isPending) return <Loading what="the review queue" />;
-  if (q.isError) return <ErrorBox error={q.error} what="The review queue" />;
-  if (q.data.length === 0) return <p className="muted">No claim waits for review.</p>;
   return (
     <>
       {decide.isError && <ErrorBox error={decide.error} what="The decision" failed />}
       {decide.isSuccess && <p role="status">Claim {decide.data.status.replace(/_/g, ' ')}.</p>}
-      {q.data.map((c) => (
+      {q.isPending && <Loading what="the review queue" />}
+      {q.isError && <ErrorBox error={q.error} what="The review queue" />}
+      {q.data?.length === 0 && <p className="muted">No claim waits for review.</p>}
+      {q.data?.map((c) => (
         <article key={c.id} className="claim" aria-label={`Claim on ${c.vehicle_id}`}>
           <h3>
             {c.vehicle_id} · {c.component} · failed {c.failure_date}
