@@ -142,3 +142,20 @@ test('a service that is down is named, the rest of the page works', async ({ pag
   await expect(page.getByRole('alert').filter({ hasText: 'Decisions could not be loaded' })).toContainText('agent service is unavailable');
   await expect(page.getByRole('table', { name: 'Component health' })).toBeVisible();
 });
+
+test('fleet manager: the map and the audit log', async ({ page }) => {
+  await login(page, who.manager());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Map' }).click();
+  // The seeded vehicles all have positions; drawn on a canvas (countries and circles).
+  await expect(page.getByText(/^[1-9]\d* vehicles with a GPS fix/)).toBeVisible();
+  await expect(page.locator('.map canvas').first()).toBeVisible();
+  await accessible(page, 'the map');
+  await screenshots(page, 'map');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+  await expect(page.getByRole('table', { name: 'Audit entries' })).toContainText('vehicle.telemetry.received');
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await expect(page.getByRole('status')).toContainText(/^Intact: \d+ entries/);
+  await accessible(page, 'the audit log');
+  await screenshots(page, 'audit');
+});

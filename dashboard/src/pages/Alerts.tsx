@@ -70,7 +70,7 @@ export function AlertTable({ alerts }: { alerts: Alert[] }) {
     <>
       {act.isError && <ErrorBox error={act.error} what="The change" failed />}
       <div className="table-wrap">
-        <table>
+        <table className="stack">
           <caption className="sr-only">Alerts</caption>
           <thead>
             <tr>
@@ -85,25 +85,25 @@ export function AlertTable({ alerts }: { alerts: Alert[] }) {
           <tbody>
             {alerts.map((a) => (
               <tr key={a.alert_id}>
-                <td>
+                <td data-label="Severity">
                   <Severity severity={a.severity} />
                 </td>
-                <td>
+                <td data-label="Vehicle">
                   <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>
                 </td>
-                <td>
+                <td data-label="Alert">
                   <strong>{a.title}</strong>
                   <div className="muted small">
                     {a.message} · {fmtTime(a.created_at)}
                     {a.occurrences > 1 ? ` · ${a.occurrences} times` : ''}
                   </div>
                 </td>
-                <td>{a.status}</td>
-                <td className="small">
+                <td data-label="Status">{a.status}</td>
+                <td className="small" data-label="Escalation">
                   step {a.step}
                   {a.next_escalation_at && a.status === 'open' ? ` · next ${fmtTime(a.next_escalation_at)}` : ''}
                 </td>
-                <td className="actions">
+                <td className="actions" data-label="Actions">
                   {a.status === 'open' && (
                     <button type="button" disabled={act.isPending} onClick={() => act.mutate({ a, how: 'acknowledge' })} aria-label={`Acknowledge ${a.title} on ${a.vehicle_id}`}>
                       Acknowledge

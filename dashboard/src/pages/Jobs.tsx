@@ -39,7 +39,7 @@ export function AppointmentTable({
 }) {
   return (
     <div className="table-wrap">
-      <table>
+      <table className="stack">
         <caption className="sr-only">Appointments</caption>
         <thead>
           <tr>
@@ -54,19 +54,19 @@ export function AppointmentTable({
         <tbody>
           {rows.map((a) => (
             <tr key={a.id}>
-              <td>{fmtTime(a.starts_at)}</td>
-              <td>
+              <td data-label="When">{fmtTime(a.starts_at)}</td>
+              <td data-label="Vehicle">
                 <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>
               </td>
-              <td>
+              <td data-label="Work">
                 <Severity severity={a.severity} /> {a.title}
               </td>
-              <td className="small">
+              <td className="small" data-label="Where">
                 {a.center_name} · {a.technician_name}
               </td>
-              <td>{a.status}</td>
+              <td data-label="Status">{a.status}</td>
               {act && (
-                <td className="actions">
+                <td className="actions" data-label="Actions">
                   {a.status === 'scheduled' && (
                     <button type="button" disabled={busy} onClick={() => act(a, 'start')}>
                       Start work
