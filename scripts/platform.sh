@@ -228,21 +228,33 @@ platform_id_of() { python3 -c 'import json, sys; print(json.load(sys.stdin)["id"
 # claim in review (with a PDF) and an approved one. Sets SCHED_CENTER, SCHED_TECH,
 # SCHED_APPOINTMENT, WARRANTY_VIN, WARRANTY_CLAIMS and WARRANTY_DOCUMENT.
 platform_seed() {
-    platform_seed_contacts "$1"
+    platform_seed_contacts "$1" || warn "could not add every contact"
     platform_seed_telemetry
     platform_seed_scheduling "$1"
     platform_seed_warranty "$1"
 }
 
+# Calls service $1: method $2, path $3, with token $TOKEN_OF_CALL and the curl arguments after;
+# prints the answer. Fails on an HTTP error.
+platform_call() {
+    local name="$1" method="$2" path="$3"
+    shift 3
+    curl -fsS --max-time 30 -X "$method" -H "Authorization: Bearer $TOKEN_OF_CALL" "$@" \
+        "$(url_of "$name")$path"
+}
+
+# An owner, a fleet manager and an emergency contact of $ORG (alert service), as
+# token $1; returns 1 when one could not be added.
 platform_seed_contacts() {
-    local role
+    local role failed=0
     [ -n "${PORT[alert]:-}" ] || return 0
     for role in owner fleet_manager emergency_contact; do
-        curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $1" \
+        TOKEN_OF_CALL="$1" platform_call alert POST /v1/contacts -o /dev/null \
             -H 'Content-Type: application/json' \
-            -d "{\"org_id\":\"$ORG\",\"name\":\"${PLATFORM_TAG^} $role\",\"role\":\"$role\",\"email\":\"$role@$PLATFORM_TAG.invalid\",\"phone\":\"+15550100001\",\"push_token\":\"$PLATFORM_TAG-$role\"}" \
-            "$(url_of alert)/v1/contacts" || warn "could not add the $role contact"
+            -d "{\"org_id\":\"$ORG\",\"name\":\"${PLATFORM_TAG^} $role\",\"role\":\"$role\",\"email\":\"$role@$PLATFORM_TAG.invalid\",\"phone\":\"+15550100001\",\"push_token\":\"$PLATFORM_TAG-$role\"}" ||
+            failed=1
     done
+    return "$failed"
 }
 
 platform_seed_telemetry() {
@@ -259,13 +271,10 @@ platform_seed_telemetry() {
 # Scheduling: a 24/7 center with a technician of every skill, the common parts in
 # stock and an appointment of VH-000001 a week from now.
 platform_seed_scheduling() {
-    local token="$1" day shifts starts part
+    local TOKEN_OF_CALL="$1" day shifts starts part
     SCHED_CENTER="" SCHED_TECH="" SCHED_APPOINTMENT=""
     [ -n "${PORT[scheduling]:-}" ] || return 0
-    sched() {
-        curl -fsS --max-time 20 -X "$1" -H "Authorization: Bearer $token" \
-            -H 'Content-Type: application/json' -d "$3" "$(url_of scheduling)$2"
-    }
+    sched() { platform_call scheduling "$1" "$2" -H 'Content-Type: application/json' -d "$3"; }
     day='{"open":"00:00","close":"24:00"}'
     SCHED_CENTER="$(sched POST /v1/centers "{\"org_id\":\"$ORG\",\"name\":\"${PLATFORM_TAG^} hub\",\"lat\":41.88,\"lon\":-87.63,\"bays\":2,\"hours\":[$day,$day,$day,$day,$day,$day,$day],\"emergency\":true}" | platform_id_of)" ||
         die "could not add a scheduling center"
@@ -286,12 +295,10 @@ platform_seed_scheduling() {
 # Warranty: VH-000001's contract, a claim of it in review with a PDF, and an approved
 # one (to pay and close).
 platform_seed_warranty() {
-    local token="$1" started claim in_review approved
+    local TOKEN_OF_CALL="$1" started claim in_review approved
     WARRANTY_VIN="1HGCM82633A004352" WARRANTY_CLAIMS="" WARRANTY_DOCUMENT=""
     [ -n "${PORT[warranty]:-}" ] || return 0
-    warranty() {
-        curl -fsS --max-time 30 -X "$1" -H "Authorization: Bearer $token" "${@:3}" "$(url_of warranty)$2"
-    }
+    warranty() { platform_call warranty "$@"; }
     started="$(date -u -d '365 days ago' +%F)"
     warranty PUT /v1/contracts/VH-000001 -H 'Content-Type: application/json' \
         -d "{\"org_id\":\"$ORG\",\"vin\":\"$WARRANTY_VIN\",\"start_date\":\"$started\",\"start_odometer_km\":1000,\"deductible\":100,\"currency\":\"USD\"}" >/dev/null ||

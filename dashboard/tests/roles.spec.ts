@@ -137,7 +137,13 @@ test('an expired session says so and asks to log in again', async ({ page }) => 
 
 test('a service that is down is named, the rest of the page works', async ({ page }) => {
   await login(page, who.manager());
-  await page.route('**/api/agent/**', (r) => r.fulfill({ status: 502, contentType: 'application/json', body: '{"code":"bad_gateway","message":"the agent service does not answer; try again shortly"}' }));
+  await page.route('**/api/agent/**', (r) =>
+    r.fulfill({
+      status: 502,
+      contentType: 'application/json',
+      body: '{"code":"bad_gateway","message":"the agent service does not answer; try again shortly"}',
+    }),
+  );
   await page.goto('/vehicles/VH-000001');
   await expect(page.getByRole('alert').filter({ hasText: 'Decisions could not be loaded' })).toContainText('agent service is unavailable');
   await expect(page.getByRole('table', { name: 'Component health' })).toBeVisible();

@@ -21,8 +21,7 @@ interface SessionAnswer {
 }
 
 export type SessionState =
-  | { kind: 'anonymous'; reason?: 'expired' | 'logged_out' }
-  | { kind: 'active'; user: User; access: string; expiresAt: number };
+  { kind: 'anonymous'; reason?: 'expired' | 'logged_out' } | { kind: 'active'; user: User; access: string; expiresAt: number };
 
 const REFRESH_KEY = 'fleet.refresh';
 let state: SessionState = { kind: 'anonymous' };

@@ -8,7 +8,13 @@ export interface Summary {
   fleet: { vehicles: number; needing_attention: number; mean_score?: number | null; by_band: { band: string; vehicles: number }[] };
   uptime: { ratio?: number | null; basis: string };
   alerts: { open: number; created: number; acknowledged: number; escalated: number; ack_p50_s?: number | null };
-  predictions: { predicted: number; avoided: number; failed_as_predicted: number; failed_unpredicted: number; lead_time_p50_days?: number | null };
+  predictions: {
+    predicted: number;
+    avoided: number;
+    failed_as_predicted: number;
+    failed_unpredicted: number;
+    lead_time_p50_days?: number | null;
+  };
   cost_avoided: { value?: number | null; failures_avoided: number; missing: string };
 }
 

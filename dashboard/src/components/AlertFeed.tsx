@@ -74,8 +74,10 @@ export function AlertFeed() {
       <ul className="feed">
         {q.data?.alerts.map((a) => (
           <li key={a.alert_id}>
-            <Severity severity={a.severity} /> <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>{' '}
-            {a.title} <span className="muted">· {a.status} · {fmtTime(a.created_at)}</span>
+            <Severity severity={a.severity} /> <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link> {a.title}{' '}
+            <span className="muted">
+              · {a.status} · {fmtTime(a.created_at)}
+            </span>
           </li>
         ))}
         {q.data?.alerts.length === 0 && <li className="muted">No alerts.</li>}

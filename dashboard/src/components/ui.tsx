@@ -5,7 +5,10 @@ export function ErrorBox({ error, what, failed }: { error: unknown; what: string
   const msg = error instanceof ApiError || error instanceof Error ? error.message : String(error);
   return (
     <div className="error" role="alert">
-      <strong>{what} {failed ? 'failed' : 'could not be loaded'}.</strong> {msg}
+      <strong>
+        {what} {failed ? 'failed' : 'could not be loaded'}.
+      </strong>{' '}
+      {msg}
     </div>
   );
 }
@@ -54,3 +57,25 @@ export const fmtDays = (d: number | null | undefined) =>
   d === null || d === undefined ? '—' : d >= 365 ? '> 1 year' : `${Math.round(d)} d`;
 export const fmtTime = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : '—');
 export const fmtPct = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)} %`);
+
+/// A table with an accessible name (its caption, read by screen readers only) and
+/// column headers; `stack` lays each row out as a card on a phone.
+export function Table({ caption, columns, stack, children }: { caption: string; columns: string[]; stack?: boolean; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className={stack ? 'stack' : undefined}>
+        <caption className="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

@@ -4,7 +4,7 @@ import { api, post } from '../api/client';
 import type { User } from '../api/session';
 import type { Alert } from '../api/types';
 import { useAlertStream } from '../components/AlertFeed';
-import { ErrorBox, Loading, Severity, fmtTime } from '../components/ui';
+import { ErrorBox, Loading, Severity, fmtTime, Table } from '../components/ui';
 import { Link } from '../router';
 
 export function Alerts({ user }: { user: User }) {
@@ -24,36 +24,37 @@ export function Alerts({ user }: { user: User }) {
     <>
       <h1>Alerts</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter alerts">
-        <label>
-          Status{' '}
-          <select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">any</option>
-            <option value="open">open</option>
-            <option value="acknowledged">acknowledged</option>
-            <option value="resolved">resolved</option>
-          </select>
-        </label>
-        <label>
-          Minimum severity{' '}
-          <select value={severity} onChange={(e) => setSeverity(e.target.value)}>
-            <option value="">any</option>
-            <option value="warning">warning</option>
-            <option value="critical">critical</option>
-            <option value="emergency">emergency</option>
-          </select>
-        </label>
+        <Choice label="Status" value={status} set={setStatus} options={['open', 'acknowledged', 'resolved']} />
+        <Choice label="Minimum severity" value={severity} set={setSeverity} options={['warning', 'critical', 'emergency']} />
       </form>
       {q.isPending && <Loading what="alerts" />}
       {q.isError && <ErrorBox error={q.error} what="Alerts" />}
       {review.length > 0 && user.role !== 'owner' && (
         <section className="card" aria-labelledby="review-h">
           <h2 id="review-h">Review queue ({review.length})</h2>
-          <p className="muted">Low-confidence decisions the agent escalated to a person: confirm by acknowledging, override by resolving.</p>
+          <p className="muted">
+            Low-confidence decisions the agent escalated to a person: confirm by acknowledging, override by resolving.
+          </p>
           <AlertTable alerts={review} />
         </section>
       )}
       {q.data && (q.data.alerts.length === 0 ? <p className="muted">No alerts match.</p> : <AlertTable alerts={q.data.alerts} />)}
     </>
+  );
+}
+
+/// A filter: `any` (empty) or one of `options`.
+function Choice({ label, value, set, options }: { label: string; value: string; set: (v: string) => void; options: string[] }) {
+  return (
+    <label>
+      {label}{' '}
+      <select value={value} onChange={(e) => set(e.target.value)}>
+        <option value="">any</option>
+        {options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 
@@ -69,57 +70,53 @@ export function AlertTable({ alerts }: { alerts: Alert[] }) {
   return (
     <>
       {act.isError && <ErrorBox error={act.error} what="The change" failed />}
-      <div className="table-wrap">
-        <table className="stack">
-          <caption className="sr-only">Alerts</caption>
-          <thead>
-            <tr>
-              <th scope="col">Severity</th>
-              <th scope="col">Vehicle</th>
-              <th scope="col">Alert</th>
-              <th scope="col">Status</th>
-              <th scope="col">Escalation</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {alerts.map((a) => (
-              <tr key={a.alert_id}>
-                <td data-label="Severity">
-                  <Severity severity={a.severity} />
-                </td>
-                <td data-label="Vehicle">
-                  <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>
-                </td>
-                <td data-label="Alert">
-                  <strong>{a.title}</strong>
-                  <div className="muted small">
-                    {a.message} · {fmtTime(a.created_at)}
-                    {a.occurrences > 1 ? ` · ${a.occurrences} times` : ''}
-                  </div>
-                </td>
-                <td data-label="Status">{a.status}</td>
-                <td className="small" data-label="Escalation">
-                  step {a.step}
-                  {a.next_escalation_at && a.status === 'open' ? ` · next ${fmtTime(a.next_escalation_at)}` : ''}
-                </td>
-                <td className="actions" data-label="Actions">
-                  {a.status === 'open' && (
-                    <button type="button" disabled={act.isPending} onClick={() => act.mutate({ a, how: 'acknowledge' })} aria-label={`Acknowledge ${a.title} on ${a.vehicle_id}`}>
-                      Acknowledge
-                    </button>
-                  )}
-                  {a.status !== 'resolved' && (
-                    <button type="button" className="secondary" disabled={act.isPending} onClick={() => act.mutate({ a, how: 'resolve' })} aria-label={`Resolve ${a.title} on ${a.vehicle_id}`}>
-                      Resolve
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table caption="Alerts" columns={['Severity', 'Vehicle', 'Alert', 'Status', 'Escalation', 'Actions']} stack>
+        {alerts.map((a) => (
+          <tr key={a.alert_id}>
+            <td data-label="Severity">
+              <Severity severity={a.severity} />
+            </td>
+            <td data-label="Vehicle">
+              <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>
+            </td>
+            <td data-label="Alert">
+              <strong>{a.title}</strong>
+              <div className="muted small">
+                {a.message} · {fmtTime(a.created_at)}
+                {a.occurrences > 1 ? ` · ${a.occurrences} times` : ''}
+              </div>
+            </td>
+            <td data-label="Status">{a.status}</td>
+            <td className="small" data-label="Escalation">
+              step {a.step}
+              {a.next_escalation_at && a.status === 'open' ? ` · next ${fmtTime(a.next_escalation_at)}` : ''}
+            </td>
+            <td className="actions" data-label="Actions">
+              {a.status === 'open' && (
+                <button
+                  type="button"
+                  disabled={act.isPending}
+                  onClick={() => act.mutate({ a, how: 'acknowledge' })}
+                  aria-label={`Acknowledge ${a.title} on ${a.vehicle_id}`}
+                >
+                  Acknowledge
+                </button>
+              )}
+              {a.status !== 'resolved' && (
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={act.isPending}
+                  onClick={() => act.mutate({ a, how: 'resolve' })}
+                  aria-label={`Resolve ${a.title} on ${a.vehicle_id}`}
+                >
+                  Resolve
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </Table>
     </>
   );
 }

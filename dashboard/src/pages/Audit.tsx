@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
-import { ErrorBox, Loading, fmtTime } from '../components/ui';
+import { ErrorBox, Loading, fmtTime, Table } from '../components/ui';
 
 interface Entry {
   entry_id: string;
@@ -49,29 +49,16 @@ export default function Audit() {
       {list.isPending && <Loading what="the audit log" />}
       {list.isError && <ErrorBox error={list.error} what="The audit log" />}
       {list.data && (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Audit entries</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">Who</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.entries.map((e) => (
-                <tr key={e.entry_id}>
-                  <td>{e.seq}</td>
-                  <td>{fmtTime(e.occurred_at)}</td>
-                  <td>{e.summary}</td>
-                  <td className="small">{e.actor ? `${e.actor} (${e.actor_role ?? ''})` : e.event_type ?? e.kind}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table caption="Audit entries" columns={['#', 'When', 'What', 'Who']}>
+          {list.data.entries.map((e) => (
+            <tr key={e.entry_id}>
+              <td>{e.seq}</td>
+              <td>{fmtTime(e.occurred_at)}</td>
+              <td>{e.summary}</td>
+              <td className="small">{e.actor ? `${e.actor} (${e.actor_role ?? ''})` : (e.event_type ?? e.kind)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </>
   );

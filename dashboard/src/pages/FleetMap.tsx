@@ -24,7 +24,9 @@ interface Pin {
 
 async function pins(): Promise<Pin[]> {
   const list = await api<{ items: { vehicle_id: string }[] }>('ingestion', '/v1/vehicles?limit=200');
-  const attention = await api<{ vehicles: AttentionVehicle[] }>('analytics', '/v1/metrics/attention?limit=1000').catch(() => ({ vehicles: [] }));
+  const attention = await api<{ vehicles: AttentionVehicle[] }>('analytics', '/v1/metrics/attention?limit=1000').catch(() => ({
+    vehicles: [],
+  }));
   const ids = [...new Set([...attention.vehicles.map((v) => v.vehicle_id), ...list.items.map((v) => v.vehicle_id)])].slice(0, 300);
   const out = await Promise.all(
     ids.map((id) =>
@@ -44,7 +46,9 @@ export default function FleetMap() {
     if (!box.current || !q.data) return;
     const map = L.map(box.current, { preferCanvas: true, worldCopyJump: true }).setView([40, -95], 3);
     const topo = countries as unknown as Topology<{ countries: GeometryCollection }>;
-    L.geoJSON(feature(topo, topo.objects.countries), { style: { color: '#8a8f98', weight: 1, fillColor: '#eef0f3', fillOpacity: 1 } }).addTo(map);
+    L.geoJSON(feature(topo, topo.objects.countries), {
+      style: { color: '#8a8f98', weight: 1, fillColor: '#eef0f3', fillOpacity: 1 },
+    }).addTo(map);
     const layer = L.layerGroup().addTo(map);
     const draw = () => {
       layer.clearLayers();
@@ -60,9 +64,17 @@ export default function FleetMap() {
         if (!worst) continue;
         const lat = g.reduce((s, p) => s + p.lat, 0) / g.length;
         const lon = g.reduce((s, p) => s + p.lon, 0) / g.length;
-        const m = L.circleMarker([lat, lon], { radius: g.length > 1 ? 8 + Math.log2(g.length) * 3 : 7, color: '#fff', weight: 1, fillColor: BAND[worst.band] ?? '#555', fillOpacity: 0.9 });
+        const m = L.circleMarker([lat, lon], {
+          radius: g.length > 1 ? 8 + Math.log2(g.length) * 3 : 7,
+          color: '#fff',
+          weight: 1,
+          fillColor: BAND[worst.band] ?? '#555',
+          fillOpacity: 0.9,
+        });
         m.bindTooltip(g.length > 1 ? `${g.length} vehicles` : `${worst.id}: ${worst.band}`);
-        m.on('click', () => (g.length > 1 ? map.setView([lat, lon], map.getZoom() + 3) : navigate(`/vehicles/${encodeURIComponent(worst.id)}`)));
+        m.on('click', () =>
+          g.length > 1 ? map.setView([lat, lon], map.getZoom() + 3) : navigate(`/vehicles/${encodeURIComponent(worst.id)}`),
+        );
         m.addTo(layer);
       }
     };
@@ -77,7 +89,9 @@ export default function FleetMap() {
       <h1>Fleet map</h1>
       {q.isPending && <Loading what="vehicle positions" />}
       {q.isError && <ErrorBox error={q.error} what="Vehicle positions" />}
-      {q.data && <p className="muted">{shown} vehicles with a GPS fix; colour = health band, larger circles are clusters (click to zoom).</p>}
+      {q.data && (
+        <p className="muted">{shown} vehicles with a GPS fix; colour = health band, larger circles are clusters (click to zoom).</p>
+      )}
       <div ref={box} className="map" role="application" aria-label="Map of the fleet" />
     </>
   );

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, post } from '../api/client';
 import type { Appointment } from '../api/types';
-import { ErrorBox, Loading, Severity, fmtTime } from '../components/ui';
+import { ErrorBox, Loading, Severity, fmtTime, Table } from '../components/ui';
 import { Link } from '../router';
 
 export function Jobs() {
@@ -38,51 +38,36 @@ export function AppointmentTable({
   busy?: boolean;
 }) {
   return (
-    <div className="table-wrap">
-      <table className="stack">
-        <caption className="sr-only">Appointments</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Vehicle</th>
-            <th scope="col">Work</th>
-            <th scope="col">Where</th>
-            <th scope="col">Status</th>
-            {act && <th scope="col">Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((a) => (
-            <tr key={a.id}>
-              <td data-label="When">{fmtTime(a.starts_at)}</td>
-              <td data-label="Vehicle">
-                <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>
-              </td>
-              <td data-label="Work">
-                <Severity severity={a.severity} /> {a.title}
-              </td>
-              <td className="small" data-label="Where">
-                {a.center_name} · {a.technician_name}
-              </td>
-              <td data-label="Status">{a.status}</td>
-              {act && (
-                <td className="actions" data-label="Actions">
-                  {a.status === 'scheduled' && (
-                    <button type="button" disabled={busy} onClick={() => act(a, 'start')}>
-                      Start work
-                    </button>
-                  )}
-                  {a.status === 'in_progress' && (
-                    <button type="button" disabled={busy} onClick={() => act(a, 'complete')}>
-                      Complete
-                    </button>
-                  )}
-                </td>
+    <Table caption="Appointments" columns={['When', 'Vehicle', 'Work', 'Where', 'Status', ...(act ? ['Actions'] : [])]} stack>
+      {rows.map((a) => (
+        <tr key={a.id}>
+          <td data-label="When">{fmtTime(a.starts_at)}</td>
+          <td data-label="Vehicle">
+            <Link to={`/vehicles/${encodeURIComponent(a.vehicle_id)}`}>{a.vehicle_id}</Link>
+          </td>
+          <td data-label="Work">
+            <Severity severity={a.severity} /> {a.title}
+          </td>
+          <td className="small" data-label="Where">
+            {a.center_name} · {a.technician_name}
+          </td>
+          <td data-label="Status">{a.status}</td>
+          {act && (
+            <td className="actions" data-label="Actions">
+              {a.status === 'scheduled' && (
+                <button type="button" disabled={busy} onClick={() => act(a, 'start')}>
+                  Start work
+                </button>
               )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+              {a.status === 'in_progress' && (
+                <button type="button" disabled={busy} onClick={() => act(a, 'complete')}>
+                  Complete
+                </button>
+              )}
+            </td>
+          )}
+        </tr>
+      ))}
+    </Table>
   );
 }

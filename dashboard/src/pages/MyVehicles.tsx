@@ -22,7 +22,10 @@ export function MyVehicles({ user }: { user: User }) {
         {ids.map((id, i) => {
           const q = qs[i];
           const h = q?.data;
-          const worst = h?.components.reduce<VehicleHealth['components'][number] | undefined>((w, c) => (!w || c.score < w.score ? c : w), undefined);
+          const worst = h?.components.reduce<VehicleHealth['components'][number] | undefined>(
+            (w, c) => (!w || c.score < w.score ? c : w),
+            undefined,
+          );
           return (
             <section className="card" key={id} aria-label={`Vehicle ${id}`}>
               <h2>

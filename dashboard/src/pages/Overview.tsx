@@ -51,7 +51,11 @@ function Kpis({ s }: { s: Summary }) {
       <Kpi label="Failures predicted" value={s.predictions.predicted} hint={`${s.predictions.avoided} avoided`} />
       <Kpi
         label="Cost avoided"
-        value={money === null || money === undefined ? '—' : money.toLocaleString(undefined, { style: 'currency', currency: 'USD', maximumFractionDigits: 0 })}
+        value={
+          money === null || money === undefined
+            ? '—'
+            : money.toLocaleString(undefined, { style: 'currency', currency: 'USD', maximumFractionDigits: 0 })
+        }
         hint={money === null || money === undefined ? 'not computable yet' : undefined}
         title={s.cost_avoided.missing || undefined}
       />

@@ -24,7 +24,8 @@ function Proposals({ canApprove }: { canApprove: boolean }) {
   const qc = useQueryClient();
   const q = useQuery({ queryKey: ['proposals'], queryFn: () => api<Proposal[]>('scheduling', '/v1/proposals?status=open') });
   const approve = useMutation({
-    mutationFn: ({ p, option }: { p: Proposal; option: number }) => post<Appointment>('scheduling', `/v1/proposals/${p.id}/approve`, { option }),
+    mutationFn: ({ p, option }: { p: Proposal; option: number }) =>
+      post<Appointment>('scheduling', `/v1/proposals/${p.id}/approve`, { option }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['proposals'] });
       void qc.invalidateQueries({ queryKey: ['appointments'] });
@@ -36,7 +37,11 @@ function Proposals({ canApprove }: { canApprove: boolean }) {
   return (
     <>
       {approve.isError && <ErrorBox error={approve.error} what="The booking" failed />}
-      {approve.isSuccess && <p role="status">Booked: {fmtTime(approve.data.starts_at)} at {approve.data.center_name}.</p>}
+      {approve.isSuccess && (
+        <p role="status">
+          Booked: {fmtTime(approve.data.starts_at)} at {approve.data.center_name}.
+        </p>
+      )}
       {q.data.map((p) => (
         <article key={p.id} className="proposal" aria-label={`Proposal for ${p.job.vehicle_id}`}>
           <h3>

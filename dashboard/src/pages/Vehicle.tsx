@@ -4,7 +4,7 @@ import { api } from '../api/client';
 import type { User } from '../api/session';
 import type { Alert, Appointment, Claim, Decision, HealthHistory, VehicleHealth } from '../api/types';
 import { Chart, type Line } from '../components/Chart';
-import { Band, ErrorBox, Loading, Section, Severity, fmtDays, fmtTime } from '../components/ui';
+import { Band, ErrorBox, Loading, Section, Severity, fmtDays, fmtTime, Table } from '../components/ui';
 import { AlertTable } from './Alerts';
 import { AppointmentTable } from './Jobs';
 
@@ -59,38 +59,29 @@ function Components({ h }: { h: VehicleHealth }) {
         {h.odometer_km ? ` · ${Math.round(h.odometer_km).toLocaleString()} km` : ''}
         {h.daily_km ? ` · ${Math.round(h.daily_km)} km/day` : ''}
       </p>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Component health</caption>
-          <thead>
-            <tr>
-              <th scope="col">Component</th>
-              <th scope="col">Health</th>
-              <th scope="col">Remaining life</th>
-              <th scope="col">Confidence</th>
-              <th scope="col">Why</th>
+      <Table caption="Component health" columns={['Component', 'Health', 'Remaining life', 'Confidence', 'Why']}>
+        {[...h.components]
+          .sort((a, b) => a.score - b.score)
+          .map((c) => (
+            <tr key={c.component}>
+              <th scope="row">{c.component}</th>
+              <td>
+                <Band band={c.band} /> {c.score.toFixed(2)}
+              </td>
+              <td>
+                {fmtDays(c.rul_days)}
+                {c.rul_km ? ` · ${Math.round(c.rul_km).toLocaleString()} km` : ''}
+              </td>
+              <td>{c.confidence.toFixed(2)}</td>
+              <td className="small">
+                {(c.factors ?? [])
+                  .slice(0, 2)
+                  .map((f) => f.detail)
+                  .join('; ') || '—'}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {[...h.components]
-              .sort((a, b) => a.score - b.score)
-              .map((c) => (
-                <tr key={c.component}>
-                  <th scope="row">{c.component}</th>
-                  <td>
-                    <Band band={c.band} /> {c.score.toFixed(2)}
-                  </td>
-                  <td>
-                    {fmtDays(c.rul_days)}
-                    {c.rul_km ? ` · ${Math.round(c.rul_km).toLocaleString()} km` : ''}
-                  </td>
-                  <td>{c.confidence.toFixed(2)}</td>
-                  <td className="small">{(c.factors ?? []).slice(0, 2).map((f) => f.detail).join('; ') || '—'}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+      </Table>
     </section>
   );
 }

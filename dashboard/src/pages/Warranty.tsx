@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, apiUrl, post, ApiError } from '../api/client';
 import { session, type User } from '../api/session';
 import type { Claim } from '../api/types';
-import { ErrorBox, Loading, Section, fmtTime } from '../components/ui';
+import { ErrorBox, Loading, Section, fmtTime, Table } from '../components/ui';
 import { Link } from '../router';
 
 const COMPONENTS = ['engine_oil', 'cooling', 'dpf', 'scr_def', 'brakes', 'battery', 'transmission', 'tires'];
@@ -36,33 +36,19 @@ function ClaimList() {
   if (q.isError) return <ErrorBox error={q.error} what="Claims" />;
   if (q.data.length === 0) return <p className="muted">No claims.</p>;
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">Claims</caption>
-        <thead>
-          <tr>
-            <th scope="col">Filed</th>
-            <th scope="col">Vehicle</th>
-            <th scope="col">Component</th>
-            <th scope="col">Status</th>
-            <th scope="col">Fraud score</th>
-          </tr>
-        </thead>
-        <tbody>
-          {q.data.map((c) => (
-            <tr key={c.id}>
-              <td>{fmtTime(c.submitted_at)}</td>
-              <td>
-                <Link to={`/vehicles/${encodeURIComponent(c.vehicle_id)}`}>{c.vehicle_id}</Link>
-              </td>
-              <td>{c.component}</td>
-              <td>{c.status.replace(/_/g, ' ')}</td>
-              <td>{c.assessment ? c.assessment.score.toFixed(2) : '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table caption="Claims" columns={['Filed', 'Vehicle', 'Component', 'Status', 'Fraud score']}>
+      {q.data.map((c) => (
+        <tr key={c.id}>
+          <td>{fmtTime(c.submitted_at)}</td>
+          <td>
+            <Link to={`/vehicles/${encodeURIComponent(c.vehicle_id)}`}>{c.vehicle_id}</Link>
+          </td>
+          <td>{c.component}</td>
+          <td>{c.status.replace(/_/g, ' ')}</td>
+          <td>{c.assessment ? c.assessment.score.toFixed(2) : '—'}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -118,7 +104,12 @@ function Reviews() {
             <button type="button" disabled={decide.isPending} onClick={() => decide.mutate({ c, decision: 'approve' })}>
               Approve
             </button>
-            <button type="button" className="secondary" disabled={decide.isPending} onClick={() => decide.mutate({ c, decision: 'reject' })}>
+            <button
+              type="button"
+              className="secondary"
+              disabled={decide.isPending}
+              onClick={() => decide.mutate({ c, decision: 'reject' })}
+            >
               Reject
             </button>
             <button type="button" className="secondary" onClick={() => void openEvidence(c.id).catch((e: Error) => alert(e.message))}>
@@ -134,9 +125,21 @@ function Reviews() {
 function FileClaim({ user }: { user: User }) {
   const qc = useQueryClient();
   const [vehicle, setVehicle] = useState(user.vehicle_ids[0] ?? '');
-  const [f, setF] = useState({ vin: '', component: 'cooling', failure_date: new Date().toISOString().slice(0, 10), odometer_km: '', description: '', shop: '', parts: '', labour: '' });
+  const [f, setF] = useState({
+    vin: '',
+    component: 'cooling',
+    failure_date: new Date().toISOString().slice(0, 10),
+    odometer_km: '',
+    description: '',
+    shop: '',
+    parts: '',
+    labour: '',
+  });
   const [files, setFiles] = useState<FileList | null>(null);
-  const field = (k: keyof typeof f) => ({ value: f[k], onChange: (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value }) });
+  const field = (k: keyof typeof f) => ({
+    value: f[k],
+    onChange: (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value }),
+  });
   const file = useMutation({
     mutationFn: async () => {
       const claim = {
@@ -147,7 +150,12 @@ function FileClaim({ user }: { user: User }) {
         odometer_km: Number(f.odometer_km),
         description: f.description,
         shop: { id: f.shop.trim().toUpperCase().replace(/\W+/g, '-') || 'SHOP', name: f.shop.trim(), region: 'US' },
-        cost: { parts: [{ part: `${f.component}_part`, quantity: 1, unit_price: Number(f.parts) || 0 }], labour_hours: Number(f.labour) || 0, labour_rate: 100, currency: 'USD' },
+        cost: {
+          parts: [{ part: `${f.component}_part`, quantity: 1, unit_price: Number(f.parts) || 0 }],
+          labour_hours: Number(f.labour) || 0,
+          labour_rate: 100,
+          currency: 'USD',
+        },
       };
       const form = new FormData();
       form.append('claim', new Blob([JSON.stringify(claim)], { type: 'application/json' }));

@@ -69,7 +69,9 @@ pub fn parse_upstreams(text: &str) -> Result<Vec<(String, String)>, String> {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid_name {
-            return Err(format!("'{name}': a name is lowercase letters, digits and '-'"));
+            return Err(format!(
+                "'{name}': a name is lowercase letters, digits and '-'"
+            ));
         }
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains('?') {
             return Err(format!("'{url}' ({name}): an http:// or https:// base URL"));

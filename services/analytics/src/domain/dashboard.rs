@@ -16,7 +16,14 @@ pub enum Asset {
 }
 
 /// Path prefixes that belong to the services' APIs, never to the dashboard.
-const API_PREFIXES: [&str; 6] = ["/v1/", "/api/", "/health/", "/.well-known/", "/docs", "/openapi"];
+const API_PREFIXES: [&str; 6] = [
+    "/v1/",
+    "/api/",
+    "/health/",
+    "/.well-known/",
+    "/docs",
+    "/openapi",
+];
 
 /// Resolves a request path: `/` and extension-less paths are the app, paths with an
 /// extension are files (only plain segments: no `..`, no hidden files, no `%`).
@@ -121,6 +128,9 @@ mod tests {
         let js = std::path::Path::new("assets/index-abc.js");
         assert_eq!(content_type(js), "text/javascript; charset=utf-8");
         assert_eq!(cache_control(js), "public, max-age=31536000, immutable");
-        assert_eq!(cache_control(std::path::Path::new("index.html")), "no-cache");
+        assert_eq!(
+            cache_control(std::path::Path::new("index.html")),
+            "no-cache"
+        );
     }
 }
