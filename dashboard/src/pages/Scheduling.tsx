@@ -31,9 +31,6 @@ function Proposals({ canApprove }: { canApprove: boolean }) {
       void qc.invalidateQueries({ queryKey: ['appointments'] });
     },
   });
-  if (q.isPending) return <Loading what="proposals" />;
-  if (q.isError) return <ErrorBox error={q.error} what="Proposals" />;
-  if (q.data.length === 0) return <p className="muted">No proposal waits for a choice.</p>;
   return (
     <>
       {approve.isError && <ErrorBox error={approve.error} what="The booking" failed />}
@@ -42,7 +39,10 @@ function Proposals({ canApprove }: { canApprove: boolean }) {
           Booked: {fmtTime(approve.data.starts_at)} at {approve.data.center_name}.
         </p>
       )}
-      {q.data.map((p) => (
+      {q.isPending && <Loading what="proposals" />}
+      {q.isError && <ErrorBox error={q.error} what="Proposals" />}
+      {q.data?.length === 0 && <p className="muted">No proposal waits for a choice.</p>}
+      {q.data?.map((p) => (
         <article key={p.id} className="proposal" aria-label={`Proposal for ${p.job.vehicle_id}`}>
           <h3>
             <Severity severity={p.job.severity} /> {p.job.vehicle_id}: {p.job.title}
