@@ -55,3 +55,12 @@ export async function screenshots(page: Page, name: string) {
   await page.screenshot({ path: `${env.shots}/${name}-phone.png` });
   await page.setViewportSize({ width: 1440, height: 900 });
 }
+
+/// Presses Tab until the element with `id` has the focus (keyboard-only operation).
+export async function tabTo(page: Page, id: string) {
+  for (let i = 0; i < 80; i++) {
+    if ((await page.evaluate(() => document.activeElement?.id ?? '')) === id) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`#${id} never got the focus with Tab`);
+}

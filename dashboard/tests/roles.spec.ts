@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { accessible, env, login, screenshots, who } from './fixtures';
+import { accessible, env, login, screenshots, tabTo, who } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -75,16 +75,24 @@ test('owner: only their vehicles; approves a proposed appointment; files a claim
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Warranty' }).click();
   const form = page.getByRole('form', { name: 'File a warranty claim' });
-  await form.getByLabel('Vehicle').selectOption('VH-000001');
-  await form.getByLabel('VIN (17 characters)').fill(env.vin);
-  await form.getByLabel('Failed component').selectOption('brakes');
-  await form.getByLabel('Odometer at failure (km)').fill('21000');
-  await form.getByLabel('What happened').fill('Brake pads worn to the backing plate, grinding noise.');
-  await form.getByLabel('Repair shop').fill('Corner garage');
-  await form.getByLabel('Parts cost (USD)').fill('240');
-  await form.getByLabel('Labour hours').fill('1.5');
-  // Submitted from the keyboard.
-  await form.getByLabel('Labour hours').press('Enter');
+  await expect(form).toBeVisible();
+  // Keyboard only: Tab to each field and type; the vehicle (VH-000001) and the failure
+  // date (today) keep their defaults; Enter in the last field submits.
+  const fields: [string, string][] = [
+    ['c-vin', env.vin],
+    ['c-component', 'brakes'],
+    ['c-odo', '21000'],
+    ['c-desc', 'Brake pads worn to the backing plate, grinding noise.'],
+    ['c-shop', 'Corner garage'],
+    ['c-parts', '240'],
+    ['c-labour', '1.5'],
+  ];
+  for (const [id, text] of fields) {
+    await tabTo(page, id);
+    await page.keyboard.type(text);
+  }
+  await expect(form.getByLabel('Failed component')).toHaveValue('brakes');
+  await page.keyboard.press('Enter');
   await expect(form.getByRole('status')).toContainText('Claim filed');
   await accessible(page, 'the warranty page');
   await screenshots(page, 'warranty-owner');
@@ -104,7 +112,7 @@ test('fleet manager reviews a claim: score and signals, then decides', async ({ 
   await expect(queue.getByRole('article')).toHaveCount(count - 1);
 });
 
-test('technician: the job list of their center; starts the work', async ({ page }) => {
+test('technician: the job list of their center; starts and completes the work order', async ({ page }) => {
   await login(page, who.tech());
   await expect(page.getByRole('heading', { name: 'My jobs' })).toBeVisible();
   await expect(page.getByRole('cell', { name: /Ui check/ })).toBeVisible();
@@ -112,7 +120,9 @@ test('technician: the job list of their center; starts the work', async ({ page 
   await screenshots(page, 'jobs');
   const row = page.getByRole('row', { name: /Ui check/ });
   await row.getByRole('button', { name: 'Start work' }).click();
-  await expect(row.getByRole('button', { name: 'Complete' })).toBeVisible();
+  // The work order completed: the job is done.
+  await row.getByRole('button', { name: 'Complete' }).click();
+  await expect(row.getByRole('cell', { name: 'completed' })).toBeVisible();
 });
 
 test("another organization's manager sees none of it", async ({ page }) => {
