@@ -269,7 +269,7 @@ platform_seed_telemetry() {
 }
 
 # Scheduling: a 24/7 center with a technician of every skill, the common parts in
-# stock and an appointment of VH-000001 a week from now.
+# stock and an appointment of VH-000001 a week from now at noon UTC.
 platform_seed_scheduling() {
     local TOKEN_OF_CALL="$1" day shifts starts part
     SCHED_CENTER="" SCHED_TECH="" SCHED_APPOINTMENT=""
@@ -286,7 +286,9 @@ platform_seed_scheduling() {
         sched PUT "/v1/centers/$SCHED_CENTER/stock/$part" '{"on_hand":10,"lead_time_hours":24}' >/dev/null ||
             die "could not set scheduling stock of $part"
     done
-    starts="$(date -u -d "@$((($(date +%s) / 1800 + 7 * 48) * 1800))" +%Y-%m-%dT%H:%M:%SZ)"
+    # Noon UTC a week from now: a job never spans midnight (a start "now + 7 days"
+    # after 23:00 UTC was refused with 409).
+    starts="$(date -u -d "$(date -u -d '+7 days' +%F) 12:00" +%Y-%m-%dT%H:%M:%SZ)"
     SCHED_APPOINTMENT="$(sched POST /v1/appointments "{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"center_id\":\"$SCHED_CENTER\",\"starts_at\":\"$starts\",\"skill\":\"general\",\"duration_minutes\":60,\"title\":\"${PLATFORM_TAG^} check\"}" | platform_id_of)" ||
         die "could not book a scheduling appointment"
     log "seeded scheduling: center $SCHED_CENTER, technician $SCHED_TECH, appointment $SCHED_APPOINTMENT"

@@ -44,6 +44,30 @@ test('fleet manager: overview of their fleet only, live feed, acknowledge with t
   await expect(page.getByRole('button', { name: label ?? '' })).toHaveCount(0);
 });
 
+test('the alert feed is live: a change made elsewhere shows without a reload', async ({ page, request }) => {
+  await login(page, who.manager());
+  await expect(page.getByText('● Live')).toBeVisible();
+  // Someone else (the same manager in another session) resolves an alert.
+  const session = await request.post('/v1/auth/login', { data: { email: who.manager(), password: env.password } });
+  const token = ((await session.json()) as { access_token: string }).access_token;
+  const headers = { authorization: `Bearer ${token}` };
+  const list = await request.get('/api/alert/v1/alerts?limit=15', { headers });
+  const alerts = ((await list.json()) as { alerts: { alert_id: string; title: string; status: string }[] }).alerts;
+  const target = alerts.find((a) => a.status !== 'resolved');
+  expect(target, 'an alert not resolved yet').toBeDefined();
+  const item = page
+    .getByRole('region', { name: 'Alert feed' })
+    .getByRole('listitem')
+    .filter({ hasText: target?.title ?? '' });
+  await expect(item).not.toContainText('resolved');
+  const resolved = await request.post(`/api/alert/v1/alerts/${target?.alert_id}/resolve`, {
+    headers,
+    data: { resolution: 'fixed on the road' },
+  });
+  expect(resolved.status()).toBe(200);
+  await expect(item).toContainText('· resolved ·', { timeout: 10_000 });
+});
+
 test('fleet manager: a vehicle with its components, history and decisions', async ({ page }) => {
   await login(page, who.manager());
   await page.goto('/vehicles/VH-000001');
