@@ -12,6 +12,7 @@ const Scheduling = lazy(() => import('./pages/Scheduling'));
 const Warranty = lazy(() => import('./pages/Warranty'));
 const FleetMap = lazy(() => import('./pages/FleetMap'));
 const Audit = lazy(() => import('./pages/Audit'));
+const Admin = lazy(() => import('./pages/Admin'));
 
 const STAFF: Role[] = ['admin', 'fleet_manager', 'support'];
 const NAV: { to: string; label: string; roles: Role[] }[] = [
@@ -21,6 +22,7 @@ const NAV: { to: string; label: string; roles: Role[] }[] = [
   { to: '/warranty', label: 'Warranty', roles: ['admin', 'fleet_manager', 'owner', 'support'] },
   { to: '/map', label: 'Map', roles: STAFF },
   { to: '/audit', label: 'Audit', roles: STAFF },
+  { to: '/admin', label: 'Admin', roles: ['admin', 'fleet_manager'] },
 ];
 
 const ROLE_NAME: Record<Role, string> = {
@@ -99,6 +101,8 @@ function Page({ path, user }: { path: string; user: User }) {
       return <FleetMap />;
     case '/audit':
       return <Audit />;
+    case '/admin':
+      return <Admin user={user} />;
     default:
       return (
         <p role="alert">

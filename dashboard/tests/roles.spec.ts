@@ -199,3 +199,26 @@ test('fleet manager: the map and the audit log', async ({ page }) => {
   await accessible(page, 'the audit log');
   await screenshots(page, 'audit');
 });
+
+test('fleet manager: reports to download, a person invited and disabled', async ({ page }) => {
+  await login(page, who.manager());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+  const reports = page.getByRole('region', { name: 'Reports' });
+  const [pdf] = await Promise.all([page.waitForEvent('download'), reports.getByRole('button', { name: 'PDF' }).first().click()]);
+  expect(pdf.suggestedFilename()).toBe('fleet_health-30d.pdf');
+  const bytes = await (await import('node:fs/promises')).readFile((await pdf.path()) ?? '');
+  expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+
+  const email = `new-tech-${Date.now()}@${env.org}.invalid`;
+  const form = page.getByRole('form', { name: 'Invite a person' });
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Name').fill('Nina New');
+  await form.getByLabel('Role').selectOption('technician');
+  await form.getByRole('button', { name: 'Invite' }).click();
+  await expect(form.getByRole('status')).toContainText(`Invitation sent to ${email}`);
+  await page.getByRole('button', { name: `Disable ${email}` }).click();
+  await expect(page.getByRole('button', { name: `Enable ${email}` })).toBeVisible();
+  await accessible(page, 'the administration page');
+  await screenshots(page, 'admin');
+});

@@ -11,6 +11,8 @@ export interface User {
   role: Role;
   vehicle_ids: string[];
   center_ids: string[];
+  disabled?: boolean;
+  created_at?: string;
 }
 
 interface SessionAnswer {
