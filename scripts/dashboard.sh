@@ -15,6 +15,11 @@ dashboard_build() {
         warn "node and npm are not installed: the dashboard is not built (apt-get install nodejs npm)"
         return 1
     fi
+    # Debian 12's nodejs (18) is enough: Vite 6 and Playwright 1.61 (pinned for it).
+    if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
+        warn "node $(node --version) is too old for the dashboard (18 or newer)"
+        return 1
+    fi
     stamp="$dir/node_modules/.fleet-lock.sha256"
     lock="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock" ]; then
