@@ -1,6 +1,6 @@
 // The fleet on a map: Leaflet drawing the offline world-atlas country shapes (no tile
 // server), vehicles as circles coloured by health and clustered per grid cell at low
-// zoom. Positions come from each vehicle's newest GPS fix (health service).
+// zoom. Positions: each vehicle's newest GPS fix (health, one call for the fleet).
 import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import L from 'leaflet';
@@ -9,7 +9,6 @@ import { feature } from 'topojson-client';
 import type { Topology, GeometryCollection } from 'topojson-specification';
 import countries from 'world-atlas/countries-110m.json';
 import { api } from '../api/client';
-import type { AttentionVehicle, VehicleHealth } from '../api/types';
 import { ErrorBox, Loading } from '../components/ui';
 import { navigate } from '../router';
 
@@ -22,20 +21,17 @@ interface Pin {
   lon: number;
 }
 
+interface Position {
+  vehicle_id: string;
+  overall_band?: string;
+  lat: number;
+  lon: number;
+}
+
+// Every vehicle's newest fix in one call (health's `/v1/fleet/positions`).
 async function pins(): Promise<Pin[]> {
-  const list = await api<{ items: { vehicle_id: string }[] }>('ingestion', '/v1/vehicles?limit=200');
-  const attention = await api<{ vehicles: AttentionVehicle[] }>('analytics', '/v1/metrics/attention?limit=1000').catch(() => ({
-    vehicles: [],
-  }));
-  const ids = [...new Set([...attention.vehicles.map((v) => v.vehicle_id), ...list.items.map((v) => v.vehicle_id)])].slice(0, 300);
-  const out = await Promise.all(
-    ids.map((id) =>
-      api<VehicleHealth>('health', `/v1/vehicles/${encodeURIComponent(id)}/health`)
-        .then((h): Pin | null => (h.position ? { id, band: h.overall_band as string, lat: h.position.lat, lon: h.position.lon } : null))
-        .catch(() => null),
-    ),
-  );
-  return out.filter((p): p is Pin => p !== null);
+  const r = await api<{ vehicles: Position[] }>('health', '/v1/fleet/positions?limit=20000');
+  return r.vehicles.map((v) => ({ id: v.vehicle_id, band: v.overall_band ?? 'unknown', lat: v.lat, lon: v.lon }));
 }
 
 export default function FleetMap() {
@@ -50,14 +46,17 @@ export default function FleetMap() {
       style: { color: '#8a8f98', weight: 1, fillColor: '#eef0f3', fillOpacity: 1 },
     }).addTo(map);
     const layer = L.layerGroup().addTo(map);
+    const pins = q.data;
     const draw = () => {
       layer.clearLayers();
       // Grid clustering: one circle per cell at low zoom, each vehicle when zoomed in.
       const cell = map.getZoom() >= 9 ? 0 : 40 / 2 ** map.getZoom();
       const groups = new Map<string, Pin[]>();
-      for (const p of q.data) {
+      for (const p of pins) {
         const key = cell ? `${Math.floor(p.lat / cell)}:${Math.floor(p.lon / cell)}` : p.id;
-        groups.set(key, [...(groups.get(key) ?? []), p]);
+        const g = groups.get(key);
+        if (g) g.push(p);
+        else groups.set(key, [p]);
       }
       for (const g of groups.values()) {
         const worst = g.find((p) => p.band === 'critical') ?? g.find((p) => p.band === 'poor') ?? g[0];
