@@ -130,6 +130,10 @@ test('fleet manager reviews a claim: score and signals, then decides', async ({ 
   await expect(claim).toContainText('Fraud score');
   await accessible(page, 'the review queue');
   await screenshots(page, 'warranty-review');
+  // The evidence pack opens as a PDF in a new tab.
+  const [pdf] = await Promise.all([page.waitForEvent('popup'), claim.getByRole('button', { name: 'Evidence PDF' }).click()]);
+  await expect.poll(() => pdf.url()).toMatch(/^blob:/);
+  await pdf.close();
   const count = await queue.getByRole('article').count();
   await claim.getByRole('button', { name: 'Approve' }).click();
   await expect(queue.getByRole('status')).toContainText(/approved|paid|closed/);
