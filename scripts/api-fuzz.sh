@@ -167,58 +167,8 @@ trap 'exit 129' HUP
 log "run $RUN_ID: organization $ORG, Redis prefix $REDIS_KEY_PREFIX, databases test_fuzz_<service>_$RUN_ID"
 
 # ---------------------------------------------------------------- start the services
-# Where alert's channels go: a loopback port nothing listens on. Deliveries fail (and
-# are retried) in the background; no request waits on them and nothing leaves the host.
-platform_port
-DEAD_PORT="$FREE_PORT"
-
-platform_env() {
-    case "$1" in
-        ingestion)
-            printf '%s\n' "INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY" "INGESTION_BOOTSTRAP_ORG=$ORG"
-            ;;
-        agent)
-            printf '%s\n' "AGENT_HEALTH_URL=$(url_of health)" \
-                "AGENT_LLM_BASE_URL=" "AGENT_LLM_MODEL=" # no model: the rules decide
-            ;;
-        alert)
-            printf '%s\n' "ALERT_LINK_SECRET=$(random_hex 32)" \
-                "ALERT_WEBHOOK_SECRET=$(random_hex 32)" \
-                "ALERT_PUBLIC_URL=$(url_of alert)" \
-                "ALERT_SMTP_URL=smtp://127.0.0.1:$DEAD_PORT" \
-                "ALERT_SMTP_FROM=Fleet fuzz <fuzz@fleet.local>" \
-                "ALERT_SMS_URL=http://127.0.0.1:$DEAD_PORT" \
-                "ALERT_SMS_ACCOUNT_SID=AC_fuzz" "ALERT_SMS_AUTH_TOKEN=fuzz" \
-                "ALERT_SMS_FROM=+15550000000" \
-                "ALERT_PUSH_URL=http://127.0.0.1:$DEAD_PORT" \
-                "ALERT_PUSH_PROJECT=fleet-fuzz" "ALERT_PUSH_ACCESS_TOKEN=fuzz"
-            ;;
-        scheduling)
-            # Vehicle positions and counters from health when it runs; a short batch
-            # re-planning budget, so that fuzzing /v1/plans/optimize stays quick.
-            printf '%s\n' "SCHEDULING_HEALTH_URL=${PORT[health]:+$(url_of health)}" \
-                "SCHEDULING_OPTIMIZE_MS=200"
-            ;;
-        warranty)
-            # Documents and the embedded claim index in this run's folder; the vehicle
-            # record from the services that run (with development service tokens).
-            printf '%s\n' "WARRANTY_DATA_DIR=$WORK/warranty" \
-                "WARRANTY_HEALTH_URL=${PORT[health]:+$(url_of health)}" \
-                "WARRANTY_INGESTION_URL=${PORT[ingestion]:+$(url_of ingestion)}" \
-                "WARRANTY_ALERT_URL=${PORT[alert]:+$(url_of alert)}" \
-                "WARRANTY_SCHEDULING_URL=${PORT[scheduling]:+$(url_of scheduling)}" \
-                "WARRANTY_LOOKUP_TIMEOUT_MS=1000"
-            ;;
-        analytics)
-            printf '%s\n' "ANALYTICS_SIGNING_KEY=$(random_hex 32)" \
-                "ANALYTICS_BOOTSTRAP_ADMIN_EMAIL=admin@fuzz.invalid" \
-                "ANALYTICS_BOOTSTRAP_ADMIN_PASSWORD=$(random_hex 16)" \
-                "ANALYTICS_SERVICE_CLIENTS=agent=$(random_hex 16)" \
-                "ANALYTICS_SMTP_URL=smtp://127.0.0.1:$DEAD_PORT" \
-                "ANALYTICS_PUBLIC_URL=$(url_of analytics)"
-            ;;
-    esac
-}
+# Each service's environment: platform.sh's platform_env (alert's channels to a dead
+# port, no model for the agent, the vehicle record from the services that run).
 platform_start "${RUN[@]}"
 
 # Records that service $1 died, with its exit status (a signal: 128 + its number). In
@@ -243,70 +193,7 @@ TOKEN="$(platform_token 2h)" || TOKEN=""
 # in the background). schemathesis then takes identifiers from that state half of the
 # time (dictionaries of a schemathesis.toml) and makes them up the other half.
 CONFIG="$WORK/schemathesis.toml"
-if [ -n "${PORT[alert]:-}" ]; then
-    for role in owner fleet_manager emergency_contact; do
-        curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $TOKEN" \
-            -H 'Content-Type: application/json' \
-            -d "{\"org_id\":\"$ORG\",\"name\":\"Fuzz $role\",\"role\":\"$role\",\"email\":\"$role@fuzz.invalid\",\"phone\":\"+15550100001\",\"push_token\":\"fuzz-$role\"}" \
-            "$(url_of alert)/v1/contacts" || warn "could not add the $role contact"
-    done
-fi
-if [ -n "${PORT[ingestion]:-}" ]; then
-    log "seeding: fleetsim simulate --vehicles 4 --days 14 into ingestion"
-    FLEET_DEVICE_KEY="$DEVICE_KEY" "$BIN_DIR/fleetsim" simulate --vehicles 4 --days 14 \
-        --degrade-fraction 0.5 --seed 7 --url "$(url_of ingestion)" --quiet \
-        --truth "$WORK/fleetsim-truth.json" || {
-        show_log ingestion
-        die "fleetsim could not send the seed telemetry to ingestion"
-    }
-fi
-id_of() { "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
-# Scheduling: a 24/7 center with a general technician, a part in stock and an
-# appointment of VH-000001 a week from now (their ids go into the dictionaries).
-SCHED_CENTER="" SCHED_TECH="" SCHED_APPOINTMENT=""
-if [ -n "${PORT[scheduling]:-}" ]; then
-    sched() {
-        curl -fsS --max-time 20 -X "$1" -H "Authorization: Bearer $TOKEN" \
-            -H 'Content-Type: application/json' -d "$3" "$(url_of scheduling)$2"
-    }
-    day='{"open":"00:00","close":"24:00"}'
-    SCHED_CENTER="$(sched POST /v1/centers "{\"org_id\":\"$ORG\",\"name\":\"Fuzz hub\",\"lat\":41.88,\"lon\":-87.63,\"bays\":2,\"hours\":[$day,$day,$day,$day,$day,$day,$day],\"emergency\":true}" | id_of)" ||
-        die "could not add a scheduling center"
-    shifts="$(for d in 0 1 2 3 4 5 6; do printf '{"weekday":%s,"start":"00:00","end":"24:00"},' "$d"; done)"
-    SCHED_TECH="$(sched POST /v1/technicians "{\"center_id\":\"$SCHED_CENTER\",\"name\":\"Fuzz tech\",\"skills\":[\"general\",\"brakes\"],\"shifts\":[${shifts%,}]}" | id_of)" ||
-        die "could not add a scheduling technician"
-    sched PUT "/v1/centers/$SCHED_CENTER/stock/brake_pad_set" '{"on_hand":10,"lead_time_hours":24}' >/dev/null ||
-        die "could not set scheduling stock"
-    starts="$(date -u -d "@$(( ($(date +%s) / 1800 + 7 * 48) * 1800 ))" +%Y-%m-%dT%H:%M:%SZ)"
-    SCHED_APPOINTMENT="$(sched POST /v1/appointments "{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"center_id\":\"$SCHED_CENTER\",\"starts_at\":\"$starts\",\"skill\":\"general\",\"duration_minutes\":60,\"title\":\"Fuzz check\"}" | id_of)" ||
-        die "could not book a scheduling appointment"
-    log "seeded scheduling: center $SCHED_CENTER, technician $SCHED_TECH, appointment $SCHED_APPOINTMENT"
-fi
-# Warranty: VH-000001's contract, a claim of it in review with a PDF, and an approved
-# one (to pay and close); their ids and the PDF's checksum go into the dictionaries.
-WARRANTY_VIN="1HGCM82633A004352" WARRANTY_CLAIMS="" WARRANTY_DOCUMENT=""
-if [ -n "${PORT[warranty]:-}" ]; then
-    warranty() {
-        curl -fsS --max-time 30 -X "$1" -H "Authorization: Bearer $TOKEN" "${@:3}" "$(url_of warranty)$2"
-    }
-    started="$(date -u -d '365 days ago' +%F)"
-    warranty PUT /v1/contracts/VH-000001 -H 'Content-Type: application/json' \
-        -d "{\"org_id\":\"$ORG\",\"vin\":\"$WARRANTY_VIN\",\"start_date\":\"$started\",\"start_odometer_km\":1000,\"deductible\":100,\"currency\":\"USD\"}" >/dev/null ||
-        die "could not set a warranty contract"
-    claim="{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"vin\":\"$WARRANTY_VIN\",\"component\":\"cooling\",\"failure_date\":\"$(date -u -d '10 days ago' +%F)\",\"odometer_km\":20000,\"description\":\"coolant leaking from the water pump\",\"shop\":{\"id\":\"SHOP-1\",\"name\":\"Fuzz garage\",\"region\":\"US-IL\"},\"cost\":{\"parts\":[{\"part\":\"water_pump\",\"quantity\":1,\"unit_price\":300}],\"labour_hours\":2,\"labour_rate\":100,\"currency\":\"USD\"}}"
-    printf '%%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' >"$WORK/invoice.pdf"
-    WARRANTY_DOCUMENT="$(sha256sum "$WORK/invoice.pdf" | cut -d' ' -f1)"
-    in_review="$(warranty POST /v1/claims -F "claim=$claim;type=application/json" \
-        -F "document=@$WORK/invoice.pdf;type=application/pdf" | id_of)" ||
-        die "could not file a warranty claim"
-    approved="$(warranty POST /v1/claims -H 'Content-Type: application/json' -d "$claim" | id_of)" ||
-        die "could not file a second warranty claim"
-    warranty POST "/v1/claims/$approved/decision" -H 'Content-Type: application/json' \
-        -d '{"decision":"approve","note":"seeded for fuzzing"}' >/dev/null ||
-        die "could not approve the seeded warranty claim"
-    WARRANTY_CLAIMS="$in_review $approved"
-    log "seeded warranty: contract of VH-000001, claims $WARRANTY_CLAIMS, document $WARRANTY_DOCUMENT"
-fi
+platform_seed "$TOKEN"
 # Waits (bounded) for the pipeline's state, then writes the identifiers it finds into
 # the dictionaries of $CONFIG.
 FUZZ_ORG="$ORG" FUZZ_TOKEN="$TOKEN" FUZZ_CONFIG="$CONFIG" \

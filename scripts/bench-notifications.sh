@@ -79,12 +79,7 @@ platform_start devinbox ingestion health agent alert
 platform_wait_ready
 TOKEN="$(platform_token 12h)"
 
-for role in owner fleet_manager emergency_contact; do
-    curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $TOKEN" \
-        -H 'Content-Type: application/json' \
-        -d "{\"org_id\":\"$ORG\",\"name\":\"Bench $role\",\"role\":\"$role\",\"email\":\"$role@bench.local\",\"phone\":\"+15550100001\",\"push_token\":\"bench-$role\"}" \
-        "$(url_of alert)/v1/contacts" || die "could not add the $role contact"
-done
+platform_seed_contacts "$TOKEN" || die "could not add the contacts of $ORG"
 
 log "fleetsim simulate --vehicles $VEHICLES --days $DAYS --seed $SEED --degrade-fraction 0.3 --speedup $SPEEDUP"
 start=$SECONDS

@@ -113,8 +113,8 @@ fleet_alert_env() {
 }
 
 # The analytics service's development environment (identity provider of `make up`):
-# its signing key, the first admin, the services' client credentials and mail through
-# devinbox. Prints NAME=value lines.
+# its signing key, the first admin, the services' client credentials, mail through
+# devinbox, and the dashboard with the services behind it. Prints NAME=value lines.
 fleet_analytics_env() {
     local key password clients="" name secret
     key="$(fleet_signing_key)" || return 1
@@ -131,7 +131,23 @@ fleet_analytics_env() {
         "ANALYTICS_SERVICE_CLIENTS=$clients" \
         "ANALYTICS_PUBLIC_URL=${ANALYTICS_PUBLIC_URL:-http://127.0.0.1:8007}" \
         "ANALYTICS_SMTP_URL=${ANALYTICS_SMTP_URL:-smtp://127.0.0.1:$FLEET_DEVINBOX_SMTP_PORT}" \
-        "ANALYTICS_MAIL_FROM=${ANALYTICS_MAIL_FROM:-Fleet platform <accounts@fleet.local>}"
+        "ANALYTICS_MAIL_FROM=${ANALYTICS_MAIL_FROM:-Fleet platform <accounts@fleet.local>}" \
+        "ANALYTICS_UPSTREAMS=${ANALYTICS_UPSTREAMS:-$(fleet_upstreams)}"
+    # The web dashboard, once built (ADR 0022).
+    if [ -f "$FLEET_ROOT/dashboard/dist/index.html" ]; then
+        echo "ANALYTICS_DASHBOARD_DIR=${ANALYTICS_DASHBOARD_DIR:-$FLEET_ROOT/dashboard/dist}"
+    fi
+}
+
+# The services the dashboard reaches through analytics (ADR 0022), as
+# ANALYTICS_UPSTREAMS wants them: name=http://127.0.0.1:port,...
+fleet_upstreams() {
+    local name out=""
+    for name in "${FLEET_SERVICES[@]}"; do
+        [ "$name" = analytics ] && continue
+        out="${out:+$out,}$name=http://127.0.0.1:$(fleet_service_port "$name")"
+    done
+    echo "$out"
 }
 
 # How service $1 verifies tokens and takes its own under `make up`: the analytics

@@ -11,6 +11,8 @@
 #                                               environment lines; define it first)
 #       platform_wait_ready                     waits for /health/ready (or live)
 #       platform_token                          prints an admin token of $ORG
+#       platform_seed <token>                   contacts, fleetsim telemetry, a service
+#                                               center, warranty contract and claims
 #       platform_cleanup                        stops everything, drops databases and keys
 # Needs lib.sh and env.sh sourced (log/die, TEST_DATABASE_URL, REDIS_URL, RUST_LOG).
 
@@ -44,6 +46,18 @@ platform_init() {
         case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac
     fi
     BIN_DIR="$target_dir/$2"
+    # Where alert's channels go: a loopback port nothing listens on. Deliveries fail
+    # (and are retried) in the background; no request waits on them and nothing leaves
+    # the host.
+    platform_port
+    DEAD_PORT="$FREE_PORT"
+    # The analytics service's first admin (a person can log in as it: the dashboard).
+    PLATFORM_ADMIN_EMAIL="admin@$PLATFORM_TAG.invalid"
+    PLATFORM_ADMIN_PASSWORD="$(random_hex 16)"
+    # Set before platform_start: PLATFORM_JWKS=1 makes every service also accept the
+    # tokens analytics signs (people logging in); PLATFORM_DASHBOARD_DIR is the built
+    # dashboard analytics serves.
+    : "${PLATFORM_JWKS:=0}" "${PLATFORM_DASHBOARD_DIR:=}"
 }
 
 psql_fleet() { psql -X -q -w -v ON_ERROR_STOP=1 "$ADMIN_DB_URL" "$@"; }
@@ -59,8 +73,70 @@ platform_port() {
 url_of() { echo "http://127.0.0.1:${PORT[$1]:-0}"; }
 alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
 
-# Extra environment of service $1, one NAME=value per line (override it).
-platform_env() { :; }
+# The base URLs of the started services but analytics, as ANALYTICS_UPSTREAMS wants
+# them (name=url,...): the dashboard reaches them through analytics (ADR 0022).
+platform_upstreams() {
+    local name out=""
+    for name in "${!PORT[@]}"; do
+        case "$name" in analytics | devinbox) continue ;; esac
+        out="${out:+$out,}$name=$(url_of "$name")"
+    done
+    echo "$out"
+}
+
+# Extra environment of service $1, one NAME=value per line (a script may override it).
+platform_env() {
+    if [ "$PLATFORM_JWKS" = 1 ] && [ "$1" != analytics ] && [ -n "${PORT[analytics]:-}" ]; then
+        echo "AUTH_JWKS_URL=$(url_of analytics)/.well-known/jwks.json"
+    fi
+    case "$1" in
+        ingestion)
+            printf '%s\n' "INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY" "INGESTION_BOOTSTRAP_ORG=$ORG"
+            ;;
+        agent)
+            printf '%s\n' "AGENT_HEALTH_URL=$(url_of health)" \
+                "AGENT_LLM_BASE_URL=" "AGENT_LLM_MODEL=" # no model: the rules decide
+            ;;
+        alert)
+            printf '%s\n' "ALERT_LINK_SECRET=$(random_hex 32)" \
+                "ALERT_WEBHOOK_SECRET=$(random_hex 32)" \
+                "ALERT_PUBLIC_URL=$(url_of alert)" \
+                "ALERT_SMTP_URL=smtp://127.0.0.1:$DEAD_PORT" \
+                "ALERT_SMTP_FROM=Fleet $PLATFORM_TAG <$PLATFORM_TAG@fleet.local>" \
+                "ALERT_SMS_URL=http://127.0.0.1:$DEAD_PORT" \
+                "ALERT_SMS_ACCOUNT_SID=AC_$PLATFORM_TAG" "ALERT_SMS_AUTH_TOKEN=$PLATFORM_TAG" \
+                "ALERT_SMS_FROM=+15550000000" \
+                "ALERT_PUSH_URL=http://127.0.0.1:$DEAD_PORT" \
+                "ALERT_PUSH_PROJECT=fleet-$PLATFORM_TAG" "ALERT_PUSH_ACCESS_TOKEN=$PLATFORM_TAG"
+            ;;
+        scheduling)
+            # Vehicle positions and counters from health when it runs; a short batch
+            # re-planning budget, so that fuzzing /v1/plans/optimize stays quick.
+            printf '%s\n' "SCHEDULING_HEALTH_URL=${PORT[health]:+$(url_of health)}" \
+                "SCHEDULING_OPTIMIZE_MS=200"
+            ;;
+        warranty)
+            # Documents and the embedded claim index in this run's folder; the vehicle
+            # record from the services that run (with development service tokens).
+            printf '%s\n' "WARRANTY_DATA_DIR=$WORK/warranty" \
+                "WARRANTY_HEALTH_URL=${PORT[health]:+$(url_of health)}" \
+                "WARRANTY_INGESTION_URL=${PORT[ingestion]:+$(url_of ingestion)}" \
+                "WARRANTY_ALERT_URL=${PORT[alert]:+$(url_of alert)}" \
+                "WARRANTY_SCHEDULING_URL=${PORT[scheduling]:+$(url_of scheduling)}" \
+                "WARRANTY_LOOKUP_TIMEOUT_MS=1000"
+            ;;
+        analytics)
+            printf '%s\n' "ANALYTICS_SIGNING_KEY=$(random_hex 32)" \
+                "ANALYTICS_BOOTSTRAP_ADMIN_EMAIL=$PLATFORM_ADMIN_EMAIL" \
+                "ANALYTICS_BOOTSTRAP_ADMIN_PASSWORD=$PLATFORM_ADMIN_PASSWORD" \
+                "ANALYTICS_SERVICE_CLIENTS=agent=$(random_hex 16)" \
+                "ANALYTICS_SMTP_URL=smtp://127.0.0.1:$DEAD_PORT" \
+                "ANALYTICS_PUBLIC_URL=$(url_of analytics)" \
+                "ANALYTICS_UPSTREAMS=$(platform_upstreams)" \
+                "ANALYTICS_DASHBOARD_DIR=$PLATFORM_DASHBOARD_DIR"
+            ;;
+    esac
+}
 
 # Starts each service named (devinbox: the development receivers, no database).
 platform_start() {
@@ -139,6 +215,109 @@ platform_wait_ready() {
 platform_token() {
     JWT_SECRET="$RUN_JWT_SECRET" "$BIN_DIR/fleetctl" token --role admin --org "$ORG" \
         --sub "$PLATFORM_TAG-admin" --ttl "${1:-2h}" | tr -d '[:space:]'
+}
+
+# ---------------------------------------------------------------- seed data
+# The "id" of a JSON object on stdin.
+platform_id_of() { python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+
+# Fills the started services with a small world of $ORG, as admin token $1: contacts
+# for the alerts, two weeks of fleetsim telemetry of four vehicles (some degrading:
+# health, agent and alert derive states, decisions and alerts from it), a 24/7 service
+# center with a technician, stock and an appointment, and a warranty contract with a
+# claim in review (with a PDF) and an approved one. Sets SCHED_CENTER, SCHED_TECH,
+# SCHED_APPOINTMENT, WARRANTY_VIN, WARRANTY_CLAIMS and WARRANTY_DOCUMENT.
+platform_seed() {
+    platform_seed_contacts "$1" || warn "could not add every contact"
+    platform_seed_telemetry
+    platform_seed_scheduling "$1"
+    platform_seed_warranty "$1"
+}
+
+# Calls service $1: method $2, path $3, with token $TOKEN_OF_CALL and the curl arguments after;
+# prints the answer. Fails on an HTTP error.
+platform_call() {
+    local name="$1" method="$2" path="$3"
+    shift 3
+    curl -fsS --max-time 30 -X "$method" -H "Authorization: Bearer $TOKEN_OF_CALL" "$@" \
+        "$(url_of "$name")$path"
+}
+
+# An owner, a fleet manager and an emergency contact of $ORG (alert service), as
+# token $1; returns 1 when one could not be added.
+platform_seed_contacts() {
+    local role failed=0
+    [ -n "${PORT[alert]:-}" ] || return 0
+    for role in owner fleet_manager emergency_contact; do
+        TOKEN_OF_CALL="$1" platform_call alert POST /v1/contacts -o /dev/null \
+            -H 'Content-Type: application/json' \
+            -d "{\"org_id\":\"$ORG\",\"name\":\"${PLATFORM_TAG^} $role\",\"role\":\"$role\",\"email\":\"$role@$PLATFORM_TAG.invalid\",\"phone\":\"+15550100001\",\"push_token\":\"$PLATFORM_TAG-$role\"}" ||
+            failed=1
+    done
+    return "$failed"
+}
+
+platform_seed_telemetry() {
+    [ -n "${PORT[ingestion]:-}" ] || return 0
+    log "seeding: fleetsim simulate --vehicles 4 --days 14 into ingestion"
+    FLEET_DEVICE_KEY="$DEVICE_KEY" "$BIN_DIR/fleetsim" simulate --vehicles 4 --days 14 \
+        --degrade-fraction 0.5 --seed 7 --url "$(url_of ingestion)" --quiet \
+        --truth "$WORK/fleetsim-truth.json" || {
+        show_log ingestion
+        die "fleetsim could not send the seed telemetry to ingestion"
+    }
+}
+
+# Scheduling: a 24/7 center with a technician of every skill, the common parts in
+# stock and an appointment of VH-000001 a week from now at noon UTC.
+platform_seed_scheduling() {
+    local TOKEN_OF_CALL="$1" day shifts starts part
+    SCHED_CENTER="" SCHED_TECH="" SCHED_APPOINTMENT=""
+    [ -n "${PORT[scheduling]:-}" ] || return 0
+    sched() { platform_call scheduling "$1" "$2" -H 'Content-Type: application/json' -d "$3"; }
+    day='{"open":"00:00","close":"24:00"}'
+    SCHED_CENTER="$(sched POST /v1/centers "{\"org_id\":\"$ORG\",\"name\":\"${PLATFORM_TAG^} hub\",\"lat\":41.88,\"lon\":-87.63,\"bays\":2,\"hours\":[$day,$day,$day,$day,$day,$day,$day],\"emergency\":true}" | platform_id_of)" ||
+        die "could not add a scheduling center"
+    shifts="$(for d in 0 1 2 3 4 5 6; do printf '{"weekday":%s,"start":"00:00","end":"24:00"},' "$d"; done)"
+    SCHED_TECH="$(sched POST /v1/technicians "{\"center_id\":\"$SCHED_CENTER\",\"name\":\"${PLATFORM_TAG^} tech\",\"skills\":[\"general\",\"brakes\",\"electrical\",\"engine\",\"aftertreatment\",\"transmission\",\"tires\"],\"shifts\":[${shifts%,}]}" | platform_id_of)" ||
+        die "could not add a scheduling technician"
+    # Parts of the common repairs, so that the agent's decisions get slots to offer.
+    for part in brake_pad_set battery_12v coolant_5l oil_filter; do
+        sched PUT "/v1/centers/$SCHED_CENTER/stock/$part" '{"on_hand":10,"lead_time_hours":24}' >/dev/null ||
+            die "could not set scheduling stock of $part"
+    done
+    # Noon UTC a week from now: a job never spans midnight (a start "now + 7 days"
+    # after 23:00 UTC was refused with 409).
+    starts="$(date -u -d "$(date -u -d '+7 days' +%F) 12:00" +%Y-%m-%dT%H:%M:%SZ)"
+    SCHED_APPOINTMENT="$(sched POST /v1/appointments "{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"center_id\":\"$SCHED_CENTER\",\"starts_at\":\"$starts\",\"skill\":\"general\",\"duration_minutes\":60,\"title\":\"${PLATFORM_TAG^} check\"}" | platform_id_of)" ||
+        die "could not book a scheduling appointment"
+    log "seeded scheduling: center $SCHED_CENTER, technician $SCHED_TECH, appointment $SCHED_APPOINTMENT"
+}
+
+# Warranty: VH-000001's contract, a claim of it in review with a PDF, and an approved
+# one (to pay and close).
+platform_seed_warranty() {
+    local TOKEN_OF_CALL="$1" started claim in_review approved
+    WARRANTY_VIN="1HGCM82633A004352" WARRANTY_CLAIMS="" WARRANTY_DOCUMENT=""
+    [ -n "${PORT[warranty]:-}" ] || return 0
+    warranty() { platform_call warranty "$@"; }
+    started="$(date -u -d '365 days ago' +%F)"
+    warranty PUT /v1/contracts/VH-000001 -H 'Content-Type: application/json' \
+        -d "{\"org_id\":\"$ORG\",\"vin\":\"$WARRANTY_VIN\",\"start_date\":\"$started\",\"start_odometer_km\":1000,\"deductible\":100,\"currency\":\"USD\"}" >/dev/null ||
+        die "could not set a warranty contract"
+    claim="{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000001\",\"vin\":\"$WARRANTY_VIN\",\"component\":\"cooling\",\"failure_date\":\"$(date -u -d '10 days ago' +%F)\",\"odometer_km\":20000,\"description\":\"coolant leaking from the water pump\",\"shop\":{\"id\":\"SHOP-1\",\"name\":\"${PLATFORM_TAG^} garage\",\"region\":\"US-IL\"},\"cost\":{\"parts\":[{\"part\":\"water_pump\",\"quantity\":1,\"unit_price\":300}],\"labour_hours\":2,\"labour_rate\":100,\"currency\":\"USD\"}}"
+    printf '%%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%%%EOF\n' >"$WORK/invoice.pdf"
+    WARRANTY_DOCUMENT="$(sha256sum "$WORK/invoice.pdf" | cut -d' ' -f1)"
+    in_review="$(warranty POST /v1/claims -F "claim=$claim;type=application/json" \
+        -F "document=@$WORK/invoice.pdf;type=application/pdf" | platform_id_of)" ||
+        die "could not file a warranty claim"
+    approved="$(warranty POST /v1/claims -H 'Content-Type: application/json' -d "$claim" | platform_id_of)" ||
+        die "could not file a second warranty claim"
+    warranty POST "/v1/claims/$approved/decision" -H 'Content-Type: application/json' \
+        -d "{\"decision\":\"approve\",\"note\":\"seeded for $PLATFORM_TAG\"}" >/dev/null ||
+        die "could not approve the seeded warranty claim"
+    WARRANTY_CLAIMS="$in_review $approved"
+    log "seeded warranty: contract of VH-000001, claims $WARRANTY_CLAIMS, document $WARRANTY_DOCUMENT"
 }
 
 # Stops the services, drops the run's databases and Redis keys, removes $WORK.

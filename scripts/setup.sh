@@ -2,7 +2,8 @@
 # Prepares this machine (Debian/Ubuntu) for running and testing the fleet platform.
 # Idempotent: each step checks first and does nothing when already done.
 #
-#  1. installs PostgreSQL, Redis (and a C toolchain) with apt-get when missing;
+#  1. installs PostgreSQL, Redis (and a C toolchain), node/npm and Chromium (the
+#     dashboard and its browser tests; FLEET_UI=0 skips them) with apt-get when missing;
 #  2. checks that a Rust toolchain is installed;
 #  3. starts PostgreSQL and Redis when they do not answer on 127.0.0.1 (without
 #     systemd too: containers, CI);
@@ -46,6 +47,12 @@ fi
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v cc >/dev/null 2>&1 || packages+=(build-essential pkg-config)
 command -v curl >/dev/null 2>&1 || packages+=(curl ca-certificates)
+# The web dashboard's build (node, npm) and its browser tests (Debian's Chromium, which
+# Playwright drives: scripts/ui-test.sh). FLEET_UI=0 leaves them out.
+if [ "${FLEET_UI:-1}" != 0 ]; then
+    command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+    [ -x /usr/bin/chromium ] || packages+=(chromium)
+fi
 if [ "${#packages[@]}" -gt 0 ]; then
     apt_install "${packages[@]}"
 else

@@ -6,6 +6,8 @@
 #   3. cargo test --workspace --locked [extra arguments given to this script]
 #   4. scripts/api-fuzz.sh: schemathesis against every service's OpenAPI document, on
 #      fresh databases, failing on any 5xx answer (FLEET_FUZZ=0 skips it; CI runs it)
+#   5. scripts/ui-test.sh: the dashboard in Chromium (Playwright) against a private
+#      seeded platform, per role (FLEET_UI=0 skips it)
 # The exit status is non-zero when any step fails.
 set -euo pipefail
 
@@ -39,19 +41,26 @@ for component in rustfmt clippy; do
     fi
 done
 
-banner "1/4 format: cargo fmt --all -- --check"
+banner "1/5 format: cargo fmt --all -- --check"
 cargo fmt --all -- --check
 
-banner "2/4 lint: cargo clippy --workspace --all-targets --locked -- -D warnings"
+banner "2/5 lint: cargo clippy --workspace --all-targets --locked -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-banner "3/4 tests: cargo test --workspace --locked${*:+ $*}"
+banner "3/5 tests: cargo test --workspace --locked${*:+ $*}"
 cargo test --workspace --locked "$@"
 
 # After the tests: it runs the binaries they just built.
 if [ "${FLEET_FUZZ:-1}" = 0 ]; then
     log "FLEET_FUZZ=0: API fuzzing skipped"
 else
-    banner "4/4 API fuzzing: scripts/api-fuzz.sh (FLEET_FUZZ=0 skips it)"
+    banner "4/5 API fuzzing: scripts/api-fuzz.sh (FLEET_FUZZ=0 skips it)"
     bash "$ROOT/scripts/api-fuzz.sh"
+fi
+
+if [ "${FLEET_UI:-1}" = 0 ]; then
+    log "FLEET_UI=0: browser tests skipped"
+else
+    banner "5/5 browser tests: scripts/ui-test.sh (FLEET_UI=0 skips it)"
+    bash "$ROOT/scripts/ui-test.sh"
 fi

@@ -3,11 +3,13 @@
 #
 #  1. scripts/setup.sh (PostgreSQL, Redis, role and databases);
 #  2. `cargo build --release` of every service under services/ (package name =
-#     directory name) plus the fleetsim and fleetctl tools;
+#     directory name) plus the fleetsim and fleetctl tools, and the web dashboard
+#     (dashboard/: npm ci when its lockfile changed, npm run build; skipped with a
+#     warning when node/npm are missing), which analytics serves (ADR 0022);
 #  3. starts each service binary with its DATABASE_URL and BIND_ADDR (127.0.0.1:<port>)
 #     and the environment of scripts/env.sh, logging to .run/logs/<name>.log;
-#  4. waits for each /health/ready, prints the URLs, a development admin token and the
-#     development device key;
+#  4. waits for each /health/ready, prints the URLs (the dashboard's first), a
+#     development admin token and the development device key;
 #  5. keeps running until Ctrl-C (SIGINT) or SIGTERM, then stops every service
 #     gracefully (SIGTERM, up to 10 s, then SIGKILL) and exits 0.
 #
@@ -16,7 +18,7 @@
 # up.sh exits 1 only when no service is left running. `make down` stops services left
 # behind by an up.sh that was killed hard (their pids are in .run/pids/).
 #
-# Environment: FLEET_UP_BUILD=0 skips the cargo build (use the binaries already built);
+# Environment: FLEET_UP_BUILD=0 skips the cargo and dashboard builds (use what is built);
 # FLEET_READY_TIMEOUT (seconds, default 120) bounds the wait for /health/ready;
 # CARGO_TARGET_DIR is respected.
 set -euo pipefail
@@ -26,6 +28,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=lib.sh
 . "$ROOT/scripts/lib.sh"
+# shellcheck source=dashboard.sh
+. "$ROOT/scripts/dashboard.sh"
 
 bash "$ROOT/scripts/setup.sh"
 
@@ -100,6 +104,7 @@ if [ "${FLEET_UP_BUILD:-1}" != 0 ]; then
     done
     log "cargo build --release ${packages[*]}"
     cargo build --release "${packages[@]}"
+    dashboard_build || warn "the dashboard was not built: the services run without it"
 fi
 
 # Where cargo put the binaries (honours CARGO_TARGET_DIR and .cargo/config.toml).
@@ -262,6 +267,12 @@ fi
 # ---------------------------------------------------------------- summary
 rel() { case "$1" in "$ROOT"/*) echo "${1#"$ROOT"/}" ;; *) echo "$1" ;; esac; }
 
+echo
+if [ "${STATE[analytics]:-}" = ready ] && [ -f "$ROOT/dashboard/dist/index.html" ]; then
+    echo "Dashboard: http://127.0.0.1:$(fleet_service_port analytics)/  (log in as the first admin below)"
+else
+    echo "Dashboard: not available (needs analytics running and dashboard/dist built: node and npm)"
+fi
 echo
 printf '%-11s %-12s %-30s %-38s %s\n' SERVICE STATUS DOCS READY METRICS
 for name in "${services[@]}"; do

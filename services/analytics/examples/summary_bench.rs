@@ -66,6 +66,7 @@ fn config(database_url: &str, prefix: &str) -> Config {
         mail_from: "bench@localhost".to_owned(),
         public_url: "http://localhost:8007".to_owned(),
         audit_yields_to: vec!["health".to_owned()],
+        dashboard: analytics::config::DashboardConfig::default(),
     }
 }
 

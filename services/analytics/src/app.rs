@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::events::audit::AuditRecorder;
 use crate::openapi::ApiDoc;
 use crate::pipeline::audit::Auditor;
+use crate::pipeline::gateway::Gateway;
 use crate::pipeline::identity::Identity;
 use crate::pipeline::mailer::Mailer;
 use crate::pipeline::metrics::Metrics;
@@ -28,7 +29,9 @@ pub type Application = Server;
 pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Result<Application> {
     crate::install_crypto();
     let migrations = sqlx::migrate!("./migrations");
-    let mut service = Service::connect("analytics", &config.common, &migrations, shutdown).await?;
+    let mut service = Service::connect("analytics", &config.common, &migrations, shutdown)
+        .await?
+        .audit_recorded_elsewhere(&[crate::routes::dashboard::FORWARD_ROUTE]);
     let mailer = Mailer::new(
         service.db.clone(),
         config.smtp_url.as_ref().map(Secret::expose),
@@ -60,6 +63,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         reports,
         report_wake,
         auditor,
+        gateway: Gateway::new(&config.dashboard)?,
     };
     let routes = crate::routes::router().with_state(state);
     service.serve(routes, ApiDoc::openapi()).await

@@ -1,5 +1,6 @@
 //! Analytics settings from the environment.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
@@ -26,6 +27,65 @@ pub struct Config {
     /// default `health`) that the audit's backfill yields to while they fall behind on
     /// live events (ADR 0020).
     pub audit_yields_to: Vec<String>,
+    /// The web dashboard served from this origin (ADR 0022).
+    pub dashboard: DashboardConfig,
+}
+
+/// The dashboard's one origin: its built files and the services it reaches through
+/// `/api/<service>/...` (ADR 0022).
+#[derive(Debug, Clone, Default)]
+pub struct DashboardConfig {
+    /// `ANALYTICS_DASHBOARD_DIR`: the built dashboard (`dashboard/dist`), served at `/`
+    /// (its client-side routes answer `index.html`). Unset: no dashboard.
+    pub dir: Option<PathBuf>,
+    /// `ANALYTICS_UPSTREAMS`: `name=base_url` pairs, comma-separated (e.g.
+    /// `alert=http://127.0.0.1:8004`): `/api/<name>/<path>` is forwarded to
+    /// `<base_url>/<path>` with the caller's `Authorization`. Unset: no forwarding.
+    pub upstreams: Vec<(String, String)>,
+}
+
+impl DashboardConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let dir: String = config::or("ANALYTICS_DASHBOARD_DIR", String::new())?;
+        let upstreams: String = config::or("ANALYTICS_UPSTREAMS", String::new())?;
+        Ok(Self {
+            dir: (!dir.trim().is_empty()).then(|| PathBuf::from(dir.trim())),
+            upstreams: parse_upstreams(&upstreams).map_err(|reason| ConfigError::Invalid {
+                name: "ANALYTICS_UPSTREAMS".to_owned(),
+                value: upstreams.clone(),
+                reason,
+            })?,
+        })
+    }
+}
+
+/// `name=url,name=url`: names of lowercase letters, digits and `-`, each once; URLs
+/// `http(s)://` without a trailing slash (one is trimmed).
+pub fn parse_upstreams(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, url) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("'{pair}' is not name=url"))?;
+        let (name, url) = (name.trim(), url.trim().trim_end_matches('/'));
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_name {
+            return Err(format!(
+                "'{name}': a name is lowercase letters, digits and '-'"
+            ));
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains('?') {
+            return Err(format!("'{url}' ({name}): an http:// or https:// base URL"));
+        }
+        if out.iter().any(|(n, _)| n == name) {
+            return Err(format!("'{name}' is named twice"));
+        }
+        out.push((name.to_owned(), url.to_owned()));
+    }
+    Ok(out)
 }
 
 /// How users and services prove who they are.
@@ -72,6 +132,7 @@ impl Config {
                 format!("http://localhost:{DEFAULT_PORT}"),
             )?,
             audit_yields_to: config::list("ANALYTICS_AUDIT_YIELDS_TO", &["health"]),
+            dashboard: DashboardConfig::from_env()?,
         })
     }
 }

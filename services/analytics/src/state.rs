@@ -7,6 +7,7 @@ use shared_runtime::auth::Jwt;
 use sqlx::PgPool;
 
 use crate::pipeline::audit::Auditor;
+use crate::pipeline::gateway::Gateway;
 use crate::pipeline::identity::Identity;
 use crate::pipeline::metrics::Metrics;
 use crate::pipeline::reports::Reports;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub reports: Reports,
     /// Wakes the report scheduler (a schedule was created).
     pub report_wake: Arc<tokio::sync::Notify>,
+    /// The dashboard's files and the services behind `/api/` (ADR 0022).
+    pub gateway: Gateway,
 }
 
 impl FromRef<AppState> for Arc<Jwt> {

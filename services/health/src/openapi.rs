@@ -4,7 +4,7 @@
 use shared_runtime::openapi::BearerSecurity;
 use utoipa::OpenApi;
 
-use crate::routes::{counters, fleet, recompute, vehicles};
+use crate::routes::{counters, fleet, positions, recompute, vehicles};
 
 /// The health service's API.
 #[derive(Debug, OpenApi)]
@@ -16,6 +16,7 @@ use crate::routes::{counters, fleet, recompute, vehicles};
         vehicles::history,
         counters::list,
         fleet::summary,
+        positions::positions,
         recompute::recompute_vehicle,
         recompute::recompute_all,
     ),

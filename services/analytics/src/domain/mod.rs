@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod dashboard;
 pub mod keys;
 pub mod lockout;
 pub mod mail;

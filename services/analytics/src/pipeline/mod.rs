@@ -2,6 +2,7 @@
 //! [`mailer::Mailer`] and [`audit::Auditor`] (the tamper-evident log).
 
 pub mod audit;
+pub mod gateway;
 pub mod identity;
 pub mod mailer;
 pub mod metrics;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod dashboard;
 pub mod metrics;
 pub mod orgs;
 pub mod pages;
@@ -22,4 +23,5 @@ pub fn router() -> Router<AppState> {
         .merge(metrics::router())
         .merge(reports::router())
         .merge(audit::router())
+        .merge(dashboard::router())
 }

@@ -41,6 +41,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         mail_from: "fleet-platform@example.test".to_owned(),
         public_url: "http://localhost:8007".to_owned(),
         audit_yields_to: vec!["health".to_owned()],
+        dashboard: analytics::config::DashboardConfig::default(),
     }
 }
 

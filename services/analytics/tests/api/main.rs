@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod audit;
+mod dashboard;
 mod helpers;
 mod identity;
 mod metrics;

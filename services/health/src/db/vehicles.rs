@@ -396,6 +396,45 @@ pub async fn most_at_risk(
     .await
 }
 
+/// A vehicle's newest GPS fix and overall band.
+#[derive(Debug, Clone, FromRow)]
+pub struct PositionRow {
+    /// Vehicle.
+    pub vehicle_id: String,
+    /// Organization.
+    pub org_id: String,
+    /// Overall band, once assessed.
+    pub overall_band: Option<String>,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// When the fix was taken.
+    pub at: DateTime<Utc>,
+}
+
+/// The newest GPS fix of up to `limit` vehicles in `scope` that have one, by id.
+pub async fn positions(
+    pool: &PgPool,
+    scope: Scope<'_>,
+    limit: i64,
+) -> Result<Vec<PositionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT vehicle_id, org_id, overall_band, position_lat AS lat, position_lon AS lon,
+                position_at AS at
+         FROM vehicles
+         WHERE position_lat IS NOT NULL AND position_lon IS NOT NULL AND position_at IS NOT NULL
+           AND ($1::text IS NULL OR org_id = $1)
+           AND ($2::text[] IS NULL OR vehicle_id = ANY($2))
+         ORDER BY vehicle_id LIMIT $3",
+    )
+    .bind(scope.org_id)
+    .bind(scope.vehicle_ids)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// Up to `limit` vehicle ids after `after`, in order (paging through every vehicle).
 pub async fn ids_after(pool: &PgPool, after: &str, limit: i64) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(

@@ -2,6 +2,7 @@
 
 pub mod counters;
 pub mod fleet;
+pub mod positions;
 pub mod recompute;
 pub mod vehicles;
 
@@ -14,6 +15,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(vehicles::router())
         .merge(fleet::router())
+        .merge(positions::router())
         .merge(recompute::router())
         .merge(counters::router())
 }

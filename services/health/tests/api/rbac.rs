@@ -51,7 +51,7 @@ async fn every_role_gets_what_the_policy_says() {
         private: vec![ACME_VEHICLE.to_owned()],
     };
     let report = rbac::check(&matrix).await;
-    assert_eq!(report.operations, 7, "{report:?}");
+    assert_eq!(report.operations, 8, "{report:?}");
     // Globex's own vehicle is still globex's alone (recomputing moved nothing).
     let summary = api
         .get_as(

@@ -452,3 +452,42 @@ async fn recompute_is_admin_only_and_reports_what_a_new_model_changed() {
     assert_eq!(fleet["model_version"], "test-model-v2");
     let _ = std::fs::remove_file(path);
 }
+
+#[tokio::test]
+async fn fleet_positions_are_each_vehicles_newest_fix_in_scope() {
+    let app = populated().await;
+    let admin = token(Role::Admin, "platform", &[]);
+    let (s, all) = status(&app, "/v1/fleet/positions", &admin).await;
+    assert_eq!(s, 200, "{all}");
+    let ids = |v: &Value| -> Vec<String> {
+        v["vehicles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["vehicle_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&all), [V1, V2, V3]);
+    // Each is the vehicle's view: the same fix and band as its health.
+    for p in all["vehicles"].as_array().unwrap() {
+        let id = p["vehicle_id"].as_str().unwrap();
+        let (_, view) = status(&app, &format!("/v1/vehicles/{id}/health"), &admin).await;
+        assert_eq!(p["lat"], view["position"]["lat"], "{id}");
+        assert_eq!(p["lon"], view["position"]["lon"], "{id}");
+        assert_eq!(p["at"], view["position"]["at"], "{id}");
+        assert_eq!(p["overall_band"], view["overall_band"], "{id}");
+    }
+    // A fleet manager sees their organization's, an owner their vehicle's.
+    let manager = token(Role::FleetManager, ORG, &[]);
+    let (_, mine) = status(&app, "/v1/fleet/positions", &manager).await;
+    assert_eq!(ids(&mine), [V1, V2]);
+    let owner = token(Role::Owner, ORG, &[V2]);
+    let (_, theirs) = status(&app, "/v1/fleet/positions?limit=10", &owner).await;
+    assert_eq!(ids(&theirs), [V2]);
+    let (_, first) = status(&app, "/v1/fleet/positions?limit=1", &admin).await;
+    assert_eq!(ids(&first), [V1]);
+    for bad in ["limit=0", "limit=50001", "limit=x", "nope=1"] {
+        let (s, body) = status(&app, &format!("/v1/fleet/positions?{bad}"), &admin).await;
+        assert_eq!(s, 400, "{bad}: {body}");
+    }
+}

@@ -1,0 +1,228 @@
+import { expect, test } from '@playwright/test';
+import { accessible, env, login, screenshots, tabTo, who } from './fixtures';
+
+test.describe.configure({ mode: 'serial' });
+
+test('login page: accessible, wrong password answered in words', async ({ page }) => {
+  await page.goto('/');
+  await accessible(page, 'the login page');
+  await page.getByLabel('Email').fill(who.manager());
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toContainText('Wrong email or password');
+  await screenshots(page, 'login');
+});
+
+test('fleet manager: overview of their fleet only, live feed, acknowledge with the keyboard', async ({ page }) => {
+  await login(page, who.manager());
+  await expect(page.getByRole('heading', { name: 'Fleet overview' })).toBeVisible();
+  await expect(page.getByText('Vehicles', { exact: true })).toBeVisible();
+  await expect(page.getByText('● Live')).toBeVisible();
+  // Their organization's vehicles, nothing of another's.
+  const feed = page.getByRole('region', { name: 'Alert feed' });
+  await expect(feed.getByRole('link', { name: /^VH-0000\d\d$/ }).first()).toBeVisible();
+  await expect(page.getByText(env.otherOrg)).toHaveCount(0);
+  await accessible(page, 'the fleet overview');
+  await screenshots(page, 'overview');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+  await expect(page.getByRole('heading', { name: 'Alerts', exact: true })).toBeVisible();
+  const ack = page.getByRole('button', { name: /^Acknowledge / });
+  await expect(ack.first()).toBeVisible();
+  const label = await ack.first().getAttribute('aria-label');
+  await accessible(page, 'the alerts list');
+  await screenshots(page, 'alerts');
+  // Keyboard only: Tab until the first Acknowledge button has the focus, then Enter.
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    if (focused === label) break;
+  }
+  await expect(page.getByRole('button', { name: label ?? '' }).first()).toBeFocused();
+  await page.keyboard.press('Enter');
+  // Acknowledged: its button is gone (from the review queue too, when it was there).
+  await expect(page.getByRole('button', { name: label ?? '' })).toHaveCount(0);
+});
+
+test('the alert feed is live: a change made elsewhere shows without a reload', async ({ page, request }) => {
+  await login(page, who.manager());
+  await expect(page.getByText('● Live')).toBeVisible();
+  // Someone else (the same manager in another session) resolves an alert.
+  const session = await request.post('/v1/auth/login', { data: { email: who.manager(), password: env.password } });
+  const token = ((await session.json()) as { access_token: string }).access_token;
+  const headers = { authorization: `Bearer ${token}` };
+  const list = await request.get('/api/alert/v1/alerts?limit=15', { headers });
+  const alerts = ((await list.json()) as { alerts: { alert_id: string; title: string; status: string }[] }).alerts;
+  const target = alerts.find((a) => a.status !== 'resolved');
+  expect(target, 'an alert not resolved yet').toBeDefined();
+  const item = page
+    .getByRole('region', { name: 'Alert feed' })
+    .getByRole('listitem')
+    .filter({ hasText: target?.title ?? '' });
+  await expect(item).not.toContainText('resolved');
+  const resolved = await request.post(`/api/alert/v1/alerts/${target?.alert_id}/resolve`, {
+    headers,
+    data: { resolution: 'fixed on the road' },
+  });
+  expect(resolved.status()).toBe(200);
+  await expect(item).toContainText('· resolved ·', { timeout: 10_000 });
+});
+
+test('fleet manager: a vehicle with its components, history and decisions', async ({ page }) => {
+  await login(page, who.manager());
+  await page.goto('/vehicles/VH-000001');
+  await expect(page.getByRole('heading', { name: 'Vehicle VH-000001' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Component health' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Component health of VH-000001/ })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Decisions' }).locator('summary').first()).toBeVisible();
+  await accessible(page, 'the vehicle page');
+  await screenshots(page, 'vehicle');
+});
+
+test('owner: only their vehicles; approves a proposed appointment; files a claim', async ({ page }) => {
+  await login(page, who.owner());
+  await expect(page.getByRole('heading', { name: 'My vehicles' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'VH-000001' }).first()).toBeVisible();
+  const others = ['VH-000002', 'VH-000003', 'VH-000004'].filter((v) => v !== env.proposalVehicle);
+  for (const v of others) await expect(page.getByRole('link', { name: v, exact: true })).toHaveCount(0);
+  await accessible(page, "the owner's vehicles");
+  await screenshots(page, 'owner');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scheduling' }).click();
+  expect(env.proposalVehicle, 'the seeded fleet has a proposal to approve').not.toBe('');
+  const choose = page.getByRole('button', { name: 'Choose option 1' }).first();
+  await expect(choose).toBeVisible();
+  await accessible(page, 'the scheduling page');
+  await screenshots(page, 'scheduling');
+  await choose.click();
+  await expect(page.getByRole('status')).toContainText('Booked:');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Warranty' }).click();
+  const form = page.getByRole('form', { name: 'File a warranty claim' });
+  await expect(form).toBeVisible();
+  // Keyboard only: Tab to each field and type; the vehicle (VH-000001) and the failure
+  // date (today) keep their defaults; Enter in the last field submits.
+  const fields: [string, string][] = [
+    ['c-vin', env.vin],
+    ['c-component', 'brakes'],
+    ['c-odo', '21000'],
+    ['c-desc', 'Brake pads worn to the backing plate, grinding noise.'],
+    ['c-shop', 'Corner garage'],
+    ['c-parts', '240'],
+    ['c-labour', '1.5'],
+  ];
+  for (const [id, text] of fields) {
+    await tabTo(page, id);
+    await page.keyboard.type(text);
+  }
+  await expect(form.getByLabel('Failed component')).toHaveValue('brakes');
+  await page.keyboard.press('Enter');
+  await expect(form.getByRole('status')).toContainText('Claim filed');
+  await accessible(page, 'the warranty page');
+  await screenshots(page, 'warranty-owner');
+});
+
+test('fleet manager reviews a claim: score and signals, then decides', async ({ page }) => {
+  await login(page, who.manager());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Warranty' }).click();
+  const queue = page.getByRole('region', { name: 'Claims waiting for review' });
+  const claim = queue.getByRole('article').first();
+  await expect(claim).toContainText('Fraud score');
+  await accessible(page, 'the review queue');
+  await screenshots(page, 'warranty-review');
+  // The evidence pack opens as a PDF in a new tab.
+  const [pdf] = await Promise.all([page.waitForEvent('popup'), claim.getByRole('button', { name: 'Evidence PDF' }).click()]);
+  await expect.poll(() => pdf.url()).toMatch(/^blob:/);
+  await pdf.close();
+  const count = await queue.getByRole('article').count();
+  await claim.getByRole('button', { name: 'Approve' }).click();
+  await expect(queue.getByRole('status')).toContainText(/approved|paid|closed/);
+  await expect(queue.getByRole('article')).toHaveCount(count - 1);
+});
+
+test('technician: the job list of their center; starts and completes the work order', async ({ page }) => {
+  await login(page, who.tech());
+  await expect(page.getByRole('heading', { name: 'My jobs' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: /Ui check/ })).toBeVisible();
+  await accessible(page, "the technician's jobs");
+  await screenshots(page, 'jobs');
+  const row = page.getByRole('row', { name: /Ui check/ });
+  await row.getByRole('button', { name: 'Start work' }).click();
+  // The work order completed: the job is done.
+  await row.getByRole('button', { name: 'Complete' }).click();
+  await expect(row.getByRole('cell', { name: 'completed' })).toBeVisible();
+});
+
+test("another organization's manager sees none of it", async ({ page }) => {
+  await login(page, who.otherManager());
+  await expect(page.getByRole('heading', { name: 'Fleet overview' })).toBeVisible();
+  await expect(page.getByText('No vehicle needs attention.')).toBeVisible();
+  await expect(page.getByText('No alerts.')).toBeVisible();
+  await expect(page.getByText(/VH-0000\d\d/)).toHaveCount(0);
+  await page.goto('/vehicles/VH-000001');
+  await expect(page.getByRole('alert').first()).toContainText('Not found');
+});
+
+test('an expired session says so and asks to log in again', async ({ page }) => {
+  await login(page, who.manager());
+  // The refresh token is revoked meanwhile and the access token refused.
+  await page.evaluate(() => sessionStorage.setItem('fleet.refresh', 'revoked'));
+  await page.route('**/api/alert/v1/alerts?**', (r) => r.fulfill({ status: 401, body: '{"code":"unauthorized","message":"expired"}' }));
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+  await expect(page.getByRole('status')).toContainText('Your session has expired. Please log in again.');
+  await expect(page.getByLabel('Email')).toBeVisible();
+});
+
+test('a service that is down is named, the rest of the page works', async ({ page }) => {
+  await login(page, who.manager());
+  await page.route('**/api/agent/**', (r) =>
+    r.fulfill({
+      status: 502,
+      contentType: 'application/json',
+      body: '{"code":"bad_gateway","message":"the agent service does not answer; try again shortly"}',
+    }),
+  );
+  await page.goto('/vehicles/VH-000001');
+  await expect(page.getByRole('alert').filter({ hasText: 'Decisions could not be loaded' })).toContainText('agent service is unavailable');
+  await expect(page.getByRole('table', { name: 'Component health' })).toBeVisible();
+});
+
+test('fleet manager: the map and the audit log', async ({ page }) => {
+  await login(page, who.manager());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Map' }).click();
+  // The seeded vehicles all have positions; drawn on a canvas (countries and circles).
+  await expect(page.getByText(/^[1-9]\d* vehicles with a GPS fix/)).toBeVisible();
+  await expect(page.locator('.map canvas').first()).toBeVisible();
+  await accessible(page, 'the map');
+  await screenshots(page, 'map');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+  await expect(page.getByRole('table', { name: 'Audit entries' })).toContainText('vehicle.telemetry.received');
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await expect(page.getByRole('status')).toContainText(/^Intact: \d+ entries/);
+  await accessible(page, 'the audit log');
+  await screenshots(page, 'audit');
+});
+
+test('fleet manager: reports to download, a person invited and disabled', async ({ page }) => {
+  await login(page, who.manager());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+  const reports = page.getByRole('region', { name: 'Reports' });
+  const [pdf] = await Promise.all([page.waitForEvent('download'), reports.getByRole('button', { name: 'PDF' }).first().click()]);
+  expect(pdf.suggestedFilename()).toBe('fleet_health-30d.pdf');
+  const bytes = await (await import('node:fs/promises')).readFile((await pdf.path()) ?? '');
+  expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+
+  const email = `new-tech-${Date.now()}@${env.org}.invalid`;
+  const form = page.getByRole('form', { name: 'Invite a person' });
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Name').fill('Nina New');
+  await form.getByLabel('Role').selectOption('technician');
+  await form.getByRole('button', { name: 'Invite' }).click();
+  await expect(form.getByRole('status')).toContainText(`Invitation sent to ${email}`);
+  await page.getByRole('button', { name: `Disable ${email}` }).click();
+  await expect(page.getByRole('button', { name: `Enable ${email}` })).toBeVisible();
+  await accessible(page, 'the administration page');
+  await screenshots(page, 'admin');
+});
