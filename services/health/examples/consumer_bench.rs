@@ -10,6 +10,9 @@
 //! across the vehicles) are in the stream before the service starts; reports readings
 //! applied per second until it has caught up.
 //!
+//! `BENCH_BATCH` sets the consumer's batch size (default 5,000, the service's
+//! `HEALTH_BATCH` default).
+//!
 //! `paced <vehicles> <rate> <seconds>`: publishes `rate` readings per second (in 100 ms
 //! slices, `received_at` = publish time) for `seconds`; reports the time from each
 //! slice's publication until the group had acknowledged it (p50, p99, max over slices:
@@ -100,7 +103,7 @@ fn config(database_url: String, prefix: String) -> Config {
         batch: std::env::var("BENCH_BATCH")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(1_000),
+            .unwrap_or(5_000),
         computed_every: Duration::from_secs(60),
         model_path: None,
         reclaim_idle: Duration::from_secs(30),

@@ -13,7 +13,9 @@ pub const DEFAULT_PORT: u16 = 8002;
 pub struct Config {
     /// Settings every service shares.
     pub common: CommonConfig,
-    /// `HEALTH_BATCH`: telemetry events handled per batch and transaction (default 1,000).
+    /// `HEALTH_BATCH`: telemetry events handled per batch and transaction (default 5,000:
+    /// a consumer that has fallen behind folds several readings per vehicle per
+    /// transaction; caught up, batches hold what arrived since the last one).
     pub batch: usize,
     /// `HEALTH_COMPUTED_EVERY_S`: `vehicle.health.computed` is published at most this
     /// often per vehicle (wall clock), or at once when a transition happened (default 60).
@@ -38,7 +40,7 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(DEFAULT_PORT)?,
-            batch: config::positive("HEALTH_BATCH", 1_000)?,
+            batch: config::positive("HEALTH_BATCH", 5_000)?,
             computed_every: config::secs("HEALTH_COMPUTED_EVERY_S", 60)?,
             model_path: config::or::<String>("HEALTH_MODEL_PATH", String::new())
                 .map(|p| (!p.is_empty()).then(|| PathBuf::from(p)))?,
