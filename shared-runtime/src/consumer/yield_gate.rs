@@ -102,7 +102,7 @@ async fn live_lag<C: ConnectionLike + Send>(
     Ok(replies
         .iter()
         .flat_map(|r| &r.groups)
-        .filter(|g| groups.iter().any(|name| *name == g.name))
+        .filter(|g| groups.contains(&g.name))
         .filter_map(|g| g.lag)
         .map(|lag| u64::try_from(lag).unwrap_or(u64::MAX))
         .max()
