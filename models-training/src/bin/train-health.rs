@@ -36,7 +36,7 @@ struct Args {
     #[arg(long, default_value_t = 3.0)]
     false_alarm_cost: f64,
     /// Model version written into the artifact.
-    #[arg(long, default_value = "health-rul-v2")]
+    #[arg(long, default_value = "health-rul-v3")]
     version: String,
     /// Where to write the artifact.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/artifacts/health-rul.json"))]
