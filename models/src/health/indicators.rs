@@ -159,6 +159,11 @@ const HIGHWAY_LOAD_PCT: f64 = 35.0;
 /// The reference scaling multiplies the sensor's error by `reference / flow`: readings
 /// below half the reference flow would more than double it and are not used.
 const MAX_FLOW_SCALING: f64 = 2.0;
+/// Temperature coefficient of a 12 V lead-acid battery's open-circuit voltage, V/°C:
+/// six cells of about +0.2 mV/°C each at the usual acid densities (H. Bode,
+/// *Lead-Acid Batteries*, Wiley 1977, ch. 3; D. Linden and T. B. Reddy, *Handbook of
+/// Batteries*, 3rd ed., McGraw-Hill 2002, ch. 23).
+const BATTERY_OCV_V_PER_C: f64 = 0.0012;
 /// Atmospheric pressure, kPa (tire pressures are gauge).
 const ATM_KPA: f64 = 101.325;
 /// 0 °C in kelvin.
@@ -339,9 +344,10 @@ fn observe_battery(c: &Conditions<'_>, emit: &mut impl FnMut(Indicator, f64)) {
         return;
     };
     if c.stopped {
-        // A resting lead-acid battery reads lower in the cold (~4 mV/°C below 20 °C).
-        let cold = c.ambient.map_or(0.0, |a| (20.0 - a).max(0.0));
-        emit(Indicator::BatteryRest, v + 0.004 * cold);
+        // The open-circuit voltage of a lead-acid cell rises with temperature (ADR 0005
+        // §1a); a parked battery is at ambient temperature.
+        let below_20c = c.ambient.map_or(0.0, |a| 20.0 - a);
+        emit(Indicator::BatteryRest, v + BATTERY_OCV_V_PER_C * below_20c);
     } else if c.running {
         emit(Indicator::ChargeVoltage, v);
     }
@@ -443,7 +449,8 @@ mod tests {
             (names::BATTERY_VOLTAGE_V, 12.5),
         ]);
         let got = collect(&parked);
-        assert!((got[&Indicator::BatteryRest] - 12.6).abs() < 1e-9);
+        // 25 °C below 20 °C: 6 cells × 0.2 mV/°C × 25 = 30 mV.
+        assert!((got[&Indicator::BatteryRest] - 12.53).abs() < 1e-9);
         assert!(!got.contains_key(&Indicator::ChargeVoltage));
         let running = reading(&[
             (names::ENGINE_RPM, 1200.0),
