@@ -70,6 +70,14 @@ platform_seed_contacts "$TOKEN"
 platform_seed_scheduling "$TOKEN"
 platform_seed_telemetry
 platform_seed_warranty "$TOKEN"
+# A claim of VH-000002 much like VH-000001's, filed after them: the reviewer sees
+# VH-000001's claims as its similar past claims (the index skips claims of the same VIN).
+lookalike="{\"org_id\":\"$ORG\",\"vehicle_id\":\"VH-000002\",\"vin\":\"2HGCM82633A004353\",\"component\":\"cooling\",\"failure_date\":\"$(date -u -d '3 days ago' +%F)\",\"odometer_km\":21000,\"description\":\"coolant leaking from the water pump\",\"shop\":{\"id\":\"SHOP-1\",\"name\":\"Ui garage\",\"region\":\"US-IL\"},\"cost\":{\"parts\":[{\"part\":\"water_pump\",\"quantity\":1,\"unit_price\":300}],\"labour_hours\":2,\"labour_rate\":100,\"currency\":\"USD\"}}"
+TOKEN_OF_CALL="$TOKEN" platform_call warranty PUT /v1/contracts/VH-000002 -H 'Content-Type: application/json' \
+    -d "{\"org_id\":\"$ORG\",\"vin\":\"2HGCM82633A004353\",\"start_date\":\"$(date -u -d '365 days ago' +%F)\",\"start_odometer_km\":1000,\"deductible\":100,\"currency\":\"USD\"}" >/dev/null ||
+    die "could not set the look-alike's warranty contract"
+TOKEN_OF_CALL="$TOKEN" platform_call warranty POST /v1/claims -H 'Content-Type: application/json' \
+    -d "$lookalike" >/dev/null || die "could not file the look-alike warranty claim"
 
 # ---------------------------------------------------------------- people
 OTHER_ORG="$ORG-other"

@@ -128,6 +128,12 @@ test('fleet manager reviews a claim: score and signals, then decides', async ({ 
   const queue = page.getByRole('region', { name: 'Claims waiting for review' });
   const claim = queue.getByRole('article').first();
   await expect(claim).toContainText('Fraud score');
+  // Beside the signals, the similar past claims with their similarity: the seeded
+  // claims of VH-000001 and VH-000002 tell the same story.
+  await expect(claim.getByRole('heading', { name: 'Fraud signals' })).toBeVisible();
+  await expect(claim.getByRole('heading', { name: 'Similar past claims' })).toBeVisible();
+  const similar = queue.getByRole('list', { name: 'Similar past claims' }).first().getByRole('listitem').first();
+  await expect(similar).toContainText(/^\d+ % similar: VH-00000[12] · cooling · failed \d{4}-\d\d-\d\d/);
   await accessible(page, 'the review queue');
   await screenshots(page, 'warranty-review');
   // The evidence pack opens as a PDF in a new tab.
@@ -208,7 +214,7 @@ test('fleet manager: reports to download, a person invited and disabled', async 
   await login(page, who.manager());
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
   await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
-  const reports = page.getByRole('region', { name: 'Reports' });
+  const reports = page.getByRole('region', { name: 'Reports', exact: true });
   const [pdf] = await Promise.all([page.waitForEvent('download'), reports.getByRole('button', { name: 'PDF' }).first().click()]);
   expect(pdf.suggestedFilename()).toBe('fleet_health-30d.pdf');
   const bytes = await (await import('node:fs/promises')).readFile((await pdf.path()) ?? '');
@@ -223,6 +229,37 @@ test('fleet manager: reports to download, a person invited and disabled', async 
   await expect(form.getByRole('status')).toContainText(`Invitation sent to ${email}`);
   await page.getByRole('button', { name: `Disable ${email}` }).click();
   await expect(page.getByRole('button', { name: `Enable ${email}` })).toBeVisible();
+
+  // A report by email every Monday; the schedule is listed, and stopped again.
+  const byEmail = page.getByRole('region', { name: 'Reports by email' });
+  const plan = byEmail.getByRole('form', { name: 'Schedule a report by email' });
+  await plan.getByLabel('Report').selectOption('alerts');
+  await plan.getByLabel('Every').selectOption('weekly');
+  await plan.getByRole('button', { name: 'Schedule' }).click();
+  await expect(byEmail.getByRole('status')).toContainText('Scheduled: the first alerts report');
+  const stop = byEmail.getByRole('button', { name: 'Stop the weekly alerts report' });
+  await expect(stop).toHaveCount(1);
+  await expect(byEmail.getByRole('table', { name: 'Reports scheduled by email' })).toContainText('weekly');
   await accessible(page, 'the administration page');
   await screenshots(page, 'admin');
+  await stop.click();
+  await expect(stop).toHaveCount(0);
+  await expect(byEmail.getByText('No report is scheduled for you.')).toBeVisible();
+});
+
+test('fleet manager: the appointments calendar of a center, a week at a time', async ({ page }) => {
+  await login(page, who.manager());
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scheduling' }).click();
+  const cal = page.getByRole('region', { name: 'Appointments calendar' });
+  await cal.getByLabel('Service center').selectOption({ label: 'Ui hub' });
+  await expect(cal.getByText(/^Week of .*: \d+ appointments$/)).toBeVisible();
+  // The seeded check of VH-000001 is a week from today, so in next week's calendar.
+  await cal.getByRole('button', { name: 'Next week' }).click();
+  const week = cal.getByRole('group', { name: 'Week calendar' });
+  await expect(week.getByRole('listitem').filter({ hasText: 'Ui check' })).toContainText('VH-000001');
+  await expect(week.getByRole('region')).toHaveCount(7);
+  await accessible(page, 'the appointments calendar');
+  await screenshots(page, 'calendar');
+  await cal.getByRole('button', { name: 'This week' }).click();
+  await expect(week.getByRole('listitem').filter({ hasText: 'Ui check' })).toHaveCount(0);
 });

@@ -127,10 +127,18 @@ export interface Appointment {
   status: string;
   starts_at: string;
   ends_at: string;
+  center_id: string;
   center_name: string;
   technician_name: string;
+  bay: number;
   severity: string;
   component?: string | null;
+}
+
+export interface Center {
+  id: string;
+  name: string;
+  address: string;
 }
 
 export interface Slot {
@@ -147,6 +155,16 @@ export interface Proposal {
   created_at: string;
   job: { vehicle_id: string; title: string; severity: string; component?: string | null; due_at: string };
   options: Slot[];
+}
+
+export interface SimilarPast {
+  claim_id: string;
+  similarity: number;
+  vehicle_id?: string | null;
+  component?: string | null;
+  failure_date?: string | null;
+  outcome?: string | null;
+  fraud_confirmed: boolean;
 }
 
 export interface Signal {

@@ -1,10 +1,12 @@
-// Accounts of the organization (create, disable, enable) and reports to download.
+// Accounts of the organization (create, disable, enable), reports to download, and the
+// caller's reports scheduled by email (analytics' /v1/report-schedules).
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, apiUrl, post, ApiError } from '../api/client';
 import { session, type Role, type User } from '../api/session';
 import { ErrorBox, Loading, Section, Table, fmtTime } from '../components/ui';
 
+const KINDS = ['fleet_health', 'alerts', 'maintenance'];
 const ROLES: Role[] = ['fleet_manager', 'technician', 'owner', 'support', 'admin'];
 const list = (text: string) =>
   text
@@ -18,6 +20,9 @@ export default function Admin({ user }: { user: User }) {
       <h1>Administration</h1>
       <Section title="Reports">
         <Reports />
+      </Section>
+      <Section title="Reports by email">
+        <Schedules />
       </Section>
       <Section title="Accounts">
         <Accounts me={user} />
@@ -49,7 +54,7 @@ function Reports() {
         </p>
       )}
       <ul className="reports">
-        {['fleet_health', 'alerts', 'maintenance'].map((kind) => (
+        {KINDS.map((kind) => (
           <li key={kind}>
             {kind.replace('_', ' ')} (30 days):{' '}
             <button type="button" className="secondary" onClick={() => get(kind, 'pdf')}>
@@ -61,6 +66,88 @@ function Reports() {
           </li>
         ))}
       </ul>
+    </>
+  );
+}
+
+interface Schedule {
+  id: string;
+  kind: string;
+  frequency: string;
+  created_at: string;
+  next_run_at: string;
+  last_error?: string | null;
+}
+
+// Each schedule mails the caller the PDF daily or weekly; the first goes out at once.
+function Schedules() {
+  const qc = useQueryClient();
+  const [f, setF] = useState({ kind: KINDS[0], frequency: 'weekly' });
+  const q = useQuery({
+    queryKey: ['report-schedules'],
+    queryFn: () => api<{ schedules: Schedule[] }>('analytics', '/v1/report-schedules'),
+  });
+  const done = () => qc.invalidateQueries({ queryKey: ['report-schedules'] });
+  const create = useMutation({ mutationFn: () => post<Schedule>('analytics', '/v1/report-schedules', f), onSuccess: done });
+  const remove = useMutation({
+    mutationFn: (id: string) => api<null>('analytics', `/v1/report-schedules/${id}`, { method: 'DELETE' }),
+    onSuccess: done,
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <>
+      <form className="toolbar" onSubmit={submit} aria-label="Schedule a report by email">
+        <label htmlFor="s-kind">Report</label>
+        <select id="s-kind" value={f.kind} onChange={(e) => setF({ ...f, kind: e.target.value })}>
+          {KINDS.map((k) => (
+            <option key={k} value={k}>
+              {k.replace('_', ' ')}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="s-frequency">Every</label>
+        <select id="s-frequency" value={f.frequency} onChange={(e) => setF({ ...f, frequency: e.target.value })}>
+          <option value="daily">day (the day before)</option>
+          <option value="weekly">Monday (the week before)</option>
+        </select>
+        <button type="submit" disabled={create.isPending}>
+          Schedule
+        </button>
+      </form>
+      {create.isError && <ErrorBox error={create.error} what="The schedule" failed />}
+      {create.isSuccess && (
+        <p role="status">Scheduled: the first {create.data.kind.replace('_', ' ')} report is on its way to your email.</p>
+      )}
+      {remove.isError && <ErrorBox error={remove.error} what="The removal" failed />}
+      {q.isPending && <Loading what="your report schedules" />}
+      {q.isError && <ErrorBox error={q.error} what="Your report schedules" />}
+      {q.data?.schedules.length === 0 && <p className="muted">No report is scheduled for you.</p>}
+      {q.data && q.data.schedules.length > 0 && (
+        <Table caption="Reports scheduled by email" columns={['Report', 'Frequency', 'Next', 'Last error', 'Actions']} stack>
+          {q.data.schedules.map((s) => (
+            <tr key={s.id}>
+              <td data-label="Report">{s.kind.replace('_', ' ')}</td>
+              <td data-label="Frequency">{s.frequency}</td>
+              <td data-label="Next">{fmtTime(s.next_run_at)}</td>
+              <td data-label="Last error">{s.last_error ?? '—'}</td>
+              <td data-label="Actions" className="actions">
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={remove.isPending}
+                  onClick={() => remove.mutate(s.id)}
+                  aria-label={`Stop the ${s.frequency} ${s.kind.replace('_', ' ')} report`}
+                >
+                  Stop
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
     </>
   );
 }

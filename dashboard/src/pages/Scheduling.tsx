@@ -4,6 +4,7 @@ import type { User } from '../api/session';
 import type { Appointment, Proposal } from '../api/types';
 import { ErrorBox, Loading, Section, Severity, fmtTime } from '../components/ui';
 import { Jobs, AppointmentTable } from './Jobs';
+import { CenterCalendar } from './Calendar';
 
 export default function Scheduling({ user }: { user: User }) {
   if (user.role === 'technician') return <Jobs />;
@@ -13,6 +14,11 @@ export default function Scheduling({ user }: { user: User }) {
       <Section title="Proposals waiting for a choice">
         <Proposals canApprove={user.role !== 'support'} />
       </Section>
+      {user.role !== 'owner' && (
+        <Section title="Appointments calendar">
+          <CenterCalendar />
+        </Section>
+      )}
       <Section title="Appointments">
         <Appointments />
       </Section>

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, apiUrl, post, ApiError } from '../api/client';
 import { session, type User } from '../api/session';
-import type { Claim } from '../api/types';
+import type { Claim, SimilarPast } from '../api/types';
 import { ErrorBox, Loading, Section, fmtTime, Table } from '../components/ui';
 import { Link } from '../router';
 
@@ -87,14 +87,20 @@ function Reviews() {
                 <strong>Fraud score {c.assessment.score.toFixed(2)}</strong> (confidence {c.assessment.confidence.toFixed(2)}) ·
                 recommendation: {c.assessment.recommendation.replace(/_/g, ' ')}
               </p>
-              <ul className="signals">
-                {c.assessment.signals.map((s) => (
-                  <li key={s.name}>
-                    <strong>{s.name.replace(/_/g, ' ')}</strong> ({s.value.toFixed(2)} × {s.weight.toFixed(2)}): {s.explanation}
-                  </li>
-                ))}
-                {c.assessment.signals.length === 0 && <li>No fraud signal.</li>}
-              </ul>
+              <div className="grid2">
+                <div>
+                  <h4>Fraud signals</h4>
+                  <ul className="signals">
+                    {c.assessment.signals.map((s) => (
+                      <li key={s.name}>
+                        <strong>{s.name.replace(/_/g, ' ')}</strong> ({s.value.toFixed(2)} × {s.weight.toFixed(2)}): {s.explanation}
+                      </li>
+                    ))}
+                    {c.assessment.signals.length === 0 && <li>No fraud signal.</li>}
+                  </ul>
+                </div>
+                <SimilarClaims id={c.id} />
+              </div>
               {c.assessment.reasons.length > 0 && <p className="small muted">{c.assessment.reasons.join(' · ')}</p>}
             </>
           )}
@@ -119,6 +125,31 @@ function Reviews() {
         </article>
       ))}
     </>
+  );
+}
+
+// The past claims the analysis found most alike (text and features), with how each ended.
+function SimilarClaims({ id }: { id: string }) {
+  const q = useQuery({ queryKey: ['claims', 'similar', id], queryFn: () => api<SimilarPast[]>('warranty', `/v1/claims/${id}/similar`) });
+  return (
+    <div>
+      <h4>Similar past claims</h4>
+      {q.isPending && <Loading what="similar claims" />}
+      {q.isError && <ErrorBox error={q.error} what="Similar claims" />}
+      {q.data?.length === 0 && <p className="muted small">None found.</p>}
+      {q.data && q.data.length > 0 && (
+        <ul className="signals" aria-label="Similar past claims">
+          {q.data.map((h) => (
+            <li key={h.claim_id}>
+              <strong>{(h.similarity * 100).toFixed(0)} % similar</strong>: {h.vehicle_id ?? 'a claim no longer on record'}
+              {h.component ? ` · ${h.component}` : ''}
+              {h.failure_date ? ` · failed ${h.failure_date}` : ''} · {h.outcome ? h.outcome.replace(/_/g, ' ') : 'undecided'}
+              {h.fraud_confirmed && <strong> · fraud confirmed</strong>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 

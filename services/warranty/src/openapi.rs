@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         crate::routes::claims::one,
         crate::routes::claims::document,
         crate::routes::evidence::pack,
+        crate::routes::evidence::similar,
         crate::routes::reviews::queue,
         crate::routes::reviews::decide,
         crate::routes::reviews::pay,

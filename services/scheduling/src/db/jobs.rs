@@ -127,7 +127,10 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Job>, sqlx:
 }
 
 /// The job of a decision.
-pub async fn by_decision(db: &PgPool, decision_id: Uuid) -> Result<Option<Job>, sqlx::Error> {
+pub async fn by_decision<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    decision_id: Uuid,
+) -> Result<Option<Job>, sqlx::Error> {
     let row: Option<JobRow> = sqlx::query_as(concat!(
         "SELECT ",
         job_columns!(),

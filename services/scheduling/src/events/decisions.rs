@@ -1,5 +1,6 @@
 //! The decision consumer (group `scheduling`): each `agent.decision.made` that asks for
 //! work becomes a job, booked at once when critical, offered as three options otherwise.
+//! A reviewed decision (with `supersedes`) takes the place of the one it overrides.
 
 use shared_runtime::consumer::{Handler, HandlerError};
 use shared_schemas::events::DecisionMade;

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::announce::{self, Cause};
+use super::review;
 use super::vehicles::Vehicles;
 use crate::db::appointments::{self, BookError, Booking};
 use crate::db::{jobs, proposals, snapshot};
@@ -77,7 +78,8 @@ impl Booker {
     }
 
     /// The job a decision asks for, booked (critical) or proposed, with the decision's
-    /// inbox mark, all in one transaction; once per decision.
+    /// inbox mark, all in one transaction; once per decision. A reviewed decision first
+    /// takes the place of the one it supersedes (see [`review`]).
     pub async fn on_decision(
         &self,
         event: &EventEnvelope<DecisionMade>,
@@ -90,7 +92,9 @@ impl Booker {
         let location = self.vehicles.position(&d.org_id, &d.vehicle_id).await;
         let Some(job) = Job::from_decision(d, location) else {
             let mut tx = self.db.begin().await?;
-            inbox::first_delivery(&mut tx, group, event.event_id).await?;
+            if inbox::first_delivery(&mut tx, group, event.event_id).await? {
+                review::follow_override(&mut tx, d).await?;
+            }
             tx.commit().await?;
             return Ok(Placed::Nothing);
         };
@@ -104,6 +108,7 @@ impl Booker {
             if !inbox::first_delivery(&mut tx, group, event.event_id).await? {
                 return Ok(Placed::Nothing);
             }
+            review::follow_override(&mut tx, d).await?;
             if covered(&mut tx, &job).await? {
                 tx.commit().await?;
                 return Ok(Placed::Nothing);

@@ -6,4 +6,5 @@ pub mod booking;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod replan;
+pub mod review;
 pub mod vehicles;

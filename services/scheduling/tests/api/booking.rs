@@ -9,16 +9,14 @@ use shared_runtime::auth::Role;
 use shared_runtime::testing::app::wait_until;
 use shared_schemas::events::{Component, Severity};
 
-use crate::helpers::{ORG, TestApp, decision, get_json, manager, seed, spawn_app, token};
+use crate::helpers::{ORG, TestApp, decision, get_json, get_list, manager, seed, spawn_app, token};
 
 async fn appointments_of(app: &TestApp, vehicle: &str) -> Vec<Value> {
-    let v = get_json(
+    get_list(
         app,
         &format!("/v1/vehicles/{vehicle}/appointments?status=all"),
-        &manager(),
     )
-    .await;
-    v.as_array().cloned().unwrap_or_default()
+    .await
 }
 
 async fn stock(app: &TestApp, center: uuid::Uuid, part: &str) -> Value {

@@ -265,3 +265,11 @@ pub(crate) async fn get_json(app: &TestApp, path: &str, token: &str) -> serde_js
     assert_eq!(status, 200, "GET {path}: {body}");
     body
 }
+
+/// `GET path` as a fleet manager, asserting 200 and a JSON array.
+pub(crate) async fn get_list(app: &TestApp, path: &str) -> Vec<serde_json::Value> {
+    let v = get_json(app, path, &manager()).await;
+    v.as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("GET {path}: not a list: {v}"))
+}

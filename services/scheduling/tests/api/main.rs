@@ -15,5 +15,6 @@ mod maintenance;
 mod openapi;
 mod rbac;
 mod replan;
+mod review;
 mod samples;
 mod tenancy;

@@ -1,16 +1,21 @@
 //! The evidence pack of a claim: `GET /v1/claims/{id}/evidence.pdf`, drawn from what
 //! the analysis saw (the vehicle's record, the claim history, the near neighbours) and
-//! the decision on record.
+//! the decision on record; and the near neighbours alone as JSON
+//! (`GET /v1/claims/{id}/similar`), for a reviewer's screen beside the fraud signals.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Serialize;
 use shared_runtime::auth::{Auth, Claims};
 use shared_runtime::http::ApiPath;
 use shared_runtime::openapi::responses::{BadRequest, NotFound, Unauthorized};
+use shared_schemas::events::Component;
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::claims::{self as db, StoredClaim, Transition};
@@ -65,7 +70,66 @@ fn decision_of(stored: &StoredClaim, transitions: &[Transition]) -> Option<Decis
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/v1/claims/{id}/evidence.pdf", get(pack))
+    Router::new()
+        .route("/v1/claims/{id}/evidence.pdf", get(pack))
+        .route("/v1/claims/{id}/similar", get(similar))
+}
+
+/// A similar past claim, as the evidence pack lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SimilarPast {
+    /// The past claim.
+    pub claim_id: Uuid,
+    /// Similarity by text and features, 0..1 (1 = identical).
+    pub similarity: f64,
+    /// Its vehicle (absent when the claim is no longer on record).
+    pub vehicle_id: Option<String>,
+    /// Its failed component.
+    pub component: Option<Component>,
+    /// Its day of failure.
+    pub failure_date: Option<NaiveDate>,
+    /// Its final status (`approved`, `rejected`, `paid`, …), if decided.
+    pub outcome: Option<String>,
+    /// Whether a reviewer confirmed fraud on it.
+    pub fraud_confirmed: bool,
+}
+
+impl From<SimilarEntry> for SimilarPast {
+    fn from(e: SimilarEntry) -> Self {
+        Self {
+            claim_id: e.hit.claim_id,
+            similarity: e.hit.similarity,
+            vehicle_id: e.claim.as_ref().map(|c| c.vehicle_id.clone()),
+            component: e.claim.as_ref().map(|c| c.component),
+            failure_date: e.claim.as_ref().map(|c| c.failure_date),
+            outcome: e.outcome,
+            fraud_confirmed: e.fraud_confirmed,
+        }
+    }
+}
+
+/// The similar past claims the analysis found, most similar first, with how each
+/// ended: the evidence pack's list as data (for an owner, only those of their own
+/// vehicles). 404 until the claim has been analysed.
+#[utoipa::path(get, path = "/v1/claims/{id}/similar", tag = "claims",
+    params(("id" = Uuid, Path, description = "Claim id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [SimilarPast]), BadRequest, Unauthorized, NotFound))]
+pub async fn similar(
+    State(state): State<AppState>,
+    Auth(c): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<SimilarPast>>, ApiError> {
+    let stored = super::claims::visible(&state, &c, id).await?;
+    if stored.assessment.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "claim {id} has not been analysed yet"
+        )));
+    }
+    let (_, seen) = history::seen(&state.db, id).await?.unwrap_or_default();
+    let mut conn = state.db.acquire().await?;
+    let similar = neighbours(&mut conn, &c, seen.similar).await?;
+    Ok(Json(similar.into_iter().map(SimilarPast::from).collect()))
 }
 
 /// The claim's evidence pack as PDF: claim and coverage, the component's health before

@@ -65,6 +65,10 @@ async fn globex_cannot_read_review_pay_or_close_acmes_claims() {
             &in_review,
         ),
         (
+            Probe::new(Method::GET, "/v1/claims/{id}/similar"),
+            &in_review,
+        ),
+        (
             Probe::with_body(Method::POST, "/v1/claims/{id}/decision", reject),
             &in_review,
         ),
@@ -187,6 +191,32 @@ async fn an_owners_evidence_pack_names_no_other_owners_claims() {
     );
     let own = pack(owner()).await;
     assert!(own.contains(&id), "{own}");
+    assert!(
+        !own.contains(&other_id) && !own.contains("truck-2"),
+        "truck-1's owner sees truck-2's claim: {own}"
+    );
+    // The same list as data, beside the fraud signals on a reviewer's screen.
+    let similar = |tok: String| {
+        let path = format!("/v1/claims/{id}/similar");
+        let app = &app;
+        async move {
+            let r = app.get_as(&path, &tok).await;
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let reviewer = similar(manager()).await;
+    let hit = reviewer
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["claim_id"] == other_id.as_str())
+        .unwrap_or_else(|| panic!("truck-2's claim is similar: {reviewer}"));
+    assert_eq!(hit["vehicle_id"], "truck-2");
+    assert_eq!(hit["component"], "cooling");
+    let s = hit["similarity"].as_f64().unwrap();
+    assert!(s > 0.5 && s <= 1.0, "{hit}");
+    let own = similar(owner()).await.to_string();
     assert!(
         !own.contains(&other_id) && !own.contains("truck-2"),
         "truck-1's owner sees truck-2's claim: {own}"
