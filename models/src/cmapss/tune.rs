@@ -12,7 +12,7 @@ use super::data::UnitSeries;
 use super::error::Result;
 use super::learners::LearnerParams;
 use super::model::{CvSummary, TrainConfig};
-use models::metrics::rmse;
+use crate::metrics::rmse;
 
 /// A setter applied to a configuration, with a label for the log.
 pub type Choice = (String, Box<dyn Fn(&mut TrainConfig)>);

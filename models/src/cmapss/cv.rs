@@ -18,7 +18,7 @@ use super::error::{CmapssError, Result};
 use super::features::unit_features;
 use super::learners::Learner;
 use super::model::{CvSummary, TrainConfig, blend, resolve_spec, training_design};
-use models::metrics::{phm08_score, rmse};
+use crate::metrics::{phm08_score, rmse};
 
 /// How the validation folds and cuts are drawn.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -14,7 +14,7 @@ use fleetsim::vehicle::Vehicle;
 use shared_schemas::events::{Component, HealthBand};
 use shared_schemas::parts::Part;
 
-use models::health::{Assessment, Engine, Reported, Transition, VehicleState};
+use crate::health::{Assessment, Engine, Reported, Transition, VehicleState};
 
 /// A simulated fleet to replay.
 #[derive(Debug, Clone, Copy)]

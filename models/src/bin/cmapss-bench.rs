@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use models_training::cmapss::bench::{self, ALL_SUBSETS, BenchOptions, BenchReport};
+use models::cmapss::bench::{self, ALL_SUBSETS, BenchOptions, BenchReport};
 
 /// Train and score a C-MAPSS subset (defaults: the committed FD001 files).
 #[derive(Debug, Parser)]
@@ -16,7 +16,7 @@ struct Args {
     #[arg(long, conflicts_with_all = ["train", "test", "rul", "write_artifact"])]
     all: bool,
     /// Directory of the subsets' files (`train_FD00x.txt[.gz]`, `test_..`, `RUL_..`);
-    /// default: the copies the project keeps in models-training/data/cmapss.
+    /// default: the copies the project keeps in models/data/cmapss.
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Training series (run to failure).

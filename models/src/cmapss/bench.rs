@@ -12,7 +12,7 @@ use super::intervals::{IntervalCalibration, coverage};
 use super::learners::{GbmParams, LearnerParams, RidgeParams};
 use super::model::{CvSummary, RulModel, TrainConfig};
 use super::tune::{cap_trade_off, choose_ensemble, coordinate_search, search_space};
-use models::metrics::{phm08_score, rmse};
+use crate::metrics::{phm08_score, rmse};
 
 /// Version number of the model the benchmark trains; bump when the method changes.
 pub const MODEL_REVISION: u32 = 2;
