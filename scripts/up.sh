@@ -191,7 +191,10 @@ for name in "${services[@]}"; do
     case "$name" in
         ingestion) extra+=("INGESTION_BOOTSTRAP_DEVICE_KEY=$DEVICE_KEY") ;;
         alert) mapfile -t -O "${#extra[@]}" extra < <(fleet_alert_env) ;;
-        agent) extra+=("AGENT_SCHEDULING_URL=${AGENT_SCHEDULING_URL:-http://127.0.0.1:8005}") ;;
+        agent)
+            extra+=("AGENT_SCHEDULING_URL=${AGENT_SCHEDULING_URL:-http://127.0.0.1:8005}"
+                "AGENT_WARRANTY_URL=${AGENT_WARRANTY_URL:-http://127.0.0.1:8006}")
+            ;;
         scheduling) extra+=("SCHEDULING_HEALTH_URL=${SCHEDULING_HEALTH_URL:-http://127.0.0.1:8002}") ;;
         warranty)
             extra+=("WARRANTY_DATA_DIR=${WARRANTY_DATA_DIR:-$ROOT/.run/warranty}"

@@ -1,7 +1,19 @@
-import { expect, test } from '@playwright/test';
+import { type APIRequestContext, expect, test } from '@playwright/test';
 import { accessible, env, login, screenshots, tabTo, who } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
+
+type Proposal = {
+  job: { skill: string; duration_minutes: number };
+  options: { center_id: string; technician_id: string; starts_at: string }[];
+};
+
+async function tokenOf(request: APIRequestContext, email: string): Promise<string> {
+  const r = await request.post('/v1/auth/login', { data: { email, password: env.password } });
+  return ((await r.json()) as { access_token: string }).access_token;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 test('login page: accessible, wrong password answered in words', async ({ page }) => {
   await page.goto('/');
@@ -79,7 +91,7 @@ test('fleet manager: a vehicle with its components, history and decisions', asyn
   await screenshots(page, 'vehicle');
 });
 
-test('owner: only their vehicles; approves a proposed appointment; files a claim', async ({ page }) => {
+test('owner: only their vehicles; approves a proposed appointment; files a claim', async ({ page, request }) => {
   await login(page, who.owner());
   await expect(page.getByRole('heading', { name: 'My vehicles' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'VH-000001' }).first()).toBeVisible();
@@ -94,7 +106,30 @@ test('owner: only their vehicles; approves a proposed appointment; files a claim
   await expect(choose).toBeVisible();
   await accessible(page, 'the scheduling page');
   await screenshots(page, 'scheduling');
+  // Options are offers, not reservations: critical work of another vehicle takes the
+  // first option's slot before the owner chooses. The owner is told, and offered what
+  // is free now.
+  const [owner, manager] = await Promise.all([tokenOf(request, who.owner()), tokenOf(request, who.manager())]);
+  const open = await request.get('/api/scheduling/v1/proposals?status=open', { headers: bearer(owner) });
+  const [first] = (await open.json()) as Proposal[];
+  const slot = first?.options[0];
+  expect(slot, 'the first proposal has options').toBeDefined();
+  const taken = await request.post('/api/scheduling/v1/appointments', {
+    headers: bearer(manager),
+    data: {
+      vehicle_id: 'VH-009999',
+      center_id: slot?.center_id,
+      technician_id: slot?.technician_id,
+      starts_at: slot?.starts_at,
+      skill: first?.job.skill,
+      duration_minutes: first?.job.duration_minutes,
+      title: 'emergency of another vehicle',
+    },
+  });
+  expect(taken.status(), await taken.text()).toBe(201);
   await choose.click();
+  await expect(page.getByRole('alert')).toContainText('taken meanwhile');
+  await page.getByRole('button', { name: 'Choose option 1' }).first().click();
   await expect(page.getByRole('status')).toContainText('Booked:');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Warranty' }).click();

@@ -6,6 +6,7 @@ import type { Alert } from '../api/types';
 import { useAlertStream } from '../components/AlertFeed';
 import { ErrorBox, Loading, Severity, fmtTime, Table } from '../components/ui';
 import { Link } from '../router';
+import { ReviewQueue } from './Reviews';
 
 export function Alerts({ user }: { user: User }) {
   const [status, setStatus] = useState('open');
@@ -19,7 +20,6 @@ export function Alerts({ user }: { user: User }) {
     queryKey: ['alerts', 'list', status, severity],
     queryFn: () => api<{ alerts: Alert[] }>('alert', `/v1/alerts?${params}`),
   });
-  const review = (q.data?.alerts ?? []).filter((a) => a.needs_review && a.status !== 'resolved');
   return (
     <>
       <h1>Alerts</h1>
@@ -29,15 +29,7 @@ export function Alerts({ user }: { user: User }) {
       </form>
       {q.isPending && <Loading what="alerts" />}
       {q.isError && <ErrorBox error={q.error} what="Alerts" />}
-      {review.length > 0 && user.role !== 'owner' && (
-        <section className="card" aria-labelledby="review-h">
-          <h2 id="review-h">Review queue ({review.length})</h2>
-          <p className="muted">
-            Low-confidence decisions the agent escalated to a person: confirm by acknowledging, override by resolving.
-          </p>
-          <AlertTable alerts={review} />
-        </section>
-      )}
+      {(user.role === 'fleet_manager' || user.role === 'admin') && <ReviewQueue />}
       {q.data && (q.data.alerts.length === 0 ? <p className="muted">No alerts match.</p> : <AlertTable alerts={q.data.alerts} />)}
     </>
   );

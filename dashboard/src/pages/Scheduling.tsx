@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, post } from '../api/client';
+import { ApiError, api, post } from '../api/client';
 import type { User } from '../api/session';
 import type { Appointment, Proposal } from '../api/types';
 import { ErrorBox, Loading, Section, Severity, fmtTime } from '../components/ui';
@@ -36,10 +36,20 @@ function Proposals({ canApprove }: { canApprove: boolean }) {
       void qc.invalidateQueries({ queryKey: ['proposals'] });
       void qc.invalidateQueries({ queryKey: ['appointments'] });
     },
+    // A slot taken meanwhile: the service replaced the options with what is free now.
+    onError: (e) => {
+      if (e instanceof ApiError && e.status === 409) void qc.invalidateQueries({ queryKey: ['proposals'] });
+    },
   });
+  const taken = approve.error instanceof ApiError && approve.error.status === 409 ? approve.error : null;
   return (
     <>
-      {approve.isError && <ErrorBox error={approve.error} what="The booking" failed />}
+      {approve.isError && !taken && <ErrorBox error={approve.error} what="The booking" failed />}
+      {taken && (
+        <p role="alert" className="error">
+          That time was taken meanwhile ({taken.message}). The options below are the times free now.
+        </p>
+      )}
       {approve.isSuccess && (
         <p role="status">
           Booked: {fmtTime(approve.data.starts_at)} at {approve.data.center_name}.

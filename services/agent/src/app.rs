@@ -18,12 +18,13 @@ use crate::llm::LlmClient;
 use crate::openapi::ApiDoc;
 use crate::pipeline::Agent;
 use crate::state::AppState;
-use crate::tools::{HealthClient, SchedulingClient, Toolbox};
+use crate::tools::{HealthClient, SchedulingClient, Toolbox, WarrantyClient};
 
 /// The service, bound and not yet serving: `port()`, then `run()`.
 pub type Application = Server;
 
-/// The agent of `config`: the model when configured, the health and scheduling tools.
+/// The agent of `config`: the model when configured, the health, scheduling and
+/// warranty tools.
 pub fn agent(config: &Config, tokens: Arc<ServiceTokens>) -> anyhow::Result<Agent> {
     let health = HealthClient::new(&config.health_url, Arc::clone(&tokens), config.tool_timeout)
         .context("health client (AGENT_HEALTH_URL)")?;
@@ -33,6 +34,12 @@ pub fn agent(config: &Config, tokens: Arc<ServiceTokens>) -> anyhow::Result<Agen
         .map(|url| SchedulingClient::new(url, Arc::clone(&tokens), config.tool_timeout))
         .transpose()
         .context("scheduling client (AGENT_SCHEDULING_URL)")?;
+    let warranty = config
+        .warranty_url
+        .as_deref()
+        .map(|url| WarrantyClient::new(url, Arc::clone(&tokens), config.tool_timeout))
+        .transpose()
+        .context("warranty client (AGENT_WARRANTY_URL)")?;
     let llm = config
         .llm
         .clone()
@@ -41,7 +48,9 @@ pub fn agent(config: &Config, tokens: Arc<ServiceTokens>) -> anyhow::Result<Agen
         .context("model provider client (AGENT_LLM_*)")?;
     Ok(Agent::new(
         llm,
-        Toolbox::new(Arc::new(health), scheduling),
+        Toolbox::new(Arc::new(health))
+            .with_scheduling(scheduling)
+            .with_warranty(warranty),
         config.currency.clone(),
     ))
 }

@@ -130,8 +130,11 @@ pub struct Config {
     /// `AGENT_HEALTH_URL`: the health service (default `http://127.0.0.1:8002`).
     pub health_url: String,
     /// `AGENT_SCHEDULING_URL`: the scheduling service, when deployed (open
-    /// appointments); unset: the tool answers "not available".
+    /// appointments, booking options); unset: those tools answer "not available".
     pub scheduling_url: Option<String>,
+    /// `AGENT_WARRANTY_URL`: the warranty service, when deployed (the vehicle's claim
+    /// history); unset: the tool answers "not available".
+    pub warranty_url: Option<String>,
     /// `AGENT_TOOL_TIMEOUT_MS`: one tool call to another service (default 2,000).
     pub tool_timeout: Duration,
     /// `AGENT_CONCURRENCY`: vehicles decided at once (default 16); one vehicle's events
@@ -168,6 +171,8 @@ impl Config {
             llm: LlmConfig::from_env()?,
             health_url: config::or("AGENT_HEALTH_URL", "http://127.0.0.1:8002".to_owned())?,
             scheduling_url: Some(config::or("AGENT_SCHEDULING_URL", String::new())?)
+                .filter(|s| !s.is_empty()),
+            warranty_url: Some(config::or("AGENT_WARRANTY_URL", String::new())?)
                 .filter(|s| !s.is_empty()),
             tool_timeout: config::millis("AGENT_TOOL_TIMEOUT_MS", 2_000)?,
             concurrency: config::positive("AGENT_CONCURRENCY", 16)?,

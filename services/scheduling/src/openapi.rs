@@ -15,7 +15,7 @@ use crate::routes::{appointments, jobs, maintenance, plans, proposals, vehicles}
         appointments::create, appointments::list, appointments::one, appointments::calendar,
         appointments::reschedule, appointments::cancel, appointments::no_show,
         appointments::start, appointments::complete, appointments::assign,
-        vehicles::appointments, vehicles::history,
+        vehicles::appointments, vehicles::history, vehicles::booking_options,
         maintenance::create, maintenance::list, maintenance::check,
         plans::optimize, plans::one, plans::commit,
         jobs::list,

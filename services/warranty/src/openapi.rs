@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         crate::routes::claims::list,
         crate::routes::claims::one,
         crate::routes::claims::document,
+        crate::routes::vehicles::history,
         crate::routes::evidence::pack,
         crate::routes::evidence::similar,
         crate::routes::reviews::queue,

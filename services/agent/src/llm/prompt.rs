@@ -54,8 +54,10 @@ pub fn system(case: &Case, class: &Classification, schema: &Value) -> String {
     format!(
         "You are the {worker} worker agent of a fleet predictive-maintenance platform. {specialty}\n\
          You diagnose one health event of one vehicle component and decide what the fleet must do.\n\
-         Tools give the component's current health and history, trouble code meanings and open \
-         appointments. A tool may be unavailable: then decide with what you have and say so.\n\n\
+         Tools give the component's current health and history, trouble code meanings, the \
+         vehicle's open appointments, what the workshops could book now and its warranty claims \
+         (a recent claim on the same component points to a repeat failure). A tool may be \
+         unavailable: then decide with what you have and say so.\n\n\
          Rules:\n\
          - severity must be `{lo}` or `{hi}`: the time-to-failure rule band is `{lo}` (urgency guide: \
          under 3 days critical, 3-7 high, 8-14 medium, over 14 low, on the remaining life measured \

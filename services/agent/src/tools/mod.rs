@@ -1,23 +1,28 @@
 //! The worker agents' tools: the vehicle's component health and its history from the
-//! health service, trouble code meanings from the bundled table, and open appointments
-//! from the scheduling service once it exists. A tool whose service is down answers
+//! health service, trouble code meanings from the bundled table, open appointments and
+//! booking options from the scheduling service, and the vehicle's warranty claims from
+//! the warranty service. A tool whose service is down or not deployed answers
 //! `{"available": false, "error": …}`: the decision is degraded, never failed.
 
 pub mod health;
+mod http;
 pub mod scheduling;
+pub mod warranty;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use shared_schemas::events::{Component, ComponentHealth};
+use shared_schemas::events::{Component, ComponentHealth, Severity};
 
 use crate::domain::Case;
 use crate::domain::decision::ToolCall;
 use crate::domain::dtc;
 
 pub use health::{HealthClient, HealthTool};
+pub use http::ServiceClient;
 pub use scheduling::SchedulingClient;
+pub use warranty::WarrantyClient;
 
 /// Why a tool could not answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -67,12 +72,14 @@ pub struct VehicleSnapshot {
 pub struct Toolbox {
     health: Arc<dyn HealthTool>,
     scheduling: Option<SchedulingClient>,
+    warranty: Option<WarrantyClient>,
 }
 
 impl std::fmt::Debug for Toolbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Toolbox")
             .field("scheduling", &self.scheduling.is_some())
+            .field("warranty", &self.warranty.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -85,11 +92,33 @@ pub const HEALTH_HISTORY: &str = "get_health_history";
 pub const LOOKUP_DTC: &str = "lookup_dtc";
 /// Tool names.
 pub const OPEN_APPOINTMENTS: &str = "get_open_appointments";
+/// Tool names.
+pub const BOOKING_OPTIONS: &str = "get_booking_options";
+/// Tool names.
+pub const CLAIM_HISTORY: &str = "get_warranty_claims";
 
 impl Toolbox {
-    /// Tools over `health` and, when deployed, `scheduling`.
-    pub fn new(health: Arc<dyn HealthTool>, scheduling: Option<SchedulingClient>) -> Self {
-        Self { health, scheduling }
+    /// Tools over `health`; scheduling and warranty are added when deployed.
+    pub fn new(health: Arc<dyn HealthTool>) -> Self {
+        Self {
+            health,
+            scheduling: None,
+            warranty: None,
+        }
+    }
+
+    /// With the scheduling service's tools, when it is deployed.
+    #[must_use]
+    pub fn with_scheduling(mut self, scheduling: Option<SchedulingClient>) -> Self {
+        self.scheduling = scheduling;
+        self
+    }
+
+    /// With the warranty service's tools, when it is deployed.
+    #[must_use]
+    pub fn with_warranty(mut self, warranty: Option<WarrantyClient>) -> Self {
+        self.warranty = warranty;
+        self
     }
 
     /// The health tool.
@@ -123,6 +152,19 @@ impl Toolbox {
             {"type": "function", "function": {
                 "name": OPEN_APPOINTMENTS,
                 "description": "The vehicle's open workshop appointments (to avoid booking twice).",
+                "parameters": {"type": "object", "properties": {}, "additionalProperties": false}
+            }},
+            {"type": "function", "function": {
+                "name": BOOKING_OPTIONS,
+                "description": "What the workshops could book now for the case's component: the work (title, duration, parts) and up to three slots with center, start and whether the parts are in stock. Nothing is reserved. Use it to see whether the work fits the urgency window.",
+                "parameters": {"type": "object", "properties": {
+                    "severity": {"type": "string", "enum": ["low", "medium", "high", "critical"], "description": "The severity to price the work at (picks inspection, repair or emergency repair; default medium)"},
+                    "within_days": {"type": "integer", "minimum": 0, "maximum": 90, "description": "Days until the work is due (default 7)"}
+                }, "additionalProperties": false}
+            }},
+            {"type": "function", "function": {
+                "name": CLAIM_HISTORY,
+                "description": "The vehicle's warranty claims, newest first: component, status, failure date, odometer and description. A recent claim on the same component suggests a repeat failure or a repair that did not hold.",
                 "parameters": {"type": "object", "properties": {}, "additionalProperties": false}
             }}
         ])
@@ -197,14 +239,40 @@ impl Toolbox {
                 serde_json::to_value(dtc::explain(&dtc))
                     .map_err(|e| ToolError::Unavailable(e.to_string()))
             }
-            OPEN_APPOINTMENTS => match &self.scheduling {
-                Some(s) => s.open_appointments(&case.vehicle_id).await,
+            OPEN_APPOINTMENTS => {
+                self.scheduling()?
+                    .open_appointments(&case.org_id, &case.vehicle_id)
+                    .await
+            }
+            BOOKING_OPTIONS => {
+                let (severity, within_days) = booking_arguments(args)?;
+                self.scheduling()?
+                    .booking_options(
+                        &case.org_id,
+                        &case.vehicle_id,
+                        case.component,
+                        severity,
+                        within_days,
+                    )
+                    .await
+            }
+            CLAIM_HISTORY => match &self.warranty {
+                Some(w) => w.claim_history(&case.org_id, &case.vehicle_id).await,
                 None => Err(ToolError::NotConfigured(
-                    "the scheduling service is not deployed; assume no open appointment".to_owned(),
+                    "the warranty service is not deployed; the claim history is unknown".to_owned(),
                 )),
             },
             other => Err(ToolError::BadArguments(format!("unknown tool {other:?}"))),
         }
+    }
+
+    fn scheduling(&self) -> Result<&SchedulingClient, ToolError> {
+        self.scheduling.as_ref().ok_or_else(|| {
+            ToolError::NotConfigured(
+                "the scheduling service is not deployed; assume no open appointment and no known capacity"
+                    .to_owned(),
+            )
+        })
     }
 
     /// Completes a case that lacks factors (changed events, manual requests) with the
@@ -241,6 +309,26 @@ impl Toolbox {
             latency_ms: started.elapsed().as_millis() as u64,
         })
     }
+}
+
+/// The `severity` (default medium) and `within_days` (default 7, at most 90) of a
+/// booking-options call.
+fn booking_arguments(args: &Value) -> Result<(Severity, u32), ToolError> {
+    let severity = match args.get("severity") {
+        None | Some(Value::Null) => Severity::Medium,
+        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+            ToolError::BadArguments(format!(
+                "`severity` {v} is not low, medium, high or critical"
+            ))
+        })?,
+    };
+    let within_days = match args.get("within_days") {
+        None | Some(Value::Null) => 7,
+        Some(v) => v.as_u64().filter(|d| *d <= 90).ok_or_else(|| {
+            ToolError::BadArguments(format!("`within_days` {v} is not a whole number 0 to 90"))
+        })? as u32,
+    };
+    Ok((severity, within_days))
 }
 
 /// A health tool answering from fixed data (benchmarks and offline runs): the

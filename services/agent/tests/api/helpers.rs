@@ -39,6 +39,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         llm: None,
         health_url: NO_HEALTH.to_owned(),
         scheduling_url: None,
+        warranty_url: None,
         tool_timeout: Duration::from_millis(500),
         concurrency: 8,
         batch: 64,

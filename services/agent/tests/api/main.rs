@@ -20,4 +20,5 @@ mod provider;
 mod rbac;
 mod rest;
 mod review;
+mod services;
 mod tenancy;

@@ -91,7 +91,7 @@ async fn the_model_calls_tools_then_decides() {
     assert_eq!(calls.len(), 2);
     let first = &calls[0].body;
     assert_eq!(first["model"], "fake-model-1");
-    assert_eq!(first["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(first["tools"].as_array().unwrap().len(), 6);
     assert_eq!(first["response_format"]["json_schema"]["strict"], true);
     assert_eq!(
         calls[0].authorization.as_deref(),

@@ -420,10 +420,7 @@ async fn reviewed_cases_are_exported_with_their_labels_and_the_bench_scores_on_t
     let set: bench_reviews::LabelledSet = serde_json::from_value(export).unwrap();
     let agent = agent::pipeline::Agent::new(
         None,
-        agent::tools::Toolbox::new(
-            std::sync::Arc::new(agent::tools::FixedHealth::default()),
-            None,
-        ),
+        agent::tools::Toolbox::new(std::sync::Arc::new(agent::tools::FixedHealth::default())),
         "USD".to_owned(),
     );
     let r = bench_reviews::run(&set, &agent).await;

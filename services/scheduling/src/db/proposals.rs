@@ -47,6 +47,22 @@ pub async fn approve(conn: &mut PgConnection, id: Uuid, by: &str) -> Result<bool
     Ok(n == 1)
 }
 
+/// Replaces the options of an open proposal (one was taken meanwhile: the owner is
+/// offered what is free now); `false` when it was not open any more.
+pub async fn refresh_options(
+    db: &PgPool,
+    id: Uuid,
+    options: &[SlotView],
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query("UPDATE proposals SET options = $2 WHERE id = $1 AND status = 'open'")
+        .bind(id)
+        .bind(Json(options))
+        .execute(db)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
 /// Supersedes the open proposals of a job (it was booked another way).
 pub async fn supersede(conn: &mut PgConnection, job_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE proposals SET status = 'superseded' WHERE job_id = $1 AND status = 'open'")

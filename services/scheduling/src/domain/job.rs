@@ -55,6 +55,20 @@ impl JobStatus {
     }
 }
 
+/// What [`Job::for_work`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Work<'a> {
+    pub org_id: &'a str,
+    pub vehicle_id: &'a str,
+    pub component: Component,
+    pub severity: Severity,
+    /// Not before.
+    pub release: DateTime<Utc>,
+    /// Days until the urgency window ends.
+    pub within_days: u32,
+    pub location: Option<[f64; 2]>,
+}
+
 /// Work to book.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Job {
@@ -100,19 +114,38 @@ impl Job {
         if d.disposition == Disposition::Monitor {
             return None;
         }
-        let work = catalog::work_for(d.component, d.severity);
-        let release = d.decided_at;
-        // The urgency window's end; "0 days" is the next slot, a day at most.
-        let due = release + Duration::days(i64::from(d.urgency.within_days.max(1)));
-        Some(Self {
-            id: Uuid::now_v7(),
-            org_id: d.org_id.clone(),
-            vehicle_id: d.vehicle_id.clone(),
-            decision_id: Some(d.decision_id),
-            plan_id: None,
-            component: Some(d.component),
-            kind: work.kind,
+        let mut job = Self::for_work(Work {
+            org_id: &d.org_id,
+            vehicle_id: &d.vehicle_id,
+            component: d.component,
             severity: d.severity,
+            release: d.decided_at,
+            within_days: d.urgency.within_days,
+            location,
+        });
+        job.decision_id = Some(d.decision_id);
+        job.note = (d.disposition == Disposition::Plan).then(|| {
+            "routine wear at the vehicle's normal pace: planned with the next batch re-plan"
+                .to_owned()
+        });
+        Some(job)
+    }
+
+    /// The catalog's work on a component at a severity, not stored (a decision's, or
+    /// an enquiry about what could be booked).
+    pub fn for_work(w: Work<'_>) -> Self {
+        let work = catalog::work_for(w.component, w.severity);
+        // The urgency window's end; "0 days" is the next slot, a day at most.
+        let due = w.release + Duration::days(i64::from(w.within_days.max(1)));
+        Self {
+            id: Uuid::now_v7(),
+            org_id: w.org_id.to_owned(),
+            vehicle_id: w.vehicle_id.to_owned(),
+            decision_id: None,
+            plan_id: None,
+            component: Some(w.component),
+            kind: work.kind,
+            severity: w.severity,
             skill: work.skill.to_owned(),
             duration_minutes: work.duration_minutes,
             parts: work
@@ -121,15 +154,12 @@ impl Job {
                 .map(|(p, q)| ((*p).to_owned(), *q))
                 .collect(),
             title: work.title.to_owned(),
-            release_at: release,
+            release_at: w.release,
             due_at: due,
-            location,
+            location: w.location,
             status: JobStatus::Pending,
-            note: (d.disposition == Disposition::Plan).then(|| {
-                "routine wear at the vehicle's normal pace: planned with the next batch re-plan"
-                    .to_owned()
-            }),
-        })
+            note: None,
+        }
     }
 
     /// Whether the job is booked without asking (critical work).

@@ -47,7 +47,10 @@ impl Booker {
         self.book_chosen(job, choice, None, by, true).await
     }
 
-    /// Books the option `index` of proposal `proposal` for `by`.
+    /// Books the option `index` of proposal `proposal` for `by`. An option taken
+    /// meanwhile (options are offers, not reservations: critical work books at once)
+    /// answers 409, and the proposal's options become the slots free now, so that the
+    /// next look at the proposal offers only what can still be booked.
     pub async fn approve(
         &self,
         proposal_id: Uuid,
@@ -55,8 +58,15 @@ impl Booker {
         choice: Choice,
         by: &str,
     ) -> Result<Appointment, ApiError> {
-        self.book_chosen(job, choice, Some(proposal_id), by, false)
-            .await
+        let booked = self
+            .book_chosen(job, choice, Some(proposal_id), by, false)
+            .await;
+        if let Err(ApiError::Service(BookingError::Conflict { alternatives, .. })) = &booked
+            && !alternatives.is_empty()
+        {
+            proposals::refresh_options(&self.db, proposal_id, alternatives).await?;
+        }
+        booked
     }
 
     async fn book_chosen(

@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use shared_runtime::auth::{Auth, Role};
+use shared_runtime::auth::Auth;
 use shared_runtime::http::ApiQuery;
 use shared_runtime::openapi::responses::{BadRequest, Forbidden, Unauthorized};
 use utoipa::IntoParams;
 
-use super::scope::{acting_org, vehicles_in_reach};
+use super::scope::{PLANNING_READERS, acting_org, vehicles_in_reach};
 use crate::db::jobs;
 use crate::domain::job::Job;
 use crate::error::ApiError;
@@ -49,13 +49,7 @@ pub async fn list(
     Auth(c): Auth,
     ApiQuery(q): ApiQuery<JobQuery>,
 ) -> Result<Json<Vec<Job>>, ApiError> {
-    c.require(&[
-        Role::Admin,
-        Role::FleetManager,
-        Role::Support,
-        Role::Owner,
-        Role::Service,
-    ])?;
+    c.require(&PLANNING_READERS)?;
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be 1 to 1000".into()));

@@ -12,7 +12,7 @@ use shared_runtime::openapi::responses::{BadRequest, Forbidden, NotFound, Unauth
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::scope::{acting_org, can_see, vehicles_in_reach};
+use super::scope::{PLANNING_READERS, acting_org, can_see, vehicles_in_reach};
 use crate::db::proposals;
 use crate::domain::appointment::Appointment;
 use crate::domain::proposal::Proposal;
@@ -34,15 +34,6 @@ async fn visible(state: &AppState, c: &Claims, id: Uuid) -> Result<Proposal, Api
         .filter(|p| can_see(c, &p.job.org_id, &p.job.vehicle_id, None))
         .ok_or_else(|| ApiError::NotFound(format!("no proposal {id}")))
 }
-
-/// Who may read proposals: everyone but technicians, whose work is booked jobs.
-const READERS: [Role; 5] = [
-    Role::Admin,
-    Role::FleetManager,
-    Role::Support,
-    Role::Owner,
-    Role::Service,
-];
 
 /// Which proposals.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,7 +59,7 @@ pub async fn list(
     Auth(c): Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Proposal>>, ApiError> {
-    c.require(&READERS)?;
+    c.require(&PLANNING_READERS)?;
     let status = match q.status.as_deref().unwrap_or("open") {
         "all" => None,
         s @ ("open" | "approved" | "superseded") => Some(s),
@@ -95,7 +86,7 @@ pub async fn one(
     Auth(c): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Proposal>, ApiError> {
-    c.require(&READERS)?;
+    c.require(&PLANNING_READERS)?;
     Ok(Json(visible(&state, &c, id).await?))
 }
 

@@ -6,6 +6,16 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 
+/// Who reads what is planned or could be (proposals, jobs, booking options): everyone
+/// but technicians, whose work is booked jobs.
+pub(crate) const PLANNING_READERS: [Role; 5] = [
+    Role::Admin,
+    Role::FleetManager,
+    Role::Support,
+    Role::Owner,
+    Role::Service,
+];
+
 /// Whether the caller may see work of `vehicle_id` of `org_id` done at `center_id`.
 pub(crate) fn can_see(c: &Claims, org_id: &str, vehicle_id: &str, center_id: Option<Uuid>) -> bool {
     match c.role {

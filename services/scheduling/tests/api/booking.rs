@@ -454,3 +454,60 @@ async fn repeated_decisions_about_one_component_book_it_once_and_critical_replac
     assert_eq!(open, json!([]), "the options were withdrawn");
     assert_eq!(appointments_of(&app, "rig-5").await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_option_taken_meanwhile_answers_409_and_the_proposal_then_offers_what_is_free() {
+    let app = spawn_app().await;
+    let _s = seed(&app).await;
+    app.publish(&[decision("van-7", Component::Brakes, Severity::Medium, 10)])
+        .await;
+    app.wait_stream("appointment.proposed", 1).await;
+    let owner = token(Role::Owner, ORG, &["van-7"]);
+    let proposal = get_json(&app, "/v1/proposals", &owner).await[0].clone();
+    let id = proposal["id"].as_str().unwrap().to_owned();
+    let first = proposal["options"][0].clone();
+    // Critical work of another vehicle takes option 0's technician at that time.
+    let taken = app
+        .post_as(
+            "/v1/appointments",
+            &manager(),
+            &json!({
+                "vehicle_id": "van-9", "center_id": first["center_id"],
+                "technician_id": first["technician_id"], "starts_at": first["starts_at"],
+                "skill": proposal["job"]["skill"],
+                "duration_minutes": proposal["job"]["duration_minutes"],
+                "title": "emergency elsewhere"}),
+        )
+        .await;
+    assert_eq!(taken.status(), 201, "{:?}", taken.text().await);
+    let approve = |option: u64| {
+        let (app, owner, id) = (&app, owner.clone(), id.clone());
+        async move {
+            app.post_as(
+                &format!("/v1/proposals/{id}/approve"),
+                &owner,
+                &json!({ "option": option }),
+            )
+            .await
+        }
+    };
+    let refused = approve(0).await;
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "slot_taken", "{body}");
+    let fresh = get_json(&app, &format!("/v1/proposals/{id}"), &owner).await;
+    assert_eq!(fresh["status"], "open");
+    assert_eq!(
+        fresh["options"], body["alternatives"],
+        "the offer is what is free now"
+    );
+    let same_slot = |o: &Value| {
+        o["technician_id"] == first["technician_id"] && o["starts_at"] == first["starts_at"]
+    };
+    assert!(
+        !fresh["options"].as_array().unwrap().iter().any(same_slot),
+        "the taken slot is no longer offered: {fresh:#}"
+    );
+    let booked = approve(0).await;
+    assert_eq!(booked.status(), 201, "{:?}", booked.text().await);
+}

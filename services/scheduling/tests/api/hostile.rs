@@ -32,5 +32,5 @@ async fn hostile_input_gets_4xx_naming_the_field_never_5xx() {
     ];
     let report = probe(&target).await;
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
-    assert_eq!(report.operations, 32, "{report:?}");
+    assert_eq!(report.operations, 33, "{report:?}");
 }

@@ -13,6 +13,7 @@ mod hostile;
 mod ics;
 mod maintenance;
 mod openapi;
+mod options;
 mod rbac;
 mod replan;
 mod review;

@@ -219,6 +219,8 @@ fn requests(api: &TestClient, slots: &Slots, p: &Proposer, hub: Uuid, ids: &Ids)
             "center_id": "{center_id}", "name": "Tia Tires", "skills": ["tires"], "shifts": [],
         })),
         Request::new(Method::PUT, "/v1/technicians/{technician_id}").body(ana_input()),
+        Request::new(Method::GET, "/v1/vehicles/{vehicle_id}/booking-options")
+            .query(&format!("component=brakes&org_id={ORG}")),
         Request::new(Method::PUT, "/v1/centers/{center_id}/stock/{part}")
             .body(json!({"on_hand": 40, "lead_time_hours": 24.0})),
     ]
@@ -290,5 +292,5 @@ async fn every_role_gets_what_the_policy_says() {
         ],
     };
     let report = rbac::check(&matrix).await;
-    assert_eq!(report.operations, 32, "{report:?}");
+    assert_eq!(report.operations, 33, "{report:?}");
 }

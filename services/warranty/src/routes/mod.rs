@@ -6,6 +6,7 @@ pub mod contracts;
 pub mod evidence;
 pub mod reviews;
 pub(crate) mod scope;
+pub mod vehicles;
 
 use axum::Router;
 
@@ -23,4 +24,5 @@ pub fn router(max_attachment_bytes: usize) -> Router<AppState> {
         .merge(claims::router(max_body))
         .merge(reviews::router())
         .merge(evidence::router())
+        .merge(vehicles::router())
 }

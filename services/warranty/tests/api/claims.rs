@@ -518,3 +518,50 @@ async fn an_auto_approval_is_announced_as_validated() {
     assert_eq!(events[0]["payload"]["auto_approved"], true);
     assert_eq!(events[0]["payload"]["confidence"], 0.95);
 }
+
+#[tokio::test]
+async fn a_vehicles_claim_history_shows_what_failed_without_money_or_fraud_analysis() {
+    let app = spawn_app().await;
+    with_contract(&app, 365).await;
+    let id = filed_id(
+        post_form(
+            &app,
+            &owner(),
+            form(&claim_json("cooling", 20_000.0), &[]),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let path = "/v1/vehicles/truck-1/claims";
+    let technician = token(Role::Technician, ORG, &[]);
+    let history = get_json(&app, path, &technician).await;
+    let claims = history.as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{history:#}");
+    assert_eq!(claims[0]["claim_id"], id.as_str());
+    assert_eq!(claims[0]["component"], "cooling");
+    assert_eq!(claims[0]["odometer_km"], 20_000.0);
+    for hidden in [
+        "cost",
+        "assessment",
+        "approved_amount",
+        "shop",
+        "submitted_by",
+        "vin",
+    ] {
+        assert!(
+            claims[0].get(hidden).is_none(),
+            "{hidden} is not shown: {history:#}"
+        );
+    }
+    // A service names the organization; the wrong one reads as an unknown vehicle.
+    let service = token(Role::Service, "agent", &[]);
+    get_json(&app, &format!("{path}?org_id={ORG}"), &service).await;
+    let wrong = app.get_as(&format!("{path}?org_id=globex"), &service).await;
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    let unknown = app.get_as("/v1/vehicles/truck-9/claims", &manager()).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let other_owner = token(Role::Owner, ORG, &["truck-2"]);
+    let theirs = app.get_as(path, &other_owner).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+}

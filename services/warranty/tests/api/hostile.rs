@@ -40,7 +40,7 @@ async fn hostile_input_gets_4xx_naming_the_field_never_5xx() {
     ];
     let report = probe(&target).await;
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
-    assert_eq!(report.operations, 13, "{report:?}");
+    assert_eq!(report.operations, 14, "{report:?}");
 }
 
 /// One hostile request and what its answer must be.

@@ -110,5 +110,5 @@ async fn every_role_gets_what_the_policy_says() {
         private: vec![VEHICLE.to_owned(), VIN.to_owned(), id.clone()],
     };
     let report = rbac::check(&matrix).await;
-    assert_eq!(report.operations, 13, "{report:?}");
+    assert_eq!(report.operations, 14, "{report:?}");
 }

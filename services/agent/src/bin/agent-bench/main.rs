@@ -107,10 +107,7 @@ async fn score_reviews(path: &str) -> anyhow::Result<()> {
     // The cases carry their evidence; nothing is fetched from a health service.
     let agent = agent::pipeline::Agent::new(
         llm,
-        agent::tools::Toolbox::new(
-            std::sync::Arc::new(agent::tools::FixedHealth::default()),
-            None,
-        ),
+        agent::tools::Toolbox::new(std::sync::Arc::new(agent::tools::FixedHealth::default())),
         "USD".to_owned(),
     );
     let r = reviews::run(&set, &agent).await;

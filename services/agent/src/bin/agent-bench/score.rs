@@ -117,7 +117,7 @@ pub(crate) fn agent(set: &ScenarioSet, llm: Option<LlmClient>) -> Agent {
             },
         );
     }
-    Agent::new(llm, Toolbox::new(Arc::new(health), None), "USD".to_owned())
+    Agent::new(llm, Toolbox::new(Arc::new(health)), "USD".to_owned())
 }
 
 impl Scenario {
