@@ -35,6 +35,7 @@ export function ReviewQueue() {
     queryFn: () => api<{ reviews: Review[] }>('agent', '/v1/reviews?status=open&limit=50'),
     refetchInterval: 30_000,
   });
+  const [done, setDone] = useState('');
   if (q.isPending) return <Loading what="the review queue" />;
   if (q.isError) return <ErrorBox error={q.error} what="The review queue" />;
   const reviews = q.data.reviews;
@@ -45,36 +46,38 @@ export function ReviewQueue() {
         Decisions the agent was not sure of wait for a person: confirm one, or override its severity or diagnosis. An override becomes the
         vehicle's current decision, and alerts and bookings follow it.
       </p>
+      {done && <p role="status">{done}</p>}
       {reviews.length === 0 && <p className="muted">Nothing waits for a review.</p>}
       <ul className="reviews">
         {reviews.map((r) => (
-          <ReviewItem key={r.decision_id} review={r} />
+          <ReviewItem key={r.decision_id} review={r} onDone={setDone} />
         ))}
       </ul>
     </section>
   );
 }
 
-function ReviewItem({ review: r }: { review: Review }) {
+function ReviewItem({ review: r, onDone }: { review: Review; onDone: (what: string) => void }) {
   const overdue = r.overdue_at != null || Date.parse(r.due_at) < Date.now();
   return (
     <li aria-label={`Review of ${r.vehicle_id} ${r.component}`}>
       <details>
         <summary>
-          <Severity severity={r.severity} /> <Link to={`/vehicles/${encodeURIComponent(r.vehicle_id)}`}>{r.vehicle_id}</Link> ·{' '}
-          {r.component} · confidence {r.confidence.toFixed(2)} ·{' '}
+          <Severity severity={r.severity} /> {r.vehicle_id} · {r.component} · confidence {r.confidence.toFixed(2)} ·{' '}
           {overdue ? <strong>overdue since {fmtTime(r.due_at)}</strong> : `due by ${fmtTime(r.due_at)}`}
         </summary>
         <p className="small muted">
-          Escalated {fmtTime(r.created_at)}: {r.reason}
+          Escalated {fmtTime(r.created_at)}: {r.reason} ·{' '}
+          <Link to={`/vehicles/${encodeURIComponent(r.vehicle_id)}`}>vehicle {r.vehicle_id}</Link>
         </p>
-        <ReviewBody id={r.decision_id} severity={r.severity} />
+        <ReviewBody review={r} onDone={onDone} />
       </details>
     </li>
   );
 }
 
-function ReviewBody({ id, severity }: { id: string; severity: string }) {
+function ReviewBody({ review, onDone }: { review: Review; onDone: (what: string) => void }) {
+  const { decision_id: id, severity } = review;
   const qc = useQueryClient();
   const detail = useQuery({ queryKey: ['reviews', id], queryFn: () => api<ReviewDetail>('agent', `/v1/reviews/${id}`) });
   const [note, setNote] = useState('');
@@ -89,7 +92,8 @@ function ReviewBody({ id, severity }: { id: string; severity: string }) {
             ...(newSeverity !== severity ? { severity: newSeverity } : {}),
             ...(diagnosis.trim() ? { diagnosis: diagnosis.trim() } : {}),
           }),
-    onSuccess: () => {
+    onSuccess: (done) => {
+      onDone(`Reviewed ${review.vehicle_id} ${review.component}: ${done.review.status}.`);
       void qc.invalidateQueries({ queryKey: ['reviews'] });
       void qc.invalidateQueries({ queryKey: ['alerts'] });
     },
@@ -108,9 +112,7 @@ function ReviewBody({ id, severity }: { id: string; severity: string }) {
         Failure mode {d.failure_mode.replace(/_/g, ' ')} · act within {d.urgency_days} days
       </p>
       {act.isError && <ErrorBox error={act.error} what="The review" failed />}
-      {act.isSuccess ? (
-        <p role="status">Reviewed: {act.data.review.status}.</p>
-      ) : (
+      {!act.isSuccess && (
         <form aria-label={`Review decision ${id}`} onSubmit={(e) => e.preventDefault()}>
           <label>
             Severity{' '}

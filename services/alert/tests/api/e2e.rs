@@ -34,24 +34,24 @@ const DEVICE_KEY: &str = "fk_dev_e2e0123456789abcdef0123456789ab";
 const ESCALATION: Duration = Duration::from_secs(20);
 
 /// One service process, killed when dropped; its log is kept for failures.
-struct Service {
+pub(crate) struct Service {
     name: &'static str,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
     _child: Child,
 }
 
 /// The running platform.
-struct Platform {
+pub(crate) struct Platform {
     ingestion: Service,
     health: Service,
-    agent: Service,
-    scheduling: Service,
+    pub(crate) agent: Service,
+    pub(crate) scheduling: Service,
     warranty: Service,
-    alert: Service,
-    inbox: Inbox,
-    prefix: String,
-    client: reqwest::Client,
+    pub(crate) alert: Service,
+    pub(crate) inbox: Inbox,
+    pub(crate) prefix: String,
+    pub(crate) client: reqwest::Client,
 }
 
 impl Drop for Platform {
@@ -157,7 +157,7 @@ async fn start(
 
 impl Platform {
     /// Every service on one fresh Redis prefix, each with its own fresh database.
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let prefix = testing::unique_prefix("e2e");
         let logs = std::env::temp_dir().join(format!("fleet-{}", prefix.trim_end_matches(':')));
         std::fs::create_dir_all(&logs).unwrap();
@@ -256,7 +256,7 @@ impl Platform {
     }
 
     /// Adds a contact of `ORG` for `vehicle_id`.
-    async fn contact(&self, name: &str, role: &str, email: &str, vehicle_id: &str) {
+    pub(crate) async fn contact(&self, name: &str, role: &str, email: &str, vehicle_id: &str) {
         let r = self
             .client
             .post(format!("{}/v1/contacts", self.alert.url))
@@ -329,7 +329,7 @@ impl Platform {
     }
 
     /// What the booking-and-repair part of the story reaches.
-    fn repair_view(&self) -> crate::e2e_repair::View<'_> {
+    pub(crate) fn repair_view(&self) -> crate::e2e_repair::View<'_> {
         crate::e2e_repair::View {
             warranty: &self.warranty.url,
             scheduling: &self.scheduling.url,
@@ -378,7 +378,7 @@ fn clogging_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>
     (vehicle.id, readings)
 }
 
-fn is_urgent(m: &Value) -> bool {
+pub(crate) fn is_urgent(m: &Value) -> bool {
     matches!(
         m["headers"]["X-Fleet-Severity"].as_str(),
         Some("critical" | "emergency")

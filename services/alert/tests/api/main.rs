@@ -15,6 +15,7 @@ mod delivery;
 mod e2e;
 mod e2e_claim;
 mod e2e_repair;
+mod e2e_review;
 mod escalation;
 mod helpers;
 mod hostile;
