@@ -70,6 +70,21 @@ pub struct VehicleRun {
     /// component whenever it was reported poor or critical (every 6 h at most) between
     /// onset and failure: what a decision's severity is based on.
     pub rul_checks: Vec<(f64, f64)>,
+    /// The same pairs whenever the faulty component was found degrading (an abnormal
+    /// trend, a RUL short of the horizon), whatever its band: what RUL intervals are
+    /// calibrated and scored on, with the interval the engine gave, if any.
+    pub degrading_checks: Vec<DegradingCheck>,
+}
+
+/// A RUL of a truly failing part, its interval and the truth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DegradingCheck {
+    /// Predicted days to failure.
+    pub predicted: f64,
+    /// True days to failure.
+    pub truth: f64,
+    /// The engine's 80 % interval, if it gave one.
+    pub interval: Option<[f64; 2]>,
 }
 
 /// Simulated seconds between two RUL checks of one vehicle.
@@ -93,12 +108,14 @@ pub fn replay(
         degraded_events: BTreeMap::new(),
         readings: 0,
         rul_checks: Vec::new(),
+        degrading_checks: Vec::new(),
     };
     let truth = run
         .vehicle
         .degradation
         .map(|d| (truth_component(&d), d.onset, d.failure));
     let mut next_check = i64::MIN;
+    let mut next_degrading_check = i64::MIN;
     let mut next_assessment = i64::MIN;
     for sample in sim {
         state.apply(&sample.to_reading(&run.vehicle, seed));
@@ -111,6 +128,20 @@ pub fn replay(
             continue;
         };
         observe(sample.t, &assessment);
+        if let Some((c, onset, failure)) = truth
+            && (onset..failure).contains(&sample.t)
+            && sample.t >= next_degrading_check
+            && let Some(h) = assessment.component(c)
+            && h.rul_days < crate::health::rul::RUL_CAP_DAYS
+            && h.factors.iter().any(|f| f.abnormal == Some(true))
+        {
+            next_degrading_check = sample.t + RUL_CHECK_EVERY_S;
+            run.degrading_checks.push(DegradingCheck {
+                predicted: h.rul_days,
+                truth: (failure - sample.t) as f64 / 86_400.0,
+                interval: h.rul_interval_days,
+            });
+        }
         if let Some((c, onset, failure)) = truth
             && (onset..failure).contains(&sample.t)
             && sample.t >= next_check
@@ -214,6 +245,8 @@ pub struct Score {
     pub by_mode: BTreeMap<&'static str, (usize, usize, Option<f64>)>,
     /// Every RUL check of every vehicle, `(predicted, true)` days.
     pub rul_checks: Vec<(f64, f64)>,
+    /// Every degrading check of every vehicle.
+    pub degrading_checks: Vec<DegradingCheck>,
 }
 
 /// The urgency band of docs/domain.md for a time to failure: under 3 days critical (3), 3–7
@@ -257,6 +290,32 @@ impl Score {
             .collect();
         median(&errors).unwrap_or(0.0)
     }
+    /// Share of degrading checks whose truth lies in the engine's interval, and how
+    /// many checks had one (`None` without any).
+    pub fn interval_coverage(&self) -> Option<(f64, usize)> {
+        let with: Vec<(f64, [f64; 2])> = self
+            .degrading_checks
+            .iter()
+            .filter_map(|c| c.interval.map(|i| (c.truth, i)))
+            .collect();
+        let inside = with
+            .iter()
+            .filter(|(t, [lo, hi])| (*lo..=*hi).contains(t))
+            .count();
+        (!with.is_empty()).then(|| (ratio(inside, with.len()), with.len()))
+    }
+
+    /// Median width of the engine's intervals relative to the predicted RUL (half a
+    /// day added to it), over the degrading checks with one.
+    pub fn interval_width_p50(&self) -> f64 {
+        let widths: Vec<f64> = self
+            .degrading_checks
+            .iter()
+            .filter_map(|c| c.interval.map(|[lo, hi]| (hi - lo) / (c.predicted + 0.5)))
+            .collect();
+        median(&widths).unwrap_or(0.0)
+    }
+
     /// Share of RUL checks whose predicted urgency band is the true one.
     pub fn urgency_band_accuracy(&self) -> f64 {
         let right = self
@@ -302,6 +361,10 @@ pub fn score(runs: &[VehicleRun], end: i64) -> Score {
         rul_checks: runs
             .iter()
             .flat_map(|r| r.rul_checks.iter().copied())
+            .collect(),
+        degrading_checks: runs
+            .iter()
+            .flat_map(|r| r.degrading_checks.iter().copied())
             .collect(),
     };
     let mut mode_leads: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();

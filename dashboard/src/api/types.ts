@@ -26,6 +26,8 @@ export interface AttentionVehicle {
   worst_band?: string | null;
   worst_component?: string | null;
   min_rul_days?: number | null;
+  min_rul_low_days?: number | null;
+  min_rul_high_days?: number | null;
   computed_at: string;
 }
 
@@ -71,6 +73,8 @@ export interface ComponentHealth {
   score: number;
   rul_days: number;
   rul_km?: number | null;
+  /** The 80 % interval of rul_days, [low, high], when the engine gives one. */
+  rul_interval_days?: [number, number] | null;
   confidence: number;
   factors?: Factor[];
   serviced_at?: string | null;

@@ -55,6 +55,11 @@ export function Section({ title, children, actions }: { title: string; children:
 
 export const fmtDays = (d: number | null | undefined) =>
   d === null || d === undefined ? '—' : d >= 365 ? '> 1 year' : `${Math.round(d)} d`;
+/// A RUL with its 80 % interval when there is one: "6 d (4–9 d)".
+export const fmtRul = (d: number | null | undefined, low?: number | null, high?: number | null) =>
+  low === null || low === undefined || high === null || high === undefined || d === null || d === undefined || d >= 365
+    ? fmtDays(d)
+    : `${fmtDays(d)} (${Math.round(low)}–${high >= 365 ? '365+' : Math.round(high)} d)`;
 export const fmtTime = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : '—');
 export const fmtPct = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)} %`);
 

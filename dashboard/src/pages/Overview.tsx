@@ -6,7 +6,7 @@ import type { User } from '../api/session';
 import type { AttentionVehicle, DayBands, Summary } from '../api/types';
 import { AlertFeed } from '../components/AlertFeed';
 import { Chart, type Line } from '../components/Chart';
-import { Band, ErrorBox, Kpi, Loading, Section, fmtDays, fmtPct } from '../components/ui';
+import { Band, ErrorBox, Kpi, Loading, Section, fmtPct, fmtRul } from '../components/ui';
 import { Link } from '../router';
 import { MyVehicles } from './MyVehicles';
 import { Jobs } from './Jobs';
@@ -82,7 +82,7 @@ function AtRisk() {
         <span>Vehicle</span>
         <span>Health</span>
         <span>Worst part</span>
-        <span>RUL</span>
+        <span>RUL (80 % interval)</span>
       </div>
       <div ref={parent} className="vlist" role="list" aria-label="Vehicles at risk" tabIndex={0}>
         <div style={{ height: v.getTotalSize(), position: 'relative' }}>
@@ -96,7 +96,7 @@ function AtRisk() {
                   <Band band={r.overall_band} /> {r.overall_score.toFixed(2)}
                 </span>
                 <span>{r.worst_component ?? '—'}</span>
-                <span>{fmtDays(r.min_rul_days)}</span>
+                <span>{fmtRul(r.min_rul_days, r.min_rul_low_days, r.min_rul_high_days)}</span>
               </div>
             );
           })}

@@ -4,7 +4,7 @@ import { api } from '../api/client';
 import type { User } from '../api/session';
 import type { Alert, Appointment, Claim, Decision, HealthHistory, VehicleHealth } from '../api/types';
 import { Chart, type Line } from '../components/Chart';
-import { Band, ErrorBox, Loading, Section, Severity, fmtDays, fmtTime, Table } from '../components/ui';
+import { Band, ErrorBox, Loading, Section, Severity, fmtRul, fmtTime, Table } from '../components/ui';
 import { AlertTable } from './Alerts';
 import { AppointmentTable } from './Jobs';
 
@@ -69,7 +69,9 @@ function Components({ h }: { h: VehicleHealth }) {
                 <Band band={c.band} /> {c.score.toFixed(2)}
               </td>
               <td>
-                {fmtDays(c.rul_days)}
+                <span title={c.rul_interval_days ? "80 % interval, from the engine's errors on failures it was not trained on" : undefined}>
+                  {fmtRul(c.rul_days, c.rul_interval_days?.[0], c.rul_interval_days?.[1])}
+                </span>
                 {c.rul_km ? ` · ${Math.round(c.rul_km).toLocaleString()} km` : ''}
               </td>
               <td>{c.confidence.toFixed(2)}</td>

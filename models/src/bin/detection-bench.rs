@@ -96,20 +96,34 @@ fn main() -> anyhow::Result<()> {
         s.healthy,
         s.false_alarmed
     );
+    print_rul(&s);
+    let line = format!(
+        "precision={:.3} recall={:.3} fpr={:.3} lead_days_p50={:.1} coverage80={}",
+        s.precision(),
+        s.recall(),
+        s.fpr(),
+        s.lead_p50(),
+        s.interval_coverage()
+            .map_or_else(|| "-".to_owned(), |(c, _)| format!("{c:.3}"))
+    );
+    println!("{line}");
+    std::io::Write::flush(&mut std::io::stdout()).context("writing the result")?;
+    Ok(())
+}
+
+/// How right the RULs were, and how often the truth fell in their intervals.
+fn print_rul(s: &fleet::Score) {
     println!(
         "RUL while poor or critical: {} checks, median |ln(predicted/true)| {:.2}, urgency band right {:.3}",
         s.rul_checks.len(),
         s.rul_log_error_p50(),
         s.urgency_band_accuracy()
     );
-    let line = format!(
-        "precision={:.3} recall={:.3} fpr={:.3} lead_days_p50={:.1}",
-        s.precision(),
-        s.recall(),
-        s.fpr(),
-        s.lead_p50()
-    );
-    println!("{line}");
-    std::io::Write::flush(&mut std::io::stdout()).context("writing the result")?;
-    Ok(())
+    match s.interval_coverage() {
+        Some((coverage, n)) => println!(
+            "RUL interval (80 % nominal) of degrading faulty parts: {n} checks, coverage {coverage:.3}, median width {:.2} × the RUL",
+            s.interval_width_p50()
+        ),
+        None => println!("RUL interval: the model has none (calibrate-intervals)"),
+    }
 }

@@ -237,6 +237,14 @@ impl Engine {
             band: HealthBand::from_score(score),
             rul_days: round(rul_days, 1),
             rul_km: daily_km.map(|km| round(km.min(MAX_DAILY_KM) * rul_days, 0)),
+            // Calibrated on degrading parts only: a normal wear pace or a RUL at the
+            // horizon has no interval.
+            rul_interval_days: self
+                .model
+                .rul_intervals
+                .as_ref()
+                .filter(|_| verdict.degrading && rul_days < rul::RUL_CAP_DAYS)
+                .and_then(|iv| iv.interval(rul_days, rul::RUL_CAP_DAYS)),
             confidence: round(confidence(&worst.features, verdict, &cal), 3),
             factors,
             model_version: self.model.version.clone(),
@@ -444,6 +452,7 @@ fn learning(c: Component, state: &VehicleState, newest: i64, version: String) ->
         band: HealthBand::Excellent,
         rul_days: rul::RUL_CAP_DAYS,
         rul_km: None,
+        rul_interval_days: None,
         confidence: 0.1,
         factors: vec![Factor {
             name: "baseline_days".to_owned(),

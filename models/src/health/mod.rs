@@ -28,6 +28,7 @@ pub mod engine;
 pub mod evidence;
 pub mod growth;
 pub mod indicators;
+pub mod interval;
 pub mod operating;
 pub mod rest;
 pub mod rul;

@@ -138,6 +138,10 @@ pub struct RulModel {
     /// extrapolations.
     #[serde(default)]
     pub growth: BTreeMap<String, Growth>,
+    /// The 80 % interval of a degrading part's RUL (`calibrate-intervals`); none: RULs
+    /// come without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rul_intervals: Option<super::interval::RulIntervals>,
 }
 
 /// A model artifact that could not be read.

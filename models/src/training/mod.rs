@@ -423,6 +423,7 @@ pub fn model(
             .iter()
             .map(|(part, ch)| ((*part).to_owned(), ch.growth))
             .collect(),
+        rul_intervals: None,
     }
 }
 

@@ -93,6 +93,7 @@ async fn seed_health(app: &TestService, vehicles: u32, days: i64, rng: &mut Rng)
                     band: HealthBand::from_score(score),
                     rul_days: score * 200.0,
                     rul_km: None,
+                    rul_interval_days: None,
                     confidence: 0.9,
                     factors: Vec::new(),
                     model_version: "bench".to_owned(),

@@ -183,6 +183,12 @@ pub struct ComponentHealth {
     /// the vehicle has no recent distance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rul_km: Option<f64>,
+    /// The 80 % interval of `rul_days`, days: `[low, high]`, from the model's errors on
+    /// simulated failures it was not trained on. Absent when no failure is foreseen
+    /// (the RUL is the horizon) or the model has no interval calibration; it holds if
+    /// the fault is real (a false alarm has no time to failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rul_interval_days: Option<[f64; 2]>,
     /// Confidence in score and RUL, 0..1.
     pub confidence: f64,
     /// The indicators behind the score, most influential first.

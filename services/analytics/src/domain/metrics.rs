@@ -76,6 +76,8 @@ pub struct VehicleState {
     pub worst: Option<(String, HealthBand)>,
     /// The lowest remaining useful life of any component, days.
     pub min_rul_days: Option<f64>,
+    /// Its 80 % interval, days, when the engine gave one.
+    pub min_rul_interval: Option<[f64; 2]>,
     /// Whether the vehicle needs attention (see [`needs_attention`]).
     pub attention: bool,
     /// When it was computed.
@@ -90,19 +92,19 @@ impl VehicleState {
             .iter()
             .min_by(|a, b| a.score.total_cmp(&b.score))
             .map(|c| (c.component.as_str().to_owned(), c.band));
-        let min_rul_days = h
+        let shortest = h
             .components
             .iter()
-            .map(|c| c.rul_days)
-            .filter(|d| d.is_finite())
-            .min_by(f64::total_cmp);
+            .filter(|c| c.rul_days.is_finite())
+            .min_by(|a, b| a.rul_days.total_cmp(&b.rul_days));
         Self {
             vehicle_id: h.vehicle_id.clone(),
             org_id: h.org_id.clone(),
             overall_score: h.overall_score,
             overall_band: h.overall_band,
             worst,
-            min_rul_days,
+            min_rul_days: shortest.map(|c| c.rul_days),
+            min_rul_interval: shortest.and_then(|c| c.rul_interval_days),
             attention: needs_attention(h.overall_band, &h.components),
             computed_at: h.computed_at,
         }
@@ -273,6 +275,7 @@ mod tests {
             band: HealthBand::from_score(score),
             rul_days,
             rul_km: None,
+            rul_interval_days: None,
             confidence: 0.9,
             factors: Vec::new(),
             model_version: "t".to_owned(),
@@ -298,17 +301,21 @@ mod tests {
 
     #[test]
     fn the_worst_component_and_attention_come_from_the_assessment() {
+        let mut battery = component(Component::Battery, 0.35, 30.0);
+        battery.rul_interval_days = Some([21.0, 36.0]);
         let h = computed(
             "v1",
             at(1, 8),
-            vec![
-                component(Component::Brakes, 0.9, 400.0),
-                component(Component::Battery, 0.35, 30.0),
-            ],
+            vec![component(Component::Brakes, 0.9, 400.0), battery],
         );
         let s = VehicleState::from_computed(&h);
         assert_eq!(s.worst, Some(("battery".to_owned(), HealthBand::Poor)));
         assert_eq!(s.min_rul_days, Some(30.0));
+        assert_eq!(
+            s.min_rul_interval,
+            Some([21.0, 36.0]),
+            "the shortest RUL's interval"
+        );
         assert!(s.attention);
         let fine = computed(
             "v2",

@@ -42,6 +42,7 @@ fn part(component: Component, score: f64) -> ComponentHealth {
         band: HealthBand::from_score(score),
         rul_days: score * 100.0,
         rul_km: None,
+        rul_interval_days: None,
         confidence: 0.9,
         factors: Vec::new(),
         model_version: "test".to_owned(),

@@ -207,6 +207,7 @@ mod tests {
             band: HealthBand::from_score(score),
             rul_days: 9.5,
             rul_km: Some(950.0),
+            rul_interval_days: None,
             confidence: 0.8,
             factors: vec![Factor {
                 name: "soot".to_owned(),

@@ -89,6 +89,12 @@ async fn a_clogging_dpf_posted_to_ingestion_is_flagged_by_health() {
     );
     let rul = dpf["rul_days"].as_f64().unwrap();
     assert!(rul.is_finite() && rul < 365.0, "dpf RUL {rul}");
+    // With its 80 % interval, which holds the RUL.
+    let [low, high] = [0, 1].map(|i| dpf["rul_interval_days"][i].as_f64().unwrap());
+    assert!(
+        low <= rul && rul <= high && low < high,
+        "dpf interval {dpf}"
+    );
     assert_eq!(body["org_id"], ORG);
     assert_eq!(
         body["newest_reading_at"],

@@ -375,6 +375,10 @@ pub struct AttentionVehicle {
     pub worst_band: Option<String>,
     /// Lowest remaining useful life of any component, days.
     pub min_rul_days: Option<f64>,
+    /// Its 80 % interval, low end, days (when the health engine gave one).
+    pub min_rul_low_days: Option<f64>,
+    /// Its 80 % interval, high end, days.
+    pub min_rul_high_days: Option<f64>,
     /// When its health was last computed.
     pub computed_at: DateTime<Utc>,
 }
@@ -387,7 +391,7 @@ pub async fn attention(
 ) -> Result<Vec<AttentionVehicle>, sqlx::Error> {
     f.scoped(
         "SELECT vehicle_id, org_id, overall_score, overall_band, worst_component, worst_band,
-                min_rul_days, computed_at
+                min_rul_days, min_rul_low_days, min_rul_high_days, computed_at
          FROM metric_vehicles
          WHERE attention AND ($1::text IS NULL OR org_id = $1) AND ($2::text[] IS NULL OR vehicle_id = ANY($2))
          ORDER BY overall_score, vehicle_id LIMIT $3",

@@ -71,14 +71,18 @@ async fn upsert_vehicles(
     let col = |f: fn(&VehicleState) -> Option<String>| latest.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO metric_vehicles (vehicle_id, org_id, overall_score, overall_band,
-             worst_component, worst_band, min_rul_days, attention, computed_at, first_seen_at)
-         SELECT v, o, s, b, wc, wb, r, a, t, t FROM UNNEST($1::text[], $2::text[], $3::float8[],
-             $4::text[], $5::text[], $6::text[], $7::float8[], $8::bool[], $9::timestamptz[])
-             AS u(v, o, s, b, wc, wb, r, a, t)
+             worst_component, worst_band, min_rul_days, attention, computed_at, first_seen_at,
+             min_rul_low_days, min_rul_high_days)
+         SELECT v, o, s, b, wc, wb, r, a, t, t, rl, rh FROM UNNEST($1::text[], $2::text[],
+             $3::float8[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::bool[],
+             $9::timestamptz[], $10::float8[], $11::float8[])
+             AS u(v, o, s, b, wc, wb, r, a, t, rl, rh)
          ON CONFLICT (vehicle_id) DO UPDATE SET org_id = EXCLUDED.org_id,
              overall_score = EXCLUDED.overall_score, overall_band = EXCLUDED.overall_band,
              worst_component = EXCLUDED.worst_component, worst_band = EXCLUDED.worst_band,
              min_rul_days = EXCLUDED.min_rul_days, attention = EXCLUDED.attention,
+             min_rul_low_days = EXCLUDED.min_rul_low_days,
+             min_rul_high_days = EXCLUDED.min_rul_high_days,
              computed_at = EXCLUDED.computed_at
          WHERE metric_vehicles.computed_at < EXCLUDED.computed_at",
     )
@@ -91,6 +95,18 @@ async fn upsert_vehicles(
     .bind(latest.iter().map(|s| s.min_rul_days).collect::<Vec<_>>())
     .bind(latest.iter().map(|s| s.attention).collect::<Vec<_>>())
     .bind(latest.iter().map(|s| s.computed_at).collect::<Vec<_>>())
+    .bind(
+        latest
+            .iter()
+            .map(|s| s.min_rul_interval.map(|i| i[0]))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        latest
+            .iter()
+            .map(|s| s.min_rul_interval.map(|i| i[1]))
+            .collect::<Vec<_>>(),
+    )
     .execute(tx)
     .await?;
     Ok(())
