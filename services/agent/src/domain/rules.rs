@@ -517,10 +517,14 @@ fn diagnosis(case: &Case, ev: &Evidence, inf: &Inference) -> String {
     if inf.mode == FailureMode::RoutineBrakeWear
         && let Some(rul) = case.rul_days.filter(|d| *d < 365.0)
     {
-        diagnosis.push_str(&format!(
-            " Plan a pad replacement within {} days.",
-            planning_window_days(rul)
-        ));
+        // A planning window only while one fits before the limit; closer, the pads are
+        // replaced within the decision's urgency window, which the alert states.
+        let window = planning_window_days(rul);
+        if f64::from(window) < rul {
+            diagnosis.push_str(&format!(" Plan a pad replacement within {window} days."));
+        } else {
+            diagnosis.push_str(" Replace the pads before they reach the limit.");
+        }
     }
     if !inf.supporting.is_empty() {
         diagnosis.push_str(&format!(" Confirmed by {}.", code_list(&inf.supporting)));
@@ -754,6 +758,20 @@ mod tests {
         c.rul_days = Some(189.0);
         c.band = Some(HealthBand::Good);
         c
+    }
+
+    #[test]
+    fn pads_near_the_limit_get_no_planning_window_beyond_it() {
+        let mut c = brake_change(Some(1.5), false);
+        c.rul_days = Some(3.9);
+        let d = run(&c);
+        assert_eq!(d.mode, FailureMode::RoutineBrakeWear);
+        assert!(!d.diagnosis.contains("within 7 days"), "{}", d.diagnosis);
+        assert!(
+            d.diagnosis.contains("before they reach the limit"),
+            "{}",
+            d.diagnosis
+        );
     }
 
     #[test]
