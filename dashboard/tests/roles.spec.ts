@@ -276,8 +276,20 @@ test('fleet manager: reports to download, a person invited and disabled', async 
   const stop = byEmail.getByRole('button', { name: 'Stop the weekly alerts report' });
   await expect(stop).toHaveCount(1);
   await expect(byEmail.getByRole('table', { name: 'Reports scheduled by email' })).toContainText('weekly');
+  // A gateway's device key: its secret shown once, then listed by prefix, and revoked.
+  const keys = page.getByRole('region', { name: 'Device keys' });
+  const gateway = `GW-${Date.now()}`;
+  const keyForm = keys.getByRole('form', { name: 'Create a device key' });
+  await keyForm.getByLabel('Gateway').fill(gateway);
+  await keyForm.getByLabel(/^Vehicles/).fill('VH-000001, VH-000002');
+  await keyForm.getByRole('button', { name: 'Create key' }).click();
+  await expect(keys.getByRole('status')).toContainText(`Key for ${gateway}: fk_`);
+  const row = keys.getByRole('row').filter({ hasText: gateway });
+  await expect(row).toContainText('VH-000001, VH-000002');
   await accessible(page, 'the administration page');
   await screenshots(page, 'admin');
+  await row.getByRole('button', { name: `Revoke ${gateway}` }).click();
+  await expect(row).toContainText('revoked');
   await stop.click();
   await expect(stop).toHaveCount(0);
   await expect(byEmail.getByText('No report is scheduled for you.')).toBeVisible();

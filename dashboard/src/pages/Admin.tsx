@@ -1,10 +1,12 @@
-// Accounts of the organization (create, disable, enable), reports to download, and the
-// caller's reports scheduled by email (analytics' /v1/report-schedules).
+// Accounts of the organization (create, disable, enable), reports to download, the
+// caller's reports scheduled by email (analytics' /v1/report-schedules), the gateways'
+// device keys and, for platform admins, the organizations.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, apiUrl, post, ApiError } from '../api/client';
 import { session, type Role, type User } from '../api/session';
 import { ErrorBox, Loading, Section, Table, fmtTime } from '../components/ui';
+import { DeviceKeys, Organizations } from './DeviceKeys';
 
 const KINDS = ['fleet_health', 'alerts', 'maintenance'];
 const ROLES: Role[] = ['fleet_manager', 'technician', 'owner', 'support', 'admin'];
@@ -27,6 +29,14 @@ export default function Admin({ user }: { user: User }) {
       <Section title="Accounts">
         <Accounts me={user} />
       </Section>
+      <Section title="Device keys">
+        <DeviceKeys me={user} />
+      </Section>
+      {user.role === 'admin' && (
+        <Section title="Organizations">
+          <Organizations />
+        </Section>
+      )}
     </>
   );
 }
