@@ -225,6 +225,7 @@ async fn seed_episodes(
             band: HealthBand::Poor,
             rul_days: 10.0,
             rul_km: None,
+            rul_interval_days: None,
             confidence: 0.9,
             factors: Vec::new(),
             dtcs: Vec::new(),

@@ -302,6 +302,10 @@ macro_rules! component_condition_event {
             /// Remaining useful life, km, when the vehicle has a recent daily distance.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub rul_km: Option<f64>,
+            /// The 80 % interval of `rul_days`, `[low, high]` days, when the engine gives
+            /// one (see `ComponentHealth::rul_interval_days`).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub rul_interval_days: Option<[f64; 2]>,
             /// Confidence in score and RUL, 0..1.
             pub confidence: f64,
             /// The indicators behind the score, most influential first.
@@ -352,6 +356,7 @@ macro_rules! convert_condition {
                     band: e.band,
                     rul_days: e.rul_days,
                     rul_km: e.rul_km,
+                    rul_interval_days: e.rul_interval_days,
                     confidence: e.confidence,
                     factors: e.factors,
                     dtcs: e.dtcs,
@@ -384,6 +389,7 @@ impl ComponentDegraded {
             band: h.band,
             rul_days: h.rul_days,
             rul_km: h.rul_km,
+            rul_interval_days: h.rul_interval_days,
             confidence: h.confidence,
             factors: h.factors.clone(),
             dtcs,
@@ -408,6 +414,7 @@ mod tests {
             band: HealthBand::Critical,
             rul_days: 2.5,
             rul_km: Some(900.0),
+            rul_interval_days: None,
             confidence: 0.8,
             factors: Vec::new(),
             dtcs: vec![Dtc::Obd {

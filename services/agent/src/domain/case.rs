@@ -98,6 +98,9 @@ pub struct Case {
     pub rul_days: Option<f64>,
     /// Remaining useful life, km.
     pub rul_km: Option<f64>,
+    /// The 80 % interval of `rul_days`, days, when the health engine gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rul_interval_days: Option<[f64; 2]>,
     /// The health engine's confidence, 0..1.
     pub health_confidence: Option<f64>,
     /// Indicators behind the score, most influential first.
@@ -142,6 +145,7 @@ impl Case {
             change_reason: None,
             rul_days: Some(e.rul_days),
             rul_km: e.rul_km,
+            rul_interval_days: e.rul_interval_days,
             health_confidence: Some(e.confidence),
             factors: e.factors,
             dtcs: e.dtcs,
@@ -185,6 +189,7 @@ impl Case {
             change_reason: Some(e.reason),
             rul_days: Some(e.rul_days),
             rul_km: None,
+            rul_interval_days: None,
             health_confidence: None,
             factors: Vec::new(),
             dtcs: Vec::new(),
@@ -220,6 +225,11 @@ impl Case {
         }
         if self.trigger == Trigger::Manual || self.rul_days.is_none() {
             self.rul_days = Some(h.rul_days);
+        }
+        // The interval belongs to the health service's RUL: kept only when that is the
+        // case's RUL too.
+        if self.rul_days == Some(h.rul_days) {
+            self.rul_interval_days = h.rul_interval_days;
         }
         self.rul_km = h.rul_km;
         self.health_confidence = Some(h.confidence);

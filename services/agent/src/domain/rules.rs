@@ -443,7 +443,12 @@ fn time_left(case: &Case) -> String {
                 .filter(|km| *km > 0.0 && *km <= MAX_CREDIBLE_KM_PER_DAY * d.max(1.0))
                 .map(|km| format!(" (about {:.0} km)", km))
                 .unwrap_or_default();
-            format!("about {d:.0} days{km} to the limit at the current trend")
+            let likely = case
+                .rul_interval_days
+                .filter(|[lo, hi]| lo <= hi && hi - lo >= 1.0)
+                .map(|[lo, hi]| format!("; 80 % likely between {lo:.0} and {hi:.0} days"))
+                .unwrap_or_default();
+            format!("about {d:.0} days{km} to the limit at the current trend{likely}")
         }
         None => "remaining life unknown (no health data)".to_owned(),
     }
@@ -712,6 +717,7 @@ mod tests {
                 band: HealthBand::Poor,
                 rul_days,
                 rul_km: None,
+                rul_interval_days: None,
                 confidence: 0.85,
                 factors,
                 dtcs: codes
@@ -758,6 +764,17 @@ mod tests {
         c.rul_days = Some(189.0);
         c.band = Some(HealthBand::Good);
         c
+    }
+
+    #[test]
+    fn the_time_left_says_how_sure_it_is_when_the_engine_gave_an_interval() {
+        let mut c = case(Component::Battery, 7.0, Vec::new(), &[]);
+        assert!(!time_left(&c).contains("likely"), "{}", time_left(&c));
+        c.rul_interval_days = Some([5.6, 9.4]);
+        assert_eq!(
+            time_left(&c),
+            "about 7 days to the limit at the current trend; 80 % likely between 6 and 9 days"
+        );
     }
 
     #[test]

@@ -119,6 +119,7 @@ pub async fn orchestrate(
         change_reason: None,
         rul_days,
         rul_km: None,
+        rul_interval_days: None,
         health_confidence: None,
         factors: Vec::new(),
         dtcs,

@@ -103,6 +103,7 @@ pub(crate) fn dpf_degraded(vehicle_id: &str, rul_days: f64) -> ComponentDegraded
         band: HealthBand::Poor,
         rul_days,
         rul_km: Some(rul_days * 420.0),
+        rul_interval_days: None,
         confidence: 0.86,
         factors: vec![
             Factor {
@@ -147,6 +148,7 @@ pub(crate) fn bare_degraded(vehicle_id: &str, component: Component) -> Component
         band: HealthBand::Poor,
         rul_days: 30.0,
         rul_km: None,
+        rul_interval_days: None,
         confidence: 0.4,
         factors: Vec::new(),
         dtcs: Vec::new(),

@@ -30,6 +30,7 @@ fn thin_evidence() -> EventEnvelope<ComponentDegraded> {
         band: HealthBand::Poor,
         rul_days: 5.0,
         rul_km: None,
+        rul_interval_days: None,
         confidence: 0.4,
         factors: Vec::new(),
         dtcs: Vec::new(),

@@ -209,6 +209,7 @@ pub(crate) fn critical(vehicle_id: &str) -> ComponentCritical {
         band: HealthBand::Critical,
         rul_days: 1.5,
         rul_km: Some(600.0),
+        rul_interval_days: None,
         confidence: 0.8,
         factors: Vec::new(),
         dtcs: Vec::new(),

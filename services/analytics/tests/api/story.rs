@@ -84,6 +84,7 @@ fn condition(
         band: HealthBand::from_score(score),
         rul_days,
         rul_km: None,
+        rul_interval_days: None,
         confidence: 0.9,
         factors: Vec::new(),
         dtcs: Vec::new(),
