@@ -63,8 +63,8 @@ function ReviewItem({ review: r, onDone }: { review: Review; onDone: (what: stri
     <li aria-label={`Review of ${r.vehicle_id} ${r.component}`}>
       <details>
         <summary>
-          <Severity severity={r.severity} /> {r.vehicle_id} · {r.component} · confidence {r.confidence.toFixed(2)} ·{' '}
-          {overdue ? <strong>overdue since {fmtTime(r.due_at)}</strong> : `due by ${fmtTime(r.due_at)}`}
+          <Severity severity={r.severity} /> {r.vehicle_id} · {r.component} · confidence {(Math.round(r.confidence * 100) / 100).toFixed(2)}{' '}
+          · {overdue ? <strong>overdue since {fmtTime(r.due_at)}</strong> : `due by ${fmtTime(r.due_at)}`}
         </summary>
         <p className="small muted">
           Escalated {fmtTime(r.created_at)}: {r.reason} ·{' '}
