@@ -6,6 +6,7 @@ use shared_schemas::events::OptionLabel;
 
 use super::frame::{Frame, to_instance};
 use super::{JobRequest, Slot, Snapshot, score};
+use crate::domain::optimizer::objective::haversine_km;
 use crate::domain::optimizer::{Candidate, Prober};
 
 /// Placements probed per center: the earliest there and the earliest on each of the next
@@ -24,6 +25,7 @@ pub fn options(s: &Snapshot, job: &JobRequest) -> Vec<(OptionLabel, Slot)> {
         return Vec::new();
     };
     let mut candidates = Prober::new(&instance).candidates(0, PER_CENTER);
+    within_reach(s, job, &mut candidates);
     candidates.sort_by(|a, b| {
         a.cost
             .total_cmp(&b.cost)
@@ -49,6 +51,28 @@ pub fn best(s: &Snapshot, job: &JobRequest) -> Option<Slot> {
     let (instance, frame) = to_instance(s, std::slice::from_ref(job)).ok()?;
     let c = Prober::new(&instance).cheapest(0)?;
     Some(slot(s, &frame, job, &c, 1.0))
+}
+
+/// A center this much farther than the nearest one that can take the job is not an
+/// option worth offering, km: a truck in Chicago is not sent to Montreal because the
+/// slot there starts at the same time.
+const REACH_BEYOND_NEAREST_KM: f64 = 150.0;
+
+/// Keeps the candidates at centers within [`REACH_BEYOND_NEAREST_KM`] of the nearest
+/// center that can take the job (every candidate when the vehicle's position is
+/// unknown). Later slots at the near centers take the place of far ones.
+fn within_reach(s: &Snapshot, job: &JobRequest, candidates: &mut Vec<Candidate>) {
+    let Some((lat, lon)) = job.location else {
+        return;
+    };
+    let km = |c: &Candidate| {
+        let center = &s.centers[c.center];
+        haversine_km(lat, lon, center.lat, center.lon)
+    };
+    let Some(nearest) = candidates.iter().map(km).min_by(f64::total_cmp) else {
+        return;
+    };
+    candidates.retain(|c| km(c) <= nearest + REACH_BEYOND_NEAREST_KM);
 }
 
 /// Indices into `sorted` (by cost) of the labelled picks, distinct.

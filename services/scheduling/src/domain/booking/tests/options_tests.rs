@@ -190,3 +190,25 @@ fn an_invalid_request_gets_nothing() {
     assert!(options(&snapshot(), &job).is_empty());
     assert!(best(&snapshot(), &job).is_none());
 }
+
+#[test]
+fn a_center_far_beyond_the_nearest_is_not_offered() {
+    let mut s = snapshot();
+    let c = s.centers.iter_mut().find(|c| c.id == id(C)).unwrap();
+    // Montreal, for a truck in Chicago.
+    (c.lat, c.lon) = (45.50, -73.57);
+    let out = offered(&s, &brake_job());
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert!(
+        out.iter().all(|(_, slot)| slot.center_id != id(C)),
+        "{out:?}"
+    );
+    // Where the vehicle is is not known: every center is an option.
+    let mut unknown = brake_job();
+    unknown.location = None;
+    assert!(
+        offered(&s, &unknown)
+            .iter()
+            .any(|(_, slot)| slot.center_id == id(C))
+    );
+}
