@@ -352,12 +352,44 @@ impl Platform {
     }
 }
 
+/// Where every simulated history ends before it is moved to end a minute ago
+/// (2026-12-06T02:50:00Z). The simulator's driving follows the clock (days, nights,
+/// weekends): a history simulated up to "now" drove differently, and showed a clogging
+/// DPF or not, depending on when the test ran (it failed from 03:10 UTC on a Sunday).
+/// One fixed window, moved in time, is the same story whenever the test runs.
+const REFERENCE_END: i64 = 1_796_525_400;
+/// Days simulated (ingestion takes readings up to 30 days old).
+const SIMULATED_DAYS: i64 = 28;
+
+/// The simulated window: start and end, Unix seconds.
+fn window() -> (i64, i64) {
+    (REFERENCE_END - SIMULATED_DAYS * 86_400, REFERENCE_END)
+}
+
+/// `vehicle`'s readings over [`window`], moved to end a minute ago.
+fn simulated(vehicle: &Vehicle, seed: u64) -> Vec<shared_schemas::telemetry::TelemetryReading> {
+    let (start, end) = window();
+    let cfg = SimConfig {
+        start,
+        end,
+        interval_s: 300,
+        seed,
+    };
+    let shift = chrono::Duration::seconds(Utc::now().timestamp() - 60 - end);
+    VehicleSim::new(vehicle.clone(), cfg)
+        .map(|s| {
+            let mut r = s.to_reading(vehicle, seed);
+            r.recorded_at += shift;
+            r
+        })
+        .collect()
+}
+
 /// 28 days of a long-haul truck whose DPF clogs fast, from 88 % to 97 % of the run, ending
-/// a minute ago (ingestion takes readings up to 30 days old).
+/// a minute ago.
 fn clogging_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>) {
     let seed = 11;
-    let end = Utc::now().timestamp() - 60;
-    let start = end - 28 * 86_400;
+    let (start, end) = window();
     let mut vehicle = Vehicle::generate(seed, 0, DutyProfile::LongHaul, 28.0);
     let span = end - start;
     vehicle.degradation = Some(Degradation {
@@ -366,15 +398,7 @@ fn clogging_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>
         failure: start + span * 97 / 100,
         wheel: 0,
     });
-    let cfg = SimConfig {
-        start,
-        end,
-        interval_s: 300,
-        seed,
-    };
-    let readings = VehicleSim::new(vehicle.clone(), cfg)
-        .map(|s| s.to_reading(&vehicle, seed))
-        .collect();
+    let readings = simulated(&vehicle, seed);
     (vehicle.id, readings)
 }
 
@@ -511,18 +535,9 @@ async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalat
 /// ending a minute ago.
 fn healthy_truck() -> (String, Vec<shared_schemas::telemetry::TelemetryReading>) {
     let seed = 12;
-    let end = Utc::now().timestamp() - 60;
-    let cfg = SimConfig {
-        start: end - 28 * 86_400,
-        end,
-        interval_s: 300,
-        seed,
-    };
     let mut vehicle = Vehicle::generate(seed, 0, DutyProfile::LongHaul, 28.0);
     vehicle.params.pad_start_mm = 6.5;
-    let readings = VehicleSim::new(vehicle.clone(), cfg)
-        .map(|s| s.to_reading(&vehicle, seed))
-        .collect();
+    let readings = simulated(&vehicle, seed);
     (vehicle.id, readings)
 }
 
