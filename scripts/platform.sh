@@ -257,11 +257,28 @@ platform_seed_contacts() {
     return "$failed"
 }
 
+# The first simulated instant of the seed: the latest one, 14 days or more ago, at the
+# same time of the week as 2026-11-22T02:30Z. fleetsim's driving follows the clock
+# (days, nights, weekends), so 14 days up to "now" drove differently, and made other
+# decisions, depending on when the run started (from about 03:10 UTC on a Sunday the
+# seeded fleet had no proposal to approve); the same weekly phase is the same fleet.
+platform_seed_start() {
+    local reference week latest k
+    reference="$(date -u -d '2026-11-22T02:30:00Z' +%s)"
+    week=$((7 * 86400))
+    latest=$(($(date -u +%s) - 14 * 86400))
+    k=$(((latest - reference) / week))
+    ((latest < reference && (latest - reference) % week != 0)) && k=$((k - 1))
+    date -u -d "@$((reference + k * week))" +%Y-%m-%dT%H:%M:%SZ
+}
+
 platform_seed_telemetry() {
     [ -n "${PORT[ingestion]:-}" ] || return 0
-    log "seeding: fleetsim simulate --vehicles 4 --days 14 into ingestion"
+    local start
+    start="$(platform_seed_start)"
+    log "seeding: fleetsim simulate --vehicles 4 --days 14 --start $start into ingestion"
     FLEET_DEVICE_KEY="$DEVICE_KEY" "$BIN_DIR/fleetsim" simulate --vehicles 4 --days 14 \
-        --degrade-fraction 0.5 --seed 7 --url "$(url_of ingestion)" --quiet \
+        --start "$start" --degrade-fraction 0.5 --seed 7 --url "$(url_of ingestion)" --quiet \
         --truth "$WORK/fleetsim-truth.json" || {
         show_log ingestion
         die "fleetsim could not send the seed telemetry to ingestion"

@@ -95,7 +95,7 @@ done
 # proposal of slots (the agent's non-critical decisions), waited for a while.
 PROPOSAL_VEHICLE="$(URL="$(url_of scheduling)" TOKEN="$TOKEN" python3 - <<'PY'
 import json, os, time, urllib.request
-deadline = time.monotonic() + 60
+deadline = time.monotonic() + 120
 while True:
     req = urllib.request.Request(os.environ["URL"] + "/v1/proposals", headers={"Authorization": "Bearer " + os.environ["TOKEN"]})
     try:
@@ -109,7 +109,7 @@ while True:
     time.sleep(2)
 PY
 )"
-[ -n "$PROPOSAL_VEHICLE" ] || warn "no proposal after 60 s: the owner has none to approve"
+[ -n "$PROPOSAL_VEHICLE" ] || warn "no proposal after 120 s: the owner has none to approve"
 owner_vehicles="\"VH-000001\""
 [ -n "$PROPOSAL_VEHICLE" ] && [ "$PROPOSAL_VEHICLE" != VH-000001 ] && owner_vehicles="$owner_vehicles,\"$PROPOSAL_VEHICLE\""
 add_user() { # $1 = email, $2 = role, $3 = org, $4 = extra JSON fields
