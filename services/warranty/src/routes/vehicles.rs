@@ -105,9 +105,11 @@ pub async fn history(
     let limit = limit(q.limit)?;
     let not_found = || ApiError::NotFound(format!("no vehicle {vehicle_id}"));
     let vehicles = [vehicle_id.clone()];
-    let mut conn = state.db.acquire().await?;
+    // The contract first: it takes a connection of its own, and holding ours across
+    // it would need two per request.
     let contract = state.desk.contract(&vehicle_id).await?;
     let has_contract = contract.is_some();
+    let mut conn = state.db.acquire().await?;
     let org = match (contract, named.or_else(|| c.org_scope().map(str::to_owned))) {
         (Some(k), wanted) if wanted.as_ref().is_none_or(|w| *w == k.org_id) => k.org_id,
         (Some(_), _) => return Err(not_found()),
