@@ -135,11 +135,16 @@ status=0
         FLEET_UI_PASSWORD="$PASSWORD" FLEET_UI_VIN="$WARRANTY_VIN" \
         FLEET_UI_PROPOSAL_VEHICLE="$PROPOSAL_VEHICLE" FLEET_UI_SHOTS="$SHOTS" \
         FLEET_CHROMIUM="$CHROMIUM" \
-        npx --no-install playwright test
-) || status=$?
+        npx --no-install playwright test 2>&1
+) | tee "$WORK/playwright.log" || status=$?
 if [ "$status" -ne 0 ]; then
     for name in "${SERVICES[@]}"; do alive "$name" || show_log "$name"; done
     show_log analytics
+    # Last, so that a log cut to its tail (CI's) still names what failed and why.
+    printf -- '----- Playwright: the failed tests -----\n'
+    grep -E '^ +[0-9]+\) |Error: |Expected|Received|Timeout|waiting for|at .*spec\.ts' "$WORK/playwright.log" |
+        cut -c1-300 | head -n 40 || true
+    sed -n '/^ *[0-9]* failed$/,$p' "$WORK/playwright.log" | cut -c1-300
 fi
 if [ "${FLEET_UI_KEEP:-0}" = 1 ]; then
     log "FLEET_UI_KEEP=1: $analytics/ — manager@$ORG.invalid / $PASSWORD; Ctrl-C stops"

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use fleetsim::degradation::Degradation;
 use fleetsim::simulate::{SimConfig, VehicleSim, build_fleet};
 use fleetsim::vehicle::Vehicle;
-use shared_schemas::events::{Component, HealthBand};
+use shared_schemas::events::{Component, HealthBand, Severity};
 use shared_schemas::parts::Part;
 
 use crate::health::{Assessment, Engine, Reported, Transition, VehicleState};
@@ -252,14 +252,11 @@ pub struct Score {
 /// The urgency band of docs/domain.md for a time to failure: under 3 days critical (3), 3–7
 /// high (2), 8–14 medium (1), over 14 low (0).
 pub fn urgency_band(days: f64) -> u8 {
-    if days < 3.0 {
-        3
-    } else if days < 8.0 {
-        2
-    } else if days < 15.0 {
-        1
-    } else {
-        0
+    match Severity::for_days_to_failure(days) {
+        Severity::Critical => 3,
+        Severity::High => 2,
+        Severity::Medium => 1,
+        Severity::Low => 0,
     }
 }
 

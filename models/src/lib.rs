@@ -7,6 +7,8 @@
 //!   (`train-health`) on simulated fleets replayed by [`fleet`].
 //! - [`cmapss`]: RUL regression measured on the public NASA C-MAPSS turbofan benchmark
 //!   (`cmapss-bench`), with a loadable artifact.
+//! - [`battery`]: the health engine's growth laws and RUL intervals learned on real
+//!   run-to-failure data, the NASA Ames Li-ion ageing cells (`battery-bench`).
 //! - [`metrics`]: scoring functions shared by the models (RMSE, PHM08 score).
 //!
 //! Everything but [`health`] and [`metrics`] is behind the default `learning` feature;
@@ -17,6 +19,8 @@
 // and needs no extra precision.
 #![allow(clippy::suboptimal_flops)]
 
+#[cfg(feature = "learning")]
+pub mod battery;
 #[cfg(feature = "learning")]
 pub mod cmapss;
 #[cfg(feature = "learning")]

@@ -1,11 +1,14 @@
 //! What was last reported per component, and which transitions a new assessment makes:
 //! band changes with hysteresis (so a score hovering on a boundary does not flap),
-//! significant drops within a band, and the degraded/critical crossings.
+//! significant drops within a band (a drop into a more urgent urgency band is always
+//! significant), and the degraded/critical crossings.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use shared_schemas::events::{ChangeReason, Component, HealthBand};
+use shared_schemas::events::{ChangeReason, Component, HealthBand, Severity};
+
+use super::score::rul_for;
 
 /// A score must clear a band's lower bound by this much to move back up into it.
 pub const HYSTERESIS: f64 = 0.04;
@@ -52,6 +55,14 @@ pub enum Transition {
     Degraded(Component),
     /// Entered the critical band (`component.critical`).
     Critical(Component),
+}
+
+/// Whether `score` stands for a time to failure in a more urgent band of the urgency
+/// guide (under 15, 8, 3 days) than `before`. The critical health band spans three
+/// weeks; without this, a decision made at 18 days left ("low") would stand until the
+/// part fails, and the alert with it.
+fn more_urgent(score: f64, before: f64) -> bool {
+    Severity::for_days_to_failure(rul_for(score)) > Severity::for_days_to_failure(rul_for(before))
 }
 
 /// Lower bound of a band's scores.
@@ -138,7 +149,7 @@ impl Reported {
         let mut out = Vec::new();
         let reason = if band != previous.band {
             Some(ChangeReason::BandCrossed)
-        } else if score <= previous.score - SIGNIFICANT_DROP {
+        } else if score <= previous.score - SIGNIFICANT_DROP || more_urgent(score, previous.score) {
             Some(ChangeReason::ScoreDropped)
         } else {
             None
@@ -158,9 +169,14 @@ impl Reported {
                 out.push(Transition::Critical(c));
             }
             self.components.insert(c, current);
-        } else if score > previous.score && HealthBand::from_score(score) == previous.band {
+        } else if score > previous.score
+            && HealthBand::from_score(score) == previous.band
+            && !more_urgent(previous.score, score)
+        {
             // Recovering within the band: later drops are measured from here (a score
-            // above the band, not yet lasting, is not a reference).
+            // above the band, not yet lasting, is not a reference; nor is one in a less
+            // urgent urgency band, or each bounce across its boundary would be
+            // announced again).
             self.components.insert(c, current);
         }
         out
@@ -265,6 +281,32 @@ mod tests {
         assert!(r.reset(Component::Dpf).is_none());
         let t = r.update(Component::Dpf, 0.3, 3 * HOUR);
         assert!(t.contains(&Transition::Degraded(Component::Dpf)), "{t:?}");
+    }
+
+    #[test]
+    fn each_more_urgent_band_is_announced_once() {
+        use super::super::score::from_rul;
+        let mut r = Reported::default();
+        r.update(Component::Brakes, from_rul(19.0), 0);
+        let mut announced = Vec::new();
+        // A day at a time down to failure, each day's score bouncing back up a day and
+        // a half an hour later (across the urgency boundary just crossed).
+        for day in 1..=19 {
+            let at = i64::from(day) * 24 * HOUR;
+            let left = 19.0 - f64::from(day);
+            let mut out = r.update(Component::Brakes, from_rul(left), at);
+            out.extend(r.update(Component::Brakes, from_rul(left + 1.5), at + HOUR));
+            for t in out {
+                if let Transition::Changed {
+                    reason: ChangeReason::ScoreDropped,
+                    ..
+                } = t
+                {
+                    announced.push(left);
+                }
+            }
+        }
+        assert_eq!(announced, vec![14.0, 7.0, 2.0]);
     }
 
     #[test]

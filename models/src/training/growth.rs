@@ -120,8 +120,9 @@ fn accuracy(growth: &Growth, cases: &[(&History, f64)]) -> Accuracy {
 }
 
 /// Chooses a law for one part from its degrading histories, each with the calibrated
-/// RUL; `None` when no law beats the calibration.
-fn choose(cases: &[(&History, f64)]) -> Option<LawChoice> {
+/// RUL; `None` when no law beats the calibration. Public for learning a law from real
+/// run-to-failure data (`battery-bench`).
+pub fn choose(cases: &[(&History, f64)]) -> Option<LawChoice> {
     let calibrated = Accuracy::of(
         &cases
             .iter()

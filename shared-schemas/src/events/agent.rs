@@ -37,6 +37,23 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The urgency band of a time to failure in days (docs/domain.md): under 3 days
+    /// critical, 3 to under 8 high, 8 to under 15 medium, 15 or more low. Fractions count
+    /// towards the lower band (7.9 days is "7 days"); an unknown time (NaN) is critical.
+    /// The agent's rule severity, the alert severity of `component.critical` and the
+    /// benchmarks' band scoring all read this one table.
+    pub fn for_days_to_failure(days: f64) -> Self {
+        if days.is_nan() || days < 3.0 {
+            Self::Critical
+        } else if days < 8.0 {
+            Self::High
+        } else if days < 15.0 {
+            Self::Medium
+        } else {
+            Self::Low
+        }
+    }
+
     /// The wire name, e.g. `high`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -39,15 +39,7 @@ pub const ALL: [Severity; 4] = [
 
 /// The band of a time to failure in days (see the module table).
 pub fn band_for_days(days: f64) -> Severity {
-    if days.is_nan() || days < 3.0 {
-        Severity::Critical
-    } else if days < 8.0 {
-        Severity::High
-    } else if days < 15.0 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    }
+    Severity::for_days_to_failure(days)
 }
 
 /// One level more severe (critical stays critical).

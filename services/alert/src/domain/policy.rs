@@ -34,8 +34,17 @@ pub fn from_evidence(s: Severity, confidence: f64) -> AlertSeverity {
     }
 }
 
-/// `component.critical` alerts are at least critical.
-pub const COMPONENT_CRITICAL_FLOOR: AlertSeverity = AlertSeverity::Critical;
+/// The alert severity of a `component.critical` with `rul_days` left: the urgency band
+/// of that time (as [`from_decision`] maps the agent's bands), never an emergency (only
+/// a decision, with its evidence weighed, pages every channel). The health band turns
+/// critical three weeks ahead; paging people by SMS for a part with 18 days left
+/// teaches them to ignore the pages, so the urgency, not the band, sets the channels.
+pub fn from_component_critical(rul_days: f64) -> AlertSeverity {
+    match from_decision(Severity::for_days_to_failure(rul_days)) {
+        AlertSeverity::Emergency => AlertSeverity::Critical,
+        other => other,
+    }
+}
 
 /// A stale vehicle is a warning.
 pub const STALENESS: AlertSeverity = AlertSeverity::Warning;
@@ -140,6 +149,21 @@ pub fn step_roles(step: i32) -> &'static [Role] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn component_critical_pages_only_when_the_time_is_short() {
+        let cases = [
+            (0.0, AlertSeverity::Critical),
+            (2.5, AlertSeverity::Critical),
+            (6.0, AlertSeverity::Critical),
+            (10.0, AlertSeverity::Warning),
+            (18.0, AlertSeverity::Info),
+            (f64::NAN, AlertSeverity::Critical),
+        ];
+        for (days, severity) in cases {
+            assert_eq!(from_component_critical(days), severity, "{days} days");
+        }
+    }
 
     #[test]
     fn decisions_map_one_level_per_severity_and_channels_grow() {

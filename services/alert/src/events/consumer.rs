@@ -29,8 +29,8 @@
 use chrono::Utc;
 use shared_runtime::consumer::{Handler, HandlerError};
 use shared_schemas::events::{
-    AlertKind, ComponentCritical, DecisionMade, Disposition, Escalation, HealthBand, HealthChanged,
-    OwnershipTransferred,
+    AlertKind, AlertSeverity, Component, ComponentCritical, DecisionMade, Disposition, Escalation,
+    HealthBand, HealthChanged, OwnershipTransferred,
 };
 use shared_schemas::{Event, RawEnvelope};
 
@@ -159,7 +159,7 @@ fn from_critical(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         .map_err(HandlerError::permanent)?;
     let p = env.payload;
     let mut message = format!(
-        "{} health is critical (score {:.2}, about {:.0} days of life left).",
+        "{} health is in the critical band (score {:.2}, about {:.0} days of life left).",
         component_name(p.component),
         p.score,
         p.rul_days.max(0.0)
@@ -168,14 +168,15 @@ fn from_critical(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         message.push(' ');
         message.push_str(&f.detail);
     }
+    let severity = policy::from_component_critical(p.rul_days);
     Ok(Incoming {
         event_id: env.event_id,
         correlation_id: env.correlation_id,
         subject: p.component.as_str().to_owned(),
         component: Some(p.component),
         kind: AlertKind::ComponentCritical,
-        severity: policy::COMPONENT_CRITICAL_FLOOR,
-        title: format!("{}: {} critical", p.vehicle_id, component_name(p.component)),
+        severity,
+        title: critical_title(&p.vehicle_id, p.component, severity, p.rul_days),
         message,
         diagnosis: None,
         review: None,
@@ -187,6 +188,25 @@ fn from_critical(e: &RawEnvelope) -> Result<Incoming, HandlerError> {
         org_id: p.org_id,
         vehicle_id: p.vehicle_id,
     })
+}
+
+/// "VH-1: DPF critical" when the time left is short enough to page; otherwise the time
+/// left, so that nobody reads an e-mail of a part weeks from failure as an emergency.
+fn critical_title(
+    vehicle_id: &str,
+    c: Component,
+    severity: AlertSeverity,
+    rul_days: f64,
+) -> String {
+    if severity >= AlertSeverity::Critical {
+        format!("{vehicle_id}: {} critical", component_name(c))
+    } else {
+        format!(
+            "{vehicle_id}: {} wearing out, about {:.0} days left",
+            component_name(c),
+            rul_days.max(0.0)
+        )
+    }
 }
 
 #[async_trait::async_trait]

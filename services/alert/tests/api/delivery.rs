@@ -160,7 +160,7 @@ async fn without_a_diagnosis_the_critical_alert_goes_out_after_the_wait() {
         .await;
     let text = mails[0]["text"].as_str().unwrap();
     assert!(
-        text.contains("DPF (diesel particulate filter) health is critical"),
+        text.contains("DPF (diesel particulate filter) health is in the critical band"),
         "{text}"
     );
     assert!(
