@@ -61,6 +61,9 @@ pub struct VehicleRun {
     pub first_degraded: BTreeMap<Component, i64>,
     /// First `component.critical` per component, Unix seconds.
     pub first_critical: BTreeMap<Component, i64>,
+    /// First transition per component whose RUL was under 8 days: the first decision
+    /// the agent's rules rate high or critical, which pages (SMS, push).
+    pub first_urgent: BTreeMap<Component, i64>,
     /// `component.degraded` raised, per component (more than one per fault is noise
     /// downstream: repeated alerts).
     pub degraded_events: BTreeMap<Component, u32>,
@@ -105,6 +108,7 @@ pub fn replay(
         vehicle,
         first_degraded: BTreeMap::new(),
         first_critical: BTreeMap::new(),
+        first_urgent: BTreeMap::new(),
         degraded_events: BTreeMap::new(),
         readings: 0,
         rul_checks: Vec::new(),
@@ -153,6 +157,16 @@ pub fn replay(
                 .push((h.rul_days, (failure - sample.t) as f64 / 86_400.0));
         }
         for t in assessment.transitions(&mut reported) {
+            // Every transition of a component leads to one decision on its current RUL.
+            let c = match t {
+                Transition::Degraded(c) | Transition::Critical(c) => c,
+                Transition::Changed { component, .. } => component,
+            };
+            if let Some(h) = assessment.component(c)
+                && Severity::for_days_to_failure(h.rul_days) >= Severity::High
+            {
+                run.first_urgent.entry(c).or_insert(sample.t);
+            }
             match t {
                 Transition::Degraded(c) => {
                     run.first_degraded.entry(c).or_insert(sample.t);

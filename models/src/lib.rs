@@ -9,6 +9,8 @@
 //!   (`cmapss-bench`), with a loadable artifact.
 //! - [`battery`]: the health engine's growth laws and RUL intervals learned on real
 //!   run-to-failure data, the NASA Ames Li-ion ageing cells (`battery-bench`).
+//! - [`pages`]: the pages (SMS, push) a replayed fleet would send, scored against
+//!   the truth (`detection-bench`).
 //! - [`metrics`]: scoring functions shared by the models (RMSE, PHM08 score).
 //!
 //! Everything but [`health`] and [`metrics`] is behind the default `learning` feature;
@@ -25,6 +27,8 @@ pub mod battery;
 pub mod cmapss;
 #[cfg(feature = "learning")]
 pub mod fleet;
+#[cfg(feature = "learning")]
+pub mod pages;
 pub mod health;
 pub mod metrics;
 #[cfg(feature = "learning")]

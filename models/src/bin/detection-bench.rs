@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use models::fleet::{self, FleetSpec};
 use models::health::{Engine, RulModel};
+use models::pages::{self, PagePolicy};
 
 /// Scores the health engine's degradation alarms on a simulated fleet.
 #[derive(Debug, Parser)]
@@ -97,6 +98,7 @@ fn main() -> anyhow::Result<()> {
         s.false_alarmed
     );
     print_rul(&s);
+    print_pages(&runs, spec.sim_config().end);
     let line = format!(
         "precision={:.3} recall={:.3} fpr={:.3} lead_days_p50={:.1} coverage80={}",
         s.precision(),
@@ -109,6 +111,24 @@ fn main() -> anyhow::Result<()> {
     println!("{line}");
     std::io::Write::flush(&mut std::io::stdout()).context("writing the result")?;
     Ok(())
+}
+
+/// The pages (SMS, push) of the fleet under both policies.
+fn print_pages(runs: &[fleet::VehicleRun], end: i64) {
+    for (name, policy) in [
+        ("health band (component.critical pages)", PagePolicy::HealthBand),
+        ("urgency band (RUL under 8 days pages)", PagePolicy::UrgencyBand),
+    ] {
+        let p = pages::score_pages(runs, end, policy);
+        println!(
+            "pages by {name}: {} pages, {} ({:.1} %) with over 14 days left; faults paged a day or more ahead {}/{}",
+            p.pages,
+            p.early,
+            100.0 * p.early_share(),
+            p.paged_in_time,
+            p.failures
+        );
+    }
 }
 
 /// How right the RULs were, and how often the truth fell in their intervals.
