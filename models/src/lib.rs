@@ -27,9 +27,9 @@ pub mod battery;
 pub mod cmapss;
 #[cfg(feature = "learning")]
 pub mod fleet;
-#[cfg(feature = "learning")]
-pub mod pages;
 pub mod health;
 pub mod metrics;
+#[cfg(feature = "learning")]
+pub mod pages;
 #[cfg(feature = "learning")]
 pub mod training;

@@ -73,9 +73,7 @@ pub fn score_pages(runs: &[VehicleRun], end: i64, policy: PagePolicy) -> PageSco
         for (c, t) in &pages {
             s.pages += 1;
             let left = match fault {
-                Some((fc, _, failure)) if fc == *c && *t <= failure => {
-                    (failure - t) as f64 / DAY
-                }
+                Some((fc, _, failure)) if fc == *c && *t <= failure => (failure - t) as f64 / DAY,
                 _ => f64::INFINITY,
             };
             if left > 14.0 {

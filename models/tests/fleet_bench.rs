@@ -22,7 +22,11 @@ fn a_small_fleet_keeps_the_detection_and_paging_figures() {
     let runs = replay_fleet(&engine, &spec, 2);
     let end = spec.sim_config().end;
     let s = fleet::score(&runs, end);
-    assert!(s.failures >= 8, "the fleet has faults to find: {}", s.failures);
+    assert!(
+        s.failures >= 8,
+        "the fleet has faults to find: {}",
+        s.failures
+    );
     assert!(s.precision() >= 0.9, "precision {:.3}", s.precision());
     assert!(s.recall() >= 0.9, "recall {:.3}", s.recall());
     let (coverage, checks) = s.interval_coverage().expect("the model has RUL intervals");

@@ -116,8 +116,14 @@ fn main() -> anyhow::Result<()> {
 /// The pages (SMS, push) of the fleet under both policies.
 fn print_pages(runs: &[fleet::VehicleRun], end: i64) {
     for (name, policy) in [
-        ("health band (component.critical pages)", PagePolicy::HealthBand),
-        ("urgency band (RUL under 8 days pages)", PagePolicy::UrgencyBand),
+        (
+            "health band (component.critical pages)",
+            PagePolicy::HealthBand,
+        ),
+        (
+            "urgency band (RUL under 8 days pages)",
+            PagePolicy::UrgencyBand,
+        ),
     ] {
         let p = pages::score_pages(runs, end, policy);
         println!(

@@ -33,6 +33,9 @@ pub enum OptionLabel {
     BestOtherCenter,
     /// Earliest slot.
     Earliest,
+    /// Another time, offered when no other center can take the job or the earliest
+    /// slot is already offered under another label: not the best, not the earliest.
+    Alternative,
 }
 
 /// One slot offered to the owner.

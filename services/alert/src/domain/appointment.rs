@@ -162,6 +162,7 @@ fn label_name(l: OptionLabel) -> &'static str {
         OptionLabel::BestOverall => "Best overall",
         OptionLabel::BestOtherCenter => "Best at another center",
         OptionLabel::Earliest => "Earliest",
+        OptionLabel::Alternative => "Another time",
     }
 }
 

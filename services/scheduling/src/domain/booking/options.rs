@@ -1,6 +1,6 @@
 //! Options for one job: the optimizer's cheapest placement at each center (on its own,
 //! around existing bookings), then three distinct slots: best overall, best at another
-//! center, earliest.
+//! center, earliest (or another time, when there is no such slot).
 
 use shared_schemas::events::OptionLabel;
 
@@ -75,21 +75,33 @@ fn within_reach(s: &Snapshot, job: &JobRequest, candidates: &mut Vec<Candidate>)
     candidates.retain(|c| km(c) <= nearest + REACH_BEYOND_NEAREST_KM);
 }
 
-/// Indices into `sorted` (by cost) of the labelled picks, distinct.
+/// Indices into `sorted` (by cost) of the labelled picks, distinct. A fallback pick
+/// (no other center can take the job; the earliest start is already offered) is an
+/// `Alternative`: the label says what the slot is, never more.
 fn choose(sorted: &[Candidate]) -> Vec<(OptionLabel, usize)> {
     let mut picked: Vec<(OptionLabel, usize)> = vec![(OptionLabel::BestOverall, 0)];
     let free = |picked: &[(OptionLabel, usize)], i: usize| picked.iter().all(|p| p.1 != i);
-    let other = (0..sorted.len())
-        .find(|&i| free(&picked, i) && sorted[i].center != sorted[0].center)
-        .or_else(|| (0..sorted.len()).find(|&i| free(&picked, i)));
-    if let Some(i) = other {
-        picked.push((OptionLabel::BestOtherCenter, i));
+    let other_center =
+        (0..sorted.len()).find(|&i| free(&picked, i) && sorted[i].center != sorted[0].center);
+    match other_center {
+        Some(i) => picked.push((OptionLabel::BestOtherCenter, i)),
+        None => {
+            if let Some(i) = (0..sorted.len()).find(|&i| free(&picked, i)) {
+                picked.push((OptionLabel::Alternative, i));
+            }
+        }
     }
+    let first_start = sorted.iter().map(|c| c.start_minute).min();
     let earliest = (0..sorted.len())
         .filter(|&i| free(&picked, i))
         .min_by_key(|&i| sorted[i].start_minute);
     if let Some(i) = earliest {
-        picked.push((OptionLabel::Earliest, i));
+        let label = if Some(sorted[i].start_minute) == first_start {
+            OptionLabel::Earliest
+        } else {
+            OptionLabel::Alternative
+        };
+        picked.push((label, i));
     }
     picked
 }

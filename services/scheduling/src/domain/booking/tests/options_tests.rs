@@ -73,6 +73,17 @@ fn three_distinct_labels_best_first() {
 fn one_center_still_offers_three_distinct_slots() {
     let out = offered(&only(snapshot(), &[A]), &brake_job());
     assert_eq!(out.len(), 3);
+    // Neither fallback is at another center, nor earlier than the best: they say so.
+    let labels: Vec<OptionLabel> = out.iter().map(|o| o.0).collect();
+    assert_eq!(
+        labels,
+        [
+            OptionLabel::BestOverall,
+            OptionLabel::Alternative,
+            OptionLabel::Alternative
+        ],
+        "{out:?}"
+    );
     let mut keys: Vec<_> = out.iter().map(|o| (o.1.center_id, o.1.starts_at)).collect();
     keys.dedup();
     assert_eq!(keys.len(), 3, "{out:?}");
