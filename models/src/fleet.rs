@@ -327,6 +327,37 @@ impl Score {
         median(&widths).unwrap_or(0.0)
     }
 
+    /// Urgency bands of the RUL checks: `[true][predicted]` counts, bands 0 (low) to 3
+    /// (critical). Below the diagonal the decision would be less urgent than the truth.
+    pub fn band_confusion(&self) -> [[usize; 4]; 4] {
+        let mut m = [[0; 4]; 4];
+        for (p, t) in &self.rul_checks {
+            m[usize::from(urgency_band(*t))][usize::from(urgency_band(*p))] += 1;
+        }
+        m
+    }
+
+    /// Shares of RUL checks whose predicted band is one, and two or more, bands less
+    /// urgent than the truth's.
+    pub fn bands_too_low(&self) -> (f64, f64) {
+        let m = self.band_confusion();
+        let n: usize = m.iter().flatten().sum();
+        let (mut one, mut two) = (0, 0);
+        for (truth, row) in m.iter().enumerate() {
+            for (predicted, count) in row.iter().enumerate() {
+                match truth.saturating_sub(predicted) {
+                    1 => one += count,
+                    d if d >= 2 => two += count,
+                    _ => {}
+                }
+            }
+        }
+        if n == 0 {
+            return (0.0, 0.0);
+        }
+        (one as f64 / n as f64, two as f64 / n as f64)
+    }
+
     /// Share of RUL checks whose predicted urgency band is the true one.
     pub fn urgency_band_accuracy(&self) -> f64 {
         let right = self
@@ -423,6 +454,19 @@ pub fn score(runs: &[VehicleRun], end: i64) -> Score {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bands_too_low_count_the_distance_below_the_truth() {
+        let mut s = score(&[], 0);
+        // (predicted, true) days: right, one band low, two bands low, one band high.
+        s.rul_checks = vec![(20.0, 30.0), (10.0, 5.0), (20.0, 2.0), (2.0, 5.0)];
+        let m = s.band_confusion();
+        assert_eq!(m[0][0], 1);
+        assert_eq!(m[2][1], 1);
+        assert_eq!(m[3][0], 1);
+        assert_eq!(m[2][3], 1);
+        assert_eq!(s.bands_too_low(), (0.25, 0.25));
+    }
 
     #[test]
     fn median_of_odd_and_even() {

@@ -1,16 +1,13 @@
-//! The battery benchmark's code on the real NASA Ames cells
-//! (`../shared/data/nasa-battery`): capacities as published, and a leave-one-cell-out
+//! The battery benchmark's code on the real NASA Ames cells (their capacities per
+//! cycle, committed in `data/nasa-battery/capacity.csv`): capacities as published, and a leave-one-cell-out
 //! fold whose learned growth law predicts B0005's end of life about as well as a
 //! straight line does, which a broken fit or loader would not. Training histories are
 //! thinned (every 10th cycle) so that it runs in seconds unoptimized.
 
-use models::battery::{CELLS, Cell, Setup, data_dir, fold};
+use models::battery::{Cell, Setup, capacity_file, fold, read_capacities};
 
 fn cells() -> Vec<Cell> {
-    CELLS
-        .iter()
-        .map(|name| Cell::load(&data_dir(), name).expect("the shared NASA battery data"))
-        .collect()
+    read_capacities(&capacity_file()).expect("the committed NASA battery capacities")
 }
 
 #[test]

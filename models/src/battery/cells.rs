@@ -29,10 +29,61 @@ pub struct Cell {
     pub capacity_ah: Vec<f64>,
 }
 
-/// The folder of the shared copy of the data (`../shared/data/nasa-battery` from the
-/// project root).
-pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nasa-battery")
+/// The committed capacities of every cell (`data/nasa-battery/capacity.csv`, derived
+/// from the raw data by `battery-bench --data-dir … --write-capacities …`), so that the
+/// bench and its test run on any clone.
+pub fn capacity_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/nasa-battery/capacity.csv")
+}
+
+/// Reads `cell,cycle,capacity_ah` rows (header first), cycles 1, 2, … per cell, into
+/// the cells of [`CELLS`], in that order.
+pub fn read_capacities(path: &Path) -> anyhow::Result<Vec<Cell>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let mut cells: Vec<Cell> = CELLS
+        .iter()
+        .map(|name| Cell {
+            name: (*name).to_owned(),
+            capacity_ah: Vec::new(),
+        })
+        .collect();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let at = || format!("{} line {}", path.display(), n + 1);
+        let mut fields = line.split(',');
+        let (Some(name), Some(cycle), Some(ah), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            bail!("{}: expected cell,cycle,capacity_ah", at());
+        };
+        let cell = cells
+            .iter_mut()
+            .find(|c| c.name == name)
+            .with_context(|| format!("{}: unknown cell {name}", at()))?;
+        let cycle: usize = cycle.parse().with_context(at)?;
+        ensure!(
+            cycle == cell.cycles() + 1,
+            "{}: cycle {cycle} out of order",
+            at()
+        );
+        cell.capacity_ah.push(ah.parse().with_context(at)?);
+    }
+    ensure!(
+        cells.iter().all(|c| c.cycles() > 0),
+        "{}: a cell has no cycles",
+        path.display()
+    );
+    Ok(cells)
+}
+
+/// Writes `cells` as [`read_capacities`] reads them (every digit kept).
+pub fn write_capacities(path: &Path, cells: &[Cell]) -> anyhow::Result<()> {
+    let mut text = String::from("cell,cycle,capacity_ah\n");
+    for c in cells {
+        for (i, ah) in c.capacity_ah.iter().enumerate() {
+            text.push_str(&format!("{},{},{ah}\n", c.name, i + 1));
+        }
+    }
+    std::fs::write(path, text).with_context(|| format!("{}", path.display()))
 }
 
 impl Cell {

@@ -11,6 +11,6 @@ pub mod folds;
 pub mod learn;
 pub mod score;
 
-pub use cells::{CELLS, Cell, data_dir};
+pub use cells::{CELLS, Cell, capacity_file, read_capacities, write_capacities};
 pub use folds::{Fold, Prediction, fold, leave_one_cell_out};
 pub use learn::{Learned, Setup};

@@ -11,7 +11,10 @@ use std::time::Instant;
 use clap::Parser;
 use models::battery::baseline::LINEAR_CYCLES;
 use models::battery::score::{Errors, coverage};
-use models::battery::{CELLS, Cell, Fold, Prediction, Setup, data_dir, leave_one_cell_out};
+use models::battery::{
+    CELLS, Cell, Fold, Prediction, Setup, capacity_file, leave_one_cell_out, read_capacities,
+    write_capacities,
+};
 use models::health::growth::Law;
 use models::training::growth::LawChoice;
 
@@ -19,9 +22,15 @@ use models::training::growth::LawChoice;
 #[derive(Debug, Parser)]
 #[command(name = "battery-bench", about)]
 struct Args {
-    /// Folder of `B00xx.csv.gz` (default: ../shared/data/nasa-battery).
+    /// Folder of the raw `B00xx.csv.gz` (e.g. ../shared/data/nasa-battery): capacities
+    /// are integrated from it and checked against the committed ones (default: the
+    /// committed `models/data/nasa-battery/capacity.csv`).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// With `--data-dir`: writes the integrated capacities here (how the committed file
+    /// was made).
+    #[arg(long, requires = "data_dir")]
+    write_capacities: Option<PathBuf>,
     /// End-of-life capacities, Ah: 1.4 is the literature's; B0007 never reaches it,
     /// every cell reaches 1.45.
     #[arg(long, value_delimiter = ',', default_values_t = [1.4, 1.45])]
@@ -49,14 +58,9 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = args.data_dir.clone().unwrap_or_else(data_dir);
-    let cells: Vec<Cell> = CELLS
-        .iter()
-        .map(|name| Cell::load(&dir, name))
-        .collect::<anyhow::Result<_>>()?;
+    let (cells, source) = load(&args)?;
     println!(
-        "NASA Ames Li-ion 18650 ageing cells (Saha & Goebel, NASA Prognostics Data Repository, 2007), {}",
-        dir.canonicalize().unwrap_or_else(|_| dir.clone()).display()
+        "NASA Ames Li-ion 18650 ageing cells (Saha & Goebel, NASA Prognostics Data Repository, 2007), {source}"
     );
     println!(
         "capacity of a cycle: the integral of its discharge current; end of life: the first cycle below the threshold"
@@ -85,6 +89,33 @@ fn main() -> anyhow::Result<()> {
         print_summary(setup, folds);
     }
     Ok(())
+}
+
+/// The cells: integrated from the raw data (and checked against the committed
+/// capacities, or written) or read from the committed capacities.
+fn load(args: &Args) -> anyhow::Result<(Vec<Cell>, String)> {
+    let committed = capacity_file();
+    let Some(dir) = &args.data_dir else {
+        return Ok((
+            read_capacities(&committed)?,
+            committed.display().to_string(),
+        ));
+    };
+    let cells: Vec<Cell> = CELLS
+        .iter()
+        .map(|name| Cell::load(dir, name))
+        .collect::<anyhow::Result<_>>()?;
+    if let Some(path) = &args.write_capacities {
+        write_capacities(path, &cells)?;
+    } else {
+        anyhow::ensure!(
+            read_capacities(&committed)? == cells,
+            "the capacities integrated from {} differ from {}",
+            dir.display(),
+            committed.display()
+        );
+    }
+    Ok((cells, dir.display().to_string()))
 }
 
 fn print_cells(cells: &[Cell], thresholds: &[f64]) {

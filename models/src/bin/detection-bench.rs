@@ -145,6 +145,21 @@ fn print_rul(s: &fleet::Score) {
         s.rul_log_error_p50(),
         s.urgency_band_accuracy()
     );
+    let (one, two) = s.bands_too_low();
+    println!(
+        "urgency band of those checks, one band too low {:.3}, two or more too low {:.3}; rows true, columns predicted (low, medium, high, critical):",
+        one, two
+    );
+    for (row, name) in s
+        .band_confusion()
+        .iter()
+        .zip(["low", "medium", "high", "critical"])
+    {
+        println!(
+            "  {name:<8} {:>6} {:>6} {:>6} {:>6}",
+            row[0], row[1], row[2], row[3]
+        );
+    }
     match s.interval_coverage() {
         Some((coverage, n)) => println!(
             "RUL interval (80 % nominal) of degrading faulty parts: {n} checks, coverage {coverage:.3}, median width {:.2} × the RUL",
