@@ -79,6 +79,15 @@ TOKEN_OF_CALL="$TOKEN" platform_call warranty PUT /v1/contracts/VH-000002 -H 'Co
 TOKEN_OF_CALL="$TOKEN" platform_call warranty POST /v1/claims -H 'Content-Type: application/json' \
     -d "$lookalike" >/dev/null || die "could not file the look-alike warranty claim"
 
+# A preventive service of VH-000001 that is due (done 400 days ago, yearly), checked
+# now: a proposal for the owner to approve that does not hang on what the agent made
+# of the seeded telemetry (its faults may have gone critical and been booked at once).
+TOKEN_OF_CALL="$TOKEN" platform_call scheduling POST /v1/maintenance-plans -H 'Content-Type: application/json' \
+    -d "{\"org_id\":\"$ORG\",\"vehicle_ids\":[\"VH-000001\"],\"title\":\"Yearly service\",\"skill\":\"general\",\"duration_minutes\":60,\"parts\":{\"oil_filter\":1},\"every_days\":365,\"last_done_at\":\"$(date -u -d '400 days ago' +%Y-%m-%dT%H:%M:%SZ)\"}" >/dev/null ||
+    die "could not add a maintenance plan"
+TOKEN_OF_CALL="$TOKEN" platform_call scheduling POST /v1/maintenance-plans/check -H 'Content-Type: application/json' \
+    -d "{\"org_id\":\"$ORG\"}" >/dev/null || die "could not check the maintenance plans"
+
 # ---------------------------------------------------------------- people
 OTHER_ORG="$ORG-other"
 PASSWORD="ui-$(random_hex 12)"
@@ -91,8 +100,8 @@ for org in "$ORG" "$OTHER_ORG"; do
     as_admin POST "$analytics/v1/orgs" "{\"id\":\"$org\",\"name\":\"UI test $org\"}" >/dev/null ||
         die "could not create organization $org"
 done
-# The owner's vehicles: VH-000001 (the warranty contract) and the first with a
-# proposal of slots (the agent's non-critical decisions), waited for a while.
+# The owner's vehicles: VH-000001 (the warranty contract, the due service) and the
+# first with a proposal of slots (the service's, or an agent's non-critical decision).
 PROPOSAL_VEHICLE="$(URL="$(url_of scheduling)" TOKEN="$TOKEN" python3 - <<'PY'
 import json, os, time, urllib.request
 deadline = time.monotonic() + 120

@@ -149,11 +149,8 @@ impl Notice<'_> {
                 c.min, c.max, c.currency
             ));
         }
-        if a.needs_review {
-            text.push_str(&format!(
-                "Needs human review: {}\n\n",
-                a.review_reason.as_deref().unwrap_or("low confidence")
-            ));
+        if let Some((head, reason)) = review_line(a) {
+            text.push_str(&format!("{head}: {reason}\n\n"));
         }
         text.push_str(&format!(
             "Acknowledge (stops the escalation): {}\n\nAlert {} - {}\n",
@@ -207,11 +204,8 @@ impl Notice<'_> {
                 esc(&c.currency)
             ));
         }
-        if a.needs_review {
-            html.push_str(&format!(
-                "<p><strong>Needs human review:</strong> {}</p>",
-                esc(a.review_reason.as_deref().unwrap_or("low confidence"))
-            ));
+        if let Some((head, reason)) = review_line(a) {
+            html.push_str(&format!("<p><strong>{head}:</strong> {}</p>", esc(reason)));
         }
         html.push_str(&format!(
             "<p><a href=\"{}\" style=\"display:inline-block;padding:.6em 1.2em;background:#1f6feb;color:#fff;text-decoration:none;border-radius:4px\">Acknowledge</a> (stops the escalation)</p>\
@@ -304,6 +298,29 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// The review line of an alert that needs one: its heading and reason. When the
+/// alert's current decision is confident, the review is of an earlier one (reviews
+/// stay until a person closes them), and the line says so rather than lending the
+/// current decision the earlier one's doubt.
+fn review_line(a: &Alert) -> Option<(&'static str, &str)> {
+    if !a.needs_review {
+        return None;
+    }
+    let reason = a.review_reason.as_deref().unwrap_or("low confidence");
+    let confident = a
+        .diagnosis
+        .confidence
+        .is_some_and(|c| c >= super::policy::EMERGENCY_MIN_CONFIDENCE);
+    Some(if confident {
+        (
+            "An earlier decision on this alert awaits human review",
+            reason,
+        )
+    } else {
+        ("Needs human review", reason)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
@@ -384,5 +401,35 @@ mod tests {
         };
         assert!(esc.subject().contains("ESCALATED"));
         assert_eq!(n.webhook()["alert"]["vehicle_id"], "VH-7");
+    }
+
+    #[test]
+    fn a_pending_review_of_an_earlier_decision_is_not_the_current_ones() {
+        let mut a = alert();
+        a.needs_review = true;
+        a.review_reason = Some("confidence 0.66 below 0.70".to_owned());
+        let text = |a: &Alert| {
+            Notice {
+                alert: a,
+                delivery_id: Uuid::now_v7(),
+                step: 0,
+                severity: a.severity,
+                recipient: "Dana",
+                ack_url: "http://x/ack",
+                alert_url: "http://x/a",
+            }
+            .email()
+            .text
+        };
+        // The current decision is confident (0.9): the doubt is an earlier one's.
+        let confident = text(&a);
+        assert!(
+            confident
+                .contains("An earlier decision on this alert awaits human review: confidence 0.66"),
+            "{confident}"
+        );
+        assert!(!confident.contains("Needs human review"), "{confident}");
+        a.diagnosis.confidence = Some(0.66);
+        assert!(text(&a).contains("Needs human review: confidence 0.66"));
     }
 }
