@@ -32,4 +32,6 @@ pub mod metrics;
 #[cfg(feature = "learning")]
 pub mod pages;
 #[cfg(feature = "learning")]
+pub mod parallel;
+#[cfg(feature = "learning")]
 pub mod training;

@@ -100,21 +100,8 @@ pub fn fold(cells: &[Cell], held_out: usize, setup: &Setup) -> Option<Fold> {
 /// `threads` threads; in cell order.
 pub fn leave_one_cell_out(cells: &[Cell], setup: &Setup, threads: usize) -> Vec<Fold> {
     let indices: Vec<usize> = (0..cells.len()).collect();
-    let chunk = indices.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = indices
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter_map(|i| fold(cells, *i, setup))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    crate::parallel::map_in_order(&indices, threads, |i| fold(cells, *i, setup))
+        .into_iter()
+        .flatten()
+        .collect()
 }

@@ -17,6 +17,7 @@ use crate::health::damage;
 use crate::health::growth::{Growth, Law};
 use crate::health::rul::{Features, RUL_CAP_DAYS};
 use crate::health::trend::Point;
+use crate::parallel::map_in_order;
 
 /// Simulated seconds between two recorded histories of one fault.
 pub const HISTORY_EVERY_S: i64 = 6 * 3600;
@@ -187,24 +188,12 @@ pub fn train(
         .filter(|(_, (faults, cases))| *faults >= min_faults && !cases.is_empty())
         .map(|(part, (_, cases))| (part, cases))
         .collect();
-    let chunk = work.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = work
-            .chunks(chunk)
-            .map(|parts| {
-                scope.spawn(move || {
-                    parts
-                        .iter()
-                        .filter_map(|(part, cases)| choose(cases).map(|c| (*part, c)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    map_in_order(&work, threads, |(part, cases)| {
+        choose(cases).map(|c| (*part, c))
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]

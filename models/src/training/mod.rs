@@ -76,19 +76,7 @@ fn per_vehicle<T: Send>(
     threads: usize,
     f: impl Fn(&Vehicle) -> T + Sync,
 ) -> Vec<T> {
-    let fleet = spec.fleet();
-    let chunk = fleet.len().div_ceil(threads.max(1)).max(1);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = fleet
-            .chunks(chunk)
-            .map(|vehicles| scope.spawn(move || vehicles.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    crate::parallel::map_in_order(&spec.fleet(), threads, f)
 }
 
 /// Replays `spec` on `threads` threads and records every vehicle, with temperatures
