@@ -204,7 +204,8 @@ impl Worker {
 
     /// Exports the group's lag (entries not yet delivered) and pending count (delivered,
     /// not acknowledged) as gauges, and per stream (each lane) its lag and the age of its
-    /// oldest entry not delivered yet; a failure only skips one sample.
+    /// oldest entry not delivered yet, and the length of the group's dead-letter stream;
+    /// a failure only skips one sample.
     async fn record_lag(&self, conn: &mut MultiplexedConnection) {
         let group = &self.config.group;
         match super::lag(conn, &self.keys, group, &self.config.event_types).await {
@@ -226,6 +227,16 @@ impl Worker {
                 }
             }
             Err(e) => tracing::debug!(%group, error = %e, "lag sample failed"),
+        }
+        let dead_letter = self.keys.dead_letter(group);
+        match redis::cmd("XLEN")
+            .arg(&dead_letter)
+            .query_async::<u64>(conn)
+            .await
+        {
+            Ok(n) => metrics::gauge!("consumer_dead_letter_entries", "group" => group.clone())
+                .set(n as f64),
+            Err(e) => tracing::debug!(%group, error = %e, "dead-letter length sample failed"),
         }
     }
 

@@ -71,6 +71,13 @@ impl TestService {
         format!("{}{path}", self.address)
     }
 
+    /// The service's `/metrics` text (unauthenticated).
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await;
+        let response = response.expect("the service answers");
+        response.text().await.expect("a text body")
+    }
+
     /// `GET path` with a bearer token.
     pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
         let request = self.client.get(self.url(path)).bearer_auth(token);

@@ -188,6 +188,15 @@ pub async fn newest(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error>
         .await
 }
 
+/// Vehicles stale now: unresolved staleness alerts (one per vehicle at most).
+pub async fn open_stale(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM alerts WHERE subject = 'staleness' AND status <> 'resolved'",
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// Unresolved staleness alerts whose vehicle reported again since.
 pub async fn back_again(pool: &PgPool) -> Result<Vec<uuid::Uuid>, sqlx::Error> {
     sqlx::query_scalar(

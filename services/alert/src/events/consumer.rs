@@ -230,6 +230,18 @@ impl Handler for AlertConsumer {
             .await
             .map_err(HandlerError::Transient)?;
         let planned = matches!(incoming.planning, Some(PlanningChange::Upsert(_)));
+        if matches!(
+            folded,
+            Folded::Created(_) | Folded::Updated { raised: true, .. }
+        ) {
+            // How old the triggering event is when the alert it creates or raises is
+            // committed (component.critical: since health assessed the vehicle).
+            let age = (Utc::now() - event.occurred_at)
+                .to_std()
+                .unwrap_or_default();
+            metrics::histogram!("alert_trigger_age_seconds", "event_type" => event.event_type.clone())
+                .record(age.as_secs_f64());
+        }
         let outcome = match folded {
             Folded::Duplicate => "duplicate",
             Folded::Ignored if planned => "planned",

@@ -122,18 +122,31 @@ impl Staleness {
                         tracing::warn!(newest = ?newest, "no vehicle reported recently: the health feed looks down; no staleness alerts until it is back");
                         feed_down = true;
                     }
+                    self.export(feed_down).await;
                 }
                 Ok(Check::Done { raised, resolved }) => {
                     feed_down = false;
                     if raised + resolved > 0 {
                         tracing::info!(raised, resolved, "staleness check");
                     }
+                    self.export(feed_down).await;
                 }
                 Err(e) => tracing::warn!(
                     error = format!("{e:#}"),
                     "staleness check failed; retrying later"
                 ),
             }
+        }
+    }
+
+    /// Exports `alert_stale_vehicles` (vehicles with an unresolved staleness alert) and
+    /// `alert_liveness_feed_down` (1 while no vehicle at all reports); a failed count
+    /// only skips one sample.
+    async fn export(&self, feed_down: bool) {
+        metrics::gauge!("alert_liveness_feed_down").set(if feed_down { 1.0 } else { 0.0 });
+        match liveness::open_stale(self.alerting.db()).await {
+            Ok(n) => metrics::gauge!("alert_stale_vehicles").set(n as f64),
+            Err(e) => tracing::debug!(error = %e, "counting stale vehicles failed"),
         }
     }
 

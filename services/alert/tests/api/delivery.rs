@@ -90,6 +90,12 @@ async fn a_decision_alerts_the_owner_once_on_its_channels_even_when_replayed() {
         "the replay is not counted, the repeat is"
     );
     assert_eq!(app.stream("alert.created").await.len(), 1);
+    // How old the decision was when its alert was committed (the dashboards' latency).
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("alert_trigger_age_seconds_bucket{event_type=\"agent.decision.made\""),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

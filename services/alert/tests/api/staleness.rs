@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use shared_runtime::testing::app::wait_until;
 use shared_schemas::events::{HealthBand, HealthComputed};
 
 use crate::helpers::{ORG, envelope, spawn_with, wait_alert};
@@ -89,6 +90,14 @@ async fn a_silent_vehicle_raises_a_staleness_alert_resolved_when_it_reports_agai
         .await
         .unwrap();
     assert_eq!(v["alerts"].as_array().unwrap().len(), 1);
+    // Each check exports the stale-vehicle count and the feed's state (the values are
+    // shared with the other tests of this process, so only their presence is checked).
+    wait_until(Duration::from_secs(10), "the staleness gauges", || async {
+        let metrics = app.metrics().await;
+        (metrics.contains("alert_stale_vehicles ") && metrics.contains("alert_liveness_feed_down "))
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
