@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 ENV := . scripts/env.sh &&
 
-.PHONY: help up down test ui-test setup build fmt lint logs clean-db reset-db
+.PHONY: help up down test ui-test packaging setup build fmt lint logs clean-db reset-db
 
 help: ## list the targets
 	@echo "Fleet predictive-maintenance platform"
@@ -20,8 +20,11 @@ up: ## set up, build (release) and run every service; Ctrl-C stops them
 down: ## stop services left running by an `up` that was killed
 	@bash scripts/down.sh
 
-test: ## set up, then cargo fmt --check, clippy -D warnings, cargo test, API fuzzing, browser tests
+test: ## set up, then packaging checks, cargo fmt --check, clippy -D warnings, cargo test, API fuzzing, browser tests
 	@bash scripts/test.sh
+
+packaging: ## the packaging checks alone: compose file, Kubernetes manifests, Prometheus rules, Grafana dashboards
+	@bash scripts/check-packaging.sh
 
 ui-test: ## the dashboard's browser tests alone (Playwright in Chromium, private platform)
 	@bash scripts/ui-test.sh

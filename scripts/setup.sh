@@ -3,7 +3,8 @@
 # Idempotent: each step checks first and does nothing when already done.
 #
 #  1. installs PostgreSQL, Redis (and a C toolchain), node/npm and Chromium (the
-#     dashboard and its browser tests; FLEET_UI=0 skips them) with apt-get when missing;
+#     dashboard and its browser tests; FLEET_UI=0 skips them) and docker-compose (the
+#     compose file's validation; FLEET_PACKAGING=0 skips it) with apt-get when missing;
 #  2. checks that a Rust toolchain is installed;
 #  3. starts PostgreSQL and Redis when they do not answer on 127.0.0.1 (without
 #     systemd too: containers, CI);
@@ -52,6 +53,12 @@ command -v curl >/dev/null 2>&1 || packages+=(curl ca-certificates)
 if [ "${FLEET_UI:-1}" != 0 ]; then
     command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
     [ -x /usr/bin/chromium ] || packages+=(chromium)
+fi
+# The packaging checks of `make test` (scripts/check-packaging.sh) validate
+# docker-compose.yml with the compose plugin, or else Debian's docker-compose.
+# FLEET_PACKAGING=0 leaves it out.
+if [ "${FLEET_PACKAGING:-1}" != 0 ] && ! docker compose version >/dev/null 2>&1; then
+    command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
     apt_install "${packages[@]}"

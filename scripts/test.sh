@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `make test` (and CI through .ci/run): prepares PostgreSQL and Redis with setup.sh,
 # then runs, failing fast:
+#   0. scripts/check-packaging.sh: docker-compose.yml, the Kubernetes manifests, the
+#      Prometheus rules and the Grafana dashboards, offline, in seconds
+#      (FLEET_PACKAGING=0 skips it)
 #   1. cargo fmt --all -- --check
 #   2. cargo clippy --workspace --all-targets --locked -- -D warnings
 #   3. cargo test --workspace --locked [extra arguments given to this script]
@@ -40,6 +43,13 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
+
+if [ "${FLEET_PACKAGING:-1}" = 0 ]; then
+    log "FLEET_PACKAGING=0: packaging checks skipped"
+else
+    banner "packaging: scripts/check-packaging.sh (FLEET_PACKAGING=0 skips it)"
+    bash "$ROOT/scripts/check-packaging.sh"
+fi
 
 banner "1/5 format: cargo fmt --all -- --check"
 cargo fmt --all -- --check
