@@ -1,15 +1,17 @@
 //! The `e2e` command: telemetry-to-email latency through the whole running platform
 //! (ingestion → health → agent → alert → SMTP) under a steady background load.
 //!
-//! 1. A paced background load (`--rate` readings/s, the `load` generator) runs for
-//!    `--seconds`.
-//! 2. Meanwhile `--probes` trucks whose DPF clogs post 28 days of history ending now,
-//!    one simulated hour per request, each request with its own `x-correlation-id`;
-//!    the wall-clock send time of every correlation id is kept.
-//! 3. An owner contact created for the probes (through the alert service) gets their
+//! 1. `--probes` trucks whose DPF will clog post their history up to the clogging's
+//!    onset (warm-up), and the run waits until health has folded it.
+//! 2. With `--burst-seconds`, a flat-out burst of readings stamped in the past.
+//! 3. A paced background load (`--rate` readings/s, the `load` generator) runs for
+//!    `--seconds`. Meanwhile each probe posts live readings of its DPF clogged past the
+//!    limit, stamped when sent, one per request, each request with its own
+//!    `x-correlation-id`; the wall-clock send time of every correlation id is kept.
+//! 4. An owner contact created for the probes (through the alert service) gets their
 //!    emails at a run-specific address; the devinbox receiver keeps them with their
 //!    arrival time and `X-Fleet-*` headers.
-//! 4. After the load, up to `--wait-seconds` for every probe to have a critical or
+//! 5. After the load, up to `--wait-seconds` for every probe to have a critical or
 //!    emergency email; latency = arrival − send time of the email's correlation id.
 //!
 //! The probes' alerts are resolved and the contact deleted at the end, so nothing
@@ -40,8 +42,8 @@ use crate::simulate::MAX_BATCH;
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "\
 Needs the platform of `make up` (every service plus devinbox). FLEET_DEVICE_KEY and \
-FLEET_ADMIN_TOKEN are what `make up` prints; a token can also be minted with \
-`target/release/fleetctl token --role admin --org dev --ttl 24h`.")]
+FLEET_ADMIN_TOKEN are what `make up` prints; an admin token comes from \
+`FLEET_PASSWORD=… target/release/fleetctl login --email admin@fleet.local`.")]
 pub struct E2eArgs {
     /// Ingestion base URL.
     #[arg(long, default_value = "http://127.0.0.1:8001")]
@@ -70,8 +72,9 @@ pub struct E2eArgs {
     /// Probe trucks (DPF clogging to critical).
     #[arg(long, default_value_t = 4)]
     pub probes: u32,
-    /// Readings per second of all probes together (on top of --rate).
-    #[arg(long, default_value_t = 2_000.0)]
+    /// Live readings per second of all probes together (on top of --rate); each probe
+    /// posts 10 per request, one request a second at the default.
+    #[arg(long, default_value_t = 40.0)]
     pub probe_rate: f64,
     /// Device API key sent as `x-api-key`.
     #[arg(long, env = "FLEET_DEVICE_KEY", hide_env_values = true)]
@@ -163,6 +166,7 @@ async fn measure(args: &E2eArgs) -> anyhow::Result<()> {
             .context("building the HTTP client")?,
         ingestion: trim(&args.url),
         alert: trim(&args.alert_url),
+        health: trim(&args.health_url),
         inbox: trim(&args.inbox_url),
         token: args.token.trim().to_owned(),
         api_key: args.api_key.trim().to_owned(),
@@ -185,12 +189,13 @@ async fn measure(args: &E2eArgs) -> anyhow::Result<()> {
     let vehicles: Vec<String> = probes.iter().map(|p| p.vehicle_id.clone()).collect();
     let contact = platform.create_contact(&org, &vehicles, &address).await?;
     eprintln!(
-        "fleetsim e2e: run {run}, org {org}, {} probes ({} … {}, {} readings) emailing {address}; \
-         background {:.0} readings/s for {:.0} s",
+        "fleetsim e2e: run {run}, org {org}, {} probes ({} … {}, {} warm-up and {} live \
+         readings) emailing {address}; background {:.0} readings/s for {:.0} s",
         probes.len(),
         vehicles[0],
         vehicles[vehicles.len() - 1],
-        probes.iter().map(|p| p.readings()).sum::<usize>(),
+        probes.iter().map(|p| p.warmup_readings()).sum::<usize>(),
+        probes.iter().map(|p| p.live_readings()).sum::<usize>(),
         args.rate,
         args.seconds
     );
@@ -234,7 +239,12 @@ async fn drive(
 ) -> anyhow::Result<Measured> {
     let counts: Vec<Vec<usize>> = probes
         .iter()
-        .map(|p| p.requests.iter().map(|r| r.readings).collect())
+        .map(|p| {
+            let n = p.live_readings();
+            (0..p.live_requests())
+                .map(|j| (n - j * probe::LIVE_BATCH).min(probe::LIVE_BATCH))
+                .collect()
+        })
         .collect();
     let (times, warning) = probe::plan(&counts, args.seconds, args.probe_rate);
     if let Some(w) = warning {
@@ -247,16 +257,8 @@ async fn drive(
             max_delay: Duration::from_secs(2),
         },
     );
-    let burst = if args.burst_seconds > 0.0 {
-        let started = tokio::time::Instant::now();
-        eprintln!(
-            "fleetsim e2e: backfill burst for {:.0} s",
-            args.burst_seconds
-        );
-        Some((started, burst::send(args, &platform.api_key).await?))
-    } else {
-        None
-    };
+    let inbox_from = warm_up(&client, platform, probes, address).await?;
+    let burst = send_burst(args, platform).await?;
     let t0 = tokio::time::Instant::now();
     let load = (args.rate > 0.0).then(|| {
         let cfg = LoadConfig {
@@ -288,7 +290,7 @@ async fn drive(
         None => None,
     };
     tokio::time::sleep_until(t0 + Duration::from_secs_f64(args.seconds)).await;
-    let emails = collect(args, platform, vehicles, address).await?;
+    let emails = collect(args, platform, vehicles, address, inbox_from).await?;
     let outcome = account::score(vehicles, address, &emails, &posted.sent);
     let burst = match burst {
         Some((started, report)) => {
@@ -310,6 +312,23 @@ async fn drive(
     })
 }
 
+/// The backfill burst of `--burst-seconds`, if any: when it began and what became of
+/// it.
+async fn send_burst(
+    args: &E2eArgs,
+    platform: &Platform,
+) -> anyhow::Result<Option<(tokio::time::Instant, LoadReport)>> {
+    if args.burst_seconds <= 0.0 {
+        return Ok(None);
+    }
+    let started = tokio::time::Instant::now();
+    eprintln!(
+        "fleetsim e2e: backfill burst for {:.0} s",
+        args.burst_seconds
+    );
+    Ok(Some((started, burst::send(args, &platform.api_key).await?)))
+}
+
 async fn join_probes(
     mut posting: tokio::task::JoinSet<anyhow::Result<Posted>>,
 ) -> anyhow::Result<Posted> {
@@ -325,19 +344,62 @@ async fn join_probes(
     Ok(posted)
 }
 
-/// Polls devinbox until every probe has an urgent email (then `--settle-seconds`
+/// Posts every probe's warm-up and waits until health has folded it (at most a
+/// minute) and its emails are out; returns the devinbox id after which the
+/// measurement's emails come.
+async fn warm_up(
+    client: &IngestClient,
+    platform: &Platform,
+    probes: &[Arc<Probe>],
+    address: &str,
+) -> anyhow::Result<u64> {
+    let mut posting = tokio::task::JoinSet::new();
+    for p in probes {
+        posting.spawn(probe::warm_up(client.clone(), Arc::clone(p)));
+    }
+    while let Some(joined) = posting.join_next().await {
+        joined.context("a warm-up task panicked")??;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    for p in probes {
+        let Some(end) = p.warmup_end() else { continue };
+        loop {
+            let at = platform.newest_reading_at(&p.vehicle_id).await?;
+            if at.is_some_and(|t| t.timestamp() >= end) {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                bail!(
+                    "health had not folded probe {}'s warm-up within a minute",
+                    p.vehicle_id
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    // Whatever the warm-up raises (a DPF starting to wear) is mailed within this.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(platform
+        .emails(address, 0)
+        .await?
+        .last()
+        .map_or(0, |e| e.id))
+}
+
+/// Polls devinbox (after id `from`) until every probe has an urgent email (then `--settle-seconds`
 /// more, for late duplicates) or `--wait-seconds` passed.
 async fn collect(
     args: &E2eArgs,
     platform: &Platform,
     vehicles: &[String],
     address: &str,
+    from: u64,
 ) -> anyhow::Result<Vec<Email>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(args.wait_seconds);
     let mut emails: Vec<Email> = Vec::new();
     let mut settle_until = None;
     loop {
-        let after = emails.last().map_or(0, |e| e.id);
+        let after = emails.last().map_or(from, |e| e.id);
         emails.extend(platform.emails(address, after).await?);
         let now = tokio::time::Instant::now();
         if settle_until.is_none()

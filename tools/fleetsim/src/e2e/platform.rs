@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::account::Email;
 
 /// How to mint the token, for error messages.
-const MINT: &str =
-    "`make up` prints one; or target/release/fleetctl token --role admin --org dev --ttl 24h";
+const MINT: &str = "`make up` prints how: FLEET_PASSWORD=… target/release/fleetctl login \
+     --email admin@fleet.local";
 
 /// The services' base URLs and credentials.
 #[derive(Debug, Clone)]
@@ -24,6 +24,7 @@ pub(crate) struct Platform {
     pub(crate) http: reqwest::Client,
     pub(crate) ingestion: String,
     pub(crate) alert: String,
+    pub(crate) health: String,
     pub(crate) inbox: String,
     pub(crate) token: String,
     pub(crate) api_key: String,
@@ -171,13 +172,7 @@ impl Platform {
     /// from ingestion's key list (keys are listed by their first 10 characters).
     pub(crate) async fn org_of_device_key(&self) -> anyhow::Result<String> {
         let url = format!("{}/v1/device-keys", self.ingestion);
-        let r = self
-            .http
-            .get(&url)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| unreachable("ingestion", &self.ingestion, &e))?;
+        let r = self.get("ingestion", &self.ingestion, &url).await?;
         let r = expect("ingestion", &self.ingestion, r, StatusCode::OK).await?;
         let keys: Vec<KeyRow> = r.json().await.context("reading the device key list")?;
         let mut orgs: Vec<String> = keys
@@ -262,6 +257,36 @@ impl Platform {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// GETs `url` of service `what` (at `base`) with the admin token.
+    async fn get(&self, what: &str, base: &str, url: &str) -> anyhow::Result<Response> {
+        self.http
+            .get(url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| unreachable(what, base, &e))
+    }
+
+    /// When the newest reading health folded for `vehicle` was recorded; `None`
+    /// while health has not assessed it.
+    pub(crate) async fn newest_reading_at(
+        &self,
+        vehicle: &str,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        #[derive(Deserialize)]
+        struct Current {
+            newest_reading_at: DateTime<Utc>,
+        }
+        let url = format!("{}/v1/vehicles/{vehicle}/health", self.health);
+        let r = self.get("the health service", &self.health, &url).await?;
+        if r.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let r = expect("the health service", &self.health, r, StatusCode::OK).await?;
+        let c: Current = r.json().await.context("reading a vehicle's health")?;
+        Ok(Some(c.newest_reading_at))
     }
 
     /// Emails containing `q` (recipient, subject or text) after devinbox id `after`,

@@ -1,6 +1,9 @@
 //! Probe vehicles: diesel long-haul trucks whose DPF clogs over a 28-day history that
-//! ends now, posted in time order one simulated hour per request, each request its
-//! own flow (`x-correlation-id`), so the email it ends in names the request.
+//! ends now. Before the measurement each posts its history up to the clogging's onset
+//! (the warm-up: health learns the truck's baseline); during it, what the truck
+//! reports once back in contact with its DPF clogged past the limit, one live reading
+//! per request. Each request is its own flow (`x-correlation-id`), so the email it ends
+//! in names the request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use super::account::Sent;
 use crate::client::{IngestClient, PostError};
 use crate::degradation::{Degradation, FailureMode};
 use crate::profile::DutyProfile;
+use crate::sample::Sample;
 use crate::simulate::{SimConfig, VehicleSim};
 use crate::vehicle::Vehicle;
 
@@ -30,7 +34,7 @@ const PHYSICS_SEED: u64 = 11;
 /// to raise the alerts while the background load still runs.
 const POST_WINDOW: f64 = 0.8;
 
-/// One request of a probe's history.
+/// One request of a probe's warm-up.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
     /// `{"readings":[…]}`.
@@ -39,18 +43,33 @@ pub(crate) struct Request {
     pub(crate) readings: usize,
 }
 
-/// A probe vehicle and its history, ready to post.
+/// Live readings per probe, one per second of recorded time: health needs about 30
+/// readings of a day before it trusts that day's level.
+const LIVE_READINGS: usize = 60;
+/// Live readings per request.
+pub(crate) const LIVE_BATCH: usize = 10;
+
+/// A probe vehicle: its history up to the clogging's onset (the warm-up), then what it
+/// reports once back in contact with its DPF clogged past the limit (the live part).
+///
+/// The live readings carry the simulator's values after the failure but are stamped
+/// when sent, so they reach health as live data, not on the backfill lane (ADR 0020):
+/// a history replayed in seconds is all "in the past", and would measure backfill.
 #[derive(Debug, Clone)]
 pub(crate) struct Probe {
     /// `E2E-<run>-<k>`.
     pub(crate) vehicle_id: String,
-    /// In time order, one per simulated hour with readings.
-    pub(crate) requests: Vec<Request>,
+    /// Before the onset, in time order, one simulated hour per request.
+    pub(crate) warmup: Vec<Request>,
+    /// After the failure, in time order.
+    live: Vec<Sample>,
+    vehicle: Vehicle,
+    run_seed: u64,
 }
 
 impl Probe {
     /// Probe `k` of run `run` (8 hex characters; `run_seed` derived from it), its
-    /// history ending at `end` (Unix seconds).
+    /// simulated history ending at `end` (Unix seconds).
     pub(crate) fn build(run: &str, run_seed: u64, k: u32, end: i64) -> Self {
         let start = end - HISTORY_DAYS * 86_400;
         let span = end - start;
@@ -59,10 +78,11 @@ impl Probe {
         // A VIN of this run (valid check digit) so runs never share one.
         vehicle.vin = Vehicle::generate(run_seed, k, DutyProfile::LongHaul, 28.0).vin;
         // As the pipeline tests: onset at 30 %, failure at 90 % of the span.
+        let (onset, failure) = (start + span * 3 / 10, start + span * 9 / 10);
         vehicle.degradation = Some(Degradation {
             mode: FailureMode::DpfClogging,
-            onset: start + span * 3 / 10,
-            failure: start + span * 9 / 10,
+            onset,
+            failure,
             wheel: 0,
         });
         let cfg = SimConfig {
@@ -71,12 +91,22 @@ impl Probe {
             interval_s: INTERVAL_S,
             seed: PHYSICS_SEED,
         };
-        let mut requests = Vec::new();
+        let mut warmup = Vec::new();
+        let mut live = Vec::new();
         let mut body = Vec::new();
         let (mut hour, mut n) = (i64::MIN, 0);
         for s in VehicleSim::new(vehicle.clone(), cfg) {
+            if s.t >= failure {
+                if s.running && live.len() < LIVE_READINGS {
+                    live.push(s);
+                }
+                continue;
+            }
+            if s.t >= onset {
+                continue;
+            }
             if s.t.div_euclid(3600) != hour && n > 0 {
-                requests.push(close(&mut body, n));
+                warmup.push(close(&mut body, n));
                 n = 0;
             }
             hour = s.t.div_euclid(3600);
@@ -85,17 +115,65 @@ impl Probe {
             n += 1;
         }
         if n > 0 {
-            requests.push(close(&mut body, n));
+            warmup.push(close(&mut body, n));
         }
         Self {
-            vehicle_id: vehicle.id,
-            requests,
+            vehicle_id: vehicle.id.clone(),
+            warmup,
+            live,
+            vehicle,
+            run_seed,
         }
     }
 
-    /// Readings in the whole history.
-    pub(crate) fn readings(&self) -> usize {
-        self.requests.iter().map(|r| r.readings).sum()
+    /// Readings of the warm-up.
+    pub(crate) fn warmup_readings(&self) -> usize {
+        self.warmup.iter().map(|r| r.readings).sum()
+    }
+
+    /// Requests of the live part.
+    pub(crate) fn live_requests(&self) -> usize {
+        self.live.len().div_ceil(LIVE_BATCH)
+    }
+
+    /// Readings of the live part.
+    pub(crate) fn live_readings(&self) -> usize {
+        self.live.len()
+    }
+
+    /// When the warm-up's newest reading was recorded (Unix seconds).
+    pub(crate) fn warmup_end(&self) -> Option<i64> {
+        let b = self.warmup.last()?;
+        let text = std::str::from_utf8(&b.body).ok()?;
+        let at = text
+            .rsplit("\"recorded_at\":\"")
+            .next()?
+            .split('"')
+            .next()?;
+        chrono::DateTime::parse_from_rfc3339(at)
+            .ok()
+            .map(|t| t.timestamp())
+    }
+
+    /// Live request `j` when the first one leaves at `first` (Unix seconds): the live
+    /// readings are one per second, the last one a second before `first`, so every one
+    /// is younger than ingestion's backfill age when its request leaves (requests go
+    /// about a second apart). The counters start where the failure left them and
+    /// advance as a truck at 80 km/h would, so they stay plausible.
+    fn live_request(&self, j: usize, first: i64) -> Request {
+        let from = (j * LIVE_BATCH).min(self.live.len());
+        let to = (from + LIVE_BATCH).min(self.live.len());
+        let start = first - self.live.len() as i64;
+        let mut body = Vec::new();
+        for i in from..to {
+            let mut s = self.live[i].clone();
+            s.t = start + i as i64;
+            s.odometer_km = self.live[0].odometer_km + i as f64 * 80.0 / 3_600.0;
+            s.engine_hours = self.live[0].engine_hours + i as f64 / 3_600.0;
+            body.extend_from_slice(if i == from { b"{\"readings\":[" } else { b"," });
+            s.write_json(&mut body, &self.vehicle, self.run_seed);
+        }
+        close(&mut body, to - from)
     }
 }
 
@@ -166,8 +244,24 @@ pub(crate) struct Posted {
     pub(crate) failed: u64,
 }
 
-/// Posts probe `k`'s requests at `times` (seconds after `t0`), one at a time and in
-/// order, each with a fresh correlation id whose wall-clock send time is recorded.
+/// Posts probe `k`'s warm-up as fast as ingestion takes it, one request at a time and
+/// in order; returns the readings accepted.
+pub(crate) async fn warm_up(client: IngestClient, probe: Arc<Probe>) -> anyhow::Result<u64> {
+    let mut accepted = 0;
+    for r in &probe.warmup {
+        match client
+            .post_batch_correlated(r.body.clone(), r.readings, Uuid::new_v4())
+            .await
+        {
+            Ok(c) => accepted += c.accepted + c.duplicates,
+            Err(e) => bail!("warming up probe {}: {e}", probe.vehicle_id),
+        }
+    }
+    Ok(accepted)
+}
+
+/// Posts probe `k`'s live requests at `times` (seconds after `t0`), in order, each
+/// with a fresh correlation id whose wall-clock send time is recorded.
 pub(crate) async fn post(
     client: IngestClient,
     probe: Arc<Probe>,
@@ -176,20 +270,14 @@ pub(crate) async fn post(
     t0: tokio::time::Instant,
 ) -> anyhow::Result<Posted> {
     let mut out = Posted::default();
-    for (r, at) in probe.requests.iter().zip(times) {
+    let mut first = None;
+    for (j, at) in times.into_iter().enumerate().take(probe.live_requests()) {
         tokio::time::sleep_until(t0 + Duration::from_secs_f64(at)).await;
+        let now = Utc::now();
+        let r = probe.live_request(j, *first.get_or_insert(now.timestamp()));
         let id = Uuid::new_v4();
-        out.sent.insert(
-            id,
-            Sent {
-                probe: k,
-                at: Utc::now(),
-            },
-        );
-        match client
-            .post_batch_correlated(r.body.clone(), r.readings, id)
-            .await
-        {
+        out.sent.insert(id, Sent { probe: k, at: now });
+        match client.post_batch_correlated(r.body, r.readings, id).await {
             Ok(c) => {
                 out.accepted += c.accepted;
                 out.duplicates += c.duplicates;
@@ -220,21 +308,38 @@ mod tests {
         readings: Vec<TelemetryReading>,
     }
 
+    fn batch(r: &Request) -> Vec<TelemetryReading> {
+        let b: Batch = serde_json::from_slice(&r.body).expect("a canonical batch");
+        assert_eq!(b.readings.len(), r.readings);
+        b.readings
+    }
+
+    fn dpf(readings: &[TelemetryReading]) -> f64 {
+        readings
+            .iter()
+            .filter_map(|x| x.signals.get("dpf_diff_pressure_kpa").copied())
+            .fold(0.0, f64::max)
+    }
+
     #[test]
-    fn a_probe_posts_its_clogging_history_by_the_hour_in_order() {
+    fn a_probe_warms_up_by_the_hour_until_the_onset() {
         let end = 1_767_225_600;
         let p = Probe::build("ab12cd34", 77, 0, end);
         assert_eq!(p.vehicle_id, "E2E-ab12cd34-1");
-        assert!(p.readings() > 2_000, "{} readings", p.readings());
+        assert!(
+            p.warmup_readings() > 500,
+            "{} readings",
+            p.warmup_readings()
+        );
+        let onset = end - HISTORY_DAYS * 86_400 * 7 / 10;
         let mut last = i64::MIN;
         let mut vins = std::collections::HashSet::new();
-        for r in &p.requests {
-            let b: Batch = serde_json::from_slice(&r.body).expect("a canonical batch");
-            assert_eq!(b.readings.len(), r.readings);
-            let hour = b.readings[0].recorded_at.timestamp().div_euclid(3600);
-            for x in &b.readings {
+        for r in &p.warmup {
+            let readings = batch(r);
+            let hour = readings[0].recorded_at.timestamp().div_euclid(3600);
+            for x in &readings {
                 let t = x.recorded_at.timestamp();
-                assert!(t > last && t < end && t >= end - HISTORY_DAYS * 86_400);
+                assert!(t > last && t < onset && t >= end - HISTORY_DAYS * 86_400);
                 assert_eq!(t.div_euclid(3600), hour, "one simulated hour per request");
                 last = t;
                 assert_eq!(x.vehicle_id, p.vehicle_id);
@@ -246,29 +351,46 @@ mod tests {
                 );
             }
         }
+        assert_eq!(p.warmup_end(), Some(last));
         assert_eq!(vins.len(), 1);
         let vin = vins.into_iter().next().expect("vin");
         assert!(crate::vehicle::is_valid_vin(&vin), "{vin}");
         // Another run: another identity, the same physics.
         let q = Probe::build("ffff0000", 78, 0, end);
-        assert_eq!(q.readings(), p.readings());
-        let b: Batch = serde_json::from_slice(&q.requests[0].body).expect("batch");
-        assert_ne!(b.readings[0].vin.as_deref(), Some(vin.as_str()));
-        // DPF pressure climbs over the history.
-        let dp = |r: &Request| -> f64 {
-            let b: Batch = serde_json::from_slice(&r.body).expect("batch");
-            b.readings
-                .iter()
-                .filter_map(|x| x.signals.get("dpf_diff_pressure_kpa").copied())
-                .fold(0.0, f64::max)
-        };
-        let n = p.requests.len();
-        let early = p.requests[..n / 5].iter().map(dp).fold(0.0, f64::max);
-        let late = p.requests[n * 9 / 10..].iter().map(dp).fold(0.0, f64::max);
-        assert!(
-            late > 25.0 && late > early * 2.0,
-            "early {early}, late {late}"
-        );
+        assert_eq!(q.warmup_readings(), p.warmup_readings());
+        assert_ne!(batch(&q.warmup[0])[0].vin.as_deref(), Some(vin.as_str()));
+    }
+
+    #[test]
+    fn live_readings_are_stamped_when_sent_with_a_clogged_dpf_and_plausible_counters() {
+        let end = 1_767_225_600;
+        let p = Probe::build("ab12cd34", 77, 0, end);
+        assert_eq!(p.live_readings(), LIVE_READINGS);
+        let first = end + 3 * 86_400;
+        let mut all = Vec::new();
+        for j in 0..p.live_requests() {
+            let r = batch(&p.live_request(j, first));
+            assert!(r.len() <= LIVE_BATCH);
+            all.extend(r);
+        }
+        assert_eq!(all.len(), LIVE_READINGS);
+        // One a second, the newest a second before the first request leaves: all
+        // younger than ingestion's 120 s backfill age while the requests go out.
+        for (i, x) in all.iter().enumerate() {
+            assert_eq!(
+                x.recorded_at.timestamp(),
+                first - LIVE_READINGS as i64 + i as i64
+            );
+        }
+        let ids: std::collections::HashSet<_> = all.iter().map(|x| &x.reading_id).collect();
+        assert_eq!(ids.len(), all.len());
+        // A second at 80 km/h each: about 1.3 km in all, not the simulator's hours.
+        let km = all[LIVE_READINGS - 1].odometer_km.expect("km") - all[0].odometer_km.expect("km");
+        assert!((1.2..1.4).contains(&km), "{km} km in {LIVE_READINGS} s");
+        // Past the failure: the DPF pressure is well above the warm-up's.
+        let warm = p.warmup.iter().map(|r| dpf(&batch(r))).fold(0.0, f64::max);
+        let live = dpf(&all);
+        assert!(live > warm * 2.5, "warm-up {warm}, live {live}");
     }
 
     #[test]
