@@ -31,7 +31,7 @@ cd "$ROOT"
 # shellcheck source=dashboard.sh
 . "$ROOT/scripts/dashboard.sh"
 
-bash "$ROOT/scripts/setup.sh"
+FLEET_AUTOVACUUM=ensure bash "$ROOT/scripts/setup.sh"
 
 # shellcheck source=env.sh
 . "$ROOT/scripts/env.sh"

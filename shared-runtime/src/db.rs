@@ -10,8 +10,12 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 static RUNTIME_MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// Opens a pool to `url` with `max_connections`.
+///
+/// JIT compilation is off for the pool's sessions: the services run short statements,
+/// and an `= ANY($1)` lookup over a large table is estimated expensive enough to be
+/// compiled on every call (about 0.2 s of a 1,000-key lookup in the audit log).
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
-    let options: PgConnectOptions = url.parse()?;
+    let options: PgConnectOptions = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
