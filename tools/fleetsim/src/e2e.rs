@@ -293,15 +293,10 @@ async fn drive(
     let emails = collect(args, platform, vehicles, address, inbox_from).await?;
     let outcome = account::score(vehicles, address, &emails, &posted.sent);
     let burst = match burst {
-        Some((started, report)) => {
-            let within = Duration::from_secs_f64(args.wait_seconds.max(60.0));
-            let health = args.health_url.trim_end_matches('/');
-            let folded_after = burst::wait_folded(&platform.http, health, started, within).await?;
-            Some(burst::Burst {
-                report,
-                folded_after,
-            })
-        }
+        Some((report, watch)) => Some(burst::Burst {
+            report,
+            folded_after: watch.await.context("the burst watch panicked")??,
+        }),
         None => None,
     };
     Ok(Measured {
@@ -312,12 +307,16 @@ async fn drive(
     })
 }
 
-/// The backfill burst of `--burst-seconds`, if any: when it began and what became of
-/// it.
+/// When health had read the whole burst, measured from its start (`None` if not
+/// within the wait).
+type FoldWatch = tokio::task::JoinHandle<anyhow::Result<Option<Duration>>>;
+
+/// The backfill burst of `--burst-seconds`, if any: what ingestion answered, and a
+/// task that watches, from the burst's end on, when health has read all of it.
 async fn send_burst(
     args: &E2eArgs,
     platform: &Platform,
-) -> anyhow::Result<Option<(tokio::time::Instant, LoadReport)>> {
+) -> anyhow::Result<Option<(LoadReport, FoldWatch)>> {
     if args.burst_seconds <= 0.0 {
         return Ok(None);
     }
@@ -326,7 +325,12 @@ async fn send_burst(
         "fleetsim e2e: backfill burst for {:.0} s",
         args.burst_seconds
     );
-    Ok(Some((started, burst::send(args, &platform.api_key).await?)))
+    let report = burst::send(args, &platform.api_key).await?;
+    let within = Duration::from_secs_f64(args.seconds + args.wait_seconds.max(60.0));
+    let (http, health) = (platform.http.clone(), platform.health.clone());
+    let watch =
+        tokio::spawn(async move { burst::wait_folded(&http, &health, started, within).await });
+    Ok(Some((report, watch)))
 }
 
 async fn join_probes(
