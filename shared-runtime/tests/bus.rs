@@ -97,6 +97,23 @@ impl Bus {
         cmd.query_async(&mut self.conn.clone()).await.expect("xadd")
     }
 
+    /// Reads up to `count` new entries of the test stream as consumer `c` of `group`
+    /// (without acknowledging them).
+    async fn read_group(&self, group: &str, count: usize) {
+        let _: redis::Value = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(group)
+            .arg("c")
+            .arg("COUNT")
+            .arg(count)
+            .arg("STREAMS")
+            .arg(self.stream())
+            .arg(">")
+            .query_async(&mut self.conn.clone())
+            .await
+            .expect("XREADGROUP");
+    }
+
     async fn pending(&self, group: &str) -> usize {
         self.conn
             .clone()
@@ -603,6 +620,55 @@ async fn live_events_are_read_before_a_backfill_backlog() {
 }
 
 #[tokio::test]
+async fn entries_trimmed_before_a_group_read_them_are_counted() {
+    let bus = Bus::new("trimmed").await;
+    let mut conn = bus.conn.clone();
+    for group in ["slow", "done"] {
+        let _: () = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(bus.stream())
+            .arg(group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await
+            .expect("group");
+    }
+    for n in 0..50 {
+        bus.publish(&ping("VH-1", n)).await;
+    }
+    // "done" reads everything; "slow" the first 5.
+    for (group, count) in [("done", 50), ("slow", 5)] {
+        bus.read_group(group, count).await;
+    }
+    let lag_of = |group: &'static str| {
+        let (mut conn, key) = (bus.conn.clone(), bus.stream());
+        async move {
+            consumer::stream_lag(&mut conn, key, Ping::TYPE, group)
+                .await
+                .expect("lag")
+        }
+    };
+    assert_eq!(
+        lag_of("slow").await.trimmed_unread,
+        0,
+        "nothing trimmed yet"
+    );
+    let _: u64 = redis::cmd("XTRIM")
+        .arg(bus.stream())
+        .arg("MAXLEN")
+        .arg(20)
+        .query_async(&mut conn)
+        .await
+        .expect("trim");
+    let slow = lag_of("slow").await;
+    // 45 not read, 20 left in the stream: 25 lost to "slow".
+    assert_eq!((slow.lag, slow.trimmed_unread), (Some(45), 25));
+    assert_eq!(lag_of("done").await.trimmed_unread, 0, "it had read them");
+    bus.cleanup().await;
+}
+
+#[tokio::test]
 async fn backfill_waits_while_a_group_it_yields_to_lags_on_live_events() {
     let bus = Bus::new("yield").await;
     let backfill = bus.keys.backfill(Ping::TYPE);
@@ -646,18 +712,7 @@ async fn backfill_waits_while_a_group_it_yields_to_lags_on_live_events() {
     assert!(calls.iter().all(|(_, p)| p.vehicle_id == "live"));
 
     // slow catches up: backfill flows.
-    let _: redis::Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg("slow")
-        .arg("c")
-        .arg("COUNT")
-        .arg(100)
-        .arg("STREAMS")
-        .arg(bus.stream())
-        .arg(">")
-        .query_async(&mut conn)
-        .await
-        .expect("slow reads");
+    bus.read_group("slow", 100).await;
     wait_until("the backfill", WAIT, || async { handler.ids().len() >= 80 }).await;
     stop(token, task).await;
     assert_eq!(handler.ids().len(), 80, "each once");

@@ -21,6 +21,11 @@ pub struct StreamLag {
     /// How long the oldest entry not delivered yet has been in the stream (zero when
     /// nothing waits); `None` when it could not be told.
     pub backlog_age: Option<Duration>,
+    /// Entries the stream's trim (`MAXLEN`) removed before the group read them: its lag
+    /// beyond the stream's length. Lost to this group; zero once it reads past the gap,
+    /// and not seen for a group that has never read (Redis then counts its lag from the
+    /// stream's first entry).
+    pub trimmed_unread: u64,
 }
 
 /// A group over all its streams.
@@ -80,6 +85,7 @@ where
         pending: 0,
         lag: Some(0),
         backlog_age: Some(Duration::ZERO),
+        trimmed_unread: 0,
     };
     if !conn.exists(&stream.key).await? {
         return Ok(stream);
@@ -96,8 +102,9 @@ where
             "-".to_owned()
         }
     };
-    if stream.lag != Some(0) {
+    if let Some(lag) = stream.lag.filter(|&l| l > 0) {
         stream.backlog_age = oldest_undelivered_age(conn, &stream.key, &after).await?;
+        stream.trimmed_unread = lag.saturating_sub(as_u64(conn.xlen(&stream.key).await?));
     }
     Ok(stream)
 }

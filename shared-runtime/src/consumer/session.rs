@@ -204,8 +204,9 @@ impl Worker {
 
     /// Exports the group's lag (entries not yet delivered) and pending count (delivered,
     /// not acknowledged) as gauges, and per stream (each lane) its lag and the age of its
-    /// oldest entry not delivered yet, and the length of the group's dead-letter stream;
-    /// a failure only skips one sample.
+    /// oldest entry not delivered yet and the entries trimmed before it read them (an
+    /// error too), and the length of the group's dead-letter stream; a failure only
+    /// skips one sample.
     async fn record_lag(&self, conn: &mut MultiplexedConnection) {
         let group = &self.config.group;
         match super::lag(conn, &self.keys, group, &self.config.event_types).await {
@@ -223,6 +224,16 @@ impl Worker {
                     if let Some(age) = s.backlog_age {
                         metrics::gauge!("consumer_stream_backlog_age_seconds", &labels)
                             .set(age.as_secs_f64());
+                    }
+                    metrics::gauge!("consumer_stream_trimmed_unread_entries", &labels)
+                        .set(s.trimmed_unread as f64);
+                    if s.trimmed_unread > 0 {
+                        tracing::error!(
+                            %group,
+                            stream = %s.key,
+                            entries = s.trimmed_unread,
+                            "the stream was trimmed past entries this group had not read: they are lost to it (the group is further behind than STREAM_MAX_LEN)"
+                        );
                     }
                 }
             }

@@ -3,7 +3,8 @@
 //!
 //! `TEST_DATABASE_URL` names a role allowed to create databases (default
 //! `postgres://fleet:fleet@127.0.0.1:5432/postgres`, which `make test` sets up);
-//! `TEST_REDIS_URL` the Redis (default `redis://127.0.0.1:6379`).
+//! `TEST_REDIS_URL` the Redis (default `redis://127.0.0.1:6379/1`, apart from the
+//! development platform's database 0).
 
 use std::collections::HashMap;
 
@@ -32,7 +33,7 @@ pub fn database_admin_url() -> String {
 
 /// Redis URL for tests.
 pub fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/1".to_owned())
 }
 
 /// Creates an empty database named `test_{label}_{random}` and returns its URL.
