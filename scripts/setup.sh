@@ -7,7 +7,7 @@
 #     compose file's validation; FLEET_PACKAGING=0 skips it) with apt-get when missing;
 #  2. checks that a Rust toolchain is installed;
 #  3. starts PostgreSQL and Redis when they do not answer on 127.0.0.1 (without
-#     systemd too: containers, CI);
+#     systemd too: containers, CI), and Mosquitto (MQTT ingestion's tests) on :1883;
 #  4. creates the login role `fleet` (password $FLEET_DB_PASSWORD, default `fleet`,
 #     CREATEDB) and the seven service databases it owns;
 #  5. drops the test_% databases that earlier test runs left.
@@ -48,6 +48,9 @@ fi
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v cc >/dev/null 2>&1 || packages+=(build-essential pkg-config)
 command -v curl >/dev/null 2>&1 || packages+=(curl ca-certificates)
+# MQTT ingestion's broker (ADR 0024) for its tests and local runs; mosquitto_passwd
+# (scripts/mqtt-auth.sh) comes with it.
+{ [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1; } || packages+=(mosquitto)
 # The web dashboard's build (node, npm) and its browser tests (Debian's Chromium, which
 # Playwright drives: scripts/ui-test.sh). FLEET_UI=0 leaves them out.
 if [ "${FLEET_UI:-1}" != 0 ]; then
@@ -162,6 +165,31 @@ else
     wait_for Redis redis_answers ||
         die "Redis does not answer on 127.0.0.1:6379 after ${WAIT_SECONDS}s (see .run/logs/redis.log)"
     log "Redis is up"
+fi
+
+# ---------------------------------------------------------------- Mosquitto
+# MQTT ingestion's tests subscribe on 127.0.0.1:1883 (anonymous, as Debian's package
+# runs it) and start private brokers of their own for authentication.
+mosquitto_answers() { (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; }
+
+if mosquitto_answers; then
+    log "Mosquitto answers on 127.0.0.1:1883"
+else
+    mkdir -p "$ROOT/.run/mosquitto" "$ROOT/.run/logs"
+    cat >"$ROOT/.run/mosquitto/mosquitto.conf" <<CONF
+listener 1883 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest stdout
+CONF
+    log "starting Mosquitto (log in .run/logs/mosquitto.log)"
+    mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    # The log is opened by this shell: mosquitto started as root drops to its own user.
+    nohup "$mosquitto_bin" -c "$ROOT/.run/mosquitto/mosquitto.conf" \
+        >>"$ROOT/.run/logs/mosquitto.log" 2>&1 </dev/null &
+    wait_for Mosquitto mosquitto_answers ||
+        die "Mosquitto does not answer on 127.0.0.1:1883 after ${WAIT_SECONDS}s (see .run/logs/mosquitto.log)"
+    log "Mosquitto is up"
 fi
 
 # ---------------------------------------------------------------- role and databases

@@ -80,6 +80,9 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         metrics: Arc::new(IntakeMetrics::register()),
         db,
     };
+    if let Some(mqtt) = config.mqtt.clone() {
+        crate::mqtt::start(mqtt, state.clone(), &mut service.tasks).await?;
+    }
     let routes = crate::routes::router().with_state(state);
     service.serve(routes, ApiDoc::openapi()).await
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use shared_runtime::config::{self, CommonConfig, ConfigError, Secret};
 
 use crate::backlog::BacklogPolicy;
+use crate::mqtt::MqttConfig;
 use crate::ownership::ClaimPolicy;
 
 /// Service port from docs/domain.md.
@@ -45,6 +46,9 @@ pub struct Config {
     /// `INGESTION_BACKLOG_SAMPLE_MS`, `INGESTION_BACKFILL_RETRY_AFTER_S` (see
     /// [`BacklogPolicy`]).
     pub backfill: BacklogPolicy,
+    /// `INGESTION_MQTT_URL` (`mqtt://user:password@host:port`) and the other
+    /// `INGESTION_MQTT_*` settings: readings over MQTT (ADR 0024); off when unset.
+    pub mqtt: Option<MqttConfig>,
 }
 
 impl Config {
@@ -63,6 +67,7 @@ impl Config {
             bootstrap_org: config::or("INGESTION_BOOTSTRAP_ORG", "dev".to_owned())?,
             claim_policy: config::or("INGESTION_VEHICLE_CLAIM", ClaimPolicy::FirstReading)?,
             backfill: backfill_from_env()?,
+            mqtt: MqttConfig::from_env()?,
         })
     }
 }

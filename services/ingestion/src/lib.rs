@@ -13,6 +13,7 @@ pub mod device_auth;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod mqtt;
 pub mod openapi;
 pub mod ownership;
 pub mod pipeline;

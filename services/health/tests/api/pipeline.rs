@@ -34,6 +34,7 @@ pub(crate) async fn spawn_ingestion(prefix: &str, shutdown: CancellationToken) -
         bootstrap_org: ORG.to_owned(),
         claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
         backfill: ingestion::backlog::BacklogPolicy::default(),
+        mqtt: None,
     };
     let app = ingestion::build(config, shutdown)
         .await

@@ -50,6 +50,7 @@ pub(crate) fn test_config(database_url: &str, prefix: &str) -> Config {
         bootstrap_org: ORG.to_owned(),
         claim_policy: ingestion::ownership::ClaimPolicy::FirstReading,
         backfill: ingestion::backlog::BacklogPolicy::default(),
+        mqtt: None,
     }
 }
 
@@ -97,6 +98,11 @@ pub(crate) fn reading(vehicle: &str, reading_id: &str, ago_s: i64) -> Value {
 }
 
 impl TestApp {
+    /// Stops the app (consumers, MQTT subscriber, server) and waits until it has.
+    pub(crate) async fn stop(self) {
+        self.service.stop().await;
+    }
+
     pub(crate) async fn post_device(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))

@@ -13,6 +13,7 @@ mod durability;
 mod helpers;
 mod history;
 mod hostile;
+mod mqtt;
 mod openapi;
 mod rbac;
 mod reset;

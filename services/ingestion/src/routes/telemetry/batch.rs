@@ -55,7 +55,7 @@ pub struct BatchItem {
 
 impl BatchRequest {
     /// Parses a batch body of at most `max` readings.
-    pub(super) fn read(body: &[u8], max: usize) -> Result<Self, ApiError> {
+    pub(crate) fn read(body: &[u8], max: usize) -> Result<Self, ApiError> {
         let batch: Self = serde_json::from_slice(body).map_err(|e| {
             ApiError::BadRequest(format!("body is not a batch {{\"readings\": [...]}}: {e}"))
         })?;

@@ -17,13 +17,13 @@ use crate::state::AppState;
 
 /// One reading as it arrived: parsed (or why it could not be), and the raw input of
 /// an adapter protocol for the audit trail.
-pub(super) struct Incoming {
-    pub(super) parsed: Result<(TelemetryReading, Vec<Problem>), Vec<Problem>>,
-    pub(super) raw: Option<String>,
+pub(crate) struct Incoming {
+    pub(crate) parsed: Result<(TelemetryReading, Vec<Problem>), Vec<Problem>>,
+    pub(crate) raw: Option<String>,
 }
 
 /// What became of one reading.
-pub(super) enum Verdict {
+pub(crate) enum Verdict {
     Take {
         accepted: Accepted,
         warnings: Vec<Problem>,
@@ -76,7 +76,7 @@ fn validate_one(
 
 /// Judges readings sent by `device`: valid ones whose vehicle belongs to the device's
 /// organization (or is claimed for it now) are taken, the rest refused.
-pub(super) async fn judge(
+pub(crate) async fn judge(
     state: &AppState,
     device: &Device,
     origin: Origin<'_>,

@@ -19,7 +19,7 @@ use crate::pipeline::Status;
 use crate::state::AppState;
 
 mod batch;
-mod judge;
+pub(crate) mod judge;
 
 use batch::Sorted;
 pub use batch::{BatchItem, BatchRequest, BatchResponse};
