@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use redis::AsyncTypedCommands;
 use redis::aio::ConnectionManager;
 use shared_runtime::bus::Keys;
 use shared_runtime::consumer::stream_lag;
@@ -37,6 +38,10 @@ pub struct BacklogPolicy {
     /// The `Retry-After` given to deferred backfill, seconds
     /// (`INGESTION_BACKFILL_RETRY_AFTER_S`, default 30).
     pub retry_after_s: u64,
+    /// Every reading is refused while some group lags by more than this many entries
+    /// on a telemetry lane (`INGESTION_STREAM_FULL_AT`, default 80 % of
+    /// `STREAM_MAX_LEN`).
+    pub full_at: u64,
 }
 
 impl Default for BacklogPolicy {
@@ -47,6 +52,7 @@ impl Default for BacklogPolicy {
             groups: vec!["health".to_owned()],
             sample_every: Duration::from_millis(500),
             retry_after_s: 30,
+            full_at: 800_000,
         }
     }
 }
@@ -57,6 +63,8 @@ pub struct Backlog {
     policy: BacklogPolicy,
     over: AtomicBool,
     entries: AtomicU64,
+    /// The deepest lag of any group on either lane while over `full_at`; 0 otherwise.
+    full: AtomicU64,
 }
 
 impl Backlog {
@@ -66,6 +74,7 @@ impl Backlog {
             policy,
             over: AtomicBool::new(false),
             entries: AtomicU64::new(0),
+            full: AtomicU64::new(0),
         })
     }
 
@@ -74,6 +83,13 @@ impl Backlog {
         self.over
             .load(Ordering::Relaxed)
             .then_some(self.policy.retry_after_s)
+    }
+
+    /// `Some((lag, retry-after seconds))` when every reading must be refused now: some
+    /// group is `lag` entries behind, close to losing entries to the trim.
+    pub fn refuse_all(&self) -> Option<(u64, u64)> {
+        let lag = self.full.load(Ordering::Relaxed);
+        (lag > 0).then_some((lag, self.policy.retry_after_s))
     }
 
     /// Readings waiting on the backfill lane at the last sample.
@@ -89,6 +105,7 @@ impl Backlog {
         shutdown: CancellationToken,
     ) {
         let key = keys.backfill(TelemetryReceived::TYPE);
+        let lanes = keys.lanes(TelemetryReceived::TYPE);
         let mut tick = tokio::time::interval(self.policy.sample_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -97,6 +114,34 @@ impl Backlog {
                 _ = tick.tick() => {}
             }
             self.sample(&mut conn.clone(), &key).await;
+            self.sample_fullness(&mut conn.clone(), &lanes).await;
+        }
+    }
+
+    /// Whether some group on either lane is more than `full_at` entries behind.
+    async fn sample_fullness(&self, conn: &mut ConnectionManager, lanes: &[String]) {
+        let deepest = match deepest_lag(conn, lanes).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::debug!(error = %e, "stream fullness sample failed");
+                return;
+            }
+        };
+        let full = deepest
+            .as_ref()
+            .filter(|(_, _, lag)| *lag > self.policy.full_at)
+            .map_or(0, |(_, _, lag)| *lag);
+        let was = self.full.swap(full, Ordering::Relaxed);
+        let lag = deepest.as_ref().map_or(0, |(_, _, lag)| *lag);
+        metrics::gauge!("ingestion_stream_full").set(if full > 0 { 1.0 } else { 0.0 });
+        metrics::gauge!("ingestion_deepest_group_lag_entries").set(lag as f64);
+        if (full > 0) != (was > 0) {
+            let (group, stream, lag) = deepest.unwrap_or_default();
+            if full > 0 {
+                tracing::error!(%group, %stream, lag, full_at = self.policy.full_at, "a group is close to losing telemetry to the stream's trim: refusing telemetry until it catches up");
+            } else {
+                tracing::info!(%group, %stream, lag, "telemetry accepted again");
+            }
         }
     }
 
@@ -131,4 +176,25 @@ impl Backlog {
         metrics::gauge!("ingestion_backfill_backlog_age_seconds").set(age.as_secs_f64());
         metrics::gauge!("ingestion_backfill_deferring").set(if over { 1.0 } else { 0.0 });
     }
+}
+
+/// The group furthest behind on any of `lanes`: `(group, stream, lag)`; groups whose lag
+/// Redis cannot tell are skipped.
+async fn deepest_lag(
+    conn: &mut ConnectionManager,
+    lanes: &[String],
+) -> Result<Option<(String, String, u64)>, redis::RedisError> {
+    let mut deepest: Option<(String, String, u64)> = None;
+    for lane in lanes {
+        if !conn.exists(lane).await? {
+            continue;
+        }
+        for g in conn.xinfo_groups(lane).await?.groups {
+            let lag = g.lag.map_or(0, |l| u64::try_from(l).unwrap_or(u64::MAX));
+            if deepest.as_ref().is_none_or(|(_, _, d)| lag > *d) {
+                deepest = Some((g.name, lane.clone(), lag));
+            }
+        }
+    }
+    Ok(deepest)
 }

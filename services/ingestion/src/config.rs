@@ -54,8 +54,10 @@ pub struct Config {
 impl Config {
     /// Reads the configuration; the error names the offending variable.
     pub fn from_env() -> Result<Self, ConfigError> {
+        let common = CommonConfig::from_env(DEFAULT_PORT)?;
+        let backfill = backfill_from_env(common.stream_max_len)?;
         Ok(Self {
-            common: CommonConfig::from_env(DEFAULT_PORT)?,
+            common,
             max_future_s: config::or("INGESTION_MAX_FUTURE_S", 300)?,
             max_age_s: config::or("INGESTION_MAX_AGE_S", 30 * 86_400)?,
             max_batch: config::or("INGESTION_MAX_BATCH", 10_000)?,
@@ -66,15 +68,19 @@ impl Config {
             bootstrap_device_key: config::secret("INGESTION_BOOTSTRAP_DEVICE_KEY").ok(),
             bootstrap_org: config::or("INGESTION_BOOTSTRAP_ORG", "dev".to_owned())?,
             claim_policy: config::or("INGESTION_VEHICLE_CLAIM", ClaimPolicy::FirstReading)?,
-            backfill: backfill_from_env()?,
+            backfill,
             mqtt: MqttConfig::from_env()?,
         })
     }
 }
 
-fn backfill_from_env() -> Result<BacklogPolicy, ConfigError> {
+/// The back-pressure settings; telemetry is refused altogether past 80 % of the
+/// streams' length unless `INGESTION_STREAM_FULL_AT` says otherwise.
+fn backfill_from_env(stream_max_len: usize) -> Result<BacklogPolicy, ConfigError> {
     let default = BacklogPolicy::default();
+    let full_at = u64::try_from(stream_max_len).unwrap_or(u64::MAX) / 5 * 4;
     Ok(BacklogPolicy {
+        full_at: config::positive("INGESTION_STREAM_FULL_AT", full_at)?,
         after_s: config::positive("INGESTION_BACKFILL_AFTER_S", default.after_s)?,
         max_backlog: config::or("INGESTION_BACKFILL_MAX_BACKLOG", default.max_backlog)?,
         groups: config::list(

@@ -28,6 +28,15 @@ pub enum Rejection {
         /// Seconds to wait before retrying.
         retry_after_s: u64,
     },
+    /// Some consumer group is so far behind that what is accepted now could be trimmed
+    /// from the stream before it reads it: nothing is accepted (503).
+    #[error("telemetry refused: a consumer group is {lag} readings behind")]
+    StreamFull {
+        /// The deepest lag of a group on a telemetry lane.
+        lag: u64,
+        /// Seconds to wait before retrying.
+        retry_after_s: u64,
+    },
 }
 
 impl From<Rejection> for ApiError {
@@ -81,6 +90,20 @@ impl IntoResponse for Rejection {
                         "{backlog} older readings are waiting to be processed; readings recorded \
                          this long ago are not accepted now, retry after {retry_after_s} s \
                          (live readings are still taken)"
+                    ),
+                );
+                r.headers_mut()
+                    .insert("retry-after", axum::http::HeaderValue::from(retry_after_s));
+                r
+            }
+            Self::StreamFull { lag, retry_after_s } => {
+                let mut r = error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "stream_full",
+                    &format!(
+                        "the platform is {lag} readings behind on telemetry, close to \
+                         dropping readings it has not processed; nothing was accepted, keep \
+                         the readings and retry after {retry_after_s} s"
                     ),
                 );
                 r.headers_mut()

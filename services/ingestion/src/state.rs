@@ -39,8 +39,8 @@ pub struct AppState {
 }
 
 /// What became of readings: `ingestion_readings_total{outcome}` (accepted, duplicate,
-/// rejected, deferred) and
-/// `ingestion_foreign_vehicle_refusals_total`.
+/// rejected, deferred), `ingestion_foreign_vehicle_refusals_total` and
+/// `ingestion_full_refusals_total`.
 #[derive(Debug)]
 pub struct IntakeMetrics {
     /// Appended to the stream.
@@ -54,6 +54,9 @@ pub struct IntakeMetrics {
     /// Refused because the vehicle belongs to another organization (counted in
     /// `rejected` too).
     pub foreign_vehicle: metrics::Counter,
+    /// Requests refused whole while a group was too far behind
+    /// (`ingestion_full_refusals_total`).
+    pub full_refusals: metrics::Counter,
 }
 
 impl IntakeMetrics {
@@ -69,6 +72,7 @@ impl IntakeMetrics {
             rejected: outcome("rejected"),
             deferred: outcome("deferred"),
             foreign_vehicle: metrics::counter!("ingestion_foreign_vehicle_refusals_total"),
+            full_refusals: metrics::counter!("ingestion_full_refusals_total"),
         }
     }
 }

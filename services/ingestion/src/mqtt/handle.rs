@@ -27,8 +27,8 @@ pub(crate) struct Tally {
 pub(crate) enum Wait {
     /// Redis or the vehicle registry could not be reached: nothing can be counted on.
     Unavailable(String),
-    /// It holds backfill while the backlog is too long (ADR 0020): the whole message
-    /// waits this many seconds.
+    /// It holds backfill while the backlog is too long (ADR 0020), or a group is close
+    /// to losing telemetry to the trim: the whole message waits this many seconds.
     Backlogged(u64),
 }
 
@@ -40,6 +40,10 @@ pub(crate) async fn handle(
     payload: &[u8],
     received_at: DateTime<Utc>,
 ) -> Result<Tally, Wait> {
+    if let Some((_, retry_after_s)) = state.backlog.refuse_all() {
+        // Held, not acknowledged: the broker keeps it until the groups catch up.
+        return Err(Wait::Backlogged(retry_after_s));
+    }
     let origin = Origin {
         org_id: &route.org,
         protocol: Protocol::Canonical,

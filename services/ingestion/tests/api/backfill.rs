@@ -99,3 +99,85 @@ async fn old_readings_go_to_the_backfill_lane_and_are_deferred_past_the_limit() 
     app.wait_audited(i64::try_from(backfilled).unwrap() + 2)
         .await;
 }
+
+/// `XGROUP CREATE … 0 MKSTREAM`: a group that has read nothing yet.
+async fn create_group(app: &TestApp, stream: &str, group: &str) {
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream)
+        .arg(group)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(&mut app.redis.clone())
+        .await
+        .expect("XGROUP CREATE");
+}
+
+#[tokio::test]
+async fn telemetry_is_refused_while_a_group_is_close_to_losing_entries_to_the_trim() {
+    let app = spawn_app_with(|c| {
+        c.backfill.full_at = 3;
+        c.backfill.sample_every = Duration::from_millis(50);
+        c.backfill.retry_after_s = 9;
+    })
+    .await;
+    let live = app.keys.stream("vehicle.telemetry.received");
+    create_group(&app, &live, "laggard").await;
+    for i in 0..4 {
+        let r = app
+            .post_device("/v1/telemetry", &reading("VH-F", &format!("r-{i}"), 1))
+            .await;
+        assert_eq!(r.status(), 202, "under the limit readings are taken");
+    }
+    // The next sample sees the laggard 4 > 3 behind: every reading is refused, live
+    // ones too, and nothing reaches the stream.
+    let mut refused = None;
+    for i in 0..100 {
+        let r = app
+            .post_device("/v1/telemetry", &reading("VH-F", &format!("more-{i}"), 1))
+            .await;
+        if r.status() == 503 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), 202);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = refused.expect("telemetry is refused once a group lags past full_at");
+    assert_eq!(refused.headers()["retry-after"], "9");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "stream_full");
+    let before = app.stream("vehicle.telemetry.received").await.len();
+    let batch = json!({ "readings": [reading("VH-F", "batch-1", 1)] });
+    let batch = app.post_device("/v1/telemetry/batch", &batch).await;
+    assert_eq!(batch.status(), 503, "batches too");
+    assert_eq!(app.stream("vehicle.telemetry.received").await.len(), before);
+
+    // The laggard catches up: readings are taken again.
+    let _: redis::Value = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg("laggard")
+        .arg("c")
+        .arg("STREAMS")
+        .arg(&live)
+        .arg(">")
+        .query_async(&mut app.redis.clone())
+        .await
+        .expect("XREADGROUP");
+    let mut taken = false;
+    for i in 0..100 {
+        let r = app
+            .post_device("/v1/telemetry", &reading("VH-F", &format!("again-{i}"), 1))
+            .await;
+        if r.status() == 202 {
+            taken = true;
+            break;
+        }
+        assert_eq!(r.status(), 503);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        taken,
+        "telemetry is taken again once the group has caught up"
+    );
+}

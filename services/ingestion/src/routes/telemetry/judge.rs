@@ -154,6 +154,7 @@ pub(super) async fn ingest_single(
     origin: Origin<'_>,
     incoming: Incoming,
 ) -> Result<(StatusCode, Json<IngestResponse>), ApiError> {
+    super::refuse_when_full(state)?;
     let verdict = judge(state, device, origin, vec![incoming])
         .await?
         .pop()

@@ -97,7 +97,7 @@ fn utf8(body: &Bytes) -> Result<&str, ApiError> {
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Invalid reading; every problem listed"),
         (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
-        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable, or `stream_full` (a consumer group is close to losing readings to the trim): nothing accepted, retry after `Retry-After`"),
     ))]
 pub async fn ingest_one(
     State(state): State<AppState>,
@@ -126,7 +126,7 @@ pub async fn ingest_one(
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 413, description = "More readings than INGESTION_MAX_BATCH", body = shared_runtime::http::ErrorBody),
         (status = 429, description = "Every valid reading is backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) and the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: nothing accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
-        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable, or `stream_full` (a consumer group is close to losing readings to the trim): nothing accepted, retry after `Retry-After`"),
     ))]
 pub async fn ingest_batch(
     State(state): State<AppState>,
@@ -134,6 +134,7 @@ pub async fn ingest_batch(
     correlation: CorrelationId,
     body: Bytes,
 ) -> Result<(HeaderMap, Json<BatchResponse>), ApiError> {
+    refuse_when_full(&state)?;
     let batch = BatchRequest::read(&body, state.max_batch)?;
     let origin = origin(&device, Protocol::Canonical, correlation);
     let incoming = batch
@@ -194,7 +195,7 @@ pub async fn ingest_batch(
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Undecodable or invalid; every problem listed"),
         (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
-        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable, or `stream_full` (a consumer group is close to losing readings to the trim): nothing accepted, retry after `Retry-After`"),
     ))]
 pub async fn ingest_obd2(
     State(state): State<AppState>,
@@ -217,7 +218,7 @@ pub async fn ingest_obd2(
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Undecodable or invalid; every problem listed"),
         (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
-        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable, or `stream_full` (a consumer group is close to losing readings to the trim): nothing accepted, retry after `Retry-After`"),
     ))]
 pub async fn ingest_j1939(
     State(state): State<AppState>,
@@ -240,7 +241,7 @@ pub async fn ingest_j1939(
         (status = 401, description = "Missing or unknown device key", body = shared_runtime::http::ErrorBody),
         (status = 422, description = "Not normalizable or invalid; every problem listed"),
         (status = 429, description = "Backfill (recorded more than INGESTION_BACKFILL_AFTER_S ago) while the backlog is over INGESTION_BACKFILL_MAX_BACKLOG: not accepted, retry after `Retry-After`", body = shared_runtime::http::ErrorBody),
-        (status = 503, description = "Event stream or vehicle registry unavailable; nothing accepted, retry"),
+        (status = 503, description = "Event stream or vehicle registry unavailable, or `stream_full` (a consumer group is close to losing readings to the trim): nothing accepted, retry after `Retry-After`"),
     ))]
 pub async fn ingest_generic(
     State(state): State<AppState>,
@@ -251,4 +252,16 @@ pub async fn ingest_generic(
     let incoming = adapted(&body, generic::normalize)?;
     let origin = origin(&device, Protocol::GenericJson, correlation);
     ingest_single(&state, &device, origin, incoming).await
+}
+
+/// Refuses the request while some group is too far behind to keep what it would take
+/// (see [`crate::backlog`]).
+pub(super) fn refuse_when_full(state: &AppState) -> Result<(), Rejection> {
+    match state.backlog.refuse_all() {
+        Some((lag, retry_after_s)) => {
+            state.metrics.full_refusals.increment(1);
+            Err(Rejection::StreamFull { lag, retry_after_s })
+        }
+        None => Ok(()),
+    }
 }
