@@ -13,6 +13,7 @@
 //! Layout: `reading` builds the readings, `worker` sends them, `report` is what was
 //! measured.
 
+mod mqtt;
 mod pace;
 mod reading;
 mod report;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use reqwest::header::HeaderValue;
 
+pub use self::mqtt::MqttTarget;
 use self::reading::{Template, running_sample};
 pub use self::report::LoadReport;
 use self::worker::worker;
@@ -64,6 +66,18 @@ pub struct LoadArgs {
     /// it kept through an outage (ingestion's backfill lane) [default: 0, live].
     #[arg(long, default_value_t = 0)]
     pub backdate_seconds: u64,
+    /// Publish to this MQTT broker (`mqtt://[user:password@]host[:port]`) instead of
+    /// POSTing: QoS 1, one vehicle per message, to `{root}/{org}/{vehicle}/telemetry`
+    /// (`--batch 1`) or `…/batch`. `--url` is then read only for ingestion's
+    /// `/metrics`, which count what reached the stream.
+    #[arg(long)]
+    pub mqtt: Option<String>,
+    /// Organization level of the MQTT topics.
+    #[arg(long, default_value = "dev")]
+    pub mqtt_org: String,
+    /// First level of the MQTT topics (ingestion's `INGESTION_MQTT_TOPIC_ROOT`).
+    #[arg(long, default_value = "fleet")]
+    pub mqtt_root: String,
 }
 
 /// Everything the workers share.
@@ -79,6 +93,8 @@ struct Ctx {
     rate: Option<f64>,
     /// How far in the past readings are stamped.
     backdate: Duration,
+    /// Publishing over MQTT instead of POSTing.
+    mqtt: Option<mqtt::Sink>,
     duration: Duration,
     run_id: String,
     started: Instant,
@@ -140,17 +156,94 @@ impl LoadConfig {
 /// Runs the load against ingestion and returns the measurements.
 pub async fn drive(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
     let ctx = Arc::new(Ctx::new(cfg)?);
+    let mut total = run_workers(&ctx, cfg).await?;
+    total.elapsed = ctx.started.elapsed();
+    Ok(total)
+}
+
+/// Runs the workers until the run's end; their tallies merged.
+async fn run_workers(ctx: &Arc<Ctx>, cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
     let deadline = tokio::time::Instant::now() + cfg.duration;
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..cfg.concurrency {
-        tasks.spawn(worker(Arc::clone(&ctx), w, deadline));
+        tasks.spawn(worker(Arc::clone(ctx), w, deadline));
     }
     let mut total = LoadReport::empty(cfg.rate)?;
     while let Some(joined) = tasks.join_next().await {
         let t = joined.context("a load worker panicked")??;
         total.merge(&t)?;
     }
-    total.elapsed = ctx.started.elapsed();
+    Ok(total)
+}
+
+/// `--mqtt`: publishes the readings, waits for the broker's acknowledgements, then for
+/// ingestion's counters to take them in (see [`mqtt`]).
+pub async fn drive_mqtt(cfg: &LoadConfig, target: &MqttTarget) -> anyhow::Result<LoadReport> {
+    let mut ctx = Ctx::new(cfg)?;
+    let before = mqtt::counted(&ctx.http, &cfg.url).await?;
+    let vehicles: Vec<String> = ctx.templates.iter().map(|t| t.vehicle_id.clone()).collect();
+    let kind = if cfg.batch == 1 { "telemetry" } else { "batch" };
+    let (sink, events) = mqtt::connect(target, &vehicles, kind, cfg.concurrency)?;
+    let client = sink.client();
+    ctx.mqtt = Some(sink);
+    let acked = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let poller = tokio::spawn(mqtt::acknowledgements(
+        events,
+        Arc::clone(&acked),
+        LoadReport::empty(None)?.latency_us,
+    ));
+    ctx.started = Instant::now();
+    let ctx = Arc::new(ctx);
+    let mut total = run_workers(&ctx, cfg).await?;
+    // Every queued message acknowledged by the broker (at most a minute).
+    let published = total.requests - total.errors;
+    let until = Instant::now() + Duration::from_secs(60);
+    while acked.load(std::sync::atomic::Ordering::Relaxed) < published && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = client.disconnect().await;
+    let acks = poller.await.context("the MQTT event loop panicked")?;
+    if let Some(e) = acks.error {
+        eprintln!("fleetsim load: MQTT connection: {e}");
+    }
+    let unacked = published.saturating_sub(acks.acked.load(std::sync::atomic::Ordering::Relaxed));
+    total.errors += unacked;
+    total.latency_us = acks.latency_us;
+    total.statuses.clear();
+    // Ingestion's counters until they have everything sent or stop growing for 5 s.
+    let mut last = before;
+    let mut grew_at = Instant::now();
+    let mut last_growth = ctx.started.elapsed();
+    loop {
+        let now = mqtt::counted(&ctx.http, &cfg.url).await?;
+        if now != last {
+            last = now;
+            grew_at = Instant::now();
+            last_growth = ctx.started.elapsed();
+        }
+        if now.total() - before.total() >= total.readings_sent
+            || grew_at.elapsed() > Duration::from_secs(5)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    total.accepted = last.accepted - before.accepted;
+    total.duplicates = last.duplicate - before.duplicate;
+    total.rejected = last.rejected - before.rejected;
+    // Acknowledged by the broker but never counted by ingestion: dropped by the broker
+    // (a subscriber queue past Mosquitto's max_queued_messages). Errors, in messages.
+    let lost = total
+        .readings_sent
+        .saturating_sub(last.total() - before.total());
+    if lost > 0 {
+        eprintln!(
+            "fleetsim load: {lost} of {} readings published never reached ingestion's counters",
+            total.readings_sent
+        );
+        total.errors += lost.div_ceil(cfg.batch as u64);
+    }
+    total.elapsed = last_growth.max(cfg.duration);
     Ok(total)
 }
 
@@ -188,6 +281,7 @@ impl Ctx {
             workers: cfg.concurrency,
             rate: cfg.rate,
             backdate: cfg.backdate,
+            mqtt: None,
             duration: cfg.duration,
             run_id,
             started: Instant::now(),
@@ -222,7 +316,24 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         cfg.rate
             .map_or_else(|| "unpaced".to_owned(), |r| format!("{r:.0} readings/s"))
     );
-    let report = runtime.block_on(drive(&cfg))?;
+    let mqtt = args.mqtt.as_ref().map(|url| MqttTarget {
+        url: url.clone(),
+        org: args.mqtt_org.clone(),
+        root: args.mqtt_root.clone(),
+    });
+    if let Some(target) = &mqtt {
+        eprintln!(
+            "fleetsim load: publishing to {}/{}/<vehicle>/{} over MQTT (QoS 1); readings counted by {}/metrics; latency is publish -> broker PUBACK",
+            target.root,
+            target.org,
+            if cfg.batch == 1 { "telemetry" } else { "batch" },
+            cfg.url.trim_end_matches('/'),
+        );
+    }
+    let report = match &mqtt {
+        Some(target) => runtime.block_on(drive_mqtt(&cfg, target))?,
+        None => runtime.block_on(drive(&cfg))?,
+    };
     println!("{}", report.human());
     println!("{}", report.summary_line());
     Ok(())

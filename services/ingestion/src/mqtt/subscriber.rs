@@ -99,7 +99,8 @@ pub async fn start(config: MqttConfig, state: AppState, tasks: &mut Tasks) -> an
 }
 
 /// Polls the connection: subscribes on every connect, spawns a task per message
-/// (at most `inflight` at once), and on shutdown lets those tasks finish and their
+/// (at most `inflight` of them handling at once; the broker's in-flight window bounds
+/// how many are waiting), and on shutdown lets those tasks finish and their
 /// acknowledgements go out before disconnecting.
 async fn run(
     shared: Arc<Shared>,
@@ -123,13 +124,15 @@ async fn run(
         match event {
             Ok(Event::Incoming(Packet::Publish(publish))) => {
                 shared.metrics.received.increment(1);
-                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                    break;
-                };
+                // The permit is waited for on the task, never here: this loop must keep
+                // polling, or the acknowledgements of the running tasks would not go out.
+                let permits = Arc::clone(&permits);
                 let shared = Arc::clone(&shared);
                 handlers.spawn(async move {
+                    let Ok(_permit) = permits.acquire_owned().await else {
+                        return;
+                    };
                     take(&shared, publish).await;
-                    drop(permit);
                 });
             }
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {

@@ -17,6 +17,8 @@ use crate::vehicle::Vehicle;
 /// A vehicle's reading, pre-serialized around the few fields that change.
 #[derive(Debug, Clone)]
 pub(super) struct Template {
+    /// The vehicle's id (MQTT topics name it).
+    pub(super) vehicle_id: String,
     /// `","vehicle_id":"…","vin":"…","recorded_at":"` (follows the reading id).
     head: Vec<u8>,
     /// `,"coolant_temp_c":…}}` — every other signal, closing `signals` and the reading.
@@ -49,6 +51,7 @@ impl Template {
         }
         tail.extend_from_slice(b"}}");
         Self {
+            vehicle_id: v.id.clone(),
             head,
             tail,
             odometer_cm10: (s.odometer_km * 100.0) as u64,
@@ -169,6 +172,7 @@ mod tests {
             workers: 1,
             rate: None,
             backdate: Duration::ZERO,
+            mqtt: None,
             duration: Duration::from_secs(1),
             run_id: "abcd1234".to_owned(),
             started: Instant::now(),

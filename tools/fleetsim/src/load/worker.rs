@@ -36,9 +36,13 @@ pub(super) async fn worker(
         } else if tokio::time::Instant::now() >= deadline {
             break;
         }
+        let vehicle = bodies.vi;
         let body = bodies.next(&ctx);
         tally.readings_sent += ctx.batch as u64;
-        post(&ctx, body, &mut tally).await;
+        match &ctx.mqtt {
+            Some(sink) => sink.publish(vehicle, body, &mut tally).await,
+            None => post(&ctx, body, &mut tally).await,
+        }
     }
     Ok(tally)
 }
@@ -56,6 +60,9 @@ struct Bodies {
     x: u32,
     /// Capacity of the next body: the last one's size and a margin.
     cap: usize,
+    /// Every reading of a body is of one vehicle (an MQTT message is published to its
+    /// vehicle's topic), instead of one vehicle per reading.
+    per_vehicle: bool,
 }
 
 impl Bodies {
@@ -71,6 +78,7 @@ impl Bodies {
             seq: 0,
             x: 0x9E37_79B9 ^ (w as u32).wrapping_mul(0x85EB_CA6B),
             cap: 1024,
+            per_vehicle: ctx.mqtt.is_some(),
         }
     }
 
@@ -98,16 +106,26 @@ impl Bodies {
                 self.x,
             );
             self.seq += 1;
-            self.vi += self.stride;
-            if self.vi >= n {
-                self.vi = self.w % self.stride.min(n);
+            if !self.per_vehicle {
+                self.advance(n);
             }
+        }
+        if self.per_vehicle {
+            self.advance(n);
         }
         if ctx.batch > 1 {
             body.extend_from_slice(b"]}");
         }
         self.cap = body.len() + 256;
         body
+    }
+
+    /// On to this worker's next vehicle.
+    fn advance(&mut self, n: usize) {
+        self.vi += self.stride;
+        if self.vi >= n {
+            self.vi = self.w % self.stride.min(n);
+        }
     }
 }
 
