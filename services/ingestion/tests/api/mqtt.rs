@@ -564,3 +564,30 @@ async fn mqtt_broker_lets_a_device_publish_only_for_its_own_org_and_vehicles() {
     app.stop().await;
     drop(broker);
 }
+
+#[tokio::test]
+async fn mqtt_a_flood_of_messages_is_taken_and_acknowledged_with_few_handlers() {
+    // More messages at once than the subscriber handles concurrently: the poll loop
+    // must keep acknowledging while handlers wait for their turn.
+    let names = Names::new();
+    let mut mqtt = names.config(SYSTEM_BROKER);
+    mqtt.inflight = 2;
+    let app = spawn_app_with(|c| c.mqtt = Some(mqtt)).await;
+    let device = Device::connect(1883, None).await.unwrap();
+    let n = 600;
+    for i in 0..n {
+        let vehicle = format!("VH-F{}", i % 50);
+        device
+            .publish(
+                &names.topic(ORG, &vehicle, "telemetry"),
+                &reading(&vehicle, &format!("f-{i}"), 1 + i64::from(i / 50)),
+            )
+            .await;
+    }
+    testing::app::wait_until(Duration::from_secs(30), "every message taken", || async {
+        (app.stream(RECEIVED).await.len() >= n as usize).then_some(())
+    })
+    .await;
+    app.stop().await;
+    forget_session(&names.client_id).await;
+}
