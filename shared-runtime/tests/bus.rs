@@ -97,6 +97,11 @@ impl Bus {
         cmd.query_async(&mut self.conn.clone()).await.expect("xadd")
     }
 
+    /// Creates `group` on the test stream (and the stream): it has read nothing yet.
+    async fn create_group(&self, group: &str) {
+        testing::create_group(&mut self.conn.clone(), &self.stream(), group).await;
+    }
+
     /// Reads up to `count` new entries of the test stream as consumer `c` of `group`
     /// (without acknowledging them).
     async fn read_group(&self, group: &str, count: usize) {
@@ -624,15 +629,7 @@ async fn entries_trimmed_before_a_group_read_them_are_counted() {
     let bus = Bus::new("trimmed").await;
     let mut conn = bus.conn.clone();
     for group in ["slow", "done"] {
-        let _: () = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(bus.stream())
-            .arg(group)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut conn)
-            .await
-            .expect("group");
+        bus.create_group(group).await;
     }
     for n in 0..50 {
         bus.publish(&ping("VH-1", n)).await;
@@ -685,15 +682,7 @@ async fn backfill_waits_while_a_group_it_yields_to_lags_on_live_events() {
         bus.publish(&ping("live", n)).await;
     }
     // "slow" (say, health) has read none of the 30 live events: a lag of 30 > 10.
-    let mut conn = bus.conn.clone();
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(bus.stream())
-        .arg("slow")
-        .arg("0")
-        .query_async(&mut conn)
-        .await
-        .expect("group");
+    bus.create_group("slow").await;
 
     let handler = Arc::new(Recorder::default());
     let config = fast("audit")

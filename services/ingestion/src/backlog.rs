@@ -12,10 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use redis::AsyncTypedCommands;
 use redis::aio::ConnectionManager;
 use shared_runtime::bus::Keys;
-use shared_runtime::consumer::stream_lag;
+use shared_runtime::consumer::{groups_lag, stream_lag};
 use shared_schemas::Event;
 use shared_schemas::events::TelemetryReceived;
 use tokio_util::sync::CancellationToken;
@@ -121,27 +120,24 @@ impl Backlog {
     /// Whether some group on either lane is more than `full_at` entries behind.
     async fn sample_fullness(&self, conn: &mut ConnectionManager, lanes: &[String]) {
         let deepest = match deepest_lag(conn, lanes).await {
-            Ok(d) => d,
+            Ok(d) => d.unwrap_or_default(),
             Err(e) => {
                 tracing::debug!(error = %e, "stream fullness sample failed");
                 return;
             }
         };
-        let full = deepest
-            .as_ref()
-            .filter(|(_, _, lag)| *lag > self.policy.full_at)
-            .map_or(0, |(_, _, lag)| *lag);
-        let was = self.full.swap(full, Ordering::Relaxed);
-        let lag = deepest.as_ref().map_or(0, |(_, _, lag)| *lag);
-        metrics::gauge!("ingestion_stream_full").set(if full > 0 { 1.0 } else { 0.0 });
-        metrics::gauge!("ingestion_deepest_group_lag_entries").set(lag as f64);
-        if (full > 0) != (was > 0) {
-            let (group, stream, lag) = deepest.unwrap_or_default();
-            if full > 0 {
-                tracing::error!(%group, %stream, lag, full_at = self.policy.full_at, "a group is close to losing telemetry to the stream's trim: refusing telemetry until it catches up");
-            } else {
-                tracing::info!(%group, %stream, lag, "telemetry accepted again");
-            }
+        let full = deepest.lag > self.policy.full_at;
+        let was = self
+            .full
+            .swap(if full { deepest.lag } else { 0 }, Ordering::Relaxed)
+            > 0;
+        metrics::gauge!("ingestion_stream_full").set(if full { 1.0 } else { 0.0 });
+        metrics::gauge!("ingestion_deepest_group_lag_entries").set(deepest.lag as f64);
+        let Deepest { group, stream, lag } = deepest;
+        if full && !was {
+            tracing::error!(%group, %stream, lag, full_at = self.policy.full_at, "a group is close to losing telemetry to the stream's trim: refusing telemetry until it catches up");
+        } else if was && !full {
+            tracing::info!(%group, %stream, lag, "telemetry accepted again");
         }
     }
 
@@ -178,21 +174,29 @@ impl Backlog {
     }
 }
 
-/// The group furthest behind on any of `lanes`: `(group, stream, lag)`; groups whose lag
-/// Redis cannot tell are skipped.
+/// A group's lag on one lane.
+#[derive(Debug, Default)]
+struct Deepest {
+    group: String,
+    stream: String,
+    lag: u64,
+}
+
+/// The group furthest behind on any of `lanes`; a lag Redis cannot tell counts as none.
 async fn deepest_lag(
     conn: &mut ConnectionManager,
     lanes: &[String],
-) -> Result<Option<(String, String, u64)>, redis::RedisError> {
-    let mut deepest: Option<(String, String, u64)> = None;
+) -> Result<Option<Deepest>, redis::RedisError> {
+    let mut deepest: Option<Deepest> = None;
     for lane in lanes {
-        if !conn.exists(lane).await? {
-            continue;
-        }
-        for g in conn.xinfo_groups(lane).await?.groups {
-            let lag = g.lag.map_or(0, |l| u64::try_from(l).unwrap_or(u64::MAX));
-            if deepest.as_ref().is_none_or(|(_, _, d)| lag > *d) {
-                deepest = Some((g.name, lane.clone(), lag));
+        for (group, lag) in groups_lag(conn, lane).await? {
+            let lag = lag.unwrap_or(0);
+            if deepest.as_ref().is_none_or(|d| lag > d.lag) {
+                deepest = Some(Deepest {
+                    group,
+                    stream: lane.clone(),
+                    lag,
+                });
             }
         }
     }

@@ -109,6 +109,26 @@ where
     Ok(stream)
 }
 
+/// Every group's lag on the stream `key`, as `(group, lag)`; the lag is `None` where
+/// Redis cannot tell. Empty when the stream does not exist.
+pub async fn groups_lag<C>(
+    conn: &mut C,
+    key: &str,
+) -> Result<Vec<(String, Option<u64>)>, redis::RedisError>
+where
+    C: redis::aio::ConnectionLike + Send + Sync,
+{
+    if !conn.exists(key).await? {
+        return Ok(Vec::new());
+    }
+    let info = conn.xinfo_groups(key).await?;
+    Ok(info
+        .groups
+        .into_iter()
+        .map(|g| (g.name, g.lag.map(as_u64)))
+        .collect())
+}
+
 /// Age of the first entry after `after` (an `XRANGE` start), from its id's
 /// milliseconds; `None` when there is none or Redis' clock is behind ours.
 async fn oldest_undelivered_age<C>(

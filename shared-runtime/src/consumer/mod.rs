@@ -50,7 +50,7 @@ use session::{Health, connect};
 use yield_gate::YieldGate;
 
 pub use config::{ConsumerConfig, StartFrom, consumer_name};
-pub use lag::{GroupLag, StreamLag, lag, stream_lag};
+pub use lag::{GroupLag, StreamLag, groups_lag, lag, stream_lag};
 
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]

@@ -82,6 +82,23 @@ pub fn token(jwt_secret: &str, sub: &str, role: Role, org: &str, vehicles: &[&st
         .expect("sign a test token")
 }
 
+/// Creates consumer group `group` on the stream at `key` (and the stream) at its start:
+/// a group that has read nothing yet.
+pub async fn create_group<C>(conn: &mut C, key: &str, group: &str)
+where
+    C: redis::aio::ConnectionLike + Send,
+{
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(key)
+        .arg(group)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(conn)
+        .await
+        .expect("XGROUP CREATE");
+}
+
 /// Every entry of the stream at `key`, its fields as strings, oldest first.
 pub async fn stream_entries<C>(conn: &mut C, key: &str) -> Vec<HashMap<String, String>>
 where

@@ -237,15 +237,7 @@ async fn drive(
     vehicles: &[String],
     address: &str,
 ) -> anyhow::Result<Measured> {
-    let counts: Vec<Vec<usize>> = probes
-        .iter()
-        .map(|p| {
-            let n = p.live_readings();
-            (0..p.live_requests())
-                .map(|j| (n - j * probe::LIVE_BATCH).min(probe::LIVE_BATCH))
-                .collect()
-        })
-        .collect();
+    let counts: Vec<Vec<usize>> = probes.iter().map(|p| p.live_request_sizes()).collect();
     let (times, warning) = probe::plan(&counts, args.seconds, args.probe_rate);
     if let Some(w) = warning {
         eprintln!("fleetsim e2e: warning: {w}");
@@ -366,7 +358,7 @@ async fn warm_up(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     for p in probes {
-        let Some(end) = p.warmup_end() else { continue };
+        let Some(end) = p.warmup_end else { continue };
         loop {
             let at = platform.newest_reading_at(&p.vehicle_id).await?;
             if at.is_some_and(|t| t.timestamp() >= end) {

@@ -100,19 +100,6 @@ async fn old_readings_go_to_the_backfill_lane_and_are_deferred_past_the_limit() 
         .await;
 }
 
-/// `XGROUP CREATE … 0 MKSTREAM`: a group that has read nothing yet.
-async fn create_group(app: &TestApp, stream: &str, group: &str) {
-    let _: () = redis::cmd("XGROUP")
-        .arg("CREATE")
-        .arg(stream)
-        .arg(group)
-        .arg("0")
-        .arg("MKSTREAM")
-        .query_async(&mut app.redis.clone())
-        .await
-        .expect("XGROUP CREATE");
-}
-
 #[tokio::test]
 async fn telemetry_is_refused_while_a_group_is_close_to_losing_entries_to_the_trim() {
     let app = spawn_app_with(|c| {
@@ -122,7 +109,7 @@ async fn telemetry_is_refused_while_a_group_is_close_to_losing_entries_to_the_tr
     })
     .await;
     let live = app.keys.stream("vehicle.telemetry.received");
-    create_group(&app, &live, "laggard").await;
+    testing::create_group(&mut app.redis.clone(), &live, "laggard").await;
     for i in 0..4 {
         let r = app
             .post_device("/v1/telemetry", &reading("VH-F", &format!("r-{i}"), 1))

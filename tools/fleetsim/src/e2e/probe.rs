@@ -47,7 +47,7 @@ pub(crate) struct Request {
 /// readings of a day before it trusts that day's level.
 const LIVE_READINGS: usize = 60;
 /// Live readings per request.
-pub(crate) const LIVE_BATCH: usize = 10;
+const LIVE_BATCH: usize = 10;
 
 /// A probe vehicle: its history up to the clogging's onset (the warm-up), then what it
 /// reports once back in contact with its DPF clogged past the limit (the live part).
@@ -61,6 +61,8 @@ pub(crate) struct Probe {
     pub(crate) vehicle_id: String,
     /// Before the onset, in time order, one simulated hour per request.
     pub(crate) warmup: Vec<Request>,
+    /// When the warm-up's newest reading was recorded (Unix seconds).
+    pub(crate) warmup_end: Option<i64>,
     /// After the failure, in time order.
     live: Vec<Sample>,
     vehicle: Vehicle,
@@ -94,7 +96,7 @@ impl Probe {
         let mut warmup = Vec::new();
         let mut live = Vec::new();
         let mut body = Vec::new();
-        let (mut hour, mut n) = (i64::MIN, 0);
+        let (mut hour, mut n, mut warmup_end) = (i64::MIN, 0, None);
         for s in VehicleSim::new(vehicle.clone(), cfg) {
             if s.t >= failure {
                 if s.running && live.len() < LIVE_READINGS {
@@ -112,6 +114,7 @@ impl Probe {
             hour = s.t.div_euclid(3600);
             body.extend_from_slice(if n == 0 { b"{\"readings\":[" } else { b"," });
             s.write_json(&mut body, &vehicle, run_seed);
+            warmup_end = Some(s.t);
             n += 1;
         }
         if n > 0 {
@@ -120,6 +123,7 @@ impl Probe {
         Self {
             vehicle_id: vehicle.id.clone(),
             warmup,
+            warmup_end,
             live,
             vehicle,
             run_seed,
@@ -131,28 +135,14 @@ impl Probe {
         self.warmup.iter().map(|r| r.readings).sum()
     }
 
-    /// Requests of the live part.
-    pub(crate) fn live_requests(&self) -> usize {
-        self.live.len().div_ceil(LIVE_BATCH)
+    /// Readings in each live request, in order.
+    pub(crate) fn live_request_sizes(&self) -> Vec<usize> {
+        self.live.chunks(LIVE_BATCH).map(<[Sample]>::len).collect()
     }
 
     /// Readings of the live part.
     pub(crate) fn live_readings(&self) -> usize {
         self.live.len()
-    }
-
-    /// When the warm-up's newest reading was recorded (Unix seconds).
-    pub(crate) fn warmup_end(&self) -> Option<i64> {
-        let b = self.warmup.last()?;
-        let text = std::str::from_utf8(&b.body).ok()?;
-        let at = text
-            .rsplit("\"recorded_at\":\"")
-            .next()?
-            .split('"')
-            .next()?;
-        chrono::DateTime::parse_from_rfc3339(at)
-            .ok()
-            .map(|t| t.timestamp())
     }
 
     /// Live request `j` when the first one leaves at `first` (Unix seconds): the live
@@ -271,7 +261,11 @@ pub(crate) async fn post(
 ) -> anyhow::Result<Posted> {
     let mut out = Posted::default();
     let mut first = None;
-    for (j, at) in times.into_iter().enumerate().take(probe.live_requests()) {
+    for (j, at) in times
+        .into_iter()
+        .enumerate()
+        .take(probe.live_request_sizes().len())
+    {
         tokio::time::sleep_until(t0 + Duration::from_secs_f64(at)).await;
         let now = Utc::now();
         let r = probe.live_request(j, *first.get_or_insert(now.timestamp()));
@@ -351,7 +345,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(p.warmup_end(), Some(last));
+        assert_eq!(p.warmup_end, Some(last));
         assert_eq!(vins.len(), 1);
         let vin = vins.into_iter().next().expect("vin");
         assert!(crate::vehicle::is_valid_vin(&vin), "{vin}");
@@ -368,7 +362,7 @@ mod tests {
         assert_eq!(p.live_readings(), LIVE_READINGS);
         let first = end + 3 * 86_400;
         let mut all = Vec::new();
-        for j in 0..p.live_requests() {
+        for j in 0..p.live_request_sizes().len() {
             let r = batch(&p.live_request(j, first));
             assert!(r.len() <= LIVE_BATCH);
             all.extend(r);
