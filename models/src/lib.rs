@@ -26,6 +26,8 @@ pub mod battery;
 #[cfg(feature = "learning")]
 pub mod cmapss;
 #[cfg(feature = "learning")]
+pub mod decisions;
+#[cfg(feature = "learning")]
 pub mod fleet;
 pub mod health;
 pub mod metrics;

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod parts;
 pub mod signals;
 pub mod telemetry;
+pub mod urgency;
 
 pub use envelope::{DecodeError, Event, EventEnvelope, RawEnvelope};
 pub use events::{EventInfo, catalog};

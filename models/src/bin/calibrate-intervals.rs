@@ -2,13 +2,17 @@
 //! through the health engine, pairs the RUL of every truly failing part with its true
 //! time to failure, and writes the 80 % interval calibration into the model artifact
 //! (see `models::health::interval`). Training uses seed 7 (and 1007), the detection
-//! benchmark 42 and up: calibrate on another.
+//! benchmark 42 and up: calibrate on another. With `--profile realistic` it calibrates
+//! on a realistic fleet, by default drawn from the `training` distributions (the
+//! evaluation draws from disjoint ones).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
+use fleetsim::realism::RealismArgs;
+use models::decisions::{self, RealisticSpec};
 use models::fleet::{self, FleetSpec};
 use models::health::interval::RulIntervals;
 use models::health::{Engine, RulModel};
@@ -43,6 +47,8 @@ struct Args {
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    #[command(flatten)]
+    realism: RealismArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -65,17 +71,26 @@ fn main() -> anyhow::Result<()> {
         interval_s: 60,
     };
     let started = Instant::now();
-    let runs = fleet::replay_fleet(&engine, &spec, args.threads);
-    let pairs: Vec<(f64, f64)> = runs
-        .iter()
-        .flat_map(|r| r.degrading_checks.iter().map(|c| (c.predicted, c.truth)))
-        .collect();
-    let faults = runs
-        .iter()
-        .filter(|r| !r.degrading_checks.is_empty())
-        .count();
+    let realism = args.realism.config()?;
+    let profile = if realism.options.any() {
+        format!("realistic ({} parameters)", realism.params.name)
+    } else {
+        "default".to_owned()
+    };
+    let (pairs, faults) = if realism.options.any() {
+        realistic_pairs(
+            &engine,
+            RealisticSpec {
+                fleet: spec,
+                realism,
+            },
+            args.threads,
+        )
+    } else {
+        default_pairs(&engine, &spec, args.threads)
+    };
     let on = format!(
-        "fleetsim seed {}, {} vehicles, {} days, {:.0} % degraded: {} RULs of {} failing parts, every 6 h while degrading",
+        "fleetsim seed {}, {profile} profile, {} vehicles, {} days, {:.0} % degraded: {} RULs of {} failing parts, every 6 h while degrading",
         spec.seed,
         spec.vehicles,
         spec.days,
@@ -110,4 +125,42 @@ fn main() -> anyhow::Result<()> {
         args.model.display()
     );
     Ok(())
+}
+
+/// RULs of failing parts on the default profile (one fault per degraded vehicle), and
+/// how many parts.
+fn default_pairs(engine: &Engine, spec: &FleetSpec, threads: usize) -> (Vec<(f64, f64)>, usize) {
+    let runs = fleet::replay_fleet(engine, spec, threads);
+    let pairs = runs
+        .iter()
+        .flat_map(|r| r.degrading_checks.iter().map(|c| (c.predicted, c.truth)))
+        .collect();
+    let faults = runs
+        .iter()
+        .filter(|r| !r.degrading_checks.is_empty())
+        .count();
+    (pairs, faults)
+}
+
+/// RULs of failing parts on a realistic fleet, and how many parts (a vehicle's
+/// component).
+fn realistic_pairs(
+    engine: &Engine,
+    spec: RealisticSpec,
+    threads: usize,
+) -> (Vec<(f64, f64)>, usize) {
+    let runs = decisions::replay_fleet(engine, &spec, threads);
+    let pairs: Vec<(f64, f64)> = runs
+        .iter()
+        .flat_map(|r| r.degrading_ruls().map(|(c, truth)| (c.predicted, truth)))
+        .collect();
+    let faults = runs
+        .iter()
+        .map(|r| {
+            let parts: std::collections::BTreeSet<_> =
+                r.degrading_ruls().map(|(c, _)| c.component).collect();
+            parts.len()
+        })
+        .sum();
+    (pairs, faults)
 }

@@ -130,6 +130,22 @@ impl HealthBand {
     }
 }
 
+/// Whether a `vehicle.health.changed` event is covered by a `component.degraded` or
+/// `component.critical` event the health service published for the same transition
+/// (it publishes them together when a change enters the poor or critical band). The
+/// covered change gets no decision of its own: the condition event's decision is the
+/// one for that transition.
+pub fn change_is_covered(previous: HealthBand, current: HealthBand) -> bool {
+    (previous < HealthBand::Poor && current >= HealthBand::Poor)
+        || (previous < HealthBand::Critical && current == HealthBand::Critical)
+}
+
+/// Whether a `component.degraded` event is covered by a `component.critical` event of
+/// the same transition (a jump straight into the critical band raises both).
+pub fn degraded_is_covered(band: HealthBand) -> bool {
+    band == HealthBand::Critical
+}
+
 /// One indicator that contributed to a component's score. The optional fields carry,
 /// as numbers, what `detail` says in words, so consumers never parse the text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]

@@ -126,11 +126,7 @@ impl Case {
         correlation_id: Uuid,
         e: ComponentDegraded,
     ) -> Self {
-        let daily_km = e
-            .rul_km
-            .filter(|_| e.rul_days > 0.5)
-            .map(|km| km / e.rul_days)
-            .filter(|km| km.is_finite() && *km > 0.0);
+        let daily_km = shared_schemas::urgency::implied_daily_km(e.rul_days, e.rul_km);
         Self {
             trigger_event_id: event_id,
             trigger,
@@ -240,21 +236,7 @@ impl Case {
     }
 }
 
-/// Whether a `vehicle.health.changed` event is covered by a `component.degraded` or
-/// `component.critical` event the health service published for the same transition
-/// (it publishes them together when a change enters the poor or critical band). The
-/// covered change gets no decision of its own: the condition event's decision is the
-/// one for that transition.
-pub fn change_is_covered(previous: HealthBand, current: HealthBand) -> bool {
-    (previous < HealthBand::Poor && current >= HealthBand::Poor)
-        || (previous < HealthBand::Critical && current == HealthBand::Critical)
-}
-
-/// Whether a `component.degraded` event is covered by a `component.critical` event of
-/// the same transition (a jump straight into the critical band raises both).
-pub fn degraded_is_covered(band: HealthBand) -> bool {
-    band == HealthBand::Critical
-}
+pub use shared_schemas::events::health::{change_is_covered, degraded_is_covered};
 
 #[cfg(test)]
 mod tests {
