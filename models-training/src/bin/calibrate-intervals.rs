@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use models::fleet::{self, FleetSpec};
 use models::health::interval::RulIntervals;
 use models::health::{Engine, RulModel};
+use models_training::fleet::{self, FleetSpec};
 
 /// Bins of predicted RUL, days: the urgency guide's bands, then a month.
 const EDGES: [f64; 4] = [3.0, 8.0, 15.0, 30.0];
@@ -38,7 +38,7 @@ struct Args {
     #[arg(long, default_value_t = 0.8)]
     coverage: f64,
     /// The artifact to read and rewrite.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/artifacts/health-rul.json"))]
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/artifacts/health-rul.json"))]
     model: PathBuf,
     /// Worker threads.
     #[arg(long, default_value_t = 2)]

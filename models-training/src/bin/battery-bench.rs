@@ -1,6 +1,6 @@
 //! NASA Ames Li-ion battery benchmark: the health engine's growth laws and RUL
 //! intervals, learned leave-one-cell-out on the capacity fade of cells B0005, B0006,
-//! B0007 and B0018 (`models::battery`), predict each held-out cell's end of life from
+//! B0007 and B0018 (`models_training::battery`), predict each held-out cell's end of life from
 //! cycles 50, 80 and 100. Prints every prediction, then as its last lines the mean
 //! errors and interval coverage per threshold beside those of the untrained engine and
 //! of a naive straight line.
@@ -9,14 +9,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use models::battery::baseline::LINEAR_CYCLES;
-use models::battery::score::{Errors, coverage};
-use models::battery::{
+use models::health::growth::Law;
+use models_training::battery::baseline::LINEAR_CYCLES;
+use models_training::battery::score::{Errors, coverage};
+use models_training::battery::{
     CELLS, Cell, Fold, Prediction, Setup, capacity_file, leave_one_cell_out, read_capacities,
     write_capacities,
 };
-use models::health::growth::Law;
-use models::training::growth::LawChoice;
+use models_training::training::growth::LawChoice;
 
 /// Leave-one-cell-out end-of-life prediction on the NASA Ames battery cells.
 #[derive(Debug, Parser)]
@@ -24,7 +24,7 @@ use models::training::growth::LawChoice;
 struct Args {
     /// Folder of the raw `B00xx.csv.gz` (e.g. ../shared/data/nasa-battery): capacities
     /// are integrated from it and checked against the committed ones (default: the
-    /// committed `models/data/nasa-battery/capacity.csv`).
+    /// committed `models-training/data/nasa-battery/capacity.csv`).
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// With `--data-dir`: writes the integrated capacities here (how the committed file

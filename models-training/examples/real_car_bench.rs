@@ -4,7 +4,7 @@
 //! indicators could use, whether it was judged or unknown, and the alarms raised
 //! (`component.degraded` / `.critical`; the target is 0).
 //!
-//! `cargo run --release -p models --example real_car_bench`
+//! `cargo run --release -p models-training --example real_car_bench`
 
 use std::collections::BTreeMap;
 

@@ -11,10 +11,10 @@
 use shared_schemas::events::Component;
 
 use super::cells::Cell;
-use crate::health::interval::RulIntervals;
-use crate::health::rul::{self, Calibration, RUL_CAP_DAYS};
-use crate::health::trend::Point;
 use crate::training::growth::{History, LawChoice, choose};
+use models::health::interval::RulIntervals;
+use models::health::rul::{self, Calibration, RUL_CAP_DAYS};
+use models::health::trend::Point;
 
 /// The part name the histories carry (it names no law of the bundled model).
 const PART: &str = "battery_capacity";

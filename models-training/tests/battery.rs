@@ -4,7 +4,7 @@
 //! straight line does, which a broken fit or loader would not. Training histories are
 //! thinned (every 10th cycle) so that it runs in seconds unoptimized.
 
-use models::battery::{Cell, Setup, capacity_file, fold, read_capacities};
+use models_training::battery::{Cell, Setup, capacity_file, fold, read_capacities};
 
 fn cells() -> Vec<Cell> {
     read_capacities(&capacity_file()).expect("the committed NASA battery capacities")

@@ -13,11 +13,11 @@ use shared_schemas::events::Component;
 
 use super::{Choice, Record};
 use crate::fleet::{median, urgency_band};
-use crate::health::damage;
-use crate::health::growth::{Growth, Law};
-use crate::health::rul::{Features, RUL_CAP_DAYS};
-use crate::health::trend::Point;
 use crate::parallel::map_in_order;
+use models::health::damage;
+use models::health::growth::{Growth, Law};
+use models::health::rul::{Features, RUL_CAP_DAYS};
+use models::health::trend::Point;
 
 /// Simulated seconds between two recorded histories of one fault.
 pub const HISTORY_EVERY_S: i64 = 6 * 3600;
@@ -214,7 +214,7 @@ mod tests {
             component: Component::EngineOil,
             part: "oil_pressure",
             ttf_days: ttf,
-            features: crate::health::rul::features(&points, None).expect("features"),
+            features: models::health::rul::features(&points, None).expect("features"),
             points,
         }
     }

@@ -2,8 +2,8 @@
 //! the threshold. What any prognostic should beat for its figures to mean something.
 
 use super::cells::Cell;
-use crate::health::rul::RUL_CAP_DAYS;
-use crate::health::trend::{Point, fit};
+use models::health::rul::RUL_CAP_DAYS;
+use models::health::trend::{Point, fit};
 
 /// Cycles the line is fitted over.
 pub const LINEAR_CYCLES: usize = 20;

@@ -8,10 +8,10 @@
 //! training units only; [`bench`] is the benchmark used by the `cmapss-bench` binary.
 //!
 //! ```no_run
-//! use models::cmapss::{RulModel, read_series};
-//! # fn main() -> Result<(), models::cmapss::CmapssError> {
-//! let model = RulModel::load(std::path::Path::new("models/artifacts/cmapss-fd001-v2.json"))?;
-//! let units = read_series(std::path::Path::new("models/data/cmapss/test_FD001.txt"))?;
+//! use models_training::cmapss::{RulModel, read_series};
+//! # fn main() -> Result<(), models_training::cmapss::CmapssError> {
+//! let model = RulModel::load(std::path::Path::new("models-training/artifacts/cmapss-fd001-v2.json"))?;
+//! let units = read_series(std::path::Path::new("models-training/data/cmapss/test_FD001.txt"))?;
 //! let rul_cycles = model.predict_rul(&units[0].cycles)?;
 //! # let _ = rul_cycles; Ok(()) }
 //! ```

@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use models::cmapss::bench::default_data_dir;
-use models::cmapss::cv::{CvProtocol, cuts_for_unit};
-use models::cmapss::features::FeatureSpec;
-use models::cmapss::learners::{GbmParams, LearnerParams, RidgeParams};
-use models::cmapss::{RulModel, TrainConfig, UnitSeries, read_series};
-use models::metrics::rmse;
+use models_training::cmapss::bench::default_data_dir;
+use models_training::cmapss::cv::{CvProtocol, cuts_for_unit};
+use models_training::cmapss::features::FeatureSpec;
+use models_training::cmapss::learners::{GbmParams, LearnerParams, RidgeParams};
+use models_training::cmapss::{RulModel, TrainConfig, UnitSeries, read_series};
+use models_training::metrics::rmse;
 
 fn fd001_train() -> Vec<UnitSeries> {
     read_series(&default_data_dir().join("train_FD001.txt")).expect("committed FD001 data")
@@ -138,7 +138,7 @@ fn predict_rejects_empty_history() {
 
 #[test]
 fn committed_fd001_artifact_loads_and_predicts() {
-    let path = models::cmapss::bench::default_artifact_dir().join("cmapss-fd001-v2.json");
+    let path = models_training::cmapss::bench::default_artifact_dir().join("cmapss-fd001-v2.json");
     let model = RulModel::load(&path).unwrap();
     assert_eq!(model.model_version, "cmapss-fd001-v2");
     assert_eq!(model.metadata.subset, "FD001");
@@ -231,8 +231,8 @@ fn per_condition_normalisation_handles_six_conditions() {
 
 /// The benchmark pipeline end to end on a kept subset, small enough for CI: the family's
 /// configuration with a small GBM, and a 3-fold cross-validation for the intervals.
-fn short_run(subset: &str) -> models::cmapss::bench::BenchReport {
-    use models::cmapss::bench::{self, BenchOptions};
+fn short_run(subset: &str) -> models_training::cmapss::bench::BenchReport {
+    use models_training::cmapss::bench::{self, BenchOptions};
     let mut options = BenchOptions::subset(&default_data_dir(), subset);
     let config = &mut options.config;
     config.members = vec![LearnerParams::Gbm(GbmParams {

@@ -1,5 +1,5 @@
 //! `train-health`: trains the health model on a simulated fleet with known failures and
-//! writes `artifacts/health-rul.json` (see `models::training`).
+//! writes `models/artifacts/health-rul.json` (see `models_training::training`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use models::fleet::FleetSpec;
 use models::health::growth::Law;
 use models::health::rul::Normalization;
-use models::training::{self, Choice, growth::LawChoice};
+use models_training::fleet::FleetSpec;
+use models_training::training::{self, Choice, growth::LawChoice};
 use shared_schemas::events::Component;
 
 /// Faults of a part the training fleet needs before a growth law is learned for it.
@@ -39,7 +39,7 @@ struct Args {
     #[arg(long, default_value = "health-rul-v2")]
     version: String,
     /// Where to write the artifact.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/artifacts/health-rul.json"))]
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/artifacts/health-rul.json"))]
     out: PathBuf,
     /// Worker threads.
     #[arg(long, default_value_t = 2)]

@@ -3,9 +3,9 @@
 //! manager receives under the urgency-band policy against the health-band one.
 //! The full benches are `detection-bench` (200 vehicles × 90 days, seeds 42–46).
 
-use models::fleet::{self, FleetSpec, replay_fleet};
 use models::health::Engine;
-use models::pages::{PagePolicy, score_pages};
+use models_training::fleet::{self, FleetSpec, replay_fleet};
+use models_training::pages::{PagePolicy, score_pages};
 
 #[test]
 fn a_small_fleet_keeps_the_detection_and_paging_figures() {

@@ -21,14 +21,14 @@ use ndarray::{Array1, Array2};
 use shared_schemas::events::Component;
 
 use crate::fleet::{FleetSpec, truth_component, truth_part};
-use crate::health::damage::{self, PartSpec};
-use crate::health::engine::part_features;
-use crate::health::indicators::Indicator;
-use crate::health::rul::{
+use fleetsim::vehicle::Vehicle;
+use models::health::damage::{self, PartSpec};
+use models::health::engine::part_features;
+use models::health::indicators::Indicator;
+use models::health::rul::{
     Calibration, Covariates, Features, Normalization, RUL_CAP_DAYS, RulModel,
 };
-use crate::health::{VehicleState, score};
-use fleetsim::vehicle::Vehicle;
+use models::health::{VehicleState, score};
 
 pub mod growth;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use models::cmapss::bench::{self, ALL_SUBSETS, BenchOptions, BenchReport};
+use models_training::cmapss::bench::{self, ALL_SUBSETS, BenchOptions, BenchReport};
 
 /// Train and score a C-MAPSS subset (defaults: the committed FD001 files).
 #[derive(Debug, Parser)]
@@ -16,7 +16,7 @@ struct Args {
     #[arg(long, conflicts_with_all = ["train", "test", "rul", "write_artifact"])]
     all: bool,
     /// Directory of the subsets' files (`train_FD00x.txt[.gz]`, `test_..`, `RUL_..`);
-    /// default: the copies the project keeps in models/data/cmapss.
+    /// default: the copies the project keeps in models-training/data/cmapss.
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Training series (run to failure).
@@ -44,7 +44,7 @@ struct Args {
     /// and exit.
     #[arg(long, conflicts_with_all = ["write_artifact", "all", "tune"])]
     cap_study: bool,
-    /// Write the trained model to models/artifacts/<model_version>.json (or to PATH).
+    /// Write the trained model to models-training/artifacts/<model_version>.json (or to PATH).
     #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
     write_artifact: Option<String>,
 }

@@ -6,7 +6,7 @@
 use super::baseline::linear_rul;
 use super::cells::Cell;
 use super::learn::{Learned, Setup, history, learn, predict};
-use crate::health::rul::RUL_CAP_DAYS;
+use models::health::rul::RUL_CAP_DAYS;
 
 /// One prediction of a held-out cell's end of life, cycles.
 #[derive(Debug, Clone, PartialEq)]

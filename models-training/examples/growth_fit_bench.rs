@@ -1,7 +1,7 @@
 //! Time per growth-law fit (`health::growth`) on a 28-day damage history, per law: what
 //! the health engine adds to the assessment of a degrading part.
 //!
-//!     cargo run --release -p models --example growth_fit_bench
+//!     cargo run --release -p models-training --example growth_fit_bench
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use models::fleet::{self, FleetSpec};
 use models::health::{Engine, RulModel};
-use models::pages::{self, PagePolicy};
+use models_training::fleet::{self, FleetSpec};
+use models_training::pages::{self, PagePolicy};
 
 /// Scores the health engine's degradation alarms on a simulated fleet.
 #[derive(Debug, Parser)]
@@ -31,7 +31,7 @@ struct Args {
     /// the service may under load).
     #[arg(long, default_value_t = 15)]
     assess_every_min: i64,
-    /// Model artifact (default: the bundled `artifacts/health-rul.json`).
+    /// Model artifact (default: the bundled `models/artifacts/health-rul.json`).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Worker threads.

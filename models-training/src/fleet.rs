@@ -14,7 +14,7 @@ use fleetsim::vehicle::Vehicle;
 use shared_schemas::events::{Component, HealthBand, Severity};
 use shared_schemas::parts::Part;
 
-use crate::health::{Assessment, Engine, Reported, Transition, VehicleState};
+use models::health::{Assessment, Engine, Reported, Transition, VehicleState};
 
 /// A simulated fleet to replay.
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +136,7 @@ pub fn replay(
             && (onset..failure).contains(&sample.t)
             && sample.t >= next_degrading_check
             && let Some(h) = assessment.component(c)
-            && h.rul_days < crate::health::rul::RUL_CAP_DAYS
+            && h.rul_days < models::health::rul::RUL_CAP_DAYS
             && h.factors.iter().any(|f| f.abnormal == Some(true))
         {
             next_degrading_check = sample.t + RUL_CHECK_EVERY_S;
