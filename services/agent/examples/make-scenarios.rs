@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use fleetsim::degradation::{Degradation, FailureMode as SimMode};
 use fleetsim::sample::DTC_TABLE;
 use fleetsim::vehicle::Vehicle;
-use models::fleet::{FleetSpec, replay, truth_component};
 use models::health::{Engine, Reported, Transition};
+use models_training::fleet::{FleetSpec, replay, truth_component};
 use shared_schemas::events::{Component, ComponentCritical, ComponentHealth};
 use shared_schemas::telemetry::Dtc;
 

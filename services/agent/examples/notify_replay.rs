@@ -11,8 +11,8 @@ use agent::domain::case::{Case, change_is_covered, degraded_is_covered};
 use agent::domain::decision::{Decision, Provenance};
 use agent::domain::{orchestrator, rules};
 use chrono::DateTime;
-use models::fleet::{FleetSpec, replay, truth_component};
 use models::health::{Assessment, Engine, Reported, Transition};
+use models_training::fleet::{FleetSpec, replay, truth_component};
 use shared_schemas::events::{Component, ComponentCritical, Disposition};
 use uuid::Uuid;
 
