@@ -89,6 +89,10 @@ pub struct Decision {
     pub severity: Severity,
     /// The deadline to act, Unix seconds.
     pub act_by: i64,
+    /// An alternative deadline, measured beside the rules': a day before the low end
+    /// of the RUL's 80 % interval (the rules' deadline without an interval, or for a
+    /// part past its limit).
+    pub act_by_interval: i64,
     /// Whether it is a warning to people: a crossing into poor or critical, a severity
     /// of medium or more, or a trend the engine finds abnormal (else the agent only
     /// records it, ADR 0010).
@@ -272,11 +276,16 @@ fn decide(t: i64, h: &ComponentHealth, raised: bool) -> Decision {
     );
     let within = urgency_days(band.severity, band.effective_days);
     let abnormal = h.factors.iter().any(|f| f.abnormal == Some(true));
+    let act_by = t + i64::from(within) * 86_400;
     Decision {
         at: t,
         component: h.component,
         severity: band.severity,
-        act_by: t + i64::from(within) * 86_400,
+        act_by,
+        act_by_interval: match h.rul_interval_days {
+            Some([low, _]) if !band.past_limit => t + ((low - 1.0).max(0.0) * 86_400.0) as i64,
+            _ => act_by,
+        },
         warns: raised || band.severity >= Severity::Medium || abnormal,
         past_limit: band.past_limit,
     }

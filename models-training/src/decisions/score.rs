@@ -44,6 +44,9 @@ pub struct DecisionScore {
     /// For each warned failure, the life left at that deadline, as a share of its
     /// onset-to-failure span.
     pub unused_life: Vec<f64>,
+    /// The same two figures with deadlines a day before the low end of each RUL's
+    /// interval instead of the rules' (see `Decision::act_by_interval`).
+    pub by_interval: (usize, Vec<f64>),
     /// Per mode: (scored failures, warned).
     pub by_mode: BTreeMap<&'static str, (usize, usize)>,
     /// Decisions about a faulty component whose true band is known: `[true][decided]`,
@@ -89,6 +92,14 @@ impl DecisionScore {
     /// Median unused life at the deadline, share of onset-to-failure.
     pub fn unused_life_p50(&self) -> f64 {
         median(&self.unused_life).unwrap_or(0.0)
+    }
+    /// [`Self::warned_share`] with the interval's deadlines.
+    pub fn warned_share_by_interval(&self) -> f64 {
+        share(self.by_interval.0, self.failures)
+    }
+    /// [`Self::unused_life_p50`] with the interval's deadlines.
+    pub fn unused_life_p50_by_interval(&self) -> f64 {
+        median(&self.by_interval.1).unwrap_or(0.0)
     }
     /// Shares of decisions with a known true band decided one, and two or more, bands
     /// too low.
@@ -210,17 +221,27 @@ fn score_failure(s: &mut DecisionScore, run: &VehicleReplay, f: &FaultEpisode, f
     let entry = s.by_mode.entry(f.mode).or_default();
     entry.0 += 1;
     let during = |t: i64| (f.onset..failure).contains(&t);
-    let act_by = run
-        .decisions
-        .iter()
-        .filter(|d| d.component == f.component && d.warns && during(d.at))
-        .map(|d| d.act_by)
-        .min();
-    if let Some(act_by) = act_by.filter(|t| *t <= failure - DAY) {
+    let warnings = || {
+        run.decisions
+            .iter()
+            .filter(|d| d.component == f.component && d.warns && during(d.at))
+    };
+    // The life left at the earliest deadline, as a share of the fault's span, when that
+    // deadline comes a day or more before the failure.
+    let unused = |deadline: Option<i64>| {
+        let span = (failure - f.onset).max(1) as f64;
+        deadline
+            .filter(|t| *t <= failure - DAY)
+            .map(|t| (failure - t) as f64 / span)
+    };
+    if let Some(u) = unused(warnings().map(|d| d.act_by).min()) {
         s.warned += 1;
         entry.1 += 1;
-        let span = (failure - f.onset).max(1) as f64;
-        s.unused_life.push((failure - act_by) as f64 / span);
+        s.unused_life.push(u);
+    }
+    if let Some(u) = unused(warnings().map(|d| d.act_by_interval).min()) {
+        s.by_interval.0 += 1;
+        s.by_interval.1.push(u);
     }
     if let Some((t, _)) = run
         .degraded

@@ -16,6 +16,7 @@ fn decision(d: i64, component: Component, severity: Severity, within: i64) -> De
         component,
         severity,
         act_by: day(d + within),
+        act_by_interval: day(d + within),
         warns: true,
         past_limit: false,
     }
@@ -66,12 +67,30 @@ fn a_failure_is_warned_by_the_earliest_deadline_and_its_unused_life_counted() {
 }
 
 #[test]
+fn the_interval_deadline_is_scored_beside_the_rules() {
+    // Failure day 50, onset 10: the rules say act by day 42, the interval by day 48.
+    let run = vehicle(
+        vec![dpf(10, Some(50))],
+        vec![Decision {
+            act_by_interval: day(48),
+            ..decision(36, Component::Dpf, Severity::Medium, 6)
+        }],
+    );
+    let s = score(&[run], START, END);
+    assert_eq!((s.warned, s.by_interval.0), (1, 1));
+    assert!((s.unused_life_p50() - 8.0 / 40.0).abs() < 1e-9);
+    assert!((s.unused_life_p50_by_interval() - 2.0 / 40.0).abs() < 1e-9);
+    assert!((s.warned_share_by_interval() - 1.0).abs() < 1e-9);
+}
+
+#[test]
 fn a_deadline_less_than_a_day_ahead_is_a_miss_and_a_late_band_is_too_low() {
     let run = vehicle(
         vec![dpf(10, Some(50))],
         // Two days left, rated high (one band too low), act by half a day before.
         vec![Decision {
             act_by: day(49) + DAY / 2,
+            act_by_interval: day(49) + DAY / 2,
             ..decision(48, Component::Dpf, Severity::High, 0)
         }],
     );
