@@ -266,7 +266,12 @@ pub struct Score {
 /// The urgency band of docs/domain.md for a time to failure: under 3 days critical (3), 3–7
 /// high (2), 8–14 medium (1), over 14 low (0).
 pub fn urgency_band(days: f64) -> u8 {
-    match Severity::for_days_to_failure(days) {
+    band_index(Severity::for_days_to_failure(days))
+}
+
+/// The index of a severity among the urgency bands: low 0 to critical 3.
+pub fn band_index(s: Severity) -> u8 {
+    match s {
         Severity::Critical => 3,
         Severity::High => 2,
         Severity::Medium => 1,

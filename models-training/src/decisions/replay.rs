@@ -9,9 +9,7 @@ use fleetsim::realism::{RealismConfig, vehicle_truth};
 use fleetsim::simulate::{VehicleSim, build_realistic_fleet};
 use fleetsim::vehicle::Vehicle;
 use shared_schemas::events::health::{change_is_covered, degraded_is_covered};
-use shared_schemas::events::{Component, ComponentHealth, HealthBand, Severity};
-use shared_schemas::signals;
-use shared_schemas::telemetry::TelemetryReading;
+use shared_schemas::events::{Component, ComponentHealth, Factor, HealthBand, Severity};
 use shared_schemas::urgency::{implied_daily_km, rule_band, urgency_days};
 
 use crate::fleet::FleetSpec;
@@ -125,9 +123,6 @@ pub struct VehicleReplay {
     pub vehicle_id: String,
     /// Readings applied.
     pub readings: u64,
-    /// Readings ingestion would refuse (a signal outside the catalog's range, as a
-    /// gateway sending °F or psi can produce), not applied.
-    pub refused: u64,
     /// Its component faults (empty: a healthy vehicle).
     pub faults: Vec<FaultEpisode>,
     /// Every `component.degraded`.
@@ -178,7 +173,6 @@ pub fn replay_vehicle(engine: &Engine, vehicle: Vehicle, spec: &RealisticSpec) -
     let mut out = VehicleReplay {
         vehicle_id: vehicle.id.clone(),
         readings: 0,
-        refused: 0,
         faults: Vec::new(),
         degraded: Vec::new(),
         decisions: Vec::new(),
@@ -205,13 +199,7 @@ pub fn replay_vehicle(engine: &Engine, vehicle: Vehicle, spec: &RealisticSpec) -
                 out.codes.push((sample.t, *c));
             }
         }
-        let reading = sample.to_reading(&vehicle, cfg.seed);
-        if !in_catalog_range(&reading) {
-            // Ingestion refuses it (422): the health service never sees it.
-            out.refused += 1;
-            continue;
-        }
-        state.apply(&reading);
+        state.apply(&sample.to_reading(&vehicle, cfg.seed));
         out.readings += 1;
         if sample.t < next_assessment {
             continue;
@@ -259,13 +247,6 @@ fn decided_on<'a>(a: &'a Assessment, t: &Transition) -> Option<(&'a ComponentHea
     }
 }
 
-/// Whether every signal of `r` is inside the catalog's range (ingestion's check).
-fn in_catalog_range(r: &TelemetryReading) -> bool {
-    r.signals
-        .iter()
-        .all(|(name, v)| signals::spec(name).is_none_or(|s| (s.min..=s.max).contains(v)))
-}
-
 /// The agent's rule decision on an event about `h` at `t` (`raised`: a crossing into
 /// poor or critical rather than a change within a band).
 fn decide(t: i64, h: &ComponentHealth, raised: bool) -> Decision {
@@ -291,13 +272,11 @@ fn decide(t: i64, h: &ComponentHealth, raised: bool) -> Decision {
     }
 }
 
-/// The worst damage of a part the event reports, as the agent reads its evidence
-/// (trend factors aside).
+/// The worst damage of a part the event reports, as the agent reads its evidence.
 fn max_damage(h: &ComponentHealth) -> Option<f64> {
     h.factors
         .iter()
-        .filter(|f| f.value.is_finite() && !f.name.ends_with("_trend_per_day"))
-        .map(|f| f.damage.unwrap_or(-f.impact).max(0.0))
+        .filter_map(Factor::part_damage)
         .max_by(f64::total_cmp)
 }
 

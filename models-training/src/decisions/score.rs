@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use shared_schemas::events::Severity;
 
 use super::replay::{FaultEpisode, VehicleReplay};
-use crate::fleet::{median, urgency_band};
+use crate::fleet::{band_index, median, urgency_band};
 
 const DAY: i64 = 86_400;
 /// Failures this soon after the run starts are not scored: the engine has not seen
@@ -275,7 +275,7 @@ fn score_decisions(s: &mut DecisionScore, run: &VehicleReplay, end: i64) {
             _ => None,
         };
         if let Some(b) = true_band {
-            s.band_confusion[usize::from(b)][usize::from(band_of(d.severity))] += 1;
+            s.band_confusion[usize::from(b)][usize::from(band_index(d.severity))] += 1;
         }
         if fault.is_none() && d.severity >= Severity::Medium {
             s.false_alarms += 1;
@@ -329,15 +329,6 @@ fn score_intervals(s: &mut DecisionScore, run: &VehicleReplay) {
             s.coverage.0 += 1;
             s.coverage.1 += usize::from((lo..=hi).contains(&truth));
         }
-    }
-}
-
-fn band_of(s: Severity) -> u8 {
-    match s {
-        Severity::Low => 0,
-        Severity::Medium => 1,
-        Severity::High => 2,
-        Severity::Critical => 3,
     }
 }
 

@@ -184,6 +184,21 @@ pub struct Factor {
     pub abnormal: Option<bool>,
 }
 
+impl Factor {
+    /// Whether the factor is a part's trend (`<part>_trend_per_day`), not its state.
+    pub fn is_trend(&self) -> bool {
+        self.name.ends_with("_trend_per_day")
+    }
+
+    /// The damage of the part whose state this factor reports (0 at its baseline, 1 at
+    /// its limit; from the impact when the producer gave no damage): none for a trend
+    /// or a value that is not finite.
+    pub fn part_damage(&self) -> Option<f64> {
+        (!self.is_trend() && self.value.is_finite())
+            .then(|| self.damage.unwrap_or(-self.impact).max(0.0))
+    }
+}
+
 /// Health of one component of one vehicle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct ComponentHealth {
@@ -419,6 +434,27 @@ convert_condition!(ComponentCritical => ComponentDegraded);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_damage_is_read_from_states_not_trends() {
+        let state = |damage, impact, value| Factor {
+            name: "oil_pressure_kpa".into(),
+            value,
+            impact,
+            damage,
+            ..Factor::default()
+        };
+        assert_eq!(state(Some(0.4), -0.9, 180.0).part_damage(), Some(0.4));
+        assert_eq!(state(None, -0.3, 180.0).part_damage(), Some(0.3));
+        assert_eq!(state(None, 0.2, 180.0).part_damage(), Some(0.0));
+        assert_eq!(state(Some(0.4), -0.4, f64::NAN).part_damage(), None);
+        let trend = Factor {
+            name: "oil_pressure_trend_per_day".into(),
+            ..state(Some(0.4), -0.4, 1.0)
+        };
+        assert!(trend.is_trend());
+        assert_eq!(trend.part_damage(), None);
+    }
 
     #[test]
     fn a_condition_converts_both_ways_without_losing_a_field() {

@@ -26,7 +26,6 @@ fn vehicle(faults: Vec<FaultEpisode>, decisions: Vec<Decision>) -> VehicleReplay
     VehicleReplay {
         vehicle_id: "VH-1".into(),
         readings: 0,
-        refused: 0,
         faults,
         degraded: Vec::new(),
         decisions,

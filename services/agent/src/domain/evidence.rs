@@ -64,16 +64,16 @@ impl Evidence {
                 }
                 continue;
             }
-            if !f.value.is_finite() {
+            let Some(damage) = f.part_damage() else {
                 continue;
-            }
+            };
             ev.parts.push(PartState {
                 part: f.part.clone().unwrap_or_else(|| f.name.clone()),
                 indicator: f.name.clone(),
                 value: f.value,
                 baseline: f.baseline,
                 limit: f.limit,
-                damage: f.damage.unwrap_or(-f.impact).max(0.0),
+                damage,
             });
         }
         ev.parts.sort_by(|a, b| b.damage.total_cmp(&a.damage));

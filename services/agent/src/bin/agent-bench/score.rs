@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use shared_schemas::events::Severity;
+use shared_schemas::events::{Factor, Severity};
 use uuid::Uuid;
 
 use agent::domain::case::Case;
@@ -172,7 +172,7 @@ pub(crate) async fn run(set: &ScenarioSet, agent: &Agent) -> (Report, Vec<Scored
                 .component_health
                 .factors
                 .first()
-                .is_some_and(|f| f.name.ends_with("_trend_per_day")),
+                .is_some_and(Factor::is_trend),
         });
     }
     (report(set, &scored), scored)
