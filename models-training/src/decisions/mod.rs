@@ -11,10 +11,13 @@
 //! truth's. A second alarm policy, the vehicle's own trouble codes, is recorded beside
 //! it as the baseline a fleet without prognosis already has.
 
+mod event;
 mod replay;
+pub mod report;
 mod score;
 mod spread;
 
+pub use self::event::{DecidedEvent, HealthEvent, ORG};
 pub use self::replay::{
     Decision, FaultEpisode, RealisticSpec, RulCheck, VehicleReplay, replay_fleet, replay_vehicle,
 };

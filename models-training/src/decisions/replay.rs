@@ -6,12 +6,16 @@ use chrono::DateTime;
 use fleetsim::degradation::FailureMode;
 use fleetsim::profile::VehicleKind;
 use fleetsim::realism::{RealismConfig, vehicle_truth};
+use fleetsim::sample::DTC_TABLE;
 use fleetsim::simulate::{VehicleSim, build_realistic_fleet};
 use fleetsim::vehicle::Vehicle;
+use serde::{Deserialize, Serialize};
 use shared_schemas::events::health::{change_is_covered, degraded_is_covered};
 use shared_schemas::events::{Component, ComponentHealth, Factor, HealthBand, Severity};
+use shared_schemas::telemetry::Dtc;
 use shared_schemas::urgency::{implied_daily_km, rule_band, urgency_days};
 
+use super::event::{DecidedEvent, HealthEvent};
 use crate::fleet::FleetSpec;
 use models::health::rul::RUL_CAP_DAYS;
 use models::health::{Assessment, Engine, Transition, VehicleState};
@@ -44,12 +48,12 @@ impl RealisticSpec {
 }
 
 /// A component fault as it went.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultEpisode {
     /// The component.
     pub component: Component,
     /// fleetsim's failure mode.
-    pub mode: &'static str,
+    pub mode: String,
     /// Onset, Unix seconds (estimated when the vehicle entered degraded).
     pub onset: i64,
     /// When the component crossed its failure limit, if inside the run.
@@ -77,7 +81,7 @@ impl FaultEpisode {
 }
 
 /// The decision the agent's rules take on one health event.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// When, Unix seconds.
     pub at: i64,
@@ -100,7 +104,7 @@ pub struct Decision {
 }
 
 /// A RUL the engine gave for a component while it found it degrading or poor.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RulCheck {
     /// When.
     pub at: i64,
@@ -117,7 +121,7 @@ pub struct RulCheck {
 }
 
 /// What the pipeline made of one vehicle, and its truth.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VehicleReplay {
     /// The vehicle.
     pub vehicle_id: String,
@@ -129,6 +133,8 @@ pub struct VehicleReplay {
     pub degraded: Vec<(i64, Component)>,
     /// Every decision, in time order.
     pub decisions: Vec<Decision>,
+    /// The event each decision was taken on (same order), as the agent receives it.
+    pub events: Vec<DecidedEvent>,
     /// The first trouble code of each component since its last service: the alarm a
     /// fleet without prognosis gets.
     pub codes: Vec<(i64, Component)>,
@@ -176,6 +182,7 @@ pub fn replay_vehicle(engine: &Engine, vehicle: Vehicle, spec: &RealisticSpec) -
         faults: Vec::new(),
         degraded: Vec::new(),
         decisions: Vec::new(),
+        events: Vec::new(),
         codes: Vec::new(),
         rul_checks: Vec::new(),
     };
@@ -215,6 +222,13 @@ pub fn replay_vehicle(engine: &Engine, vehicle: Vehicle, spec: &RealisticSpec) -
             }
             if let Some((h, raised)) = decided_on(&a, &t) {
                 out.decisions.push(decide(sample.t, h, raised));
+                let dtcs = active_codes(sample.dtcs);
+                let event = HealthEvent::of(&t, &vehicle.id, h, dtcs, sample.t);
+                out.events.push(DecidedEvent {
+                    event,
+                    health: h.clone(),
+                    daily_km: a.daily_km,
+                });
             }
         }
     }
@@ -306,6 +320,14 @@ fn observe_ruls(
     }
 }
 
+/// The trouble codes of the bits set in `mask`.
+fn active_codes(mask: u16) -> Vec<Dtc> {
+    (0..DTC_TABLE.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| DTC_TABLE[i].to_dtc())
+        .collect()
+}
+
 /// The component of each trouble-code bit a vehicle of `kind` can raise.
 fn code_components(kind: VehicleKind) -> [Option<Component>; 16] {
     let mut out = [None; 16];
@@ -329,7 +351,7 @@ fn faults_of(vehicle: &Vehicle, sim: &VehicleSim, spec: &RealisticSpec) -> Vec<F
             .iter()
             .map(|d| FaultEpisode {
                 component: d.mode.component(),
-                mode: d.mode.as_str(),
+                mode: d.mode.as_str().to_owned(),
                 onset: d.onset,
                 failure: (d.failure < end).then_some(d.failure),
                 repaired: None,
@@ -341,7 +363,7 @@ fn faults_of(vehicle: &Vehicle, sim: &VehicleSim, spec: &RealisticSpec) -> Vec<F
         .iter()
         .map(|f| FaultEpisode {
             component: f.component,
-            mode: f.mode.as_str(),
+            mode: f.mode.as_str().to_owned(),
             onset: f.onset_at.timestamp(),
             failure: f.failure_at.map(|t| t.timestamp()),
             repaired: f.repaired_at.map(|t| t.timestamp()),

@@ -48,7 +48,7 @@ pub struct DecisionScore {
     /// interval instead of the rules' (see `Decision::act_by_interval`).
     pub by_interval: (usize, Vec<f64>),
     /// Per mode: (scored failures, warned).
-    pub by_mode: BTreeMap<&'static str, (usize, usize)>,
+    pub by_mode: BTreeMap<String, (usize, usize)>,
     /// Decisions about a faulty component whose true band is known: `[true][decided]`,
     /// bands low (0) to critical (3).
     pub band_confusion: [[usize; 4]; 4],
@@ -218,7 +218,7 @@ pub fn score(runs: &[VehicleReplay], start: i64, end: i64) -> DecisionScore {
 /// in time for the failure of `f`.
 fn score_failure(s: &mut DecisionScore, run: &VehicleReplay, f: &FaultEpisode, failure: i64) {
     s.failures += 1;
-    let entry = s.by_mode.entry(f.mode).or_default();
+    let entry = s.by_mode.entry(f.mode.clone()).or_default();
     entry.0 += 1;
     let during = |t: i64| (f.onset..failure).contains(&t);
     let warnings = || {

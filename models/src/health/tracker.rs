@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared_schemas::events::{ChangeReason, Component, HealthBand, Severity};
+use shared_schemas::events::{ChangeReason, Component, HealthBand, HealthChanged, Severity};
 
 use super::score::rul_for;
 
@@ -55,6 +56,40 @@ pub enum Transition {
     Degraded(Component),
     /// Entered the critical band (`component.critical`).
     Critical(Component),
+}
+
+impl Transition {
+    /// The `vehicle.health.changed` event of a change of vehicle `vehicle_id` (of
+    /// `org_id`) detected at `at`, whose RUL is now `rul_days`; none for a crossing.
+    pub fn changed_event(
+        &self,
+        org_id: &str,
+        vehicle_id: &str,
+        rul_days: f64,
+        at: DateTime<Utc>,
+    ) -> Option<HealthChanged> {
+        let Self::Changed {
+            component,
+            previous,
+            current,
+            reason,
+        } = *self
+        else {
+            return None;
+        };
+        Some(HealthChanged {
+            org_id: org_id.to_owned(),
+            vehicle_id: vehicle_id.to_owned(),
+            component,
+            previous_score: previous.score,
+            previous_band: previous.band,
+            current_score: current.score,
+            current_band: current.band,
+            rul_days,
+            reason,
+            detected_at: at,
+        })
+    }
 }
 
 /// Whether `score` stands for a time to failure in a more urgent band of the urgency

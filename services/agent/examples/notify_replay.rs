@@ -12,11 +12,10 @@ use agent::domain::decision::{Decision, Provenance};
 use agent::domain::{orchestrator, rules};
 use chrono::DateTime;
 use models::health::{Assessment, Engine, Reported, Transition};
+use models_training::decisions::ORG;
 use models_training::fleet::{FleetSpec, replay, truth_component};
-use shared_schemas::events::{Component, ComponentCritical, Disposition};
+use shared_schemas::events::{Component, ComponentCritical, ComponentDegraded, Disposition};
 use uuid::Uuid;
-
-mod announce;
 
 /// One decision, flattened for the report.
 struct Row {
@@ -101,7 +100,7 @@ fn case_of(id: &str, t: i64, a: &Assessment, tr: Transition) -> Option<Case> {
     let at = DateTime::from_timestamp(t, 0).unwrap_or_default();
     let condition = |c: Component| {
         a.component(c)
-            .map(|h| announce::degraded(id, h, Vec::new(), at))
+            .map(|h| ComponentDegraded::of(ORG, id, h, Vec::new(), None, at))
     };
     match tr {
         Transition::Degraded(c) => condition(c)
@@ -113,14 +112,13 @@ fn case_of(id: &str, t: i64, a: &Assessment, tr: Transition) -> Option<Case> {
             component,
             previous,
             current,
-            reason,
+            ..
         } => {
             if change_is_covered(previous.band, current.band) {
                 return None;
             }
             let h = a.component(component)?;
-            let changed =
-                announce::changed(id, component, previous, current, reason, h.rul_days, at);
+            let changed = tr.changed_event(ORG, id, h.rul_days, at)?;
             let mut case = Case::changed(Uuid::now_v7(), Uuid::nil(), changed);
             // The agent fetches the component's health for a change.
             case.enrich(h, a.daily_km, None);

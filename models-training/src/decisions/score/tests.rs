@@ -29,6 +29,7 @@ fn vehicle(faults: Vec<FaultEpisode>, decisions: Vec<Decision>) -> VehicleReplay
         faults,
         degraded: Vec::new(),
         decisions,
+        events: Vec::new(),
         codes: Vec::new(),
         rul_checks: Vec::new(),
     }
@@ -37,7 +38,7 @@ fn vehicle(faults: Vec<FaultEpisode>, decisions: Vec<Decision>) -> VehicleReplay
 fn dpf(onset: i64, failure: Option<i64>) -> FaultEpisode {
     FaultEpisode {
         component: Component::Dpf,
-        mode: "dpf_clogging",
+        mode: "dpf_clogging".to_owned(),
         onset: day(onset),
         failure: failure.map(day),
         repaired: None,

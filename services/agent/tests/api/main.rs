@@ -8,7 +8,6 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-mod bench;
 mod helpers;
 mod hostile;
 mod llm_server;

@@ -360,9 +360,9 @@ async fn a_review_left_past_its_window_escalates_once_more() {
 }
 
 // The benchmark's scoring on labelled cases, compiled into this test (it lives in the
-// `agent-bench` binary).
-#[allow(dead_code)]
-#[path = "../../src/bin/agent-bench/reviews.rs"]
+// `agent-bench` tool, which depends on this crate).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../../tools/agent-bench/src/reviews.rs"]
 mod bench_reviews;
 
 #[tokio::test]

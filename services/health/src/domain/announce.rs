@@ -55,25 +55,16 @@ pub fn transition_events(
     transitions
         .iter()
         .filter_map(|t| match *t {
-            Transition::Changed {
-                component,
-                previous,
-                current,
-                reason,
-            } => Some(Outgoing::Changed(HealthChanged {
-                org_id: org_id.to_owned(),
-                vehicle_id: vehicle_id.to_owned(),
-                component,
-                previous_score: previous.score,
-                previous_band: previous.band,
-                current_score: current.score,
-                current_band: current.band,
-                rul_days: assessment
-                    .component(component)
-                    .map_or(RUL_CAP_DAYS, |h| h.rul_days),
-                reason,
-                detected_at: assessment.at,
-            })),
+            Transition::Changed { component, .. } => t
+                .changed_event(
+                    org_id,
+                    vehicle_id,
+                    assessment
+                        .component(component)
+                        .map_or(RUL_CAP_DAYS, |h| h.rul_days),
+                    assessment.at,
+                )
+                .map(Outgoing::Changed),
             Transition::Degraded(c) => assessment.component(c).map(|h| {
                 let e = condition(org_id, vehicle_id, h, latest, assessment.at);
                 Outgoing::Degraded(e)

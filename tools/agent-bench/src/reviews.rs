@@ -11,39 +11,39 @@ use agent::pipeline::Agent;
 
 /// The export of `GET /v1/reviews/cases` (pages concatenated into one `cases` list).
 #[derive(Debug, Clone, Deserialize)]
-pub(crate) struct LabelledSet {
+pub struct LabelledSet {
     /// The cases.
-    pub(crate) cases: Vec<LabelledCase>,
+    pub cases: Vec<LabelledCase>,
 }
 
 /// One reviewed case.
 #[derive(Debug, Clone, Deserialize)]
-pub(crate) struct LabelledCase {
+pub struct LabelledCase {
     /// What the agent decided on.
-    pub(crate) case: Case,
+    pub case: Case,
     /// The agent's severity when the case was reviewed.
-    pub(crate) severity: Severity,
+    pub severity: Severity,
     /// What the reviewer said is right.
-    pub(crate) label: Label,
+    pub label: Label,
 }
 
 /// The figures on the labelled cases.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct ReviewReport {
+pub struct ReviewReport {
     /// Cases scored.
-    pub(crate) cases: usize,
+    pub cases: usize,
     /// Share decided at the reviewer's severity.
-    pub(crate) severity_acc: f64,
+    pub severity_acc: f64,
     /// Share whose first action is the reviewer's first action.
-    pub(crate) key_action_acc: f64,
+    pub key_action_acc: f64,
     /// Share decided below the reviewer's severity (the dangerous miss).
-    pub(crate) severity_under: f64,
+    pub severity_under: f64,
     /// The same severity agreement of the decisions as they were reviewed.
-    pub(crate) reviewed_severity_acc: f64,
+    pub reviewed_severity_acc: f64,
 }
 
 /// Reads an export file.
-pub(crate) fn load(path: &str) -> anyhow::Result<LabelledSet> {
+pub fn load(path: &str) -> anyhow::Result<LabelledSet> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {path}: {e}"))?;
     Ok(serde_json::from_str(&text)?)
 }
@@ -53,7 +53,7 @@ fn share(n: usize, d: usize) -> f64 {
 }
 
 /// Decides every case again and scores it against its label.
-pub(crate) async fn run(set: &LabelledSet, agent: &Agent) -> ReviewReport {
+pub async fn run(set: &LabelledSet, agent: &Agent) -> ReviewReport {
     let (mut severity, mut action, mut under, mut before) = (0, 0, 0, 0);
     for c in &set.cases {
         let d = agent.decide(c.case.clone()).await;
