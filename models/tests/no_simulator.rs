@@ -102,10 +102,7 @@ fn the_engine_does_not_depend_on_the_simulator() {
 /// The triple of the machine the tests run on, as rustc reports it.
 fn host_triple() -> String {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
-    let out = Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .expect("rustc runs");
+    let out = Command::new(rustc).arg("-vV").output().expect("rustc runs");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: "))

@@ -71,17 +71,26 @@ pub async fn decide_fleet(fleet: &Fleet, llm: Option<&LlmClient>) -> (Fleet, Age
             let rules = v.decisions[i];
             let agent = agent_at(llm, &v.vehicle_id, &v.events[i]);
             let started = Instant::now();
-            let d = agent.decide(case_of(&v.events[i].event)).await;
+            let case = case_of(&v.events[i].event);
+            let improved = case.improved();
+            let d = agent.decide(case).await;
             figures.ms.push(started.elapsed().as_secs_f64() * 1000.0);
-            tally(&mut figures, v, &rules, &d);
+            tally(&mut figures, v, &rules, &d, improved);
             v.decisions[i] = scored(&d, &rules);
         }
     }
     (out, figures)
 }
 
-/// Counts decision `d` of vehicle `v` (taken where the rules took `rules`).
-fn tally(f: &mut AgentFigures, v: &VehicleReplay, rules: &Decision, d: &AgentDecision) {
+/// Counts decision `d` of vehicle `v` (taken where the rules took `rules`, on an
+/// improvement when `improved`).
+fn tally(
+    f: &mut AgentFigures,
+    v: &VehicleReplay,
+    rules: &Decision,
+    d: &AgentDecision,
+    improved: bool,
+) {
     f.events += 1;
     f.same_as_rules += usize::from(d.severity == rules.severity);
     f.escalated += usize::from(d.escalated);
@@ -91,10 +100,17 @@ fn tally(f: &mut AgentFigures, v: &VehicleReplay, rules: &Decision, d: &AgentDec
     f.tokens.2 += d.provenance.cost_usd;
     let alerted = d.disposition == Disposition::Alert && d.severity >= Severity::Medium;
     match v.fault_at(rules.component, rules.at) {
+        // An improvement names no failure mode: nothing to score it on.
+        Some(_) if improved => f.improved_on_fault += 1,
         Some(fault) => {
             f.on_fault += 1;
             let truth = agent_mode(&fault.mode);
-            f.mode_right += usize::from(truth == Some(d.failure_mode));
+            if truth == Some(d.failure_mode) {
+                f.mode_right += 1;
+            } else {
+                let pair = (fault.mode.clone(), d.failure_mode.as_str().to_owned());
+                *f.mode_misses.entry(pair).or_default() += 1;
+            }
             f.action_right += usize::from(
                 truth.is_some_and(|m| d.actions.iter().any(|a| a.id == m.key_action())),
             );

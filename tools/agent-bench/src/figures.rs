@@ -2,6 +2,8 @@
 //! it names, how it treats events about a component without a fault, its fallbacks,
 //! escalations, time and tokens.
 
+use std::collections::BTreeMap;
+
 use models_training::decisions::Spread;
 
 /// Targets of the rule-based diagnoser on faulty components.
@@ -16,12 +18,17 @@ pub const TARGET_P99_MS: f64 = 5.0;
 pub struct AgentFigures {
     /// Events decided.
     pub events: usize,
-    /// Events about a component with a fault then.
+    /// Events about a component with a fault then, improvements aside.
     pub on_fault: usize,
+    /// Improvements the engine reported on a component with a fault then.
+    pub improved_on_fault: usize,
     /// Of them, the fault's failure mode named.
     pub mode_right: usize,
     /// Of them, the mode's key action recommended.
     pub action_right: usize,
+    /// On a faulty component, the failure modes named wrong: (fleetsim's mode, the
+    /// agent's) → count.
+    pub mode_misses: BTreeMap<(String, String), usize>,
     /// Events about a component without a fault then (the engine named the wrong
     /// component, or a healthy vehicle).
     pub without_fault: usize,
@@ -78,11 +85,12 @@ impl AgentFigures {
     /// The line of one fleet.
     pub fn line(&self) -> String {
         format!(
-            "agent: {} events; on a faulty component {} (failure mode right {:.3}, key action {:.3}); about a component without a fault {} (alerted at medium or more {}), of them on a vehicle with another fault {} (alerted {}); severity as the replay's rules {}; escalated {}; fallback {:.3}; decision p50 {:.3} ms p99 {:.3} ms; tokens {}/{} cost {:.4} USD",
+            "agent: {} events; on a faulty component {} (failure mode right {:.3}, key action {:.3}) and {} improvements; about a component without a fault {} (alerted at medium or more {}), of them on a vehicle with another fault {} (alerted {}); severity as the replay's rules {}; escalated {}; fallback {:.3}; decision p50 {:.3} ms p99 {:.3} ms; tokens {}/{} cost {:.4} USD",
             self.events,
             self.on_fault,
             self.mode_acc(),
             self.action_acc(),
+            self.improved_on_fault,
             self.without_fault,
             self.without_fault_alerted,
             self.other_fault,
@@ -96,6 +104,24 @@ impl AgentFigures {
             self.tokens.1,
             self.tokens.2
         )
+    }
+}
+
+/// The failure modes named wrong, summed over the fleets, most frequent first.
+pub fn print_mode_misses(all: &[AgentFigures]) {
+    let mut misses: BTreeMap<&(String, String), usize> = BTreeMap::new();
+    for f in all {
+        for (pair, n) in &f.mode_misses {
+            *misses.entry(pair).or_default() += n;
+        }
+    }
+    let mut rows: Vec<_> = misses.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    println!(
+        "all seeds: failure modes named wrong on a faulty component (fleetsim's -> the agent's):"
+    );
+    for ((truth, named), n) in rows {
+        println!("  {truth:<24} -> {named:<26} {n}");
     }
 }
 

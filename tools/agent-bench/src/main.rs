@@ -15,7 +15,7 @@ use agent::config::LlmConfig;
 use agent::llm::LlmClient;
 use agent::tools::{FixedHealth, Toolbox};
 use agent_bench::decide::decide_fleet;
-use agent_bench::figures::print_spreads;
+use agent_bench::figures::{print_mode_misses, print_spreads};
 use agent_bench::reviews;
 use agent_bench::set::{DEFAULT_PATH, Fleet, ScenarioSet};
 use clap::Parser;
@@ -104,6 +104,7 @@ fn main() -> anyhow::Result<()> {
     }
     anyhow::ensure!(!scores.is_empty(), "no fleet to score");
     print_pooled(&scores);
+    print_mode_misses(&figures);
     print_spreads(&figures);
     print_targets(&scores);
     print_alternatives(&scores);

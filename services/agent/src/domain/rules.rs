@@ -296,24 +296,28 @@ fn battery_mode(codes: &[Meaning], trend_part: Option<Part>) -> Named {
     }
 }
 
-/// Above this pace over the vehicle's normal one, pads wear abnormally (the health
-/// engine's default gate).
+/// Above this pace over the vehicle's normal one, pads wear abnormally, when the health
+/// engine does not judge the trend itself (another producer).
 const ABNORMAL_PACE: f64 = 2.0;
+/// Paces over the vehicle's normal one that are about normal.
+const NORMAL_PACE: std::ops::RangeInclusive<f64> = 0.8..=1.25;
 
-/// Brakes: routine wear unless the pads wear abnormally fast. Only a trend the health
-/// engine judged normal, or a pace known to be normal, is routine; without either
-/// (another producer) the trend is taken as a fault.
+/// Brakes: routine wear unless the pads wear abnormally fast. A trend the health engine
+/// judged normal is routine; one it judged a fault is abnormal wear when the pads wear
+/// faster than their normal pace (the engine's trained gate decided how much faster
+/// matters), and routine wear that reached its limit at about that pace. Without the
+/// engine's judgement the pace decides, and without a pace the trend is a fault.
 fn brake_mode(ev: &Evidence) -> FailureMode {
-    match ev.trend.as_ref() {
-        Some(t) if t.abnormal == Some(false) => FailureMode::RoutineBrakeWear,
-        Some(t) => match t.pace_ratio {
-            Some(r) if r >= ABNORMAL_PACE => FailureMode::AbnormalBrakeWear,
-            Some(_) => FailureMode::RoutineBrakeWear,
-            // Judged a fault without a known pace: worn to the limit, not wearing fast.
-            None if t.abnormal == Some(true) => FailureMode::RoutineBrakeWear,
-            None => FailureMode::AbnormalBrakeWear,
-        },
-        None => FailureMode::AbnormalBrakeWear,
+    let Some(t) = ev.trend.as_ref() else {
+        return FailureMode::AbnormalBrakeWear;
+    };
+    match (t.abnormal, t.pace_ratio) {
+        (Some(false), _) => FailureMode::RoutineBrakeWear,
+        (Some(true), Some(r)) if r > *NORMAL_PACE.end() => FailureMode::AbnormalBrakeWear,
+        (Some(true), _) => FailureMode::RoutineBrakeWear,
+        (None, Some(r)) if r >= ABNORMAL_PACE => FailureMode::AbnormalBrakeWear,
+        (None, Some(_)) => FailureMode::RoutineBrakeWear,
+        (None, None) => FailureMode::AbnormalBrakeWear,
     }
 }
 
@@ -322,7 +326,7 @@ fn brake_mode(ev: &Evidence) -> FailureMode {
 fn pace(t: &Trend) -> String {
     let rate = format!("wearing {:.2} %/day", 100.0 * t.slope_per_day);
     match t.pace_ratio {
-        Some(r) if (0.8..=1.25).contains(&r) => format!("{rate}, about this vehicle's normal pace"),
+        Some(r) if NORMAL_PACE.contains(&r) => format!("{rate}, about this vehicle's normal pace"),
         Some(r) => format!("{rate}, {r:.1} times this vehicle's normal pace"),
         None => format!("{rate} (not enough history yet to know this vehicle's normal pace)"),
     }
@@ -840,6 +844,25 @@ mod tests {
             d.diagnosis.contains("3.0 times this vehicle's normal pace"),
             "{}",
             d.diagnosis
+        );
+    }
+
+    #[test]
+    fn pads_the_engine_judged_a_fault_are_abnormal_only_when_faster_than_normal() {
+        // The engine's trained gate flagged 1.6 times the normal pace: a fault, though
+        // under the pace the rules would need without the engine's judgement.
+        assert_eq!(
+            run(&brake_change(Some(1.6), true)).mode,
+            FailureMode::AbnormalBrakeWear
+        );
+        assert_eq!(
+            run(&brake_change(Some(1.6), false)).mode,
+            FailureMode::RoutineBrakeWear
+        );
+        // Judged a fault at about the normal pace: worn to the limit, not wearing fast.
+        assert_eq!(
+            run(&brake_change(Some(1.1), true)).mode,
+            FailureMode::RoutineBrakeWear
         );
     }
 
