@@ -50,8 +50,8 @@ async fn the_rule_based_agent_on_the_committed_fleet() {
     );
     // Measured (health-rul-v2): warned 0.846 (11 of 13), unused life 0.726, one band
     // too low 0.118, two 0.059, healthy 1.67 per 1,000 vehicle-days, critical early
-    // 0.400, failure mode 0.933, key action 0.973, 7 of 195 events without a fault
-    // alerted, cost 297 against 1,806 without prognosis and 556 on trouble codes.
+    // 0.368 (7 of 19), failure mode 0.973, key action 0.986, 7 of 195 events without a
+    // fault alerted, cost 297 against 1,806 without prognosis and 556 on trouble codes.
     assert!(s.warned_share() >= 0.75, "warned {:.3}", s.warned_share());
     assert!(
         s.unused_life_p50() <= 0.85,
@@ -73,8 +73,8 @@ async fn the_rule_based_agent_on_the_committed_fleet() {
         "critical early {:.3}",
         s.critical_early_share()
     );
-    assert!(f.mode_acc() >= 0.85, "failure mode {:.3}", f.mode_acc());
-    assert!(f.action_acc() >= 0.90, "key action {:.3}", f.action_acc());
+    assert!(f.mode_acc() >= 0.90, "failure mode {:.3}", f.mode_acc());
+    assert!(f.action_acc() >= 0.93, "key action {:.3}", f.action_acc());
     assert!(
         f.without_fault_alert_share() <= 0.08,
         "alerted without a fault {:.3}",

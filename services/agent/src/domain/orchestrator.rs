@@ -85,6 +85,7 @@ pub fn classify(case: &Case) -> Classification {
             effective_days: f64::NAN,
             heavy_use: false,
             past_limit: false,
+            unconfirmed: false,
         },
     };
     let mut other_systems: Vec<String> = case

@@ -640,6 +640,12 @@ pub fn severity_reason(case: &Case, class: &Classification) -> String {
             if b.past_limit {
                 s.push_str("; already past its limit, so critical");
             }
+            if b.unconfirmed {
+                s.push_str(&format!(
+                    "; high rather than critical: the part still reads under {:.0} % of the way from its baseline to its limit, so the trend's projection is not confirmed by the level yet",
+                    100.0 * shared_schemas::urgency::CRITICAL_MIN_DAMAGE
+                ));
+            }
             s.push('.');
             s
         }
