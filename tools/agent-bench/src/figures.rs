@@ -116,7 +116,7 @@ pub fn print_mode_misses(all: &[AgentFigures]) {
         }
     }
     let mut rows: Vec<_> = misses.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     println!(
         "all seeds: failure modes named wrong on a faulty component (fleetsim's -> the agent's):"
     );
