@@ -24,7 +24,7 @@ pub enum FailureMode {
     ScrCatalystAgeing,
     /// The DEF is diluted or contaminated: urea concentration low.
     DefDilution,
-    /// Pads wear much faster than this vehicle's normal pace (dragging caliper).
+    /// Pads wear faster than this vehicle's normal pace (dragging caliper).
     AbnormalBrakeWear,
     /// Pads wear at this vehicle's normal pace: plan their replacement.
     RoutineBrakeWear,
@@ -133,7 +133,7 @@ impl FailureMode {
                 "the DEF is diluted or contaminated: urea concentration below specification"
             }
             Self::AbnormalBrakeWear => {
-                "pads wear much faster than this vehicle's normal pace: dragging caliper or sticking slide pins"
+                "pads wear faster than this vehicle's normal pace: dragging caliper or sticking slide pins"
             }
             Self::RoutineBrakeWear => {
                 "pads wear as brakes do in normal use: plan their replacement before the limit"

@@ -824,7 +824,7 @@ mod tests {
                 "{}",
                 d.diagnosis
             );
-            for claim in ["abnormal", "much faster", "baseline"] {
+            for claim in ["abnormal", "faster than", "baseline"] {
                 assert!(!d.diagnosis.contains(claim), "{claim}: {}", d.diagnosis);
             }
         }
