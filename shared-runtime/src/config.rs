@@ -152,7 +152,7 @@ impl std::fmt::Debug for Secret {
 
 /// Settings every service shares, read from the environment:
 /// `DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`, `BIND_ADDR`, `JWT_SECRET`,
-/// `STREAM_MAX_LEN`, `DB_MAX_CONNECTIONS`.
+/// `STREAM_MAX_LEN`, `STREAM_PARTITIONS`, `STREAM_LEASE_TTL_MS`, `DB_MAX_CONNECTIONS`.
 #[derive(Debug, Clone)]
 pub struct CommonConfig {
     /// Postgres URL of the service's own database.
@@ -174,6 +174,13 @@ pub struct CommonConfig {
     pub service_credentials: Option<crate::auth::ServiceCredentials>,
     /// Approximate maximum length of each stream.
     pub stream_max_len: usize,
+    /// `STREAM_PARTITIONS` (default 1): how many partitions each stream has; a vehicle's
+    /// events go to one, and a consumer group's instances share them (ADR 0026). Every
+    /// service of one deployment must use the same count.
+    pub stream_partitions: u32,
+    /// `STREAM_LEASE_TTL_MS` (default 5000): how long a partition's lease lasts
+    /// without renewal, i.e. how soon a dead instance's partitions move (ADR 0026).
+    pub stream_lease_ttl: std::time::Duration,
     /// Postgres pool size.
     pub db_max_connections: u32,
 }
@@ -190,8 +197,17 @@ impl CommonConfig {
             jwks_url: lookup("AUTH_JWKS_URL"),
             service_credentials: service_credentials()?,
             stream_max_len: or("STREAM_MAX_LEN", 1_000_000)?,
+            stream_partitions: positive("STREAM_PARTITIONS", 1)?,
+            stream_lease_ttl: millis("STREAM_LEASE_TTL_MS", 5_000)?,
             db_max_connections: or("DB_MAX_CONNECTIONS", 16)?,
         })
+    }
+}
+
+impl CommonConfig {
+    /// The key names of this deployment: its prefix and partition count.
+    pub fn keys(&self) -> crate::bus::Keys {
+        crate::bus::Keys::partitioned(self.redis_prefix.clone(), self.stream_partitions, false)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod consumer;
 pub mod db;
 pub mod http;
 pub mod inbox;
+pub mod keys;
 pub mod openapi;
 pub mod outbox;
 pub mod service;

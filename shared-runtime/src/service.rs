@@ -143,7 +143,7 @@ impl Service {
         let redis = crate::bus::connect(common.redis_url.expose())
             .await
             .context("connecting to Redis (REDIS_URL)")?;
-        let keys = Keys::new(common.redis_prefix.clone());
+        let keys = common.keys();
         let relay = Relay::lazy(
             db.clone(),
             common.redis_url.expose(),
@@ -218,6 +218,7 @@ impl Service {
         config: ConsumerConfig,
         handler: Arc<dyn Handler>,
     ) -> anyhow::Result<()> {
+        let config = config.lease_ttl(self.common.stream_lease_ttl);
         let consumer = Consumer::new(self.redis_client()?, self.keys.clone(), config, handler);
         let token = self.tasks.shutdown();
         self.tasks.spawn_logged(name, consumer.run(token));
@@ -231,6 +232,7 @@ impl Service {
         config: ConsumerConfig,
         handler: Arc<dyn BatchHandler>,
     ) -> anyhow::Result<()> {
+        let config = config.lease_ttl(self.common.stream_lease_ttl);
         let consumer = BatchConsumer::new(self.redis_client()?, self.keys.clone(), config, handler);
         let token = self.tasks.shutdown();
         self.tasks.spawn_logged(name, consumer.run(token));

@@ -25,6 +25,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+#[path = "bus/partitions.rs"]
+mod partitions;
+
 // ---------------------------------------------------------------- fixtures
 
 /// The test event.
@@ -65,8 +68,17 @@ struct Bus {
 
 impl Bus {
     async fn new(label: &str) -> Self {
+        Self::with_keys(Keys::new(testing::unique_prefix(label))).await
+    }
+
+    /// A bus whose streams have `partitions` partitions (ADR 0026).
+    async fn partitioned(label: &str, partitions: u32) -> Self {
+        let keys = Keys::partitioned(testing::unique_prefix(label), partitions, false);
+        Self::with_keys(keys).await
+    }
+
+    async fn with_keys(keys: Keys) -> Self {
         let url = testing::redis_url();
-        let keys = Keys::new(testing::unique_prefix(label));
         let conn = bus::connect(&url).await.expect("redis is up");
         Self {
             client: redis::Client::open(url).expect("redis url"),
@@ -138,7 +150,12 @@ impl Bus {
 
     /// Event ids of the entries of the test stream, in stream order.
     async fn published_ids(&self) -> Vec<Uuid> {
-        self.entries(&self.stream())
+        self.ids_in(&self.stream()).await
+    }
+
+    /// Event ids of the entries of the stream `key`, in stream order.
+    async fn ids_in(&self, key: &str) -> Vec<Uuid> {
+        self.entries(key)
             .await
             .iter()
             .map(|e| {

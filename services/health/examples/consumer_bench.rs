@@ -98,6 +98,8 @@ fn config(database_url: String, prefix: String) -> Config {
             jwks_url: None,
             service_credentials: None,
             stream_max_len: 10_000_000,
+            stream_partitions: 1,
+            stream_lease_ttl: std::time::Duration::from_secs(5),
             db_max_connections: 16,
         },
         batch: std::env::var("BENCH_BATCH")

@@ -74,6 +74,10 @@ impl Worker {
         conn: &mut MultiplexedConnection,
         entries: Vec<Entry>,
     ) -> Result<(), redis::RedisError> {
+        if !self.holds() {
+            // The lease ran out: the new owner claims these entries (ADR 0026).
+            return Ok(());
+        }
         let mut plan = Plan::default();
         let mut deliveries = Vec::new();
         let mut indexes = Vec::new();
@@ -116,6 +120,15 @@ impl Worker {
         }
         if !deliveries.is_empty() {
             self.handle(&mut plan, deliveries, indexes).await;
+        }
+        if !self.holds() {
+            tracing::warn!(
+                group = %self.config.group,
+                partition = ?self.keys.narrowed(),
+                entries = plan.acks.len() + plan.dead.len(),
+                "partition lease lost while handling a batch: not acknowledged, the new owner handles it again"
+            );
+            return Ok(());
         }
         self.apply(conn, plan).await
     }

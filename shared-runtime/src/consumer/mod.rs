@@ -27,12 +27,22 @@
 //!   respect to each other. A consumer may also hold its backfill back while another
 //!   group falls behind on live data ([`ConsumerConfig::backfill_yields_to`]).
 //!
-//! Each consumer holds a dedicated connection: `XREADGROUP … BLOCK` would stall every
-//! other user of a shared multiplexed connection.
+//! - **Partitions** (ADR 0026). With [`Keys::partitions`] > 1, the instances of a group
+//!   share the partitions through leases in Redis ([`ConsumerConfig::lease_ttl`]): each
+//!   runs one worker per partition it holds, so a vehicle's events (one partition) are
+//!   handled by one consumer at a time, in order; a dead instance's partitions move to
+//!   the living once its leases expire, and the new owner first handles what the old
+//!   one left pending. With one partition every instance reads the one stream, as
+//!   above.
+//!
+//! Each consumer (each partition worker) holds a dedicated connection: `XREADGROUP …
+//! BLOCK` would stall every other user of a shared multiplexed connection.
 
 mod batch;
 mod config;
 mod lag;
+mod lease;
+mod owner;
 mod per_event;
 mod reclaim;
 mod session;
@@ -46,6 +56,7 @@ use shared_schemas::RawEnvelope;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::Keys;
+use lease::Fence;
 use session::{Health, connect};
 use yield_gate::YieldGate;
 
@@ -207,26 +218,37 @@ impl BatchConsumer {
     /// invalid configuration.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         self.config.validate()?;
-        let mut worker = Worker::new(self.keys, self.config, self.handler);
-        let mut health = Health::default();
-        while !shutdown.is_cancelled() {
-            let result = match connect(&self.client, worker.config.block).await {
-                Ok(mut conn) => worker.session(&mut conn, &shutdown, &mut health).await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(()) => break,
-                Err(e) => {
-                    let delay = health.failed(&worker.config.group, &e);
-                    tokio::select! {
-                        () = shutdown.cancelled() => {}
-                        () = tokio::time::sleep(delay) => {}
-                    }
+        if self.keys.partitions() > 1 && self.keys.narrowed().is_none() {
+            return owner::run(self, shutdown).await;
+        }
+        let worker = Worker::new(self.keys, self.config, self.handler, None);
+        let group = worker.config.group.clone();
+        let consumer = worker.config.consumer.clone();
+        drive(self.client, worker, shutdown).await;
+        tracing::info!(%group, %consumer, "consumer stopped");
+        Ok(())
+    }
+}
+
+/// Runs `worker` until `shutdown` is cancelled or its partition's lease is lost,
+/// reconnecting with backoff after Redis errors.
+async fn drive(client: redis::Client, mut worker: Worker, shutdown: CancellationToken) {
+    let mut health = Health::default();
+    while !shutdown.is_cancelled() && worker.holds() {
+        let result = match connect(&client, worker.config.block).await {
+            Ok(mut conn) => worker.session(&mut conn, &shutdown, &mut health).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => break,
+            Err(e) => {
+                let delay = health.failed(&worker.config.group, &e);
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(delay) => {}
                 }
             }
         }
-        tracing::info!(group = %worker.config.group, consumer = %worker.config.consumer, "consumer stopped");
-        Ok(())
     }
 }
 
@@ -249,10 +271,21 @@ struct Worker {
     last_errors: HashMap<(usize, String), String>,
     /// Whether the backfill lanes may be read now ([`ConsumerConfig::backfill_yields_to`]).
     gate: YieldGate,
+    /// The partition's lease, for a partition worker (ADR 0026): nothing is read,
+    /// claimed or acknowledged once it has run out.
+    fence: Option<Fence>,
+    /// Until the first reclaim pass is complete: a new owner of a partition claims
+    /// every entry pending to anyone, idle or not, before it reads new ones.
+    takeover: bool,
 }
 
 impl Worker {
-    fn new(keys: Keys, config: ConsumerConfig, handler: Arc<dyn BatchHandler>) -> Self {
+    fn new(
+        keys: Keys,
+        config: ConsumerConfig,
+        handler: Arc<dyn BatchHandler>,
+        fence: Option<Fence>,
+    ) -> Self {
         // Live streams first, then the backfill lanes: the session reads backfill only
         // when live data did not fill a batch (ADR 0020).
         let live = config.event_types.iter().map(|t| (keys.stream(t), t));
@@ -282,6 +315,13 @@ impl Worker {
             by_key,
             last_errors: HashMap::new(),
             gate,
+            takeover: fence.is_some(),
+            fence,
         }
+    }
+
+    /// Whether this worker may still read and acknowledge (always, outside partitions).
+    fn holds(&self) -> bool {
+        self.fence.as_ref().is_none_or(Fence::held)
     }
 }

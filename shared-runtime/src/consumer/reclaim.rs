@@ -18,11 +18,20 @@ impl Worker {
         conn: &mut MultiplexedConnection,
         shutdown: &CancellationToken,
     ) -> Result<(), redis::RedisError> {
-        let min_idle_ms = u64::try_from(self.config.min_idle.as_millis()).unwrap_or(u64::MAX);
+        // A new owner of a partition claims everything pending, idle or not: the lease
+        // proved the previous owner gone (ADR 0026).
+        let min_idle_ms = if self.takeover {
+            0
+        } else {
+            u64::try_from(self.config.min_idle.as_millis()).unwrap_or(u64::MAX)
+        };
         for stream in 0..self.streams.len() {
             let key = self.streams[stream].key.clone();
             let mut cursor = "0-0".to_owned();
             loop {
+                if !self.holds() {
+                    return Ok(());
+                }
                 let reply: StreamAutoClaimReply = conn
                     .xautoclaim_options(
                         &key,
@@ -62,6 +71,9 @@ impl Worker {
                 }
                 cursor = reply.next_stream_id;
             }
+        }
+        if !shutdown.is_cancelled() {
+            self.takeover = false;
         }
         Ok(())
     }

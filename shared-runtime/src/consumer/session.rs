@@ -123,11 +123,11 @@ impl Worker {
         // Reclaim at once: a restarted service picks up what its predecessor left.
         let mut next_reclaim = tokio::time::Instant::now();
         loop {
-            if shutdown.is_cancelled() {
+            if shutdown.is_cancelled() || !self.holds() {
                 self.leave(conn).await;
                 return Ok(());
             }
-            if tokio::time::Instant::now() >= next_reclaim {
+            if tokio::time::Instant::now() >= next_reclaim || self.takeover {
                 self.reclaim(conn, shutdown).await?;
                 self.record_lag(conn).await;
                 next_reclaim = tokio::time::Instant::now() + self.config.reclaim_every;
@@ -184,6 +184,9 @@ impl Worker {
         keys: &[String],
         options: &StreamReadOptions,
     ) -> Result<Vec<Entry>, redis::RedisError> {
+        if !self.holds() {
+            return Ok(Vec::new());
+        }
         let ids = vec![">"; keys.len()];
         let Some(reply) = conn.xread_options(keys, &ids, options).await? else {
             return Ok(Vec::new());
@@ -211,7 +214,7 @@ impl Worker {
         let group = &self.config.group;
         match super::lag(conn, &self.keys, group, &self.config.event_types).await {
             Ok(l) => {
-                let labels = [("group", group.clone())];
+                let labels = self.labels();
                 metrics::gauge!("consumer_group_pending", &labels).set(l.pending as f64);
                 if let Some(lag) = l.lag {
                     metrics::gauge!("consumer_group_lag", &labels).set(lag as f64);
@@ -245,10 +248,18 @@ impl Worker {
             .query_async::<u64>(conn)
             .await
         {
-            Ok(n) => metrics::gauge!("consumer_dead_letter_entries", "group" => group.clone())
-                .set(n as f64),
+            Ok(n) => metrics::gauge!("consumer_dead_letter_entries", &self.labels()).set(n as f64),
             Err(e) => tracing::debug!(%group, error = %e, "dead-letter length sample failed"),
         }
+    }
+
+    /// The group's gauge labels: the group, and the partition of a partition worker.
+    fn labels(&self) -> Vec<(&'static str, String)> {
+        let mut labels = vec![("group", self.config.group.clone())];
+        if let Some(p) = self.keys.narrowed().filter(|_| self.fence.is_some()) {
+            labels.push(("partition", p.to_string()));
+        }
+        labels
     }
 
     /// `XGROUP CREATE … MKSTREAM` for each stream; an existing group is fine.

@@ -60,7 +60,7 @@ impl TestService {
             redis: crate::bus::connect(common.redis_url.expose())
                 .await
                 .expect("the test Redis"),
-            keys: Keys::new(common.redis_prefix.clone()),
+            keys: common.keys(),
             shutdown,
             handle: Some(handle),
         }
@@ -115,11 +115,11 @@ impl TestService {
     }
 
     /// Every entry of both lanes of an event type (the live stream, then the backfill
-    /// lane), as envelope JSON.
+    /// lane, partition by partition), as envelope JSON.
     pub async fn lanes(&self, event_type: &str) -> Vec<Value> {
         let mut conn = self.redis.clone();
         let mut all = Vec::new();
-        for key in self.keys.lanes(event_type) {
+        for key in self.keys.all_lanes(event_type) {
             all.extend(
                 super::stream_entries(&mut conn, &key)
                     .await

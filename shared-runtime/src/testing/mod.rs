@@ -68,6 +68,8 @@ pub fn common_config(database_url: &str, prefix: &str, jwt_secret: &str) -> Comm
         jwks_url: None,
         service_credentials: None,
         stream_max_len: 1_000_000,
+        stream_partitions: 1,
+        stream_lease_ttl: std::time::Duration::from_secs(5),
         db_max_connections: 8,
     }
 }
@@ -128,7 +130,8 @@ where
         .collect()
 }
 
-/// The envelopes on `event_type`'s stream, as JSON, oldest first.
+/// The envelopes on `event_type`'s (live) stream, as JSON, oldest first; partition by
+/// partition when there are several.
 pub async fn stream_envelopes<C>(
     conn: &mut C,
     keys: &Keys,
@@ -137,11 +140,16 @@ pub async fn stream_envelopes<C>(
 where
     C: redis::aio::ConnectionLike + Send,
 {
-    stream_entries(conn, &keys.stream(event_type))
-        .await
-        .into_iter()
-        .map(|fields| serde_json::from_str(&fields["e"]).expect("an envelope"))
-        .collect()
+    let mut all = Vec::new();
+    for keys in keys.each_partition() {
+        all.extend(
+            stream_entries(conn, &keys.stream(event_type))
+                .await
+                .into_iter()
+                .map(|fields| serde_json::from_str(&fields["e"]).expect("an envelope")),
+        );
+    }
+    all
 }
 
 /// Checks what every service serves beside its API, without authentication: the

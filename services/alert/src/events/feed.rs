@@ -111,8 +111,23 @@ impl Feed {
         let _ = self.tx.send(item);
     }
 
-    /// Reads the streams until `shutdown`, reconnecting after Redis errors.
+    /// Reads the streams of every partition (ADR 0026) until `shutdown`, reconnecting
+    /// after Redis errors.
     pub async fn run(self, client: redis::Client, keys: Keys, shutdown: CancellationToken) {
+        let readers = keys
+            .each_partition()
+            .into_iter()
+            .map(|keys| self.read_partition(&client, keys, &shutdown));
+        futures::future::join_all(readers).await;
+    }
+
+    /// Reads one partition's streams (one hash slot: one `XREAD`).
+    async fn read_partition(
+        &self,
+        client: &redis::Client,
+        keys: Keys,
+        shutdown: &CancellationToken,
+    ) {
         let streams: Vec<String> = FEED_TYPES.iter().map(|t| keys.stream(t)).collect();
         let mut ids: Vec<String> = vec!["$".to_owned(); streams.len()];
         let mut backoff = Duration::from_millis(200);

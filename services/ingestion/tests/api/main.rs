@@ -15,6 +15,7 @@ mod history;
 mod hostile;
 mod mqtt;
 mod openapi;
+mod partitions;
 mod rbac;
 mod reset;
 mod telemetry;
