@@ -6,8 +6,9 @@
 //! partition of its vehicle. Publishing trims the stream with `MAXLEN ~` so Redis
 //! memory stays bounded.
 
-use redis::aio::ConnectionManager;
 use shared_schemas::{Event, EventEnvelope};
+
+use crate::redis_conn::{RedisConn, RedisTarget};
 
 /// Field holding the envelope JSON in a stream entry.
 pub const FIELD_EVENT: &str = "e";
@@ -28,7 +29,7 @@ pub enum BusError {
 /// Publishes events to their streams, trimming each to about `max_len` entries.
 #[derive(Clone)]
 pub struct Publisher {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     max_len: usize,
 }
@@ -43,10 +44,10 @@ impl std::fmt::Debug for Publisher {
 }
 
 impl Publisher {
-    /// A publisher over an existing connection manager.
-    pub fn new(conn: ConnectionManager, keys: Keys, max_len: usize) -> Self {
+    /// A publisher over an existing shared connection.
+    pub fn new(conn: impl Into<RedisConn>, keys: Keys, max_len: usize) -> Self {
         Self {
-            conn,
+            conn: conn.into(),
             keys,
             max_len,
         }
@@ -114,10 +115,10 @@ impl Publisher {
     }
 }
 
-/// Opens a Redis connection manager (reconnects by itself after Redis restarts).
-pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    ConnectionManager::new(client).await
+/// Opens a shared Redis connection (reconnects by itself after Redis restarts): to one
+/// server, or to a cluster when `url` lists several nodes separated by commas.
+pub async fn connect(url: &str) -> Result<RedisConn, redis::RedisError> {
+    RedisTarget::open(url, false)?.shared().await
 }
 
 /// The `vehicle_id` of an envelope's JSON (empty when it has none).

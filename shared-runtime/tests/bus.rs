@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::AsyncTypedCommands;
-use redis::aio::ConnectionManager;
 use redis::streams::StreamId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared_runtime::bus::{self, FIELD_EVENT, Keys, Publisher};
 use shared_runtime::consumer::{self, Consumer, ConsumerConfig, GroupLag, Handler, HandlerError};
 use shared_runtime::outbox::{self, Relay};
+use shared_runtime::redis_conn::{RedisConn, RedisTarget};
 use shared_runtime::{db, inbox, testing};
 use shared_schemas::{Event, EventEnvelope, RawEnvelope};
 use sqlx::PgPool;
@@ -61,27 +61,36 @@ const WAIT: Duration = Duration::from_secs(10);
 /// Redis handles under a prefix of the test's own.
 struct Bus {
     keys: Keys,
-    client: redis::Client,
-    conn: ConnectionManager,
+    target: RedisTarget,
+    conn: RedisConn,
     publisher: Publisher,
 }
 
 impl Bus {
     async fn new(label: &str) -> Self {
-        Self::with_keys(Keys::new(testing::unique_prefix(label))).await
+        Self::with_keys(
+            Keys::new(testing::unique_prefix(label)),
+            &testing::redis_url(),
+        )
+        .await
     }
 
     /// A bus whose streams have `partitions` partitions (ADR 0026).
     async fn partitioned(label: &str, partitions: u32) -> Self {
         let keys = Keys::partitioned(testing::unique_prefix(label), partitions, false);
-        Self::with_keys(keys).await
+        Self::with_keys(keys, &testing::redis_url()).await
     }
 
-    async fn with_keys(keys: Keys) -> Self {
-        let url = testing::redis_url();
-        let conn = bus::connect(&url).await.expect("redis is up");
+    /// A partitioned bus on the local Redis Cluster.
+    async fn on_cluster(label: &str, partitions: u32) -> Self {
+        let keys = Keys::partitioned(testing::unique_prefix(label), partitions, true);
+        Self::with_keys(keys, &testing::redis_cluster_url()).await
+    }
+
+    async fn with_keys(keys: Keys, url: &str) -> Self {
+        let conn = bus::connect(url).await.expect("redis is up");
         Self {
-            client: redis::Client::open(url).expect("redis url"),
+            target: RedisTarget::open(url, false).expect("redis url"),
             publisher: Publisher::new(conn.clone(), keys.clone(), 10_000),
             keys,
             conn,
@@ -93,7 +102,7 @@ impl Bus {
     }
 
     fn consumer(&self, config: ConsumerConfig, handler: Arc<dyn Handler>) -> Consumer {
-        Consumer::new(self.client.clone(), self.keys.clone(), config, handler)
+        Consumer::new(self.target.clone(), self.keys.clone(), config, handler)
     }
 
     async fn publish(&self, envelope: &EventEnvelope<Ping>) -> String {
@@ -1050,7 +1059,8 @@ async fn outbox_keeps_events_while_redis_is_down() {
     enqueue_all(&pool, &events).await;
 
     // Nothing listens on port 1: the relay must start anyway and keep the rows.
-    let down = Relay::lazy(pool.clone(), "redis://127.0.0.1:1", bus.keys.clone(), 1000)
+    let unreachable = RedisTarget::open("redis://127.0.0.1:1", false).expect("url");
+    let down = Relay::lazy(pool.clone(), &unreachable, bus.keys.clone(), 1000)
         .expect("a lazy relay does not connect")
         .poll_interval(Duration::from_millis(20))
         .backoff(Duration::from_millis(10), Duration::from_millis(50));

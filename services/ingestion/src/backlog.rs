@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use shared_runtime::bus::Keys;
 use shared_runtime::consumer::{groups_lag, stream_lag};
+use shared_runtime::redis_conn::RedisConn;
 use shared_schemas::Event;
 use shared_schemas::events::TelemetryReceived;
 use tokio_util::sync::CancellationToken;
@@ -97,12 +97,7 @@ impl Backlog {
     }
 
     /// Samples every `sample_every` until `shutdown`.
-    pub async fn watch(
-        self: Arc<Self>,
-        conn: ConnectionManager,
-        keys: Keys,
-        shutdown: CancellationToken,
-    ) {
+    pub async fn watch(self: Arc<Self>, conn: RedisConn, keys: Keys, shutdown: CancellationToken) {
         // Every partition's (ADR 0026): the backlog is their sum, fullness per lane.
         let backfill: Vec<String> = keys
             .each_partition()
@@ -123,7 +118,7 @@ impl Backlog {
     }
 
     /// Whether some group on either lane is more than `full_at` entries behind.
-    async fn sample_fullness(&self, conn: &mut ConnectionManager, lanes: &[String]) {
+    async fn sample_fullness(&self, conn: &mut RedisConn, lanes: &[String]) {
         let deepest = match deepest_lag(conn, lanes).await {
             Ok(d) => d.unwrap_or_default(),
             Err(e) => {
@@ -148,7 +143,7 @@ impl Backlog {
 
     /// One sample: the largest lag (summed over the partitions' backfill lanes `keys`)
     /// and backlog age over the watched groups.
-    async fn sample(&self, conn: &mut ConnectionManager, keys: &[String]) {
+    async fn sample(&self, conn: &mut RedisConn, keys: &[String]) {
         let (mut entries, mut age) = (0_u64, Duration::ZERO);
         for group in &self.policy.groups {
             let mut group_entries = 0_u64;
@@ -194,7 +189,7 @@ struct Deepest {
 
 /// The group furthest behind on any of `lanes`; a lag Redis cannot tell counts as none.
 async fn deepest_lag(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     lanes: &[String],
 ) -> Result<Option<Deepest>, redis::RedisError> {
     let mut deepest: Option<Deepest> = None;

@@ -21,9 +21,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
 use shared_runtime::bus::{Keys, partition_of};
+use shared_runtime::redis_conn::RedisConn;
 use shared_runtime::service::Tasks;
 use shared_schemas::events::telemetry::{Problem, TelemetryReceived, TelemetryRejected};
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Intake {
 
 /// What the writers share: the connection, the key names and the script.
 struct Writer {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     max_len: usize,
     dedupe_ttl_s: u64,
@@ -167,7 +167,7 @@ impl Intake {
     /// starts its writer tasks on `tasks` (they stop once every clone of the intake is
     /// dropped, so the server's shutdown waits for the readings in hand).
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConn,
         keys: Keys,
         limits: StreamLimits,
         backfill_after: chrono::Duration,

@@ -6,13 +6,13 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures::FutureExt;
-use redis::aio::MultiplexedConnection;
 use redis::streams::StreamId;
 use shared_schemas::RawEnvelope;
 use tracing::Instrument;
 
 use super::{Delivery, HandlerError, Worker};
 use crate::bus::FIELD_EVENT;
+use crate::redis_conn::RedisConn;
 
 /// Most remembered transient errors; beyond, the memory is cleared (it only makes
 /// dead-letter reasons more helpful).
@@ -71,7 +71,7 @@ impl Worker {
     /// dead-lettered, or left pending (transient failure). Only a Redis error fails.
     pub(super) async fn process(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         entries: Vec<Entry>,
     ) -> Result<(), redis::RedisError> {
         if !self.holds() {
@@ -205,11 +205,7 @@ impl Worker {
 
     /// One atomic round trip: the dead letters are added, then every settled entry is
     /// acknowledged, so a dead letter is never lost nor its entry left cycling.
-    async fn apply(
-        &mut self,
-        conn: &mut MultiplexedConnection,
-        plan: Plan,
-    ) -> Result<(), redis::RedisError> {
+    async fn apply(&mut self, conn: &mut RedisConn, plan: Plan) -> Result<(), redis::RedisError> {
         if plan.acks.is_empty() && plan.dead.is_empty() {
             return Ok(());
         }

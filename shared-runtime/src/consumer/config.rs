@@ -177,6 +177,17 @@ impl ConsumerConfig {
         self
     }
 
+    /// What this consumer's partition leases and membership are named after: the group
+    /// and the event types it reads (`{group}:{hash of the types}`). One service may run
+    /// several consumers in one group over different streams (health's telemetry and
+    /// transfers); each kind shares the partitions only with its own kind.
+    pub fn lease_name(&self) -> String {
+        let mut types = self.event_types.clone();
+        types.sort();
+        let hash = crate::keys::partition_of(&types.join(","), u32::MAX);
+        format!("{}:{hash:08x}", self.group)
+    }
+
     /// Sets [`Self::lease_ttl`].
     #[must_use]
     pub fn lease_ttl(mut self, d: Duration) -> Self {

@@ -1,9 +1,10 @@
 //! Partition leases and the group's membership in Redis (ADR 0026).
 //!
-//! A partition's lease is the key `{prefix}{pn}lease:{group}` holding the owner's
+//! A partition's lease is the key `{prefix}{pn}lease:{name}` (`name`: the group and a
+//! hash of the event types read, [`ConsumerConfig::lease_name`](super::ConsumerConfig::lease_name)) holding the owner's
 //! consumer name, set with `SET NX PX ttl`, renewed and released only by its owner
-//! (compare-and-set scripts). Instances of a group heartbeat into the sorted set
-//! `{prefix}members:{group}` (score: expiry, Redis' clock), so each knows how many are
+//! (compare-and-set scripts). Instances heartbeat into the sorted set
+//! `{prefix}members:{name}` (score: expiry, Redis' clock), so each knows how many are
 //! alive and takes its share. Every key is touched alone, so this works on Redis
 //! Cluster too.
 

@@ -56,6 +56,7 @@ use shared_schemas::RawEnvelope;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::Keys;
+use crate::redis_conn::RedisTarget;
 use lease::Fence;
 use session::{Health, connect};
 use yield_gate::YieldGate;
@@ -144,20 +145,21 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// A consumer of `config.group` over Redis `client`, whose key names are `keys`.
+    /// A consumer of `config.group` over `redis`, whose key names are `keys`.
     pub fn new(
-        client: redis::Client,
+        redis: impl Into<RedisTarget>,
         keys: Keys,
         config: ConsumerConfig,
         handler: Arc<dyn Handler>,
     ) -> Self {
         let adapter = per_event::PerEvent::new(handler, &config);
         Self {
-            inner: BatchConsumer::new(client, keys, config, Arc::new(adapter)),
+            inner: BatchConsumer::new(redis, keys, config, Arc::new(adapter)),
         }
     }
 
-    /// Same as [`Consumer::new`], from a Redis URL (fails only on a malformed URL).
+    /// Same as [`Consumer::new`], from a Redis URL (fails only on a malformed URL; a
+    /// comma-separated list is a cluster).
     pub fn from_url(
         redis_url: &str,
         keys: Keys,
@@ -165,7 +167,7 @@ impl Consumer {
         handler: Arc<dyn Handler>,
     ) -> Result<Self, redis::RedisError> {
         Ok(Self::new(
-            redis::Client::open(redis_url)?,
+            RedisTarget::open(redis_url, false)?,
             keys,
             config,
             handler,
@@ -180,7 +182,7 @@ impl Consumer {
 
 /// Runs a [`BatchHandler`] over a consumer group.
 pub struct BatchConsumer {
-    client: redis::Client,
+    redis: RedisTarget,
     keys: Keys,
     config: ConsumerConfig,
     handler: Arc<dyn BatchHandler>,
@@ -196,15 +198,15 @@ impl std::fmt::Debug for BatchConsumer {
 }
 
 impl BatchConsumer {
-    /// A consumer of `config.group` over Redis `client`, whose key names are `keys`.
+    /// A consumer of `config.group` over `redis`, whose key names are `keys`.
     pub fn new(
-        client: redis::Client,
+        redis: impl Into<RedisTarget>,
         keys: Keys,
         config: ConsumerConfig,
         handler: Arc<dyn BatchHandler>,
     ) -> Self {
         Self {
-            client,
+            redis: redis.into(),
             keys,
             config,
             handler,
@@ -224,7 +226,7 @@ impl BatchConsumer {
         let worker = Worker::new(self.keys, self.config, self.handler, None);
         let group = worker.config.group.clone();
         let consumer = worker.config.consumer.clone();
-        drive(self.client, worker, shutdown).await;
+        drive(self.redis, worker, shutdown).await;
         tracing::info!(%group, %consumer, "consumer stopped");
         Ok(())
     }
@@ -232,10 +234,10 @@ impl BatchConsumer {
 
 /// Runs `worker` until `shutdown` is cancelled or its partition's lease is lost,
 /// reconnecting with backoff after Redis errors.
-async fn drive(client: redis::Client, mut worker: Worker, shutdown: CancellationToken) {
+async fn drive(redis: RedisTarget, mut worker: Worker, shutdown: CancellationToken) {
     let mut health = Health::default();
     while !shutdown.is_cancelled() && worker.holds() {
-        let result = match connect(&client, worker.config.block).await {
+        let result = match connect(&redis, worker.config.block).await {
             Ok(mut conn) => worker.session(&mut conn, &shutdown, &mut health).await,
             Err(e) => Err(e),
         };

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::lease::{Fence, Leases};
 use super::{BatchConsumer, BatchHandler, ConsumerConfig, Worker, drive};
 use crate::bus::Keys;
+use crate::redis_conn::{RedisConn, RedisTarget};
 
 /// A partition this instance holds.
 #[derive(Debug)]
@@ -30,12 +30,12 @@ struct Held {
 
 /// The owner's state.
 struct Owner {
-    client: redis::Client,
+    redis: RedisTarget,
     keys: Keys,
     config: ConsumerConfig,
     handler: Arc<dyn BatchHandler>,
     leases: Leases,
-    conn: ConnectionManager,
+    conn: RedisConn,
     held: BTreeMap<u32, Held>,
     shutdown: CancellationToken,
 }
@@ -46,20 +46,16 @@ pub(super) async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let BatchConsumer {
-        client,
+        redis,
         keys,
         config,
         handler,
     } = consumer;
     let ttl = config.lease_ttl;
-    let manager = ConnectionManagerConfig::new()
-        .set_number_of_retries(0)
-        .set_connection_timeout(Some(ttl / 3))
-        .set_response_timeout(Some(ttl / 3));
-    let conn = ConnectionManager::new_lazy_with_config(client.clone(), manager)?;
-    let leases = Leases::new(keys.clone(), &config.group, &config.consumer, ttl);
+    let conn = redis.shared_lazy(ttl / 3, ttl / 3)?;
+    let leases = Leases::new(keys.clone(), &config.lease_name(), &config.consumer, ttl);
     let mut owner = Owner {
-        client,
+        redis,
         keys,
         config,
         handler,
@@ -174,7 +170,7 @@ impl Owner {
             Arc::clone(&self.handler),
             Some(fence.clone()),
         );
-        let task = tokio::spawn(drive(self.client.clone(), worker, stop.clone()));
+        let task = tokio::spawn(drive(self.redis.clone(), worker, stop.clone()));
         self.held.insert(p, Held { fence, stop, task });
     }
 

@@ -4,18 +4,18 @@
 //! `max_attempts` times is dead-lettered instead of handled again.
 
 use redis::AsyncTypedCommands;
-use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamPendingCountReply};
 use tokio_util::sync::CancellationToken;
 
 use super::Worker;
 use super::batch::{Entry, count};
+use crate::redis_conn::RedisConn;
 
 impl Worker {
     /// One pass over every stream (following the `XAUTOCLAIM` cursor to its end).
     pub(super) async fn reclaim(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         shutdown: &CancellationToken,
     ) -> Result<(), redis::RedisError> {
         // A new owner of a partition claims everything pending, idle or not: the lease
@@ -83,7 +83,7 @@ impl Worker {
     /// the stream's `MAXLEN` is too short for the consumers' lag.
     async fn drop_trimmed(
         &self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         stream: usize,
         ids: &[String],
     ) -> Result<(), redis::RedisError> {
@@ -109,7 +109,7 @@ impl Worker {
 /// The delivery count of each id (`XPENDING key group id id 1`, pipelined), in order.
 /// An id no longer pending (acknowledged meanwhile) counts as delivered once.
 async fn delivery_counts(
-    conn: &mut MultiplexedConnection,
+    conn: &mut RedisConn,
     key: &str,
     group: &str,
     ids: &[&str],

@@ -4,23 +4,20 @@
 use std::time::Duration;
 
 use redis::AsyncTypedCommands;
-use redis::aio::MultiplexedConnection;
 use redis::streams::StreamReadOptions;
 use tokio_util::sync::CancellationToken;
 
 use super::Worker;
 use super::batch::Entry;
+use crate::redis_conn::{RedisConn, RedisTarget};
 
 /// A dedicated connection whose reply timeout outlasts the blocking read.
 pub(super) async fn connect(
-    client: &redis::Client,
+    redis: &RedisTarget,
     block: Duration,
-) -> Result<MultiplexedConnection, redis::RedisError> {
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(block + Duration::from_secs(5)));
-    client
-        .get_multiplexed_async_connection_with_config(&config)
+) -> Result<RedisConn, redis::RedisError> {
+    redis
+        .dedicated(Duration::from_secs(2), block + Duration::from_secs(5))
         .await
 }
 
@@ -112,7 +109,7 @@ impl Worker {
     /// Reads and handles over one connection until shutdown (`Ok`) or a Redis error.
     pub(super) async fn session(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         shutdown: &CancellationToken,
         health: &mut Health,
     ) -> Result<(), redis::RedisError> {
@@ -144,7 +141,7 @@ impl Worker {
     /// lanes; only when nothing at all was read does it block.
     async fn round(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         reads: &Reads,
     ) -> Result<(), redis::RedisError> {
         let live_entries = self.read(conn, &reads.live, &reads.poll).await?;
@@ -180,7 +177,7 @@ impl Worker {
     /// One `XREADGROUP` of new entries on `keys` (a slice of [`Worker::streams`]' keys).
     async fn read(
         &self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         keys: &[String],
         options: &StreamReadOptions,
     ) -> Result<Vec<Entry>, redis::RedisError> {
@@ -210,7 +207,7 @@ impl Worker {
     /// oldest entry not delivered yet and the entries trimmed before it read them (an
     /// error too), and the length of the group's dead-letter stream; a failure only
     /// skips one sample.
-    async fn record_lag(&self, conn: &mut MultiplexedConnection) {
+    async fn record_lag(&self, conn: &mut RedisConn) {
         let group = &self.config.group;
         match super::lag(conn, &self.keys, group, &self.config.event_types).await {
             Ok(l) => {
@@ -263,10 +260,7 @@ impl Worker {
     }
 
     /// `XGROUP CREATE … MKSTREAM` for each stream; an existing group is fine.
-    async fn create_groups(
-        &self,
-        conn: &mut MultiplexedConnection,
-    ) -> Result<(), redis::RedisError> {
+    async fn create_groups(&self, conn: &mut RedisConn) -> Result<(), redis::RedisError> {
         for stream in &self.streams {
             let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
                 .arg("CREATE")
@@ -291,7 +285,7 @@ impl Worker {
     /// nothing pending, so restarts do not pile up names. A name that still holds
     /// entries stays: deleting it would drop them from the pending list, and no one
     /// could reclaim them.
-    async fn leave(&self, conn: &mut MultiplexedConnection) {
+    async fn leave(&self, conn: &mut RedisConn) {
         for stream in &self.streams {
             let pending = redis::cmd("XPENDING")
                 .arg(&stream.key)

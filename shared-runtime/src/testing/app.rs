@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::redis_conn::RedisConn;
 use serde_json::Value;
 use shared_schemas::{Event, EventEnvelope};
 use sqlx::PgPool;
@@ -26,7 +26,7 @@ pub struct TestService {
     /// The service's database.
     pub db: PgPool,
     /// Redis.
-    pub redis: ConnectionManager,
+    pub redis: RedisConn,
     /// The service's key names.
     pub keys: Keys,
     /// Cancels the service.
@@ -182,11 +182,7 @@ impl TestService {
 
 /// Publishes envelopes to their streams under `keys`, in order (pipelined by 500), e.g.
 /// while the service is down.
-pub async fn publish<P: Event>(
-    redis: &ConnectionManager,
-    keys: &Keys,
-    events: &[EventEnvelope<P>],
-) {
+pub async fn publish<P: Event>(redis: &RedisConn, keys: &Keys, events: &[EventEnvelope<P>]) {
     let publisher = Publisher::new(redis.clone(), keys.clone(), 1_000_000);
     for chunk in events.chunks(500) {
         let raw: Vec<(String, String)> = chunk

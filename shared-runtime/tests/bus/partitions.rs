@@ -13,12 +13,12 @@ fn leased(group: &str, name: &str) -> ConsumerConfig {
         .lease_ttl(Duration::from_millis(600))
 }
 
-/// The owner of each partition's lease of `group` (`None`: free).
-async fn owners(bus: &Bus, group: &str) -> Vec<Option<String>> {
+/// The owner of each partition's lease of the consumers like `config` (`None`: free).
+async fn owners(bus: &Bus, config: &ConsumerConfig) -> Vec<Option<String>> {
     let mut conn = bus.conn.clone();
     let mut owners = Vec::new();
     for keys in bus.keys.each_partition() {
-        let key = keys.partition_key(&format!("lease:{group}"));
+        let key = keys.partition_key(&format!("lease:{}", config.lease_name()));
         owners.push(conn.get(key).await.expect("GET lease"));
     }
     owners
@@ -106,9 +106,49 @@ fn logged_ids(log: &Log) -> Vec<Uuid> {
         .collect()
 }
 
-#[tokio::test]
-async fn events_go_to_the_partition_of_their_vehicle() {
-    let bus = Bus::partitioned("routing", 4).await;
+/// Each scenario on one Redis and on the local Redis Cluster
+/// (`scripts/redis-cluster.sh`, started by the first test that needs it).
+macro_rules! on_both {
+    ($scenario:ident, $label:literal, $partitions:literal) => {
+        mod $scenario {
+            #[tokio::test]
+            async fn on_one_redis() {
+                let bus = super::Bus::partitioned($label, $partitions).await;
+                super::$scenario(bus).await;
+            }
+
+            #[tokio::test]
+            async fn on_the_cluster() {
+                let bus = super::Bus::on_cluster($label, $partitions).await;
+                super::$scenario(bus).await;
+            }
+        }
+    };
+}
+
+on_both!(events_go_to_the_partition_of_their_vehicle, "routing", 4);
+on_both!(
+    two_instances_share_the_partitions_and_each_vehicle_keeps_its_order,
+    "share",
+    4
+);
+on_both!(
+    a_dead_instances_partitions_move_and_what_it_left_pending_comes_first,
+    "takeover",
+    2
+);
+on_both!(
+    consumers_of_one_group_over_other_streams_do_not_share_partitions,
+    "kinds",
+    2
+);
+on_both!(
+    an_owner_that_lost_its_lease_neither_reads_nor_acknowledges,
+    "fence",
+    2
+);
+
+async fn events_go_to_the_partition_of_their_vehicle(bus: Bus) {
     let vehicle = |n: u32| format!("VH-{:06}", n % 16);
     let mut expected: HashMap<u32, Vec<Uuid>> = HashMap::new();
     for n in 0..40 {
@@ -153,14 +193,12 @@ async fn events_go_to_the_partition_of_their_vehicle() {
     bus.cleanup().await;
 }
 
-#[tokio::test]
-async fn two_instances_share_the_partitions_and_each_vehicle_keeps_its_order() {
-    let bus = Bus::partitioned("share", 4).await;
+async fn two_instances_share_the_partitions_and_each_vehicle_keeps_its_order(bus: Bus) {
     let log: Log = Arc::default();
     let (a_token, a_task) = spawn(bus.consumer(leased("g", "a"), Logged::new("a", &log)));
     let (b_token, b_task) = spawn(bus.consumer(leased("g", "b"), Logged::new("b", &log)));
     wait_until("a and b to hold two partitions each", WAIT, || async {
-        let mut held: Vec<Option<String>> = owners(&bus, "g").await;
+        let mut held: Vec<Option<String>> = owners(&bus, &leased("g", "a")).await;
         held.sort();
         held == [Some("a"), Some("a"), Some("b"), Some("b")].map(|o| o.map(str::to_owned))
     })
@@ -204,9 +242,7 @@ async fn two_instances_share_the_partitions_and_each_vehicle_keeps_its_order() {
     bus.cleanup().await;
 }
 
-#[tokio::test]
-async fn a_dead_instances_partitions_move_and_what_it_left_pending_comes_first() {
-    let bus = Bus::partitioned("takeover", 2).await;
+async fn a_dead_instances_partitions_move_and_what_it_left_pending_comes_first(bus: Bus) {
     // A long min_idle: only the takeover can claim A's entries this soon.
     let config = |name: &str| leased("g", name).min_idle(Duration::from_secs(600));
     let mut published = Vec::new();
@@ -251,9 +287,7 @@ async fn a_dead_instances_partitions_move_and_what_it_left_pending_comes_first()
     bus.cleanup().await;
 }
 
-#[tokio::test]
-async fn an_owner_that_lost_its_lease_neither_reads_nor_acknowledges() {
-    let bus = Bus::partitioned("fence", 2).await;
+async fn an_owner_that_lost_its_lease_neither_reads_nor_acknowledges(bus: Bus) {
     let log: Log = Arc::default();
     let gate = Arc::new(AtomicBool::new(false));
     let handler = Logged::gated("a", &log, &gate);
@@ -272,7 +306,7 @@ async fn an_owner_that_lost_its_lease_neither_reads_nor_acknowledges() {
 
     // Someone else holds the lease now (as after a pause longer than its TTL).
     let keys = bus.keys.for_vehicle(vehicle);
-    let lease = keys.partition_key("lease:g");
+    let lease = keys.partition_key(&format!("lease:{}", leased("g", "a").lease_name()));
     let mut conn = bus.conn.clone();
     let _: () = conn.set(&lease, "intruder").await.expect("SET");
     // A's fence ends within one TTL of the lease leaving it, whatever it hears.
@@ -310,5 +344,46 @@ async fn an_owner_that_lost_its_lease_neither_reads_nor_acknowledges() {
         published[..],
         "in order after the takeover"
     );
+    bus.cleanup().await;
+}
+
+async fn consumers_of_one_group_over_other_streams_do_not_share_partitions(bus: Bus) {
+    // One service, two consumers in one group over different streams (as health's
+    // telemetry and transfers): each must hold every partition of its own streams.
+    let log: Log = Arc::default();
+    let pings = leased("g", "a");
+    let others = ConsumerConfig::new("g", ["test.other"])
+        .consumer("b")
+        .block(Duration::from_millis(100))
+        .lease_ttl(Duration::from_millis(600));
+    let (a_token, a_task) = spawn(bus.consumer(pings.clone(), Logged::new("a", &log)));
+    let (b_token, b_task) = spawn(bus.consumer(others.clone(), Logged::new("b", &log)));
+    wait_until(
+        "each to hold both partitions of its streams",
+        WAIT,
+        || async {
+            let a = Some("a".to_owned());
+            let b = Some("b".to_owned());
+            owners(&bus, &pings).await == [a.clone(), a]
+                && owners(&bus, &others).await == [b.clone(), b]
+        },
+    )
+    .await;
+    let mut published = Vec::new();
+    for n in 0..20 {
+        let e = ping(&format!("VH-{n:06}"), n);
+        bus.publish(&e).await;
+        published.push(e.event_id);
+    }
+    wait_until("the pings to be handled", WAIT, || async {
+        log.lock().expect("lock").len() >= 20
+    })
+    .await;
+    stop(a_token, a_task).await;
+    stop(b_token, b_task).await;
+    let mut handled = logged_ids(&log);
+    handled.sort();
+    published.sort();
+    assert_eq!(handled, published, "every ping, by the ping consumer");
     bus.cleanup().await;
 }

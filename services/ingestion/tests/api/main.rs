@@ -10,6 +10,7 @@
 mod backfill;
 mod device_keys;
 mod durability;
+mod failover;
 mod helpers;
 mod history;
 mod hostile;
