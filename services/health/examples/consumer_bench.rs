@@ -160,9 +160,13 @@ async fn backlog(mut run: Run, n: usize) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let s = started.elapsed().as_secs_f64();
+    let db = sqlx::PgPool::connect(run.config.common.database_url.expose())
+        .await
+        .unwrap();
+    let applied = health::db::applied::count(&db).await.unwrap();
     println!(
         "backlog: {} readings of {vehicles} vehicles applied in {s:.1} s: {:.0} readings/s \
-         ({instances} instance(s), {partitions} partition(s))",
+         ({instances} instance(s), {partitions} partition(s)); {applied} rows in applied_readings",
         all.len(),
         all.len() as f64 / s
     );
