@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test` (and CI through .ci/run): prepares PostgreSQL and Redis with setup.sh,
-# then runs, failing fast:
+# `make test` (and CI through .ci/run): prepares PostgreSQL and Redis with setup.sh and
+# a local Redis Cluster with redis-cluster.sh, then runs, failing fast:
 #   0. scripts/check-packaging.sh: docker-compose.yml, the Kubernetes manifests, the
 #      Prometheus rules and the Grafana dashboards, offline, in seconds
 #      (FLEET_PACKAGING=0 skips it)
@@ -29,6 +29,13 @@ bash "$ROOT/scripts/setup.sh"
 
 # shellcheck source=env.sh
 . "$ROOT/scripts/env.sh"
+
+# The local Redis Cluster the partitioned-stream tests run on (ADR 0026): 3 masters and
+# 3 replicas of the machine's redis-server on ports 7100-7105, AOF on. The tests would
+# start it themselves; starting it here fails fast and names the cause.
+banner "setup: local Redis Cluster (scripts/redis-cluster.sh)"
+TEST_REDIS_CLUSTER_URL="${TEST_REDIS_CLUSTER_URL:-$(bash "$ROOT/scripts/redis-cluster.sh" start)}"
+export TEST_REDIS_CLUSTER_URL
 
 # clippy and rustfmt are rustup components: add them when rustup can.
 for component in rustfmt clippy; do

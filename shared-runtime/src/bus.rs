@@ -1,59 +1,19 @@
 //! Stream naming and the publisher.
 //!
-//! Each event type has one stream, `{prefix}stream:{event_type}`; every entry carries
-//! the envelope JSON in the field [`FIELD_EVENT`] (and may carry others that consumers
-//! ignore). Publishing trims the stream with `MAXLEN ~` so Redis memory stays bounded.
+//! Each event type has one stream per partition, `{prefix}stream:{event_type}` with one
+//! partition ([`Keys`], ADR 0026); every entry carries the envelope JSON in the field
+//! [`FIELD_EVENT`] (and may carry others that consumers ignore). An event goes to the
+//! partition of its vehicle. Publishing trims the stream with `MAXLEN ~` so Redis
+//! memory stays bounded.
 
-use redis::aio::ConnectionManager;
 use shared_schemas::{Event, EventEnvelope};
+
+use crate::redis_conn::{RedisConn, RedisTarget};
 
 /// Field holding the envelope JSON in a stream entry.
 pub const FIELD_EVENT: &str = "e";
 
-/// Suffix of an event type's backfill lane ([`Keys::backfill`]).
-pub const BACKFILL_SUFFIX: &str = ":backfill";
-
-/// Redis key names of one environment (one prefix).
-#[derive(Debug, Clone)]
-pub struct Keys {
-    prefix: String,
-}
-
-impl Keys {
-    /// Key names under `prefix` (e.g. `fleet:`).
-    pub fn new(prefix: impl Into<String>) -> Self {
-        Self {
-            prefix: prefix.into(),
-        }
-    }
-    /// The prefix.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-    /// The stream of one event type.
-    pub fn stream(&self, event_type: &str) -> String {
-        format!("{}stream:{event_type}", self.prefix)
-    }
-    /// The backfill lane of one event type, `{prefix}stream:{event_type}:backfill`:
-    /// where a producer appends events about the past (a device flushing its buffer), so
-    /// they do not queue ahead of live ones. Every consumer of the type reads it after
-    /// the live stream (ADR 0020).
-    pub fn backfill(&self, event_type: &str) -> String {
-        format!("{}stream:{event_type}{BACKFILL_SUFFIX}", self.prefix)
-    }
-    /// Both lanes of an event type: the live stream, then the backfill lane.
-    pub fn lanes(&self, event_type: &str) -> [String; 2] {
-        [self.stream(event_type), self.backfill(event_type)]
-    }
-    /// The dead-letter stream of one consumer group.
-    pub fn dead_letter(&self, group: &str) -> String {
-        format!("{}dead-letter:{group}", self.prefix)
-    }
-    /// Any other key, namespaced under the prefix.
-    pub fn key(&self, name: &str) -> String {
-        format!("{}{name}", self.prefix)
-    }
-}
+pub use crate::keys::{BACKFILL_SUFFIX, Keys, partition_of};
 
 /// A publishing failure.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +29,7 @@ pub enum BusError {
 /// Publishes events to their streams, trimming each to about `max_len` entries.
 #[derive(Clone)]
 pub struct Publisher {
-    conn: ConnectionManager,
+    conn: RedisConn,
     keys: Keys,
     max_len: usize,
 }
@@ -84,10 +44,10 @@ impl std::fmt::Debug for Publisher {
 }
 
 impl Publisher {
-    /// A publisher over an existing connection manager.
-    pub fn new(conn: ConnectionManager, keys: Keys, max_len: usize) -> Self {
+    /// A publisher over an existing shared connection.
+    pub fn new(conn: impl Into<RedisConn>, keys: Keys, max_len: usize) -> Self {
         Self {
-            conn,
+            conn: conn.into(),
             keys,
             max_len,
         }
@@ -103,24 +63,41 @@ impl Publisher {
         let json = serde_json::to_string(envelope)?;
         let mut conn = self.conn.clone();
         let id: String = self
-            .xadd_cmd(&self.keys.stream(P::TYPE), &json)
+            .xadd_cmd(
+                &self.keys.for_vehicle(&envelope.vehicle_id).stream(P::TYPE),
+                &json,
+            )
             .query_async(&mut conn)
             .await?;
         Ok(id)
     }
 
-    /// Publishes already-serialized envelopes `(event_type, json)` in one pipeline.
+    /// Publishes already-serialized envelopes `(event_type, json)`, each to the
+    /// partition of its vehicle: one pipeline per partition (a cluster slot), in order
+    /// within each. An envelope whose vehicle cannot be read goes to partition 0.
     pub async fn publish_raw(&self, events: &[(String, String)]) -> Result<(), BusError> {
         if events.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
+        let mut pipes: Vec<Option<redis::Pipeline>> =
+            (0..self.keys.partitions()).map(|_| None).collect();
         for (event_type, json) in events {
-            pipe.add_command(self.xadd_cmd(&self.keys.stream(event_type), json))
+            let keys = if self.keys.partitions() > 1 {
+                self.keys.for_vehicle(&vehicle_of(json))
+            } else {
+                self.keys.partition(0)
+            };
+            let p = keys.narrowed().unwrap_or(0) as usize;
+            pipes[p]
+                .get_or_insert_with(redis::pipe)
+                .add_command(self.xadd_cmd(&keys.stream(event_type), json))
                 .ignore();
         }
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await?;
+        let sends = pipes.into_iter().flatten().map(|pipe| {
+            let mut conn = self.conn.clone();
+            async move { pipe.query_async::<()>(&mut conn).await }
+        });
+        futures::future::try_join_all(sends).await?;
         Ok(())
     }
 
@@ -138,8 +115,20 @@ impl Publisher {
     }
 }
 
-/// Opens a Redis connection manager (reconnects by itself after Redis restarts).
-pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    ConnectionManager::new(client).await
+/// Opens a shared Redis connection (reconnects by itself after Redis restarts): to one
+/// server, or to a cluster when `url` lists several nodes separated by commas.
+pub async fn connect(url: &str) -> Result<RedisConn, redis::RedisError> {
+    RedisTarget::open(url, false)?.shared().await
+}
+
+/// The `vehicle_id` of an envelope's JSON (empty when it has none).
+fn vehicle_of(json: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Vehicle {
+        #[serde(default)]
+        vehicle_id: String,
+    }
+    serde_json::from_str::<Vehicle>(json)
+        .map(|v| v.vehicle_id)
+        .unwrap_or_default()
 }

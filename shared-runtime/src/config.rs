@@ -152,13 +152,17 @@ impl std::fmt::Debug for Secret {
 
 /// Settings every service shares, read from the environment:
 /// `DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`, `BIND_ADDR`, `JWT_SECRET`,
-/// `STREAM_MAX_LEN`, `DB_MAX_CONNECTIONS`.
+/// `REDIS_CLUSTER`, `STREAM_MAX_LEN`, `STREAM_PARTITIONS`, `STREAM_LEASE_TTL_MS`,
+/// `DB_MAX_CONNECTIONS`.
 #[derive(Debug, Clone)]
 pub struct CommonConfig {
     /// Postgres URL of the service's own database.
     pub database_url: Secret,
-    /// Redis URL.
+    /// Redis URL; a comma-separated list of nodes is a Redis Cluster.
     pub redis_url: Secret,
+    /// `REDIS_CLUSTER` (default false): `REDIS_URL` is a Redis Cluster node even when it
+    /// names one (ADR 0026).
+    pub redis_cluster: bool,
     /// Prefix of every Redis key (lets several environments or tests share one Redis).
     pub redis_prefix: String,
     /// Address the HTTP server binds.
@@ -174,6 +178,13 @@ pub struct CommonConfig {
     pub service_credentials: Option<crate::auth::ServiceCredentials>,
     /// Approximate maximum length of each stream.
     pub stream_max_len: usize,
+    /// `STREAM_PARTITIONS` (default 1): how many partitions each stream has; a vehicle's
+    /// events go to one, and a consumer group's instances share them (ADR 0026). Every
+    /// service of one deployment must use the same count.
+    pub stream_partitions: u32,
+    /// `STREAM_LEASE_TTL_MS` (default 5000): how long a partition's lease lasts
+    /// without renewal, i.e. how soon a dead instance's partitions move (ADR 0026).
+    pub stream_lease_ttl: std::time::Duration,
     /// Postgres pool size.
     pub db_max_connections: u32,
 }
@@ -184,14 +195,38 @@ impl CommonConfig {
         Ok(Self {
             database_url: secret("DATABASE_URL")?,
             redis_url: Secret(or("REDIS_URL", "redis://127.0.0.1:6379".to_owned())?),
+            redis_cluster: or("REDIS_CLUSTER", false)?,
             redis_prefix: or("REDIS_PREFIX", "fleet:".to_owned())?,
             bind_addr: or("BIND_ADDR", ([0, 0, 0, 0], default_port).into())?,
             jwt_secret: optional_secret("JWT_SECRET"),
             jwks_url: lookup("AUTH_JWKS_URL"),
             service_credentials: service_credentials()?,
             stream_max_len: or("STREAM_MAX_LEN", 1_000_000)?,
+            stream_partitions: positive("STREAM_PARTITIONS", 1)?,
+            stream_lease_ttl: millis("STREAM_LEASE_TTL_MS", 5_000)?,
             db_max_connections: or("DB_MAX_CONNECTIONS", 16)?,
         })
+    }
+}
+
+impl CommonConfig {
+    /// The key names of this deployment: its prefix and partition count.
+    pub fn keys(&self) -> crate::bus::Keys {
+        crate::bus::Keys::partitioned(
+            self.redis_prefix.clone(),
+            self.stream_partitions,
+            self.is_cluster(),
+        )
+    }
+
+    /// Whether Redis is a cluster: `REDIS_CLUSTER`, or several nodes in `REDIS_URL`.
+    pub fn is_cluster(&self) -> bool {
+        self.redis_cluster || self.redis_url.expose().contains(',')
+    }
+
+    /// Where Redis is (fails only on a malformed URL).
+    pub fn redis_target(&self) -> Result<crate::redis_conn::RedisTarget, redis::RedisError> {
+        crate::redis_conn::RedisTarget::open(self.redis_url.expose(), self.redis_cluster)
     }
 }
 

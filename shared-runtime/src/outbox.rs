@@ -19,13 +19,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use shared_schemas::{Event, EventEnvelope};
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{BusError, Keys, Publisher};
+use crate::redis_conn::RedisTarget;
 
 /// Why an event could not be put in the outbox.
 #[derive(Debug, thiserror::Error)]
@@ -116,20 +116,15 @@ impl Relay {
 
     /// A relay whose Redis connection opens on first use, so it can start while Redis
     /// is down (the rows wait; it keeps retrying). Fails only on a malformed URL. Call
-    /// it inside the Tokio runtime.
+    /// it inside the Tokio runtime. (`RedisTarget::open(url, false)?` from a URL.)
     pub fn lazy(
         pool: PgPool,
-        redis_url: &str,
+        redis: &RedisTarget,
         keys: Keys,
         max_len: usize,
     ) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(redis_url)?;
-        // No retries inside the manager: the relay's own backoff paces the attempts.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(0)
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        // No retries inside the connection: the relay's own backoff paces the attempts.
+        let conn = redis.shared_lazy(Duration::from_secs(2), Duration::from_secs(5))?;
         Ok(Self::new(pool, Publisher::new(conn, keys, max_len)))
     }
 

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use redis::aio::ConnectionManager;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::sync::Notify;
@@ -26,6 +25,7 @@ use crate::consumer::{BatchConsumer, BatchHandler, Consumer, ConsumerConfig, Han
 use crate::http::audit::{self, RequestAudit};
 use crate::http::{Readiness, Server, observe, ops_routes};
 use crate::outbox::Relay;
+use crate::redis_conn::{RedisConn, RedisTarget};
 
 /// A service binary's `main`: JSON logs, the configuration `read` from the environment
 /// (the error names the variable), `build`, then serving until SIGTERM or Ctrl-C.
@@ -115,7 +115,7 @@ pub struct Service {
     /// The service's own database, migrated.
     pub db: PgPool,
     /// Redis, for requests (consumers open their own connections).
-    pub redis: ConnectionManager,
+    pub redis: RedisConn,
     /// Stream and key names under the configured prefix.
     pub keys: Keys,
     /// Background tasks joined at shutdown.
@@ -140,17 +140,14 @@ impl Service {
         crate::db::migrate(&db, migrations)
             .await
             .context("running migrations")?;
-        let redis = crate::bus::connect(common.redis_url.expose())
+        let target = common.redis_target().context("REDIS_URL")?;
+        let redis = target
+            .shared()
             .await
-            .context("connecting to Redis (REDIS_URL)")?;
-        let keys = Keys::new(common.redis_prefix.clone());
-        let relay = Relay::lazy(
-            db.clone(),
-            common.redis_url.expose(),
-            keys.clone(),
-            common.stream_max_len,
-        )
-        .context("outbox relay (REDIS_URL)")?;
+            .context("connecting to Redis (REDIS_URL, REDIS_CLUSTER)")?;
+        let keys = common.keys();
+        let relay = Relay::lazy(db.clone(), &target, keys.clone(), common.stream_max_len)
+            .context("outbox relay (REDIS_URL)")?;
         Ok(Self {
             name,
             common: common.clone(),
@@ -206,9 +203,9 @@ impl Service {
         self
     }
 
-    /// A Redis client of the configured URL, for connections of a task's own.
-    pub fn redis_client(&self) -> anyhow::Result<redis::Client> {
-        redis::Client::open(self.common.redis_url.expose()).context("REDIS_URL")
+    /// Where Redis is (one server or a cluster), for connections of a task's own.
+    pub fn redis_target(&self) -> anyhow::Result<RedisTarget> {
+        self.common.redis_target().context("REDIS_URL")
     }
 
     /// Runs `handler` on each event of `config`'s consumer group until shutdown.
@@ -218,7 +215,8 @@ impl Service {
         config: ConsumerConfig,
         handler: Arc<dyn Handler>,
     ) -> anyhow::Result<()> {
-        let consumer = Consumer::new(self.redis_client()?, self.keys.clone(), config, handler);
+        let config = config.lease_ttl(self.common.stream_lease_ttl);
+        let consumer = Consumer::new(self.redis_target()?, self.keys.clone(), config, handler);
         let token = self.tasks.shutdown();
         self.tasks.spawn_logged(name, consumer.run(token));
         Ok(())
@@ -231,7 +229,8 @@ impl Service {
         config: ConsumerConfig,
         handler: Arc<dyn BatchHandler>,
     ) -> anyhow::Result<()> {
-        let consumer = BatchConsumer::new(self.redis_client()?, self.keys.clone(), config, handler);
+        let config = config.lease_ttl(self.common.stream_lease_ttl);
+        let consumer = BatchConsumer::new(self.redis_target()?, self.keys.clone(), config, handler);
         let token = self.tasks.shutdown();
         self.tasks.spawn_logged(name, consumer.run(token));
         Ok(())

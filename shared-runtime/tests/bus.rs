@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::AsyncTypedCommands;
-use redis::aio::ConnectionManager;
 use redis::streams::StreamId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared_runtime::bus::{self, FIELD_EVENT, Keys, Publisher};
 use shared_runtime::consumer::{self, Consumer, ConsumerConfig, GroupLag, Handler, HandlerError};
 use shared_runtime::outbox::{self, Relay};
+use shared_runtime::redis_conn::{RedisConn, RedisTarget};
 use shared_runtime::{db, inbox, testing};
 use shared_schemas::{Event, EventEnvelope, RawEnvelope};
 use sqlx::PgPool;
@@ -24,6 +24,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+#[path = "bus/partitions.rs"]
+mod partitions;
 
 // ---------------------------------------------------------------- fixtures
 
@@ -58,18 +61,36 @@ const WAIT: Duration = Duration::from_secs(10);
 /// Redis handles under a prefix of the test's own.
 struct Bus {
     keys: Keys,
-    client: redis::Client,
-    conn: ConnectionManager,
+    target: RedisTarget,
+    conn: RedisConn,
     publisher: Publisher,
 }
 
 impl Bus {
     async fn new(label: &str) -> Self {
-        let url = testing::redis_url();
-        let keys = Keys::new(testing::unique_prefix(label));
-        let conn = bus::connect(&url).await.expect("redis is up");
+        Self::with_keys(
+            Keys::new(testing::unique_prefix(label)),
+            &testing::redis_url(),
+        )
+        .await
+    }
+
+    /// A bus whose streams have `partitions` partitions (ADR 0026).
+    async fn partitioned(label: &str, partitions: u32) -> Self {
+        let keys = Keys::partitioned(testing::unique_prefix(label), partitions, false);
+        Self::with_keys(keys, &testing::redis_url()).await
+    }
+
+    /// A partitioned bus on the local Redis Cluster.
+    async fn on_cluster(label: &str, partitions: u32) -> Self {
+        let keys = Keys::partitioned(testing::unique_prefix(label), partitions, true);
+        Self::with_keys(keys, &testing::redis_cluster_url()).await
+    }
+
+    async fn with_keys(keys: Keys, url: &str) -> Self {
+        let conn = bus::connect(url).await.expect("redis is up");
         Self {
-            client: redis::Client::open(url).expect("redis url"),
+            target: RedisTarget::open(url, false).expect("redis url"),
             publisher: Publisher::new(conn.clone(), keys.clone(), 10_000),
             keys,
             conn,
@@ -81,7 +102,7 @@ impl Bus {
     }
 
     fn consumer(&self, config: ConsumerConfig, handler: Arc<dyn Handler>) -> Consumer {
-        Consumer::new(self.client.clone(), self.keys.clone(), config, handler)
+        Consumer::new(self.target.clone(), self.keys.clone(), config, handler)
     }
 
     async fn publish(&self, envelope: &EventEnvelope<Ping>) -> String {
@@ -138,7 +159,12 @@ impl Bus {
 
     /// Event ids of the entries of the test stream, in stream order.
     async fn published_ids(&self) -> Vec<Uuid> {
-        self.entries(&self.stream())
+        self.ids_in(&self.stream()).await
+    }
+
+    /// Event ids of the entries of the stream `key`, in stream order.
+    async fn ids_in(&self, key: &str) -> Vec<Uuid> {
+        self.entries(key)
             .await
             .iter()
             .map(|e| {
@@ -1033,7 +1059,8 @@ async fn outbox_keeps_events_while_redis_is_down() {
     enqueue_all(&pool, &events).await;
 
     // Nothing listens on port 1: the relay must start anyway and keep the rows.
-    let down = Relay::lazy(pool.clone(), "redis://127.0.0.1:1", bus.keys.clone(), 1000)
+    let unreachable = RedisTarget::open("redis://127.0.0.1:1", false).expect("url");
+    let down = Relay::lazy(pool.clone(), &unreachable, bus.keys.clone(), 1000)
         .expect("a lazy relay does not connect")
         .poll_interval(Duration::from_millis(20))
         .backoff(Duration::from_millis(10), Duration::from_millis(50));

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use redis::aio::ConnectionManager;
 use shared_runtime::auth::Jwt;
 use shared_runtime::bus::Keys;
+use shared_runtime::redis_conn::RedisConn;
 use sqlx::PgPool;
 
 use crate::events::Recorder;
@@ -23,7 +23,7 @@ pub struct AppState {
     /// Commits decisions.
     pub recorder: Recorder,
     /// Redis (consumer backlog for the status).
-    pub redis: ConnectionManager,
+    pub redis: RedisConn,
     /// Key names.
     pub keys: Keys,
 }

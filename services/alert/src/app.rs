@@ -100,7 +100,7 @@ pub async fn build(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     start_timers(&mut service, &config, &alerting);
     let feed = Feed::new();
     let feed_task = feed.clone().run(
-        service.redis_client()?,
+        service.redis_target()?,
         service.keys.clone(),
         service.tasks.shutdown(),
     );

@@ -81,7 +81,7 @@ fn event(i: usize, orgs: usize, vehicles: usize) -> (String, String) {
     (event_type.to_owned(), envelope.to_string())
 }
 
-async fn caught_up(redis: &mut redis::aio::ConnectionManager, keys: &Keys) -> bool {
+async fn caught_up(redis: &mut shared_runtime::redis_conn::RedisConn, keys: &Keys) -> bool {
     let lag = shared_runtime::consumer::lag(redis, keys, GROUP, &event_types())
         .await
         .unwrap();

@@ -11,7 +11,10 @@
 //! applied per second until it has caught up.
 //!
 //! `BENCH_BATCH` sets the consumer's batch size (default 5,000, the service's
-//! `HEALTH_BATCH` default).
+//! `HEALTH_BATCH` default). Scale-out (ADR 0026): `BENCH_INSTANCES` (default 1) health
+//! instances in this process share the group, over `BENCH_PARTITIONS` partitions
+//! (default 1, or 8 with more than one instance or on a cluster); `BENCH_REDIS_URL` a
+//! comma-separated node list runs against Redis Cluster (`scripts/redis-cluster.sh`).
 //!
 //! `paced <vehicles> <rate> <seconds>`: publishes `rate` readings per second (in 100 ms
 //! slices, `received_at` = publish time) for `seconds`; reports the time from each
@@ -47,16 +50,7 @@ fn readings(vehicles: u32, n: usize) -> Vec<TelemetryReading> {
         interval_s: 60,
         seed: 11,
     };
-    let fleet = build_fleet(vehicles, &cfg, 0.2);
-    let mut merged = Merged::new(fleet, cfg);
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        let Some((sample, slot)) = merged.next_with_slot() else {
-            break;
-        };
-        out.push(sample.to_reading(merged.slot_vehicle(slot), cfg.seed));
-    }
-    out
+    Merged::new(build_fleet(vehicles, &cfg, 0.2), cfg).take_readings(n, cfg.seed)
 }
 
 fn envelope(r: &TelemetryReading) -> (String, String) {
@@ -74,7 +68,7 @@ fn envelope(r: &TelemetryReading) -> (String, String) {
     )
 }
 
-async fn caught_up(redis: &mut redis::aio::ConnectionManager, keys: &Keys) -> bool {
+async fn caught_up(redis: &mut shared_runtime::redis_conn::RedisConn, keys: &Keys) -> bool {
     let lag = shared_runtime::consumer::lag(
         redis,
         keys,
@@ -86,18 +80,33 @@ async fn caught_up(redis: &mut redis::aio::ConnectionManager, keys: &Keys) -> bo
     lag.lag == Some(0) && lag.pending == 0
 }
 
+/// `BENCH_REDIS_URL` (a comma-separated list: a cluster), or the test Redis.
+fn redis_url() -> String {
+    std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| testing::redis_url())
+}
+
+fn env_or(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The service's settings for the run: a large batch and cache, no pruning within it.
-fn config(database_url: String, prefix: String) -> Config {
+fn config(database_url: String, prefix: String, partitions: u32) -> Config {
     Config {
         common: CommonConfig {
             database_url: Secret::new(database_url),
-            redis_url: Secret::new(testing::redis_url()),
+            redis_url: Secret::new(redis_url()),
+            redis_cluster: false,
             redis_prefix: prefix,
             bind_addr: ([127, 0, 0, 1], 0).into(),
             jwt_secret: Some(Secret::new("bench-secret-bench-secret-bench-secret")),
             jwks_url: None,
             service_credentials: None,
             stream_max_len: 10_000_000,
+            stream_partitions: partitions,
+            stream_lease_ttl: std::time::Duration::from_secs(5),
             db_max_connections: 16,
         },
         batch: std::env::var("BENCH_BATCH")
@@ -117,9 +126,10 @@ fn config(database_url: String, prefix: String) -> Config {
 struct Run {
     vehicles: u32,
     keys: Keys,
-    redis: redis::aio::ConnectionManager,
+    redis: shared_runtime::redis_conn::RedisConn,
     publisher: Publisher,
     config: Config,
+    instances: u32,
     shutdown: CancellationToken,
 }
 
@@ -132,30 +142,45 @@ async fn backlog(mut run: Run, n: usize) {
         let events: Vec<_> = chunk.iter().map(envelope).collect();
         run.publisher.publish_raw(&events).await.unwrap();
     }
-    eprintln!("{} readings in the stream; starting health", all.len());
-    let app = health::build(run.config, run.shutdown.clone())
-        .await
-        .unwrap();
+    let instances = run.instances;
+    let partitions = run.keys.partitions();
+    eprintln!(
+        "{} readings in the stream; starting {instances} health instance(s) over {partitions} partition(s)",
+        all.len()
+    );
+    let mut services = Vec::new();
+    for _ in 0..instances {
+        let app = health::build(run.config.clone(), run.shutdown.clone())
+            .await
+            .unwrap();
+        services.push(tokio::spawn(app.run()));
+    }
     let started = Instant::now();
-    let service = tokio::spawn(app.run());
     while !caught_up(&mut run.redis, &run.keys).await {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let s = started.elapsed().as_secs_f64();
+    let db = sqlx::PgPool::connect(run.config.common.database_url.expose())
+        .await
+        .unwrap();
+    let applied = health::db::applied::count(&db).await.unwrap();
     println!(
-        "backlog: {} readings of {vehicles} vehicles applied in {s:.1} s: {:.0} readings/s",
+        "backlog: {} readings of {vehicles} vehicles applied in {s:.1} s: {:.0} readings/s \
+         ({instances} instance(s), {partitions} partition(s)); {applied} rows in applied_readings",
         all.len(),
         all.len() as f64 / s
     );
     run.shutdown.cancel();
-    service.await.unwrap().unwrap();
+    for service in services {
+        service.await.unwrap().unwrap();
+    }
 }
 
 /// Acknowledged entries over time until `n` are, polled every 20 ms: a slice's latency
 /// is the time from its publication until the group had acknowledged it (the consumer
 /// handles the stream in order), i.e. its last reading's.
 fn poll_acknowledged(
-    mut redis: redis::aio::ConnectionManager,
+    mut redis: shared_runtime::redis_conn::RedisConn,
     keys: Keys,
     n: usize,
 ) -> tokio::task::JoinHandle<Vec<(Instant, u64)>> {
@@ -279,17 +304,22 @@ async fn main() {
     );
     let database_url = testing::fresh_database("health_bench").await;
     let prefix = testing::unique_prefix("health-bench");
-    let keys = Keys::new(prefix.clone());
+    let instances = env_or("BENCH_INSTANCES", 1);
+    let cluster = redis_url().contains(',');
+    let partitions = env_or(
+        "BENCH_PARTITIONS",
+        if instances > 1 || cluster { 8 } else { 1 },
+    );
+    let keys = Keys::partitioned(prefix.clone(), partitions, cluster);
     let (run_prefix, run_database) = (prefix.clone(), database_url.clone());
-    let mut redis = shared_runtime::bus::connect(&testing::redis_url())
-        .await
-        .unwrap();
+    let mut redis = shared_runtime::bus::connect(&redis_url()).await.unwrap();
     let run = Run {
         vehicles,
         publisher: Publisher::new(redis.clone(), keys.clone(), 10_000_000),
         keys,
         redis: redis.clone(),
-        config: config(database_url, prefix),
+        config: config(database_url, prefix, partitions),
+        instances,
         shutdown: CancellationToken::new(),
     };
     match mode.as_str() {

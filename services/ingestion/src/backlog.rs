@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use shared_runtime::bus::Keys;
 use shared_runtime::consumer::{groups_lag, stream_lag};
+use shared_runtime::redis_conn::RedisConn;
 use shared_schemas::Event;
 use shared_schemas::events::TelemetryReceived;
 use tokio_util::sync::CancellationToken;
@@ -97,14 +97,14 @@ impl Backlog {
     }
 
     /// Samples every `sample_every` until `shutdown`.
-    pub async fn watch(
-        self: Arc<Self>,
-        conn: ConnectionManager,
-        keys: Keys,
-        shutdown: CancellationToken,
-    ) {
-        let key = keys.backfill(TelemetryReceived::TYPE);
-        let lanes = keys.lanes(TelemetryReceived::TYPE);
+    pub async fn watch(self: Arc<Self>, conn: RedisConn, keys: Keys, shutdown: CancellationToken) {
+        // Every partition's (ADR 0026): the backlog is their sum, fullness per lane.
+        let backfill: Vec<String> = keys
+            .each_partition()
+            .iter()
+            .map(|k| k.backfill(TelemetryReceived::TYPE))
+            .collect();
+        let lanes = keys.all_lanes(TelemetryReceived::TYPE);
         let mut tick = tokio::time::interval(self.policy.sample_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -112,13 +112,13 @@ impl Backlog {
                 () = shutdown.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            self.sample(&mut conn.clone(), &key).await;
+            self.sample(&mut conn.clone(), &backfill).await;
             self.sample_fullness(&mut conn.clone(), &lanes).await;
         }
     }
 
     /// Whether some group on either lane is more than `full_at` entries behind.
-    async fn sample_fullness(&self, conn: &mut ConnectionManager, lanes: &[String]) {
+    async fn sample_fullness(&self, conn: &mut RedisConn, lanes: &[String]) {
         let deepest = match deepest_lag(conn, lanes).await {
             Ok(d) => d.unwrap_or_default(),
             Err(e) => {
@@ -141,22 +141,27 @@ impl Backlog {
         }
     }
 
-    /// One sample: the largest lag and backlog age over the watched groups.
-    async fn sample(&self, conn: &mut ConnectionManager, key: &str) {
+    /// One sample: the largest lag (summed over the partitions' backfill lanes `keys`)
+    /// and backlog age over the watched groups.
+    async fn sample(&self, conn: &mut RedisConn, keys: &[String]) {
         let (mut entries, mut age) = (0_u64, Duration::ZERO);
         for group in &self.policy.groups {
-            match stream_lag(conn, key.to_owned(), TelemetryReceived::TYPE, group).await {
-                Ok(lag) => {
-                    // An unknown lag (entries deleted mid-stream) counts as none.
-                    entries = entries.max(lag.lag.unwrap_or(0));
-                    age = age.max(lag.backlog_age.unwrap_or_default());
-                }
-                Err(e) => {
-                    tracing::debug!(group, error = %e, "backfill backlog sample failed");
-                    self.over.store(false, Ordering::Relaxed);
-                    return;
+            let mut group_entries = 0_u64;
+            for key in keys {
+                match stream_lag(conn, key.clone(), TelemetryReceived::TYPE, group).await {
+                    Ok(lag) => {
+                        // An unknown lag (entries deleted mid-stream) counts as none.
+                        group_entries += lag.lag.unwrap_or(0);
+                        age = age.max(lag.backlog_age.unwrap_or_default());
+                    }
+                    Err(e) => {
+                        tracing::debug!(group, error = %e, "backfill backlog sample failed");
+                        self.over.store(false, Ordering::Relaxed);
+                        return;
+                    }
                 }
             }
+            entries = entries.max(group_entries);
         }
         let over = entries > self.policy.max_backlog;
         if over != self.over.swap(over, Ordering::Relaxed) {
@@ -184,7 +189,7 @@ struct Deepest {
 
 /// The group furthest behind on any of `lanes`; a lag Redis cannot tell counts as none.
 async fn deepest_lag(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     lanes: &[String],
 ) -> Result<Option<Deepest>, redis::RedisError> {
     let mut deepest: Option<Deepest> = None;

@@ -9,6 +9,8 @@
 //!
 //! A reading recorded long before it arrived (a device flushing its buffer) goes to the
 //! backfill lane of the stream, which consumers read after the live one (ADR 0020).
+//! Every event goes to its vehicle's partition (ADR 0026): one script call per
+//! partition, whose streams and idempotency keys share its hash slot.
 //!
 //! Requests do not call Redis themselves: they queue their readings for a few writer
 //! tasks, and a writer hands off everything queued while its previous call was in
@@ -19,9 +21,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
-use shared_runtime::bus::Keys;
+use shared_runtime::bus::{Keys, partition_of};
+use shared_runtime::redis_conn::RedisConn;
 use shared_runtime::service::Tasks;
 use shared_schemas::events::telemetry::{Problem, TelemetryReceived, TelemetryRejected};
 use shared_schemas::telemetry::{Protocol, TelemetryReading};
@@ -61,6 +63,8 @@ pub struct Accepted {
     pub reading_id: String,
     /// Its Redis key.
     idempotency_key: String,
+    /// Its vehicle's stream partition.
+    partition: u32,
     /// The `vehicle.telemetry.received` envelope, as JSON.
     envelope: Vec<u8>,
     /// Raw input for adapter protocols.
@@ -96,8 +100,8 @@ pub enum IntakeError {
 /// One submission waiting for a writer.
 struct Job {
     accepted: Vec<Accepted>,
-    /// `vehicle.telemetry.rejected` envelopes, as JSON.
-    rejected: Vec<String>,
+    /// `vehicle.telemetry.rejected` envelopes, as JSON, with their partition.
+    rejected: Vec<(u32, String)>,
     reply: oneshot::Sender<Result<Vec<Status>, IntakeError>>,
 }
 
@@ -120,10 +124,8 @@ impl std::fmt::Debug for Intake {
 
 /// What the writers share: the connection, the key names and the script.
 struct Writer {
-    conn: ConnectionManager,
-    received: String,
-    backfill: String,
-    rejected: String,
+    conn: RedisConn,
+    keys: Keys,
     max_len: usize,
     dedupe_ttl_s: u64,
     script: redis::Script,
@@ -165,7 +167,7 @@ impl Intake {
     /// starts its writer tasks on `tasks` (they stop once every clone of the intake is
     /// dropped, so the server's shutdown waits for the readings in hand).
     pub fn new(
-        conn: ConnectionManager,
+        conn: RedisConn,
         keys: Keys,
         limits: StreamLimits,
         backfill_after: chrono::Duration,
@@ -174,9 +176,7 @@ impl Intake {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let writer = Arc::new(Writer {
             conn,
-            received: keys.stream(TelemetryReceived::TYPE),
-            backfill: keys.backfill(TelemetryReceived::TYPE),
-            rejected: keys.stream(TelemetryRejected::TYPE),
+            keys: keys.clone(),
             max_len: limits.max_len,
             dedupe_ttl_s: limits.dedupe_ttl_s,
             script: redis::Script::new(include_str!("intake.lua")),
@@ -201,7 +201,9 @@ impl Intake {
         raw: Option<String>,
     ) -> Accepted {
         let reading_id = reading.reading_id.clone().unwrap_or_default();
-        let idempotency_key = self.idempotency_key(&reading.vehicle_id, &reading_id);
+        let keys = self.keys.for_vehicle(&reading.vehicle_id);
+        let partition = keys.narrowed().unwrap_or(0);
+        let idempotency_key = idempotency_key(&keys, &reading.vehicle_id, &reading_id);
         let recorded_at = reading.recorded_at;
         let backfill = origin.received_at - recorded_at > self.backfill_after;
         let payload = TelemetryReceived {
@@ -215,6 +217,7 @@ impl Intake {
         Accepted {
             reading_id,
             idempotency_key,
+            partition,
             envelope: to_json(&envelope),
             raw,
             backfill,
@@ -234,7 +237,13 @@ impl Intake {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             accepted,
-            rejected: refused.iter().map(|r| rejected_json(origin, r)).collect(),
+            rejected: refused
+                .iter()
+                .map(|r| {
+                    let partition = partition_of(&r.vehicle_id, self.keys.partitions());
+                    (partition, rejected_json(origin, r))
+                })
+                .collect(),
             reply,
         };
         self.queue
@@ -243,18 +252,17 @@ impl Intake {
             .map_err(|_| IntakeError::Stopped)?;
         answer.await.map_err(|_| IntakeError::Stopped)?
     }
+}
 
-    /// `{prefix}idem:telemetry:<128-bit hash of vehicle and reading id>`: fixed size,
-    /// whatever the sender's id length.
-    fn idempotency_key(&self, vehicle_id: &str, reading_id: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(vehicle_id.as_bytes());
-        h.update([0]);
-        h.update(reading_id.as_bytes());
-        let digest = h.finalize();
-        self.keys
-            .key(&format!("idem:telemetry:{}", hex::encode(&digest[..16])))
-    }
+/// `{prefix}idem:telemetry:<128-bit hash of vehicle and reading id>` (in the vehicle's
+/// partition, `keys`): fixed size, whatever the sender's id length.
+fn idempotency_key(keys: &Keys, vehicle_id: &str, reading_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(vehicle_id.as_bytes());
+    h.update([0]);
+    h.update(reading_id.as_bytes());
+    let digest = h.finalize();
+    keys.partition_key(&format!("idem:telemetry:{}", hex::encode(&digest[..16])))
 }
 
 impl Writer {
@@ -297,49 +305,80 @@ impl Writer {
         }
     }
 
-    /// One script call per chunk of the group's readings; the refusals go with the
-    /// last. Returns the statuses of every accepted reading, in order.
+    /// One script call per partition and chunk of the group's readings; each
+    /// partition's refusals go with its last. Returns the statuses of every accepted
+    /// reading, in order.
     async fn write(&self, group: &[Job]) -> Result<Vec<Status>, redis::RedisError> {
         // Collected before the first await: iterator adapters over the borrowed group
         // held across it would make the future not `Send`.
-        let mut accepted: Vec<&Accepted> = Vec::new();
-        let mut rejected: Vec<&str> = Vec::new();
+        let partitions = self.keys.partitions() as usize;
+        let mut accepted: Vec<Vec<(usize, &Accepted)>> = vec![Vec::new(); partitions];
+        let mut rejected: Vec<Vec<&str>> = vec![Vec::new(); partitions];
+        let mut n = 0;
         for job in group {
-            accepted.extend(&job.accepted);
-            rejected.extend(job.rejected.iter().map(String::as_str));
+            for a in &job.accepted {
+                accepted[a.partition as usize % partitions].push((n, a));
+                n += 1;
+            }
+            for (p, json) in &job.rejected {
+                rejected[*p as usize % partitions].push(json);
+            }
         }
+        let mut statuses = vec![Status::Duplicate; n];
+        for (p, (accepted, rejected)) in accepted.iter().zip(&rejected).enumerate() {
+            // At least one call on partition 0, so refusals are recorded even when
+            // nothing was accepted (and a lone partition behaves as before).
+            if accepted.is_empty() && rejected.is_empty() && (p > 0 || n > 0) {
+                continue;
+            }
+            let keys = self.keys.partition(p as u32);
+            for (i, status) in self.write_partition(&keys, accepted, rejected).await? {
+                statuses[i] = status;
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// The script calls of one partition: chunks of its readings, the refusals with
+    /// the last; returns `(index in the group, status)` per reading.
+    async fn write_partition(
+        &self,
+        keys: &Keys,
+        accepted: &[(usize, &Accepted)],
+        rejected: &[&str],
+    ) -> Result<Vec<(usize, Status)>, redis::RedisError> {
         let mut statuses = Vec::with_capacity(accepted.len());
         let mut conn = self.conn.clone();
-        // At least one call, so refusals are recorded even when nothing was accepted.
         let mut chunks = accepted.chunks(CHUNK).peekable();
         loop {
             let chunk = chunks.next().unwrap_or(&[]);
             let last = chunks.peek().is_none();
             let mut inv = self.script.prepare_invoke();
-            inv.key(&self.received)
-                .key(&self.rejected)
-                .key(&self.backfill);
+            inv.key(keys.stream(TelemetryReceived::TYPE))
+                .key(keys.stream(TelemetryRejected::TYPE))
+                .key(keys.backfill(TelemetryReceived::TYPE));
             inv.arg(self.max_len)
                 .arg(self.dedupe_ttl_s)
                 .arg(chunk.len());
-            for a in chunk {
+            for (_, a) in chunk {
                 inv.key(&a.idempotency_key);
                 inv.arg(&a.envelope)
                     .arg(a.raw.as_deref().unwrap_or(""))
                     .arg(if a.backfill { "b" } else { "l" });
             }
             if last {
-                for json in &rejected {
+                for json in rejected {
                     inv.arg(*json);
                 }
             }
             let flags: Vec<u8> = inv.invoke_async(&mut conn).await?;
-            statuses.extend(flags.into_iter().map(|f| {
-                if f == 1 {
+            statuses.extend(chunk.iter().zip(flags).map(|((i, _), f)| {
+                let status = if f == 1 {
                     Status::Accepted
                 } else {
                     Status::Duplicate
-                }
+                };
+                (*i, status)
             }));
             if last {
                 break;

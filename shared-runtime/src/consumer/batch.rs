@@ -6,13 +6,13 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures::FutureExt;
-use redis::aio::MultiplexedConnection;
 use redis::streams::StreamId;
 use shared_schemas::RawEnvelope;
 use tracing::Instrument;
 
 use super::{Delivery, HandlerError, Worker};
 use crate::bus::FIELD_EVENT;
+use crate::redis_conn::RedisConn;
 
 /// Most remembered transient errors; beyond, the memory is cleared (it only makes
 /// dead-letter reasons more helpful).
@@ -71,9 +71,13 @@ impl Worker {
     /// dead-lettered, or left pending (transient failure). Only a Redis error fails.
     pub(super) async fn process(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         entries: Vec<Entry>,
     ) -> Result<(), redis::RedisError> {
+        if !self.holds() {
+            // The lease ran out: the new owner claims these entries (ADR 0026).
+            return Ok(());
+        }
         let mut plan = Plan::default();
         let mut deliveries = Vec::new();
         let mut indexes = Vec::new();
@@ -116,6 +120,15 @@ impl Worker {
         }
         if !deliveries.is_empty() {
             self.handle(&mut plan, deliveries, indexes).await;
+        }
+        if !self.holds() {
+            tracing::warn!(
+                group = %self.config.group,
+                partition = ?self.keys.narrowed(),
+                entries = plan.acks.len() + plan.dead.len(),
+                "partition lease lost while handling a batch: not acknowledged, the new owner handles it again"
+            );
+            return Ok(());
         }
         self.apply(conn, plan).await
     }
@@ -192,11 +205,7 @@ impl Worker {
 
     /// One atomic round trip: the dead letters are added, then every settled entry is
     /// acknowledged, so a dead letter is never lost nor its entry left cycling.
-    async fn apply(
-        &mut self,
-        conn: &mut MultiplexedConnection,
-        plan: Plan,
-    ) -> Result<(), redis::RedisError> {
+    async fn apply(&mut self, conn: &mut RedisConn, plan: Plan) -> Result<(), redis::RedisError> {
         if plan.acks.is_empty() && plan.dead.is_empty() {
             return Ok(());
         }

@@ -66,6 +66,12 @@ pub struct ConsumerConfig {
     pub backfill_yields_to: Vec<String>,
     /// Live lag of a group yielded to above which backfill waits (default 1 000).
     pub backfill_yield_lag: u64,
+    /// With partitioned streams (ADR 0026): how long a partition's lease lasts without
+    /// renewal (default 5 s; renewed every third of it). A dead instance's partitions
+    /// move after about this long. It must exceed the time to handle a batch: an
+    /// owner whose lease ran out mid-batch does not acknowledge it, and the next owner
+    /// handles it again.
+    pub lease_ttl: Duration,
 }
 
 impl ConsumerConfig {
@@ -89,6 +95,7 @@ impl ConsumerConfig {
             dead_letter_max_len: 100_000,
             backfill_yields_to: Vec::new(),
             backfill_yield_lag: 1_000,
+            lease_ttl: Duration::from_secs(5),
         }
     }
 
@@ -170,6 +177,24 @@ impl ConsumerConfig {
         self
     }
 
+    /// What this consumer's partition leases and membership are named after: the group
+    /// and the event types it reads (`{group}:{hash of the types}`). One service may run
+    /// several consumers in one group over different streams (health's telemetry and
+    /// transfers); each kind shares the partitions only with its own kind.
+    pub fn lease_name(&self) -> String {
+        let mut types = self.event_types.clone();
+        types.sort();
+        let hash = crate::keys::partition_of(&types.join(","), u32::MAX);
+        format!("{}:{hash:08x}", self.group)
+    }
+
+    /// Sets [`Self::lease_ttl`].
+    #[must_use]
+    pub fn lease_ttl(mut self, d: Duration) -> Self {
+        self.lease_ttl = d;
+        self
+    }
+
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(!self.group.is_empty(), "consumer group name is empty");
         anyhow::ensure!(!self.consumer.is_empty(), "consumer name is empty");
@@ -184,6 +209,11 @@ impl ConsumerConfig {
             !self.backfill_yields_to.contains(&self.group),
             "consumer group {} cannot yield its backfill to itself",
             self.group
+        );
+        anyhow::ensure!(
+            self.lease_ttl >= super::owner::MIN_LEASE_TTL,
+            "lease_ttl must be at least {:?}",
+            super::owner::MIN_LEASE_TTL
         );
         Ok(())
     }

@@ -36,12 +36,12 @@ pub struct GroupLag {
     /// Sum of the streams' lags; `None` if one is unknown.
     pub lag: Option<u64>,
     /// Per stream: the live streams of the types asked, in order, then their backfill
-    /// lanes.
+    /// lanes; partition by partition (ADR 0026).
     pub streams: Vec<StreamLag>,
 }
 
-/// Pending count and lag of `group` on both lanes of `event_types` (from `XINFO
-/// GROUPS`, Redis 7+). A missing stream counts as empty; a group not created yet as
+/// Pending count and lag of `group` on both lanes of `event_types` in every partition
+/// `keys` covers (from `XINFO GROUPS`, Redis 7+). A missing stream counts as empty; a group not created yet as
 /// lagging by the whole stream (groups start at the beginning by default).
 /// Use a shared connection (e.g. a `ConnectionManager`): these commands do not block.
 pub async fn lag<C, T>(
@@ -58,9 +58,13 @@ where
         lag: Some(0),
         ..GroupLag::default()
     };
-    let live = event_types.iter().map(|t| (keys.stream(t.as_ref()), t));
-    let backfill = event_types.iter().map(|t| (keys.backfill(t.as_ref()), t));
-    for (key, event_type) in live.chain(backfill).collect::<Vec<_>>() {
+    let mut streams = Vec::new();
+    for keys in keys.each_partition() {
+        let live = event_types.iter().map(|t| (keys.stream(t.as_ref()), t));
+        let backfill = event_types.iter().map(|t| (keys.backfill(t.as_ref()), t));
+        streams.extend(live.chain(backfill));
+    }
+    for (key, event_type) in streams {
         let stream = stream_lag(conn, key, event_type.as_ref(), group).await?;
         total.pending += stream.pending;
         total.lag = total.lag.zip(stream.lag).map(|(a, b)| a + b);

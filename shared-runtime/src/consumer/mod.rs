@@ -27,12 +27,22 @@
 //!   respect to each other. A consumer may also hold its backfill back while another
 //!   group falls behind on live data ([`ConsumerConfig::backfill_yields_to`]).
 //!
-//! Each consumer holds a dedicated connection: `XREADGROUP … BLOCK` would stall every
-//! other user of a shared multiplexed connection.
+//! - **Partitions** (ADR 0026). With [`Keys::partitions`] > 1, the instances of a group
+//!   share the partitions through leases in Redis ([`ConsumerConfig::lease_ttl`]): each
+//!   runs one worker per partition it holds, so a vehicle's events (one partition) are
+//!   handled by one consumer at a time, in order; a dead instance's partitions move to
+//!   the living once its leases expire, and the new owner first handles what the old
+//!   one left pending. With one partition every instance reads the one stream, as
+//!   above.
+//!
+//! Each consumer (each partition worker) holds a dedicated connection: `XREADGROUP …
+//! BLOCK` would stall every other user of a shared multiplexed connection.
 
 mod batch;
 mod config;
 mod lag;
+mod lease;
+mod owner;
 mod per_event;
 mod reclaim;
 mod session;
@@ -46,6 +56,8 @@ use shared_schemas::RawEnvelope;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::Keys;
+use crate::redis_conn::RedisTarget;
+use lease::Fence;
 use session::{Health, connect};
 use yield_gate::YieldGate;
 
@@ -133,20 +145,21 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// A consumer of `config.group` over Redis `client`, whose key names are `keys`.
+    /// A consumer of `config.group` over `redis`, whose key names are `keys`.
     pub fn new(
-        client: redis::Client,
+        redis: impl Into<RedisTarget>,
         keys: Keys,
         config: ConsumerConfig,
         handler: Arc<dyn Handler>,
     ) -> Self {
         let adapter = per_event::PerEvent::new(handler, &config);
         Self {
-            inner: BatchConsumer::new(client, keys, config, Arc::new(adapter)),
+            inner: BatchConsumer::new(redis, keys, config, Arc::new(adapter)),
         }
     }
 
-    /// Same as [`Consumer::new`], from a Redis URL (fails only on a malformed URL).
+    /// Same as [`Consumer::new`], from a Redis URL (fails only on a malformed URL; a
+    /// comma-separated list is a cluster).
     pub fn from_url(
         redis_url: &str,
         keys: Keys,
@@ -154,7 +167,7 @@ impl Consumer {
         handler: Arc<dyn Handler>,
     ) -> Result<Self, redis::RedisError> {
         Ok(Self::new(
-            redis::Client::open(redis_url)?,
+            RedisTarget::open(redis_url, false)?,
             keys,
             config,
             handler,
@@ -169,7 +182,7 @@ impl Consumer {
 
 /// Runs a [`BatchHandler`] over a consumer group.
 pub struct BatchConsumer {
-    client: redis::Client,
+    redis: RedisTarget,
     keys: Keys,
     config: ConsumerConfig,
     handler: Arc<dyn BatchHandler>,
@@ -185,15 +198,15 @@ impl std::fmt::Debug for BatchConsumer {
 }
 
 impl BatchConsumer {
-    /// A consumer of `config.group` over Redis `client`, whose key names are `keys`.
+    /// A consumer of `config.group` over `redis`, whose key names are `keys`.
     pub fn new(
-        client: redis::Client,
+        redis: impl Into<RedisTarget>,
         keys: Keys,
         config: ConsumerConfig,
         handler: Arc<dyn BatchHandler>,
     ) -> Self {
         Self {
-            client,
+            redis: redis.into(),
             keys,
             config,
             handler,
@@ -207,26 +220,37 @@ impl BatchConsumer {
     /// invalid configuration.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         self.config.validate()?;
-        let mut worker = Worker::new(self.keys, self.config, self.handler);
-        let mut health = Health::default();
-        while !shutdown.is_cancelled() {
-            let result = match connect(&self.client, worker.config.block).await {
-                Ok(mut conn) => worker.session(&mut conn, &shutdown, &mut health).await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(()) => break,
-                Err(e) => {
-                    let delay = health.failed(&worker.config.group, &e);
-                    tokio::select! {
-                        () = shutdown.cancelled() => {}
-                        () = tokio::time::sleep(delay) => {}
-                    }
+        if self.keys.partitions() > 1 && self.keys.narrowed().is_none() {
+            return owner::run(self, shutdown).await;
+        }
+        let worker = Worker::new(self.keys, self.config, self.handler, None);
+        let group = worker.config.group.clone();
+        let consumer = worker.config.consumer.clone();
+        drive(self.redis, worker, shutdown).await;
+        tracing::info!(%group, %consumer, "consumer stopped");
+        Ok(())
+    }
+}
+
+/// Runs `worker` until `shutdown` is cancelled or its partition's lease is lost,
+/// reconnecting with backoff after Redis errors.
+async fn drive(redis: RedisTarget, mut worker: Worker, shutdown: CancellationToken) {
+    let mut health = Health::default();
+    while !shutdown.is_cancelled() && worker.holds() {
+        let result = match connect(&redis, worker.config.block).await {
+            Ok(mut conn) => worker.session(&mut conn, &shutdown, &mut health).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => break,
+            Err(e) => {
+                let delay = health.failed(&worker.config.group, &e);
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(delay) => {}
                 }
             }
         }
-        tracing::info!(group = %worker.config.group, consumer = %worker.config.consumer, "consumer stopped");
-        Ok(())
     }
 }
 
@@ -249,10 +273,21 @@ struct Worker {
     last_errors: HashMap<(usize, String), String>,
     /// Whether the backfill lanes may be read now ([`ConsumerConfig::backfill_yields_to`]).
     gate: YieldGate,
+    /// The partition's lease, for a partition worker (ADR 0026): nothing is read,
+    /// claimed or acknowledged once it has run out.
+    fence: Option<Fence>,
+    /// Until the first reclaim pass is complete: a new owner of a partition claims
+    /// every entry pending to anyone, idle or not, before it reads new ones.
+    takeover: bool,
 }
 
 impl Worker {
-    fn new(keys: Keys, config: ConsumerConfig, handler: Arc<dyn BatchHandler>) -> Self {
+    fn new(
+        keys: Keys,
+        config: ConsumerConfig,
+        handler: Arc<dyn BatchHandler>,
+        fence: Option<Fence>,
+    ) -> Self {
         // Live streams first, then the backfill lanes: the session reads backfill only
         // when live data did not fill a batch (ADR 0020).
         let live = config.event_types.iter().map(|t| (keys.stream(t), t));
@@ -282,6 +317,13 @@ impl Worker {
             by_key,
             last_errors: HashMap::new(),
             gate,
+            takeover: fence.is_some(),
+            fence,
         }
+    }
+
+    /// Whether this worker may still read and acknowledge (always, outside partitions).
+    fn holds(&self) -> bool {
+        self.fence.as_ref().is_none_or(Fence::held)
     }
 }

@@ -4,25 +4,34 @@
 //! `max_attempts` times is dead-lettered instead of handled again.
 
 use redis::AsyncTypedCommands;
-use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamPendingCountReply};
 use tokio_util::sync::CancellationToken;
 
 use super::Worker;
 use super::batch::{Entry, count};
+use crate::redis_conn::RedisConn;
 
 impl Worker {
     /// One pass over every stream (following the `XAUTOCLAIM` cursor to its end).
     pub(super) async fn reclaim(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         shutdown: &CancellationToken,
     ) -> Result<(), redis::RedisError> {
-        let min_idle_ms = u64::try_from(self.config.min_idle.as_millis()).unwrap_or(u64::MAX);
+        // A new owner of a partition claims everything pending, idle or not: the lease
+        // proved the previous owner gone (ADR 0026).
+        let min_idle_ms = if self.takeover {
+            0
+        } else {
+            u64::try_from(self.config.min_idle.as_millis()).unwrap_or(u64::MAX)
+        };
         for stream in 0..self.streams.len() {
             let key = self.streams[stream].key.clone();
             let mut cursor = "0-0".to_owned();
             loop {
+                if !self.holds() {
+                    return Ok(());
+                }
                 let reply: StreamAutoClaimReply = conn
                     .xautoclaim_options(
                         &key,
@@ -63,6 +72,9 @@ impl Worker {
                 cursor = reply.next_stream_id;
             }
         }
+        if !shutdown.is_cancelled() {
+            self.takeover = false;
+        }
         Ok(())
     }
 
@@ -71,7 +83,7 @@ impl Worker {
     /// the stream's `MAXLEN` is too short for the consumers' lag.
     async fn drop_trimmed(
         &self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         stream: usize,
         ids: &[String],
     ) -> Result<(), redis::RedisError> {
@@ -97,7 +109,7 @@ impl Worker {
 /// The delivery count of each id (`XPENDING key group id id 1`, pipelined), in order.
 /// An id no longer pending (acknowledged meanwhile) counts as delivered once.
 async fn delivery_counts(
-    conn: &mut MultiplexedConnection,
+    conn: &mut RedisConn,
     key: &str,
     group: &str,
     ids: &[&str],

@@ -4,23 +4,20 @@
 use std::time::Duration;
 
 use redis::AsyncTypedCommands;
-use redis::aio::MultiplexedConnection;
 use redis::streams::StreamReadOptions;
 use tokio_util::sync::CancellationToken;
 
 use super::Worker;
 use super::batch::Entry;
+use crate::redis_conn::{RedisConn, RedisTarget};
 
 /// A dedicated connection whose reply timeout outlasts the blocking read.
 pub(super) async fn connect(
-    client: &redis::Client,
+    redis: &RedisTarget,
     block: Duration,
-) -> Result<MultiplexedConnection, redis::RedisError> {
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(block + Duration::from_secs(5)));
-    client
-        .get_multiplexed_async_connection_with_config(&config)
+) -> Result<RedisConn, redis::RedisError> {
+    redis
+        .dedicated(Duration::from_secs(2), block + Duration::from_secs(5))
         .await
 }
 
@@ -112,7 +109,7 @@ impl Worker {
     /// Reads and handles over one connection until shutdown (`Ok`) or a Redis error.
     pub(super) async fn session(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         shutdown: &CancellationToken,
         health: &mut Health,
     ) -> Result<(), redis::RedisError> {
@@ -123,11 +120,11 @@ impl Worker {
         // Reclaim at once: a restarted service picks up what its predecessor left.
         let mut next_reclaim = tokio::time::Instant::now();
         loop {
-            if shutdown.is_cancelled() {
+            if shutdown.is_cancelled() || !self.holds() {
                 self.leave(conn).await;
                 return Ok(());
             }
-            if tokio::time::Instant::now() >= next_reclaim {
+            if tokio::time::Instant::now() >= next_reclaim || self.takeover {
                 self.reclaim(conn, shutdown).await?;
                 self.record_lag(conn).await;
                 next_reclaim = tokio::time::Instant::now() + self.config.reclaim_every;
@@ -144,7 +141,7 @@ impl Worker {
     /// lanes; only when nothing at all was read does it block.
     async fn round(
         &mut self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         reads: &Reads,
     ) -> Result<(), redis::RedisError> {
         let live_entries = self.read(conn, &reads.live, &reads.poll).await?;
@@ -180,10 +177,13 @@ impl Worker {
     /// One `XREADGROUP` of new entries on `keys` (a slice of [`Worker::streams`]' keys).
     async fn read(
         &self,
-        conn: &mut MultiplexedConnection,
+        conn: &mut RedisConn,
         keys: &[String],
         options: &StreamReadOptions,
     ) -> Result<Vec<Entry>, redis::RedisError> {
+        if !self.holds() {
+            return Ok(Vec::new());
+        }
         let ids = vec![">"; keys.len()];
         let Some(reply) = conn.xread_options(keys, &ids, options).await? else {
             return Ok(Vec::new());
@@ -207,11 +207,11 @@ impl Worker {
     /// oldest entry not delivered yet and the entries trimmed before it read them (an
     /// error too), and the length of the group's dead-letter stream; a failure only
     /// skips one sample.
-    async fn record_lag(&self, conn: &mut MultiplexedConnection) {
+    async fn record_lag(&self, conn: &mut RedisConn) {
         let group = &self.config.group;
         match super::lag(conn, &self.keys, group, &self.config.event_types).await {
             Ok(l) => {
-                let labels = [("group", group.clone())];
+                let labels = self.labels();
                 metrics::gauge!("consumer_group_pending", &labels).set(l.pending as f64);
                 if let Some(lag) = l.lag {
                     metrics::gauge!("consumer_group_lag", &labels).set(lag as f64);
@@ -245,17 +245,22 @@ impl Worker {
             .query_async::<u64>(conn)
             .await
         {
-            Ok(n) => metrics::gauge!("consumer_dead_letter_entries", "group" => group.clone())
-                .set(n as f64),
+            Ok(n) => metrics::gauge!("consumer_dead_letter_entries", &self.labels()).set(n as f64),
             Err(e) => tracing::debug!(%group, error = %e, "dead-letter length sample failed"),
         }
     }
 
+    /// The group's gauge labels: the group, and the partition of a partition worker.
+    fn labels(&self) -> Vec<(&'static str, String)> {
+        let mut labels = vec![("group", self.config.group.clone())];
+        if let Some(p) = self.keys.narrowed().filter(|_| self.fence.is_some()) {
+            labels.push(("partition", p.to_string()));
+        }
+        labels
+    }
+
     /// `XGROUP CREATE … MKSTREAM` for each stream; an existing group is fine.
-    async fn create_groups(
-        &self,
-        conn: &mut MultiplexedConnection,
-    ) -> Result<(), redis::RedisError> {
+    async fn create_groups(&self, conn: &mut RedisConn) -> Result<(), redis::RedisError> {
         for stream in &self.streams {
             let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
                 .arg("CREATE")
@@ -280,7 +285,7 @@ impl Worker {
     /// nothing pending, so restarts do not pile up names. A name that still holds
     /// entries stays: deleting it would drop them from the pending list, and no one
     /// could reclaim them.
-    async fn leave(&self, conn: &mut MultiplexedConnection) {
+    async fn leave(&self, conn: &mut RedisConn) {
         for stream in &self.streams {
             let pending = redis::cmd("XPENDING")
                 .arg(&stream.key)

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use redis::aio::ConnectionManager;
 use serde::Serialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -130,7 +129,7 @@ pub struct Readiness {
     /// The service's database.
     pub db: PgPool,
     /// Redis.
-    pub redis: ConnectionManager,
+    pub redis: crate::redis_conn::RedisConn,
 }
 
 impl std::fmt::Debug for Readiness {

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::redis_conn::RedisConn;
 use serde_json::Value;
 use shared_schemas::{Event, EventEnvelope};
 use sqlx::PgPool;
@@ -26,7 +26,7 @@ pub struct TestService {
     /// The service's database.
     pub db: PgPool,
     /// Redis.
-    pub redis: ConnectionManager,
+    pub redis: RedisConn,
     /// The service's key names.
     pub keys: Keys,
     /// Cancels the service.
@@ -60,7 +60,7 @@ impl TestService {
             redis: crate::bus::connect(common.redis_url.expose())
                 .await
                 .expect("the test Redis"),
-            keys: Keys::new(common.redis_prefix.clone()),
+            keys: common.keys(),
             shutdown,
             handle: Some(handle),
         }
@@ -115,11 +115,11 @@ impl TestService {
     }
 
     /// Every entry of both lanes of an event type (the live stream, then the backfill
-    /// lane), as envelope JSON.
+    /// lane, partition by partition), as envelope JSON.
     pub async fn lanes(&self, event_type: &str) -> Vec<Value> {
         let mut conn = self.redis.clone();
         let mut all = Vec::new();
-        for key in self.keys.lanes(event_type) {
+        for key in self.keys.all_lanes(event_type) {
             all.extend(
                 super::stream_entries(&mut conn, &key)
                     .await
@@ -182,11 +182,7 @@ impl TestService {
 
 /// Publishes envelopes to their streams under `keys`, in order (pipelined by 500), e.g.
 /// while the service is down.
-pub async fn publish<P: Event>(
-    redis: &ConnectionManager,
-    keys: &Keys,
-    events: &[EventEnvelope<P>],
-) {
+pub async fn publish<P: Event>(redis: &RedisConn, keys: &Keys, events: &[EventEnvelope<P>]) {
     let publisher = Publisher::new(redis.clone(), keys.clone(), 1_000_000);
     for chunk in events.chunks(500) {
         let raw: Vec<(String, String)> = chunk

@@ -5,7 +5,7 @@ use crate::testing::database_admin_url;
 /// Deletes the Redis keys under `prefix` and drops the database of `database_url`: a
 /// benchmark run leaves hundreds of MB otherwise. Failures are ignored (the run's
 /// figures are already out; `make test` drops leftover `test_%` databases too).
-pub async fn clean_up(redis: &mut redis::aio::ConnectionManager, prefix: &str, database_url: &str) {
+pub async fn clean_up(redis: &mut crate::redis_conn::RedisConn, prefix: &str, database_url: &str) {
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(format!("{prefix}*"))
         .query_async(redis)

@@ -36,6 +36,34 @@ pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/1".to_owned())
 }
 
+/// The local Redis Cluster's node list (`redis://127.0.0.1:7100,...`):
+/// `TEST_REDIS_CLUSTER_URL`, or else the cluster `scripts/redis-cluster.sh start`
+/// starts (or finds running) the first time a test asks, so `cargo test` needs nothing
+/// set up beforehand beyond the machine's `redis-server`.
+pub fn redis_cluster_url() -> String {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("TEST_REDIS_CLUSTER_URL") {
+            return url;
+        }
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/redis-cluster.sh");
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} start failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    })
+    .clone()
+}
+
 /// Creates an empty database named `test_{label}_{random}` and returns its URL.
 /// `make test` drops leftover `test_%` databases before the run.
 pub async fn fresh_database(label: &str) -> String {
@@ -51,6 +79,14 @@ pub async fn fresh_database(label: &str) -> String {
     format!("{base}/{name}")
 }
 
+/// A loopback TCP port free right now (for a process the test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
 /// A Redis key prefix no other test uses.
 pub fn unique_prefix(label: &str) -> String {
     format!("test:{label}:{}:", Uuid::new_v4().simple())
@@ -62,12 +98,15 @@ pub fn common_config(database_url: &str, prefix: &str, jwt_secret: &str) -> Comm
     CommonConfig {
         database_url: Secret::new(database_url),
         redis_url: Secret::new(redis_url()),
+        redis_cluster: false,
         redis_prefix: prefix.to_owned(),
         bind_addr: ([127, 0, 0, 1], 0).into(),
         jwt_secret: Some(Secret::new(jwt_secret)),
         jwks_url: None,
         service_credentials: None,
         stream_max_len: 1_000_000,
+        stream_partitions: 1,
+        stream_lease_ttl: std::time::Duration::from_secs(5),
         db_max_connections: 8,
     }
 }
@@ -128,7 +167,8 @@ where
         .collect()
 }
 
-/// The envelopes on `event_type`'s stream, as JSON, oldest first.
+/// The envelopes on `event_type`'s (live) stream, as JSON, oldest first; partition by
+/// partition when there are several.
 pub async fn stream_envelopes<C>(
     conn: &mut C,
     keys: &Keys,
@@ -137,11 +177,16 @@ pub async fn stream_envelopes<C>(
 where
     C: redis::aio::ConnectionLike + Send,
 {
-    stream_entries(conn, &keys.stream(event_type))
-        .await
-        .into_iter()
-        .map(|fields| serde_json::from_str(&fields["e"]).expect("an envelope"))
-        .collect()
+    let mut all = Vec::new();
+    for keys in keys.each_partition() {
+        all.extend(
+            stream_entries(conn, &keys.stream(event_type))
+                .await
+                .into_iter()
+                .map(|fields| serde_json::from_str(&fields["e"]).expect("an envelope")),
+        );
+    }
+    all
 }
 
 /// Checks what every service serves beside its API, without authentication: the

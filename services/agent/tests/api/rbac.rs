@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared_runtime::auth::Role;
 use shared_runtime::bus::Keys;
+use shared_runtime::redis_conn::RedisConn;
 use shared_runtime::testing::TestClient;
 use shared_runtime::testing::app::{publish, wait_until};
 use shared_runtime::testing::rbac::{self, Matrix, Param, Request, World};
@@ -21,7 +21,7 @@ use crate::tenancy::{ACME_VEHICLE, GLOBEX_VEHICLE, OTHER, orchestrate, two_fleet
 
 /// A new escalated decision about acme's vehicle (weak evidence), with its open review:
 /// `("decision_id", id)`.
-async fn escalated(redis: ConnectionManager, keys: Keys, db: PgPool) -> Vec<(String, String)> {
+async fn escalated(redis: RedisConn, keys: Keys, db: PgPool) -> Vec<(String, String)> {
     let e = envelope(bare_degraded(ACME_VEHICLE, Component::Brakes));
     publish(&redis, &keys, std::slice::from_ref(&e)).await;
     let id: Uuid = wait_until(Duration::from_secs(20), "an escalated decision", || async {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use redis::streams::StreamReadReply;
 use serde::Deserialize;
 use shared_runtime::bus::{FIELD_EVENT, Keys};
+use shared_runtime::redis_conn::RedisTarget;
 use shared_schemas::Event;
 use shared_schemas::events::{AlertAcknowledged, AlertCreated, AlertEscalated, AlertResolved};
 use tokio::sync::broadcast;
@@ -111,13 +112,26 @@ impl Feed {
         let _ = self.tx.send(item);
     }
 
-    /// Reads the streams until `shutdown`, reconnecting after Redis errors.
-    pub async fn run(self, client: redis::Client, keys: Keys, shutdown: CancellationToken) {
+    /// Reads the streams of every partition (ADR 0026) until `shutdown`, reconnecting
+    /// after Redis errors.
+    pub async fn run(self, redis: RedisTarget, keys: Keys, shutdown: CancellationToken) {
+        let readers = keys
+            .each_partition()
+            .into_iter()
+            .map(|keys| self.read_partition(&redis, keys, &shutdown));
+        futures::future::join_all(readers).await;
+    }
+
+    /// Reads one partition's streams (one hash slot: one `XREAD`).
+    async fn read_partition(&self, redis: &RedisTarget, keys: Keys, shutdown: &CancellationToken) {
         let streams: Vec<String> = FEED_TYPES.iter().map(|t| keys.stream(t)).collect();
         let mut ids: Vec<String> = vec!["$".to_owned(); streams.len()];
         let mut backoff = Duration::from_millis(200);
         while !shutdown.is_cancelled() {
-            let mut conn = match client.get_multiplexed_async_connection().await {
+            let mut conn = match redis
+                .dedicated(Duration::from_secs(2), Duration::from_secs(6))
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::debug!(error = %e, "feed: Redis unavailable");

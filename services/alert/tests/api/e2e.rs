@@ -8,6 +8,9 @@
 //! for the DPF over REST, it is decided on the vehicle's own record and the owner is
 //! told by email.
 //!
+//! It runs on one Redis and, partitioned (ADR 0026), on the local Redis Cluster
+//! (`scripts/redis-cluster.sh`).
+//!
 //! The service binaries are the ones `cargo test --workspace` builds next to this
 //! package's own (`target/<profile>/`); with `cargo test -p alert` alone, build them
 //! first (`cargo build -p ingestion -p health -p agent -p scheduling -p warranty`).
@@ -41,6 +44,47 @@ pub(crate) struct Service {
     _child: Child,
 }
 
+/// Where the platform's streams live: one Redis, or the local cluster with partitions.
+#[derive(Debug, Clone)]
+pub(crate) struct Backbone {
+    redis_url: String,
+    partitions: u32,
+    cluster: bool,
+}
+
+impl Backbone {
+    /// The test Redis, one partition.
+    pub(crate) fn single() -> Self {
+        Self {
+            redis_url: testing::redis_url(),
+            partitions: 1,
+            cluster: false,
+        }
+    }
+
+    /// The local Redis Cluster, four partitions.
+    pub(crate) fn cluster() -> Self {
+        Self {
+            redis_url: testing::redis_cluster_url(),
+            partitions: 4,
+            cluster: true,
+        }
+    }
+
+    /// What every service is started with.
+    fn env(&self) -> [(&'static str, String); 3] {
+        [
+            ("REDIS_URL", self.redis_url.clone()),
+            ("STREAM_PARTITIONS", self.partitions.to_string()),
+            ("STREAM_LEASE_TTL_MS", "2000".to_owned()),
+        ]
+    }
+
+    pub(crate) fn keys(&self, prefix: &str) -> shared_runtime::bus::Keys {
+        shared_runtime::bus::Keys::partitioned(prefix, self.partitions, self.cluster)
+    }
+}
+
 /// The running platform.
 pub(crate) struct Platform {
     ingestion: Service,
@@ -51,6 +95,7 @@ pub(crate) struct Platform {
     pub(crate) alert: Service,
     pub(crate) inbox: Inbox,
     pub(crate) prefix: String,
+    pub(crate) backbone: Backbone,
     pub(crate) client: reqwest::Client,
 }
 
@@ -77,13 +122,6 @@ impl Drop for Platform {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
 /// A service binary built beside this package's own.
 fn binary(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_BIN_EXE_alert")).parent().unwrap();
@@ -102,7 +140,7 @@ fn binary(name: &str) -> PathBuf {
 async fn start(
     name: &'static str,
     port: u16,
-    prefix: &str,
+    (prefix, backbone): (&str, &Backbone),
     logs: &Path,
     env: &[(&str, String)],
 ) -> Service {
@@ -111,7 +149,7 @@ async fn start(
     let file = std::fs::File::create(&log).unwrap();
     let mut cmd = Command::new(binary(name));
     cmd.env("DATABASE_URL", &database_url)
-        .env("REDIS_URL", testing::redis_url())
+        .envs(backbone.env())
         .env("REDIS_PREFIX", prefix)
         .env("JWT_SECRET", JWT_SECRET)
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
@@ -158,14 +196,19 @@ async fn start(
 impl Platform {
     /// Every service on one fresh Redis prefix, each with its own fresh database.
     pub(crate) async fn start() -> Self {
+        Self::start_on(Backbone::single()).await
+    }
+
+    /// The same on `backbone`.
+    pub(crate) async fn start_on(backbone: Backbone) -> Self {
         let prefix = testing::unique_prefix("e2e");
         let logs = std::env::temp_dir().join(format!("fleet-{}", prefix.trim_end_matches(':')));
         std::fs::create_dir_all(&logs).unwrap();
         let inbox = Inbox::start().await;
         let ingestion = start(
             "ingestion",
-            free_port(),
-            &prefix,
+            testing::free_port(),
+            (&prefix, &backbone),
             &logs,
             &[
                 ("INGESTION_BOOTSTRAP_DEVICE_KEY", DEVICE_KEY.to_owned()),
@@ -173,19 +216,26 @@ impl Platform {
             ],
         )
         .await;
-        let health = start("health", free_port(), &prefix, &logs, &[]).await;
+        let health = start(
+            "health",
+            testing::free_port(),
+            (&prefix, &backbone),
+            &logs,
+            &[],
+        )
+        .await;
         let scheduling = start(
             "scheduling",
-            free_port(),
-            &prefix,
+            testing::free_port(),
+            (&prefix, &backbone),
             &logs,
             &[("SCHEDULING_HEALTH_URL", health.url.clone())],
         )
         .await;
         let agent = start(
             "agent",
-            free_port(),
-            &prefix,
+            testing::free_port(),
+            (&prefix, &backbone),
             &logs,
             &[
                 ("AGENT_HEALTH_URL", health.url.clone()),
@@ -194,11 +244,11 @@ impl Platform {
         )
         .await;
         // The acknowledge links point at this alert service: public URL = its address.
-        let port = free_port();
+        let port = testing::free_port();
         let warranty = start(
             "warranty",
-            free_port(),
-            &prefix,
+            testing::free_port(),
+            (&prefix, &backbone),
             &logs,
             &[
                 (
@@ -215,7 +265,7 @@ impl Platform {
         let alert = start(
             "alert",
             port,
-            &prefix,
+            (&prefix, &backbone),
             &logs,
             &[
                 ("ALERT_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
@@ -251,6 +301,7 @@ impl Platform {
             alert,
             inbox,
             prefix,
+            backbone,
             client: reqwest::Client::new(),
         }
     }
@@ -291,10 +342,10 @@ impl Platform {
 
     /// Waits until health, agent and alert have handled everything on their streams.
     async fn wait_quiet(&self) {
-        let mut redis = shared_runtime::bus::connect(&testing::redis_url())
+        let mut redis = shared_runtime::bus::connect(&self.backbone.redis_url)
             .await
             .unwrap();
-        let keys = shared_runtime::bus::Keys::new(self.prefix.clone());
+        let keys = self.backbone.keys(&self.prefix);
         let groups: [(&str, &[&str]); 3] = [
             ("health", &["vehicle.telemetry.received"]),
             (
@@ -411,7 +462,16 @@ pub(crate) fn is_urgent(m: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clogging_dpf_emails_the_owner_once_and_the_ack_link_stops_the_escalation() {
-    let p = Platform::start().await;
+    clogging_dpf(Platform::start().await).await;
+}
+
+/// The same story on the local Redis Cluster, streams in four partitions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_redis_cluster_a_clogging_dpf_emails_the_owner_once() {
+    clogging_dpf(Platform::start_on(Backbone::cluster()).await).await;
+}
+
+async fn clogging_dpf(p: Platform) {
     let (vehicle_id, readings) = clogging_truck();
     p.contact("Olivia Owner", "owner", "owner@acme.test", &vehicle_id)
         .await;

@@ -20,4 +20,5 @@ mod real_car;
 mod repairs;
 mod rest;
 mod restart;
+mod scale_out;
 mod tenancy;

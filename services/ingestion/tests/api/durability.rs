@@ -50,14 +50,6 @@ impl Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Posts one batch; true when the server answered 200.
 async fn post(client: &reqwest::Client, url: &str, key: &str, batch: &Value) -> bool {
     matches!(
@@ -71,7 +63,7 @@ async fn sigkill_mid_load_loses_nothing_and_duplicates_nothing() {
     let database_url = testing::fresh_database("ingestion_kill").await;
     let prefix = testing::unique_prefix("ingestion_kill");
     let device_key = format!("fk_kill_{}", uuid::Uuid::new_v4().simple());
-    let port = free_port();
+    let port = testing::free_port();
     let server = Server {
         port,
         env: vec![

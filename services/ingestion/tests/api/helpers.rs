@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use ingestion::Config;
-use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
 use shared_runtime::auth::Role;
 use shared_runtime::bus::Keys;
 use shared_runtime::config::Secret;
+use shared_runtime::redis_conn::RedisConn;
 use shared_runtime::testing;
 use shared_runtime::testing::app::TestService;
 use sqlx::PgPool;
@@ -125,7 +125,7 @@ impl TestApp {
 }
 
 pub(crate) async fn stream_entries(
-    redis: &ConnectionManager,
+    redis: &RedisConn,
     keys: &Keys,
     event_type: &str,
 ) -> Vec<HashMap<String, String>> {

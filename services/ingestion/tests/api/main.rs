@@ -10,11 +10,13 @@
 mod backfill;
 mod device_keys;
 mod durability;
+mod failover;
 mod helpers;
 mod history;
 mod hostile;
 mod mqtt;
 mod openapi;
+mod partitions;
 mod rbac;
 mod reset;
 mod telemetry;

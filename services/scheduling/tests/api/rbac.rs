@@ -73,7 +73,7 @@ pub(crate) async fn book_at(
 /// its proposal in.
 #[derive(Clone)]
 struct Proposer {
-    redis: redis::aio::ConnectionManager,
+    redis: shared_runtime::redis_conn::RedisConn,
     keys: shared_runtime::bus::Keys,
     db: sqlx::PgPool,
 }

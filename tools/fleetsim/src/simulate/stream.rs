@@ -14,6 +14,7 @@ use crate::profile::{Drive, Segment};
 use crate::realism::{RealState, SensorInjector};
 use crate::sample::Sample;
 use crate::vehicle::{Vehicle, mix};
+use shared_schemas::telemetry::TelemetryReading;
 
 /// Mean spacing of parked heartbeats, seconds (jittered ±30 min).
 const HEARTBEAT_S: i64 = 4 * 3600;
@@ -256,6 +257,19 @@ impl Merged {
     /// The vehicle in `slot`.
     pub fn slot_vehicle(&self, slot: usize) -> &Vehicle {
         &self.sims[slot].vehicle
+    }
+
+    /// The next `n` readings (fewer when the simulation ends) as canonical readings,
+    /// their ids derived from `seed`.
+    pub fn take_readings(&mut self, n: usize, seed: u64) -> Vec<TelemetryReading> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let Some((sample, slot)) = self.next_with_slot() else {
+                break;
+            };
+            out.push(sample.to_reading(self.slot_vehicle(slot), seed));
+        }
+        out
     }
 }
 
