@@ -92,7 +92,7 @@ async fn a_master_failed_over_under_load_loses_no_acknowledged_reading() {
         .to_owned();
     let slot: u16 = redis::cmd("CLUSTER")
         .arg("KEYSLOT")
-        .arg("{p0}")
+        .arg(app.keys.partition(0).stream("any"))
         .query_async(&mut node(&first_node).await)
         .await
         .unwrap();
