@@ -27,9 +27,9 @@ clear_redis_prefix() {
     redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" >"$keys" ||
         die "cannot list Redis keys at $REDIS_URL"
     total=$(wc -l <"$keys")
-    # Partitioned keys carry a hash tag after the prefix (ADR 0026): fleet:{p3}stream:...
-    streams=$(grep -cE "^${REDIS_PREFIX}(\{p[0-9]+\})?stream:" "$keys" || true)
-    idem=$(grep -cE "^${REDIS_PREFIX}(\{p[0-9]+\})?idem:" "$keys" || true)
+    # Partitioned keys carry a hash tag after the prefix (ADR 0026): fleet:{p3.10}stream:...
+    streams=$(grep -cE "^${REDIS_PREFIX}(\{p[0-9.]+\})?stream:" "$keys" || true)
+    idem=$(grep -cE "^${REDIS_PREFIX}(\{p[0-9.]+\})?idem:" "$keys" || true)
     other=$((total - streams - idem))
     if [ "$total" -gt 0 ]; then
         # UNLINK frees memory in the background; 500 keys per call.
