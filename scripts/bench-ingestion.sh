@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Ingestion benchmark (release build, this machine): batch and single-reading load with
-# `fleetsim load`, and the audit writer's lag sampled from its consumer group.
+# Ingestion benchmark (release build, this machine): batch load (unnamed batches, then
+# named ones with `batch_id`, ADR 0027) and single-reading load with `fleetsim load`, the
+# audit writer's lag sampled from its consumer group, and the CPU time ingestion, Redis,
+# Postgres, the load generator and the whole machine spent per audited reading.
 #
 #     bash scripts/bench-ingestion.sh [SECONDS]      (default 20 s per run)
+#
+# FLEET_BENCH_INGESTION=<binary> runs another build of ingestion (before/after
+# comparisons), FLEET_BENCH_NAMED=0 skips the named-batch run, FLEET_BENCH_SINGLE=0 the
+# single-reading one.
 #
 # It runs its own ingestion process on 127.0.0.1:18001 against a fresh database
 # `ingestion_bench` and a Redis prefix `bench:<timestamp>:`, which it deletes afterwards.
@@ -30,7 +36,7 @@ psql -X -q -h 127.0.0.1 -U fleet -d postgres -c 'DROP DATABASE IF EXISTS ingesti
 mkdir -p "$FLEET_RUN_DIR/logs"
 DATABASE_URL="$DB_URL" BIND_ADDR="127.0.0.1:$PORT" REDIS_PREFIX="$PREFIX" RUST_LOG=warn \
     STREAM_MAX_LEN=10000000 INGESTION_BOOTSTRAP_DEVICE_KEY="$KEY" \
-    "$TARGET/release/ingestion" >"$FLEET_RUN_DIR/logs/ingestion-bench.log" 2>&1 &
+    "${FLEET_BENCH_INGESTION:-$TARGET/release/ingestion}" >"$FLEET_RUN_DIR/logs/ingestion-bench.log" 2>&1 &
 SERVER=$!
 cleanup() {
     kill "$SERVER" 2>/dev/null || true
@@ -50,11 +56,32 @@ audit_lag() {
         END { printf "%s %s\n", (lag == "" ? 0 : lag), (pending == "" ? 0 : pending) }'
 }
 
-# Runs fleetsim load with the given arguments while sampling the audit lag each second.
+# CPU ticks used so far by the given processes (utime + stime).
+ticks_of() {
+    local pid total=0
+    for pid in "$@"; do
+        [ -r "/proc/$pid/stat" ] || continue
+        total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+# CPU ticks of the whole machine (user, nice, system, irq, softirq).
+box_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+audited_rows() { psql -X -At -h 127.0.0.1 -U fleet -d ingestion_bench -c 'SELECT count(*) FROM readings'; }
+REDIS_PID="$(redis-cli -h 127.0.0.1 INFO server | awk -F: '/^process_id/ { print $2 + 0 }')"
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+# Runs fleetsim load with the given arguments while sampling the audit lag each second,
+# waits for the audit writer to drain, and prints the figures with the CPU each process
+# spent per audited reading from the start of the run to the end of the drain.
 run() {
     local label="$1"
     shift
-    local max_lag=0 sampler result started drained
+    local max_lag=0 sampler result started drained rows0 rows
+    local ing0 red0 pg0 box0 ing red pg box gen_cpu
+    rows0="$(audited_rows)"
+    ing0="$(ticks_of "$SERVER")" red0="$(ticks_of "$REDIS_PID")"
+    pg0="$(ticks_of $(pgrep -x postgres))" box0="$(box_ticks)"
     (
         while :; do
             audit_lag
@@ -62,7 +89,8 @@ run() {
         done
     ) >"$FLEET_RUN_DIR/bench-lag.txt" &
     sampler=$!
-    result="$("$TARGET/release/fleetsim" load --url "http://127.0.0.1:$PORT" --api-key "$KEY" \
+    result="$(/usr/bin/time -f '%U %S' -o "$FLEET_RUN_DIR/bench-gen-cpu.txt" \
+        "$TARGET/release/fleetsim" load --url "http://127.0.0.1:$PORT" --api-key "$KEY" \
         --seconds "$SECONDS_PER_RUN" "$@" | tail -n 1)"
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
@@ -72,10 +100,25 @@ run() {
         sleep 0.2
     done
     drained=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
+    rows=$(($(audited_rows) - rows0))
+    ing=$(($(ticks_of "$SERVER") - ing0)) red=$(($(ticks_of "$REDIS_PID") - red0))
+    pg=$(($(ticks_of $(pgrep -x postgres)) - pg0)) box=$(($(box_ticks) - box0))
+    gen_cpu="$(awk '{ print $1 + $2 }' "$FLEET_RUN_DIR/bench-gen-cpu.txt")"
     echo "$label: $result audit_max_lag=$max_lag audit_drain_s=$drained"
+    python3 - "$rows" "$ing" "$red" "$pg" "$box" "$gen_cpu" "$TICK_US" <<'PY'
+import sys
+rows, ing, red, pg, box = (int(x) for x in sys.argv[1:6])
+gen, tick = float(sys.argv[6]), int(sys.argv[7])
+per = lambda t: t * tick / max(rows, 1)
+print(f"  cpu_us_per_reading ({rows} audited): ingestion={per(ing):.1f} redis={per(red):.1f} "
+      f"postgres={per(pg):.1f} generator={gen * 1e6 / max(rows, 1):.1f} machine={per(box):.1f}")
+PY
 }
 
 run "batch(500)" --vehicles 1000 --batch 500 --concurrency 4
-run "single" --vehicles 1000 --batch 1 --concurrency 64
+[ "${FLEET_BENCH_NAMED:-1}" = 0 ] ||
+    run "batch(500), batch_id" --vehicles 1000 --batch 500 --concurrency 4 --batch-ids
+[ "${FLEET_BENCH_SINGLE:-1}" = 0 ] ||
+    run "single" --vehicles 1000 --batch 1 --concurrency 64
 audited="$(psql -X -At -h 127.0.0.1 -U fleet -d ingestion_bench -c 'SELECT count(*) FROM readings')"
 echo "audited_rows=$audited"

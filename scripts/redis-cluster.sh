@@ -44,6 +44,27 @@ healthy() {
     done
 }
 
+# Succeeds when every node keeps its data in a directory that still exists: a cluster
+# started from a checkout since deleted cannot write its AOF and must not be reused.
+dirs_exist() {
+    local port dir
+    for port in "${PORTS[@]}"; do
+        dir="$(cli "$port" CONFIG GET dir 2>/dev/null | sed -n 2p)" || return 1
+        [ -n "$dir" ] && [ -d "$dir" ] || return 1
+    done
+}
+
+# Stops whatever answers on the cluster's ports (nodes of another checkout included).
+shutdown_ports() {
+    local port
+    for port in "${PORTS[@]}"; do
+        cli "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+    done
+    for port in "${PORTS[@]}"; do
+        wait_for "port $port to close" bash -c "! redis-cli -h 127.0.0.1 -p $port PING >/dev/null 2>&1"
+    done
+}
+
 set_fsync() {
     local port
     for port in "${PORTS[@]}"; do
@@ -97,13 +118,15 @@ start() {
     done
     case "$FSYNC" in everysec | always) ;; *) die "--fsync must be everysec or always" ;; esac
     command -v redis-server >/dev/null 2>&1 || die "redis-server is not installed (run make setup)"
-    if healthy; then
+    if healthy && dirs_exist; then
         set_fsync
         log "reusing the cluster on ports ${PORTS[0]}-${PORTS[5]} (appendfsync $FSYNC)" >&2
         urls
         return
     fi
     stop_nodes
+    # Nodes left by another checkout (or whose data directory is gone) hold the ports.
+    shutdown_ports
     local port
     for port in "${PORTS[@]}"; do start_node "$port"; done
     for port in "${PORTS[@]}"; do

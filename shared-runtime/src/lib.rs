@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod keys;
 pub mod openapi;
 pub mod outbox;
+pub mod pg_copy;
 pub mod redis_conn;
 pub mod service;
 pub mod shutdown;

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use foldhash::fast::FixedState;
+
 use serde::Serialize;
 
 /// One known signal.
@@ -100,14 +102,38 @@ signals! {
     CAN_DROP_RATE_PCT = ("can_drop_rate_pct", "%", 0.0, 100.0, Network, "CAN bus message drop rate");
 }
 
+/// Position in [`SIGNALS`] by canonical name. Looked up for every signal of every
+/// reading: a fast fixed hash (the keys are the catalog's own, nothing to flood).
+fn position(name: &str) -> Option<usize> {
+    static BY_NAME: OnceLock<HashMap<&'static str, usize, FixedState>> = OnceLock::new();
+    BY_NAME
+        .get_or_init(|| {
+            SIGNALS
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name, i))
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
+
 /// The spec of a signal by canonical name. A hash lookup: ingestion calls it for every
 /// signal of every reading.
 pub fn spec(name: &str) -> Option<&'static SignalSpec> {
-    static BY_NAME: OnceLock<HashMap<&'static str, &'static SignalSpec>> = OnceLock::new();
-    BY_NAME
-        .get_or_init(|| SIGNALS.iter().map(|s| (s.name, s)).collect())
-        .get(name)
-        .copied()
+    position(name).map(|i| &SIGNALS[i])
+}
+
+/// A signal's code on the event streams (ADR 0027): its position in [`SIGNALS`]. The
+/// catalog only grows at its end, so a code never changes meaning
+/// (`tests/golden/signal-codes.json` holds every code given out).
+pub fn code(name: &str) -> Option<u16> {
+    position(name).and_then(|i| u16::try_from(i).ok())
+}
+
+/// The signal a stream code stands for.
+pub fn by_code(code: u16) -> Option<&'static SignalSpec> {
+    SIGNALS.get(usize::from(code))
 }
 
 #[cfg(test)]
@@ -124,5 +150,13 @@ mod tests {
         }
         assert_eq!(spec(names::COOLANT_TEMP_C).map(|s| s.unit), Some("°C"));
         assert!(spec("no_such_signal").is_none());
+        for (i, s) in SIGNALS.iter().enumerate() {
+            let c = code(s.name).expect("every signal has a code");
+            assert_eq!(
+                (usize::from(c), by_code(c).map(|s| s.name)),
+                (i, Some(s.name))
+            );
+        }
+        assert!(by_code(u16::try_from(SIGNALS.len()).unwrap_or(u16::MAX)).is_none());
     }
 }

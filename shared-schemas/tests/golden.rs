@@ -197,3 +197,37 @@ fn telemetry_reading_canonical_form() {
         reading
     );
 }
+
+/// v1 of `vehicle.telemetry.received` (signals by name) is still read, as the same event
+/// v2 carries with codes: entries written before the upgrade stay in the streams.
+#[test]
+fn telemetry_received_v1_is_still_read() {
+    let (_, v1) = read_fixture("vehicle.telemetry.received.v1.json");
+    let (_, v2) = read_fixture("vehicle.telemetry.received.v2.json");
+    let old: EventEnvelope<TelemetryReceived> = serde_json::from_value(v1).unwrap();
+    let new: EventEnvelope<TelemetryReceived> = serde_json::from_value(v2).unwrap();
+    assert_eq!(old.payload, new.payload);
+    assert_eq!(old.payload.reading.signals["coolant_temp_c"], 92.5);
+}
+
+/// Stream signal codes are catalog positions (ADR 0027): the committed list is every
+/// code given out, so reordering or removing a signal fails here, and a new one must be
+/// appended to the list (and the catalog's end).
+#[test]
+fn signal_codes_only_grow() {
+    let (_, file) = read_fixture("signal-codes.json");
+    let committed: Vec<&str> = file["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let catalog: Vec<&str> = shared_schemas::signals::SIGNALS
+        .iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        catalog, committed,
+        "the catalog must be the committed codes, in order, with new signals appended to both"
+    );
+}

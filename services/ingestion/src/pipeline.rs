@@ -7,6 +7,11 @@
 //! a reading is either in the stream with its key set, or neither: a retry after a
 //! crash or a timeout is appended at most once (within the dedupe window).
 //!
+//! A batch the device names (`batch_id`) is deduplicated within that batch instead: its
+//! readings' hashes are members of one set per batch and partition, checked and added
+//! by a single `SMISMEMBER` and `SADD` per script call rather than a key per reading
+//! (ADR 0027).
+//!
 //! A reading recorded long before it arrived (a device flushing its buffer) goes to the
 //! backfill lane of the stream, which consumers read after the live one (ADR 0020).
 //! Every event goes to its vehicle's partition (ADR 0026): one script call per
@@ -61,8 +66,8 @@ pub enum Status {
 pub struct Accepted {
     /// The idempotency key.
     pub reading_id: String,
-    /// Its Redis key.
-    idempotency_key: String,
+    /// How a retry is recognised.
+    dedupe: Dedupe,
     /// Its vehicle's stream partition.
     partition: u32,
     /// The `vehicle.telemetry.received` envelope, as JSON.
@@ -72,6 +77,16 @@ pub struct Accepted {
     /// Recorded long before it arrived (a device flushing its buffer): appended to the
     /// backfill lane, and deferred while that lane's backlog is too long (ADR 0020).
     pub backfill: bool,
+}
+
+/// How the hand-off recognises a reading it appended before.
+#[derive(Debug)]
+enum Dedupe {
+    /// Its own Redis key, `{partition}idem:telemetry:<hash>`.
+    Key(String),
+    /// A member (hash of vehicle and reading id) of its batch's set,
+    /// `{partition}idem:batch:<hash of organization and batch id>`.
+    Member { set: String, member: [u8; 8] },
 }
 
 /// A refused reading.
@@ -159,6 +174,19 @@ pub struct Origin<'a> {
     pub correlation_id: Uuid,
     /// When the request arrived.
     pub received_at: DateTime<Utc>,
+    /// The batch the device named, if any ([`batch_scope`]): its readings are
+    /// deduplicated within it.
+    pub batch_scope: Option<&'a str>,
+}
+
+/// The scope a device's `batch_id` names: a hash of it and the organization (two
+/// organizations may pick the same id), hex.
+pub fn batch_scope(org_id: &str, batch_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(org_id.as_bytes());
+    h.update([0]);
+    h.update(batch_id.as_bytes());
+    hex::encode(&h.finalize()[..16])
 }
 
 impl Intake {
@@ -203,7 +231,16 @@ impl Intake {
         let reading_id = reading.reading_id.clone().unwrap_or_default();
         let keys = self.keys.for_vehicle(&reading.vehicle_id);
         let partition = keys.narrowed().unwrap_or(0);
-        let idempotency_key = idempotency_key(&keys, &reading.vehicle_id, &reading_id);
+        let digest = reading_digest(&reading.vehicle_id, &reading_id);
+        let dedupe = match origin.batch_scope {
+            Some(scope) => Dedupe::Member {
+                set: keys.partition_key(&format!("idem:batch:{scope}")),
+                member: digest[..8].try_into().unwrap_or_default(),
+            },
+            None => Dedupe::Key(
+                keys.partition_key(&format!("idem:telemetry:{}", hex::encode(&digest[..16]))),
+            ),
+        };
         let recorded_at = reading.recorded_at;
         let backfill = origin.received_at - recorded_at > self.backfill_after;
         let payload = TelemetryReceived {
@@ -216,7 +253,7 @@ impl Intake {
         let envelope = EventEnvelope::new(PRODUCER, origin.correlation_id, payload).at(recorded_at);
         Accepted {
             reading_id,
-            idempotency_key,
+            dedupe,
             partition,
             envelope: to_json(&envelope),
             raw,
@@ -254,15 +291,14 @@ impl Intake {
     }
 }
 
-/// `{prefix}idem:telemetry:<128-bit hash of vehicle and reading id>` (in the vehicle's
-/// partition, `keys`): fixed size, whatever the sender's id length.
-fn idempotency_key(keys: &Keys, vehicle_id: &str, reading_id: &str) -> String {
+/// The hash idempotency keys and batch members are made of: fixed size, whatever the
+/// sender's id length.
+fn reading_digest(vehicle_id: &str, reading_id: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(vehicle_id.as_bytes());
     h.update([0]);
     h.update(reading_id.as_bytes());
-    let digest = h.finalize();
-    keys.partition_key(&format!("idem:telemetry:{}", hex::encode(&digest[..16])))
+    h.finalize().into()
 }
 
 impl Writer {
@@ -357,14 +393,12 @@ impl Writer {
             inv.key(keys.stream(TelemetryReceived::TYPE))
                 .key(keys.stream(TelemetryRejected::TYPE))
                 .key(keys.backfill(TelemetryReceived::TYPE));
+            let units = units(chunk);
             inv.arg(self.max_len)
                 .arg(self.dedupe_ttl_s)
-                .arg(chunk.len());
-            for (_, a) in chunk {
-                inv.key(&a.idempotency_key);
-                inv.arg(&a.envelope)
-                    .arg(a.raw.as_deref().unwrap_or(""))
-                    .arg(if a.backfill { "b" } else { "l" });
+                .arg(units.len());
+            for unit in units {
+                add_unit(&mut inv, unit);
             }
             if last {
                 for json in rejected {
@@ -385,6 +419,51 @@ impl Writer {
             }
         }
         Ok(statuses)
+    }
+}
+
+/// Splits a chunk into runs the script handles alike: readings with their own keys,
+/// or members of one batch set.
+fn units<'c>(chunk: &'c [(usize, &'c Accepted)]) -> Vec<&'c [(usize, &'c Accepted)]> {
+    fn set_of(a: &Accepted) -> Option<&str> {
+        match &a.dedupe {
+            Dedupe::Key(_) => None,
+            Dedupe::Member { set, .. } => Some(set),
+        }
+    }
+    let mut units = Vec::new();
+    let mut start = 0;
+    for i in 1..=chunk.len() {
+        if i == chunk.len() || set_of(chunk[i].1) != set_of(chunk[start].1) {
+            units.push(&chunk[start..i]);
+            start = i;
+        }
+    }
+    units
+}
+
+/// One unit's keys and arguments (`intake.lua` says how they are laid out).
+fn add_unit(inv: &mut redis::ScriptInvocation<'_>, unit: &[(usize, &Accepted)]) {
+    let Some((_, first)) = unit.first() else {
+        return;
+    };
+    if let Dedupe::Member { set, .. } = &first.dedupe {
+        inv.arg("s").arg(unit.len()).key(set.as_str());
+    } else {
+        inv.arg("k").arg(unit.len());
+    }
+    for (_, a) in unit {
+        match &a.dedupe {
+            Dedupe::Key(key) => {
+                inv.key(key.as_str());
+            }
+            Dedupe::Member { member, .. } => {
+                inv.arg(&member[..]);
+            }
+        }
+        inv.arg(&a.envelope)
+            .arg(a.raw.as_deref().unwrap_or(""))
+            .arg(if a.backfill { "b" } else { "l" });
     }
 }
 

@@ -92,12 +92,12 @@ impl Worker {
                 plan.dead_letter(&entry, None, reason, attempts);
                 continue;
             }
-            let Some(bytes) = entry.entry.get::<Vec<u8>>(FIELD_EVENT) else {
+            let Some(bytes) = field_bytes(&entry.entry, FIELD_EVENT) else {
                 let reason = format!("entry has no `{FIELD_EVENT}` field");
                 plan.dead_letter(&entry, None, reason, entry.delivered);
                 continue;
             };
-            match serde_json::from_slice::<RawEnvelope>(&bytes) {
+            match serde_json::from_slice::<RawEnvelope>(bytes) {
                 Err(e) => {
                     let reason = format!("not an event envelope: {e}");
                     plan.dead_letter(&entry, None, reason, entry.delivered);
@@ -291,4 +291,14 @@ pub(super) fn count(group: &str, event_type: &str, outcome: &'static str, n: u64
         "outcome" => outcome
     )
     .increment(n);
+}
+
+/// A field of an entry as the bytes Redis sent, borrowed: `StreamId::get` clones the
+/// value first, a copy of every envelope every consumer reads.
+fn field_bytes<'a>(entry: &'a StreamId, name: &str) -> Option<&'a [u8]> {
+    match entry.map.get(name)? {
+        redis::Value::BulkString(b) => Some(b),
+        redis::Value::SimpleString(s) => Some(s.as_bytes()),
+        _ => None,
+    }
 }

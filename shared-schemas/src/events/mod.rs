@@ -7,6 +7,7 @@ pub mod audit;
 pub mod health;
 pub mod odometer;
 pub mod scheduling;
+pub mod stream_reading;
 pub mod telemetry;
 pub mod warranty;
 

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::envelope::Event;
 use crate::telemetry::{Protocol, TelemetryReading};
 
-/// A reading passed validation and was accepted. `vehicle.telemetry.received`, v1.
+/// A reading passed validation and was accepted. `vehicle.telemetry.received`, v2: the
+/// reading's signals are keyed by catalog code (ADR 0027; v1 keyed them by name, and is
+/// still read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TelemetryReceived {
     /// Organization (fleet) the sending device belongs to: the scope of the reading.
@@ -20,13 +22,15 @@ pub struct TelemetryReceived {
     pub protocol: Protocol,
     /// When ingestion accepted it.
     pub received_at: DateTime<Utc>,
-    /// The normalized reading (its `reading_id` is set).
+    /// The normalized reading (its `reading_id` is set), signals keyed by catalog code.
+    #[serde(with = "super::stream_reading")]
+    #[schemars(with = "super::stream_reading::StreamReading")]
     pub reading: TelemetryReading,
 }
 
 impl Event for TelemetryReceived {
     const TYPE: &'static str = "vehicle.telemetry.received";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     fn vehicle_id(&self) -> &str {
         &self.reading.vehicle_id
     }

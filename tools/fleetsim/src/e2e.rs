@@ -258,6 +258,7 @@ async fn drive(
             vehicles: args.vehicles.max(1),
             duration: Duration::from_secs_f64(args.seconds),
             batch: args.batch,
+            batch_ids: false,
             concurrency: args.concurrency.max(1),
             api_key: Some(platform.api_key.clone()),
             rate: Some(args.rate),

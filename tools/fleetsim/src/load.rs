@@ -72,6 +72,10 @@ pub struct LoadArgs {
     /// `/metrics`, which count what reached the stream.
     #[arg(long)]
     pub mqtt: Option<String>,
+    /// Name every batch (`batch_id`), as a gateway that retries whole batches does:
+    /// ingestion then deduplicates within the batch (ADR 0027).
+    #[arg(long)]
+    pub batch_ids: bool,
     /// Organization level of the MQTT topics.
     #[arg(long, default_value = "dev")]
     pub mqtt_org: String,
@@ -88,6 +92,8 @@ struct Ctx {
     api_key: Option<HeaderValue>,
     templates: Vec<Template>,
     batch: usize,
+    /// Batches carry a `batch_id`.
+    batch_ids: bool,
     workers: usize,
     /// Readings per second offered in total; `None` = flat out.
     rate: Option<f64>,
@@ -111,6 +117,8 @@ pub struct LoadConfig {
     pub duration: Duration,
     /// Readings per request.
     pub batch: usize,
+    /// Batches carry a `batch_id`.
+    pub batch_ids: bool,
     /// Concurrent workers.
     pub concurrency: usize,
     /// Device API key.
@@ -145,6 +153,7 @@ impl LoadConfig {
             vehicles: args.vehicles,
             duration: Duration::from_secs_f64(args.seconds),
             batch: args.batch,
+            batch_ids: args.batch_ids,
             concurrency,
             api_key: args.api_key.clone(),
             rate: args.rate,
@@ -278,6 +287,7 @@ impl Ctx {
             api_key,
             templates,
             batch: cfg.batch,
+            batch_ids: cfg.batch_ids,
             workers: cfg.concurrency,
             rate: cfg.rate,
             backdate: cfg.backdate,
@@ -359,11 +369,32 @@ mod tests {
             vehicles,
             duration: Duration::from_millis(millis),
             batch,
+            batch_ids: false,
             concurrency,
             api_key: None,
             rate: None,
             backdate: Duration::ZERO,
         }
+    }
+
+    #[tokio::test]
+    async fn batch_ids_name_every_batch_once() {
+        let server = testserver::accepting(5).await;
+        let cfg = LoadConfig {
+            batch_ids: true,
+            ..config(&server, 3, 200, 5, 2)
+        };
+        let report = drive(&cfg).await.expect("load");
+        let reqs = server.requests.lock().expect("lock").clone();
+        assert!(report.errors == 0 && reqs.len() > 1);
+        let ids: std::collections::HashSet<String> = reqs
+            .iter()
+            .map(|r| {
+                let body: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+                body["batch_id"].as_str().expect("a batch_id").to_owned()
+            })
+            .collect();
+        assert_eq!(ids.len(), reqs.len(), "each batch its own id");
     }
 
     #[tokio::test]
@@ -383,6 +414,7 @@ mod tests {
         let readings: Vec<TelemetryReading> =
             serde_json::from_value(body["readings"].clone()).expect("canonical readings");
         assert_eq!(readings.len(), 5);
+        assert!(body.get("batch_id").is_none(), "unnamed unless asked");
         let line = report.summary_line();
         let re = line.split(' ').collect::<Vec<_>>();
         assert_eq!(re.len(), 5, "{line}");

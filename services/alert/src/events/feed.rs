@@ -1,5 +1,6 @@
 //! The in-app live feed: every replica reads the service's own `alert.*` streams (plain
-//! `XREAD` from the newest entry, no consumer group: each replica needs every event)
+//! `XREAD` from the entry that was newest when it started, no consumer group: each
+//! replica needs every event)
 //! and broadcasts them to its SSE clients, who see what their token's scope allows. The
 //! last [`REPLAY`] events are kept so a client reconnecting with `Last-Event-ID`
 //! catches up.
@@ -8,10 +9,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::streams::StreamReadReply;
+use redis::AsyncCommands;
+use redis::streams::{StreamRangeReply, StreamReadReply};
 use serde::Deserialize;
 use shared_runtime::bus::{FIELD_EVENT, Keys};
-use shared_runtime::redis_conn::RedisTarget;
+use shared_runtime::redis_conn::{RedisConn, RedisTarget};
 use shared_schemas::Event;
 use shared_schemas::events::{AlertAcknowledged, AlertCreated, AlertEscalated, AlertResolved};
 use tokio::sync::broadcast;
@@ -144,6 +146,10 @@ impl Feed {
                 }
             };
             backoff = Duration::from_millis(200);
+            if let Err(e) = resolve_newest(&mut conn, &streams, &mut ids).await {
+                tracing::debug!(error = %e, "feed: cannot find the streams' ends; reconnecting");
+                continue;
+            }
             loop {
                 let mut cmd = redis::cmd("XREAD");
                 cmd.arg("COUNT")
@@ -192,4 +198,26 @@ impl Feed {
             }
         }
     }
+}
+
+/// Replaces `$` (the newest entry) with the id it stands for now. Given to every
+/// `XREAD`, `$` would skip what a stream received between two reads: an event on a
+/// stream that had none yet, appended while the previous read was being handled, was
+/// never shown. A stream that does not exist yet starts at `0-0`.
+async fn resolve_newest(
+    conn: &mut RedisConn,
+    streams: &[String],
+    ids: &mut [String],
+) -> redis::RedisResult<()> {
+    for (stream, id) in streams.iter().zip(ids.iter_mut()) {
+        if id != "$" {
+            continue;
+        }
+        let newest: StreamRangeReply = conn.xrevrange_count(stream, "+", "-", 1).await?;
+        *id = newest
+            .ids
+            .first()
+            .map_or_else(|| "0-0".to_owned(), |e| e.id.clone());
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@ mod e2e_claim;
 mod e2e_repair;
 mod e2e_review;
 mod escalation;
+mod feed;
 mod helpers;
 mod hostile;
 mod inbox;

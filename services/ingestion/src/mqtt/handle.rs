@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::topic::{Kind, Route};
 use crate::domain::parse;
-use crate::pipeline::{Origin, Refused, Status};
+use crate::pipeline::{Origin, Refused, Status, batch_scope};
 use crate::routes::telemetry::BatchRequest;
 use crate::routes::telemetry::judge::{Incoming, Verdict, judge};
 use crate::state::AppState;
@@ -44,14 +44,20 @@ pub(crate) async fn handle(
         // Held, not acknowledged: the broker keeps it until the groups catch up.
         return Err(Wait::Backlogged(retry_after_s));
     }
+    let parsed = readings(state, route.kind, payload);
+    let scope = match &parsed {
+        Ok((_, Some(batch_id))) => Some(batch_scope(&route.org, batch_id)),
+        _ => None,
+    };
     let origin = Origin {
         org_id: &route.org,
         protocol: Protocol::Canonical,
         correlation_id: Uuid::new_v4(),
         received_at,
+        batch_scope: scope.as_deref(),
     };
-    let incoming = match readings(state, route.kind, payload) {
-        Ok(incoming) => incoming,
+    let incoming = match parsed {
+        Ok((incoming, _)) => incoming,
         Err(problem) => {
             // Not even readings: one refusal, naming the topic's vehicle.
             let refused = Refused {
@@ -114,24 +120,28 @@ pub(crate) async fn handle(
     Ok(tally)
 }
 
-/// The readings of a payload, each parsed (or why not) as its REST route parses them;
-/// the problem when the payload as a whole is not what its topic says.
-fn readings(state: &AppState, kind: Kind, payload: &[u8]) -> Result<Vec<Incoming>, Problem> {
+/// The readings of a payload, each parsed (or why not) as its REST route parses them,
+/// and the batch id it names; the problem when the payload as a whole is not what its
+/// topic says.
+fn readings(
+    state: &AppState,
+    kind: Kind,
+    payload: &[u8],
+) -> Result<(Vec<Incoming>, Option<String>), Problem> {
     let text =
         std::str::from_utf8(payload).map_err(|_| Problem::new("", "payload is not UTF-8"))?;
     Ok(match kind {
-        Kind::Telemetry => vec![Incoming {
-            parsed: parse::reading(text),
-            raw: None,
-        }],
-        Kind::Batch => BatchRequest::read(payload, state.max_batch)
-            .map_err(|e| Problem::new("readings", e.to_string()))?
-            .readings
-            .iter()
-            .map(|raw| Incoming {
-                parsed: parse::reading(raw.get()),
+        Kind::Telemetry => (
+            vec![Incoming {
+                parsed: parse::reading(text),
                 raw: None,
-            })
-            .collect(),
+            }],
+            None,
+        ),
+        Kind::Batch => {
+            let batch = BatchRequest::read(payload, state.max_batch)
+                .map_err(|e| Problem::new("readings", e.to_string()))?;
+            (batch.incoming(), batch.batch_id)
+        }
     })
 }

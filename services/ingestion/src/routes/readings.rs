@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use shared_runtime::auth::{Auth, Role};
 use shared_runtime::http::{ApiPath, ApiQuery};
 use shared_runtime::openapi::responses::Unauthorized;
+use shared_schemas::events::stream_reading::name_signals;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::readings::{self, StoredReading};
@@ -36,10 +37,13 @@ pub struct ReadingView {
 
 impl From<StoredReading> for ReadingView {
     fn from(r: StoredReading) -> Self {
+        let mut reading = r.normalized.0;
+        // Stored as the stream carried it, signals by code (ADR 0027).
+        name_signals(&mut reading);
         Self {
             protocol: r.protocol,
             received_at: r.received_at,
-            reading: r.normalized.0,
+            reading,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! master serving a partition is failed over to its replica (`CLUSTER FAILOVER`, as an
 //! operator or the cluster itself does). Every reading ingestion acknowledged (200,
 //! `accepted` or `duplicate`) is on the streams afterwards, once; requests refused
-//! during the switch (503) are retried, as a device does.
+//! during the switch (503) are retried, as a device does, named batches (`batch_id`)
+//! under the same name.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -108,9 +109,21 @@ async fn a_master_failed_over_under_load_loses_no_acknowledged_reading() {
         let readings: Vec<Value> = (0..BATCH)
             .map(|i| reading(&format!("VH-F{:03}", i % 32), &format!("f-{b}-{i}"), 10))
             .collect();
-        let batch = json!({ "readings": readings });
+        // Half the batches are named (ADR 0027): their dedupe sets live in the
+        // partitions' slots too.
+        let batch = if b % 2 == 0 {
+            json!({ "batch_id": format!("fo-{b}"), "readings": readings })
+        } else {
+            json!({ "readings": readings })
+        };
         loop {
-            let r = app.post_device("/v1/telemetry/batch", &batch).await;
+            // A request stuck on the switch is a failure to report, not a hung run.
+            let r = tokio::time::timeout(
+                Duration::from_secs(30),
+                app.post_device("/v1/telemetry/batch", &batch),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("batch {b} unanswered for 30 s during the failover"));
             if r.status() == 200 {
                 let body: Value = r.json().await.unwrap();
                 for (reading, result) in readings.iter().zip(body["results"].as_array().unwrap()) {

@@ -13,6 +13,7 @@ use shared_runtime::config::Secret;
 use shared_runtime::redis_conn::RedisConn;
 use shared_runtime::testing;
 use shared_runtime::testing::app::TestService;
+use shared_schemas::events::stream_reading::name_signals;
 use sqlx::PgPool;
 
 pub(crate) const JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
@@ -148,7 +149,10 @@ pub(crate) async fn wait_audited(db: &PgPool, n: i64) {
     }
 }
 
-/// The envelope JSON of a stream entry.
+/// The envelope JSON of a stream entry, its reading's signals named (they travel by
+/// code, ADR 0027).
 pub(crate) fn envelope(entry: &HashMap<String, String>) -> Value {
-    serde_json::from_str(&entry["e"]).unwrap()
+    let mut e: Value = serde_json::from_str(&entry["e"]).unwrap();
+    name_signals(&mut e["payload"]["reading"]);
+    e
 }

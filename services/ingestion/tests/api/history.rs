@@ -24,6 +24,10 @@ async fn latest_is_scoped_to_the_callers_vehicles() {
         body["reading"]["reading_id"], "h-1",
         "newest by recorded_at"
     );
+    assert_eq!(
+        body["reading"]["signals"]["coolant_temp_c"], 88.0,
+        "signals by name, though stored as the stream's codes"
+    );
 
     let owner = app.get_as(path, &token(Role::Owner, ORG, &["VH-7"])).await;
     assert_eq!(owner.status(), 200);

@@ -7,7 +7,9 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod backfill;
+mod batch_id;
 mod device_keys;
 mod durability;
 mod failover;

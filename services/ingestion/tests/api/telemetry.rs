@@ -26,6 +26,13 @@ async fn accepted_reading_is_in_the_stream_once_and_audited() {
     assert_eq!(e["vehicle_id"], "VH-1");
     assert_eq!(e["payload"]["org_id"], "acme");
     assert_eq!(e["payload"]["reading"]["signals"]["engine_rpm"], 1450.0);
+    // On the wire, v2: signals by catalog code.
+    let wire: Value = serde_json::from_str(&entries[0]["e"]).unwrap();
+    assert_eq!(wire["schema_version"], 2);
+    let rpm = shared_schemas::signals::code("engine_rpm")
+        .unwrap()
+        .to_string();
+    assert_eq!(wire["payload"]["reading"]["signals"][rpm], 1450.0);
     app.wait_audited(1).await;
 }
 

@@ -56,6 +56,7 @@ pub(super) async fn send(args: &E2eArgs, api_key: &str) -> anyhow::Result<LoadRe
         vehicles: args.vehicles.max(1),
         duration: Duration::from_secs_f64(args.burst_seconds),
         batch: BURST_BATCH.min(MAX_BATCH),
+        batch_ids: false,
         concurrency: args.concurrency.max(1),
         api_key: Some(api_key.to_owned()),
         rate: None,

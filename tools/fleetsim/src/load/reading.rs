@@ -169,6 +169,7 @@ mod tests {
             api_key: None,
             templates: vec![Template::new(&v, &running_sample(&v, now))],
             batch: 2,
+            batch_ids: false,
             workers: 1,
             rate: None,
             backdate: Duration::ZERO,

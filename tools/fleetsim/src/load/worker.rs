@@ -1,6 +1,7 @@
 //! One load worker: builds request bodies from its vehicles' templates and sends them,
 //! one request in flight, flat out or on its schedule.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -86,7 +87,13 @@ impl Bodies {
     fn next(&mut self, ctx: &Ctx) -> Vec<u8> {
         let n = ctx.templates.len();
         let mut body = Vec::with_capacity(self.cap);
-        if ctx.batch > 1 {
+        if ctx.batch > 1 && ctx.batch_ids {
+            let _ = write!(
+                body,
+                "{{\"batch_id\":\"load-{}-{}-{}\",\"readings\":[",
+                ctx.run_id, self.w, self.seq
+            );
+        } else if ctx.batch > 1 {
             body.extend_from_slice(b"{\"readings\":[");
         }
         for k in 0..ctx.batch {

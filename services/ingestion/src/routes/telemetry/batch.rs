@@ -7,13 +7,22 @@ use shared_schemas::events::telemetry::Problem;
 use shared_schemas::telemetry::TelemetryReading;
 use utoipa::ToSchema;
 
-use super::judge::Verdict;
+use super::judge::{Incoming, Verdict};
+use crate::domain::parse;
 use crate::error::ApiError;
 use crate::pipeline::{Accepted, Refused, Status};
 
 /// A batch of canonical readings.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
+    /// The device's name for this batch (1-128 printable characters), sent again
+    /// unchanged when the batch is retried. When present, readings are deduplicated
+    /// within the batch rather than each under its own key, which costs ingestion less
+    /// (ADR 0027): a reading already accepted in this batch is a `duplicate`, but one
+    /// resent in another batch or alone is appended again.
+    #[serde(default, deserialize_with = "named_batch_id")]
+    #[schema(max_length = 128, min_length = 1)]
+    pub batch_id: Option<String>,
     /// Up to `INGESTION_MAX_BATCH` (default 10,000) readings; each is judged on its own.
     #[schema(value_type = Vec<TelemetryReading>)]
     pub readings: Vec<Box<RawValue>>,
@@ -62,6 +71,9 @@ impl BatchRequest {
         if batch.readings.is_empty() {
             return Err(ApiError::BadRequest("`readings` is empty".to_owned()));
         }
+        if let Some(id) = &batch.batch_id {
+            check_batch_id(id)?;
+        }
         if batch.readings.len() > max {
             return Err(ApiError::TooLarge(format!(
                 "{} readings in one batch; at most {max} allowed",
@@ -70,6 +82,41 @@ impl BatchRequest {
         }
         Ok(batch)
     }
+
+    /// Each reading parsed (or why not), in order.
+    pub(crate) fn incoming(&self) -> Vec<Incoming> {
+        self.readings
+            .iter()
+            .map(|raw| Incoming {
+                parsed: parse::reading(raw.get()),
+                raw: None,
+            })
+            .collect()
+    }
+}
+
+/// A `batch_id` of the wrong type, named in the error (serde's says only where).
+fn named_batch_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+        .map_err(|e| serde::de::Error::custom(format!("`batch_id`: {e}")))
+}
+
+/// Longest `batch_id`.
+const MAX_BATCH_ID: usize = 128;
+
+fn check_batch_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.chars().count() > MAX_BATCH_ID {
+        return Err(ApiError::BadRequest(format!(
+            "`batch_id` must be 1 to {MAX_BATCH_ID} characters, got {}",
+            id.chars().count()
+        )));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "`batch_id` holds a control character".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Where one reading of a batch went.

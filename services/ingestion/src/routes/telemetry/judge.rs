@@ -143,6 +143,7 @@ pub(super) fn origin(
         protocol,
         correlation_id: correlation.0,
         received_at: Utc::now(),
+        batch_scope: None,
     }
 }
 

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::device_auth::DeviceAuth;
 use crate::domain::{generic, j1939, obd2, parse};
 use crate::error::{ApiError, Rejection};
-use crate::pipeline::Status;
+use crate::pipeline::{Origin, Status, batch_scope};
 use crate::state::AppState;
 
 mod batch;
@@ -136,16 +136,15 @@ pub async fn ingest_batch(
 ) -> Result<(HeaderMap, Json<BatchResponse>), ApiError> {
     refuse_when_full(&state)?;
     let batch = BatchRequest::read(&body, state.max_batch)?;
-    let origin = origin(&device, Protocol::Canonical, correlation);
-    let incoming = batch
-        .readings
-        .iter()
-        .map(|raw| Incoming {
-            parsed: parse::reading(raw.get()),
-            raw: None,
-        })
-        .collect();
-    let mut sorted = Sorted::from(judge(&state, &device, origin, incoming).await?);
+    let scope = batch
+        .batch_id
+        .as_deref()
+        .map(|id| batch_scope(&device.org_id, id));
+    let origin = Origin {
+        batch_scope: scope.as_deref(),
+        ..origin(&device, Protocol::Canonical, correlation)
+    };
+    let mut sorted = Sorted::from(judge(&state, &device, origin, batch.incoming()).await?);
     let retry_after = state.backlog.defer_backfill();
     let deferred = match retry_after {
         Some(retry_after_s) => {
