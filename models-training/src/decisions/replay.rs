@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::DateTime;
 use fleetsim::degradation::FailureMode;
 use fleetsim::profile::VehicleKind;
-use fleetsim::realism::{RealismConfig, vehicle_truth};
+use fleetsim::realism::{Profile, RealismArgs, RealismConfig, vehicle_truth};
 use fleetsim::sample::DTC_TABLE;
 use fleetsim::simulate::{VehicleSim, build_realistic_fleet};
 use fleetsim::vehicle::Vehicle;
@@ -35,6 +35,25 @@ pub struct RealisticSpec {
 }
 
 impl RealisticSpec {
+    /// The fleet `detection-bench --profile realistic` replays: every realism feature
+    /// on, evaluation distributions, 30 % degraded, assessed every 15 minutes.
+    pub fn realistic(seed: u64, vehicles: u32, days: u32) -> anyhow::Result<Self> {
+        let fleet = FleetSpec {
+            vehicles,
+            days,
+            seed,
+            degrade_fraction: 0.3,
+            assess_every_s: 15 * 60,
+            interval_s: 60,
+        };
+        let realism = RealismArgs {
+            profile: Profile::Realistic,
+            ..RealismArgs::default()
+        }
+        .config()?;
+        Ok(Self { fleet, realism })
+    }
+
     /// The vehicles.
     pub fn vehicles(&self) -> Vec<Vehicle> {
         let f = &self.fleet;

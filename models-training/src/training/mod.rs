@@ -423,6 +423,7 @@ mod tests {
         Features {
             damage,
             recent: damage,
+            at_newest_day: damage,
             slope,
             t_stat,
             rul_linear: ((1.0 - damage) / slope).min(RUL_CAP_DAYS),

@@ -56,6 +56,9 @@ impl DpfFit {
     }
 }
 
+// `Baselines::varied` holds a bit per indicator.
+const _: () = assert!(N_INDICATORS <= 32);
+
 /// Whether an indicator has a learned baseline.
 const fn has_baseline(i: Indicator) -> bool {
     !matches!(
@@ -77,12 +80,31 @@ pub struct Baselines {
     /// Normal pad wear, % per day: wear faster than this is a fault (a sticking
     /// caliper), wear at this pace is maintenance to plan.
     pad_pace: Option<f64>,
+    /// Indicators (bit [`Indicator::index`]) whose baseline days held differing
+    /// values: a frozen day of those is a frozen sensor (see `plausibility`).
+    /// Baselines learned before this field was kept have none set.
+    #[serde(default)]
+    varied: u32,
 }
 
 impl Baselines {
     /// The baseline of an indicator (its daily value, see [`Day::value`]), once learned.
     pub fn get(&self, i: Indicator) -> Option<f64> {
         self.values[i.index()]
+    }
+
+    /// Whether `i`'s baseline days held differing values (a live sensor's noise).
+    pub fn varied(&self, i: Indicator) -> bool {
+        self.varied & (1 << i.index()) != 0
+    }
+
+    /// Sets `i`'s baseline, and whether its days varied (tests of other modules).
+    #[cfg(test)]
+    pub(crate) fn set_for_test(&mut self, i: Indicator, value: f64, varied: bool) {
+        self.values[i.index()] = Some(value);
+        if varied {
+            self.varied |= 1 << i.index();
+        }
     }
 
     /// The DPF fit, once learned.
@@ -100,6 +122,7 @@ impl Baselines {
     pub(crate) fn forget(&mut self, indicators: &[Indicator]) {
         for &i in indicators {
             self.values[i.index()] = None;
+            self.varied &= !(1 << i.index());
             match i {
                 Indicator::DpfDpRef => self.dpf = None,
                 Indicator::BrakeWear => self.pad_pace = None,
@@ -135,6 +158,9 @@ impl Baselines {
                 .collect();
             // The median: one odd day among the first does not skew the reference.
             self.values[i.index()] = Some(median(values));
+            if candidates.iter().any(|d| d.agg(i).max > d.agg(i).min) {
+                self.varied |= 1 << i.index();
+            }
         }
         if self.dpf.is_none() {
             self.dpf = fit_dpf(days, current_day);

@@ -10,6 +10,7 @@ use super::damage::{self, PartDay, PartSpec};
 use super::evidence;
 use super::growth::Fit;
 use super::indicators::Indicator;
+use super::plausibility;
 use super::rul::{self, Calibration, Features, ModelError, Normalization, RulModel, Verdict};
 use super::score;
 use super::state::{Announced, DAY_S, VehicleState, day_of};
@@ -217,12 +218,15 @@ impl Engine {
             .map(|series| self.judge(series, &cal, wear))
             .collect();
         let Some(worst) = judged.iter().min_by(|a, b| a.score.total_cmp(&b.score)) else {
-            return Some(learning(c, state, newest, self.model.version.clone()));
+            let mut health = learning(c, state, newest, self.model.version.clone());
+            health.factors.extend(sensor_factors(state, c));
+            return Some(health);
         };
         let (verdict, score) = (worst.verdict, worst.score);
         let mut factors = Vec::with_capacity(judged.len() + 1);
         factors.extend(trend_factor(worst, wear));
         factors.extend(damage_factors(&judged));
+        factors.extend(sensor_factors(state, c));
         // A component close to its limit without a clear trend scores low on its
         // damage alone; its RUL then says what that score stands for rather than "no
         // failure foreseen", so score, band and RUL never contradict each other.
@@ -369,6 +373,38 @@ struct Judged {
     score: f64,
 }
 
+/// One factor per indicator of `c` with days its sensor explains, not its part: how
+/// many were set aside from the damage series, since when, and why the latest was.
+fn sensor_factors(state: &VehicleState, c: Component) -> Vec<Factor> {
+    let base = &state.head.baselines;
+    let mut indicators: Vec<Indicator> = damage::parts(c).iter().map(|p| p.indicator).collect();
+    indicators.dedup();
+    indicators
+        .into_iter()
+        .filter_map(|i| {
+            let days = plausibility::set_aside(i, state.day_map(), base);
+            let (first, _) = days.first()?;
+            let (_, latest) = days.last()?;
+            let since = DateTime::<Utc>::from_timestamp(first * DAY_S, 0).unwrap_or_default();
+            Some(Factor {
+                name: format!("{}_set_aside_days", i.name()),
+                value: days.len() as f64,
+                impact: 0.0,
+                detail: format!(
+                    "{}: {} {} set aside since {}, the latest {}: a sensor or gateway \
+                     fault, not wear; the part is judged on its other days. Check the sensor",
+                    i.name(),
+                    days.len(),
+                    if days.len() == 1 { "day" } else { "days" },
+                    since.format("%Y-%m-%d"),
+                    latest.describe()
+                ),
+                ..Factor::default()
+            })
+        })
+        .collect()
+}
+
 /// One failure part's daily damage series and trend features.
 #[derive(Debug, Clone)]
 pub struct PartSeries {
@@ -392,8 +428,11 @@ pub fn part_features(
     norm: &Normalization,
 ) -> Option<PartSeries> {
     let base = &state.head.baselines;
+    // Days the sensor explains are not the part's (see `plausibility`).
+    let aside = plausibility::set_aside(p.indicator, state.day_map(), base);
     let daily: Vec<(i64, PartDay)> = state
         .days()
+        .filter(|(day, _)| !aside.iter().any(|(d, _)| d == day))
         .filter_map(|(day, data)| damage::of_day(p, data, base, norm).map(|d| (day, d)))
         .collect();
     // A day counts when it has a fair share of the vehicle's usual readings: a yard
@@ -638,6 +677,84 @@ mod tests {
         assert_eq!(a.unknown[0].component, Component::Cooling);
         assert!(a.unknown[0].needs.contains("run time"));
         assert_eq!(a.overall_band, HealthBand::Excellent);
+    }
+
+    /// Oil pressure steady at 200 kPa (±2) for 10 days, then, for days 10 to 14, what
+    /// `sensor` makes of it at reading `k`.
+    fn with_sensor_fault(sensor: impl Fn(i64, f64) -> f64) -> VehicleState {
+        let mut s = VehicleState::new();
+        let t0 = 1_750_000_000 - 1_750_000_000 % DAY_S;
+        for k in 0..14 * 48 {
+            let p = 200.0 + if k % 2 == 0 { 2.0 } else { -2.0 };
+            let p = if k >= 10 * 48 { sensor(k, p) } else { p };
+            s.apply(&idle(t0 + k * 1800, p));
+        }
+        s
+    }
+
+    #[test]
+    fn a_gateway_sending_psi_is_a_sensor_to_check_not_a_failing_pump() {
+        let engine = Engine::bundled().expect("model");
+        let a = engine
+            .assess(&with_sensor_fault(|_, kpa| kpa / plausibility::KPA_PER_PSI))
+            .expect("assessed");
+        let oil = a.component(Component::EngineOil).expect("oil");
+        assert_eq!(oil.band, HealthBand::Excellent, "{oil:?}");
+        let set_aside = oil
+            .factors
+            .iter()
+            .find(|f| f.name == "oil_pressure_warm_idle_kpa_set_aside_days")
+            .expect("the set-aside days are named");
+        assert_eq!(set_aside.value, 4.0, "{set_aside:?}");
+        assert!(set_aside.detail.contains("psi"), "{}", set_aside.detail);
+    }
+
+    #[test]
+    fn a_frozen_pressure_sensor_draws_no_trend() {
+        let engine = Engine::bundled().expect("model");
+        // Frozen at a low idle value, as a sensor held at a reading taken while warming.
+        let a = engine
+            .assess(&with_sensor_fault(|_, _| 150.0))
+            .expect("assessed");
+        let oil = a.component(Component::EngineOil).expect("oil");
+        assert_eq!(oil.band, HealthBand::Excellent, "{oil:?}");
+        assert!(
+            oil.factors
+                .iter()
+                .any(|f| f.detail.contains("frozen at 150.0")),
+            "{:?}",
+            oil.factors
+        );
+    }
+
+    #[test]
+    fn a_trend_is_judged_where_its_data_end_not_days_later() {
+        let engine = Engine::bundled().expect("model");
+        // A pressure that wobbles down a little over a week, then the vehicle stands
+        // four days: carried on to now, the line would be far along to the limit.
+        let mut s = VehicleState::new();
+        let t0 = 1_750_000_000 - 1_750_000_000 % DAY_S;
+        for k in 0..14 * 48 {
+            let day = k as f64 / 48.0;
+            let p = if day < 7.0 {
+                200.0
+            } else {
+                200.0 - 1.5 * (day - 7.0)
+            };
+            s.apply(&idle(
+                t0 + k * 1800,
+                p + if k % 2 == 0 { 1.0 } else { -1.0 },
+            ));
+        }
+        // The first readings of a day after four parked days.
+        s.apply(&idle(t0 + 18 * DAY_S, 189.0));
+        let a = engine.assess(&s).expect("assessed");
+        let oil = a.component(Component::EngineOil).expect("oil");
+        assert!(
+            oil.factors.iter().all(|f| f.abnormal != Some(true)),
+            "{oil:?}"
+        );
+        assert_eq!(oil.band, HealthBand::Excellent, "{oil:?}");
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod growth;
 pub mod indicators;
 pub mod interval;
 pub mod operating;
+pub mod plausibility;
 pub mod rest;
 pub mod rul;
 pub mod score;

@@ -201,6 +201,9 @@ pub struct Features {
     pub damage: f64,
     /// Recent damage without extrapolation: the last two days' weighted mean.
     pub recent: f64,
+    /// The trend line's level at its newest day: `damage` without the extrapolation
+    /// across the days since, when the vehicle was parked or its days too thin to use.
+    pub at_newest_day: f64,
     /// Damage change per day.
     pub slope: f64,
     /// Slope t-statistic.
@@ -221,6 +224,7 @@ impl Features {
         Self {
             damage,
             recent: damage,
+            at_newest_day: damage,
             slope: 0.0,
             t_stat: 0.0,
             rul_linear: days_to_one(damage, 0.0),
@@ -245,6 +249,7 @@ pub fn features(points: &[Point], normal_pace: Option<f64>) -> Option<Features> 
     let weight: f64 = last_two.iter().map(|p| p.w).sum();
     let recent_damage = last_two.iter().map(|p| p.w * p.y).sum::<f64>() / weight;
     let damage = line.level;
+    let newest_t = recent.iter().map(|p| p.t).fold(f64::NEG_INFINITY, f64::max);
     let rul_linear = days_to_one(damage, line.slope);
     let logs: Vec<Point> = recent
         .iter()
@@ -267,6 +272,7 @@ pub fn features(points: &[Point], normal_pace: Option<f64>) -> Option<Features> 
     Some(Features {
         damage,
         recent: recent_damage,
+        at_newest_day: line.level + line.slope * newest_t.min(0.0),
         slope: line.slope,
         t_stat: line.t_stat(),
         rul_linear,
@@ -325,7 +331,9 @@ impl Calibration {
         let trending = f.slope > self.min_slope.max(0.0)
             && f.days >= MIN_TREND_DAYS
             && f.t_stat >= self.min_t
-            && f.damage >= self.min_damage;
+            // Where the data put the part, not the line carried on across days
+            // without usable data: a parked truck's last trip is no new evidence.
+            && f.at_newest_day >= self.min_damage;
         let degrading =
             trending && (!wear || f.pace_ratio.is_some_and(|r| r >= self.min_pace_ratio));
         if !degrading {
