@@ -1,12 +1,13 @@
 //! Lists the decisions of medium or more about a component without a fault on one
 //! realistic fleet, each with what the truth says of the vehicle (sensor faults,
-//! hot running): where the engine's false alarms come from. Run it on tuning seeds,
-//! not on the evaluation seeds the benches report.
+//! hot running): where the engine's false alarms come from; then the failures no
+//! deadline came a day ahead of, with the decisions taken on them. Run it on tuning
+//! seeds, not on the evaluation seeds the benches report.
 //!
 //! `cargo run --release -p models-training --example false_alarms -- SEED [VEHICLES] [DAYS]`
 
 use models::health::{Engine, RulModel};
-use models_training::decisions::{RealisticSpec, replay_vehicle};
+use models_training::decisions::{RealisticSpec, VehicleReplay, WARM_UP_DAYS, replay_vehicle};
 use shared_schemas::events::Severity;
 
 fn main() -> anyhow::Result<()> {
@@ -60,7 +61,49 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
+    for (_, run) in &runs {
+        print_misses(run, &spec);
+    }
     Ok(())
+}
+
+/// The failures of `run` no warning's deadline came a day ahead of.
+fn print_misses(run: &VehicleReplay, spec: &RealisticSpec) {
+    for f in &run.faults {
+        let Some(failure) = f.failure else { continue };
+        let during = |t: i64| (f.onset..failure).contains(&t);
+        let decided: Vec<_> = run
+            .decisions
+            .iter()
+            .filter(|d| d.component == f.component && during(d.at))
+            .collect();
+        let warned = decided
+            .iter()
+            .any(|d| d.warns && d.act_by <= failure - 86_400);
+        if warned || day(failure, spec) < WARM_UP_DAYS as f64 {
+            continue;
+        }
+        let taken: Vec<String> = decided
+            .iter()
+            .map(|d| {
+                format!(
+                    "day {:.1} {:?} by {:.1}",
+                    day(d.at, spec),
+                    d.severity,
+                    day(d.act_by, spec)
+                )
+            })
+            .collect();
+        println!(
+            "MISSED {} {:?} {} onset day {:.1} failure day {:.1}: {}",
+            run.vehicle_id,
+            f.component,
+            f.mode,
+            day(f.onset, spec),
+            day(failure, spec),
+            taken.join(", ")
+        );
+    }
 }
 
 fn day(t: i64, spec: &RealisticSpec) -> f64 {

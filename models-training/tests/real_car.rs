@@ -70,6 +70,15 @@ fn check(every_s: Option<f64>) {
     let cooling = a.component(Component::Cooling).expect("cooling judged");
     assert!(cooling.band <= HealthBand::Good, "{cooling:?}");
     assert!(cooling.confidence > 0.5, "baseline learned: {cooling:?}");
+    // Its coolant sensor reads whole degrees: the plausibility stage (ADR 0028) must
+    // not take a steady thermostat for a frozen sensor.
+    assert!(
+        cooling
+            .factors
+            .iter()
+            .all(|f| !f.name.ends_with("_set_aside_days")),
+        "a live sensor set aside: {cooling:?}"
+    );
     let names: Vec<Component> = a.components.iter().map(|c| c.component).collect();
     assert_eq!(
         names,

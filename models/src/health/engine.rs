@@ -444,10 +444,12 @@ pub fn part_features(
     let enough = (f64::from(usual) * MIN_DAY_SHARE).max(f64::from(MIN_DAY_SAMPLES));
     let mut points = Vec::with_capacity(daily.len());
     let mut latest = None;
+    let mut latest_day = i64::MIN;
     for (day, d) in daily {
         if f64::from(d.samples) < enough {
             continue;
         }
+        latest_day = day;
         points.push(Point {
             t: (mid_day(day, newest) - newest as f64) / DAY_S as f64,
             y: d.damage,
@@ -460,13 +462,53 @@ pub fn part_features(
         .flatten();
     let latest = latest?;
     // One usable day has no trend, but its level still counts.
-    let features = rul::features(&points, pace).unwrap_or_else(|| Features::level(latest.damage));
+    let mut features =
+        rul::features(&points, pace).unwrap_or_else(|| Features::level(latest.damage));
+    // The trend goes on across the days since the newest usable one on which the
+    // vehicle did a usual day's work (a leak does not wait for a warm idle to be
+    // read), not across days it stood or only moved about: a parked truck's
+    // transmission does not overheat.
+    let usual_km = usual_daily_km(state);
+    let worked_days = state
+        .days()
+        .filter(|(day, data)| *day > latest_day && distance(data) >= WORKED_SHARE * usual_km)
+        .count();
+    features.at_newest_day = (features.at_newest_day
+        + features.slope.max(0.0) * worked_days as f64)
+        .min(features.damage.max(features.at_newest_day));
     Some(PartSeries {
         spec: p,
         latest,
         points,
         features,
     })
+}
+
+/// Share of its usual daily distance a vehicle must drive for a day to count as a
+/// day of work.
+const WORKED_SHARE: f64 = 0.5;
+/// Fewest km a day of work covers, whatever the vehicle's usual distance.
+const MIN_WORKED_KM: f64 = 1.0;
+
+/// The distance driven on `day`, km (its odometer's spread).
+fn distance(day: &crate::health::state::Day) -> f64 {
+    let a = day.agg(Indicator::Odometer);
+    if a.n > 1 { a.max - a.min } else { 0.0 }
+}
+
+/// The median distance of the days the vehicle moved, km (at least
+/// [`MIN_WORKED_KM`] / [`WORKED_SHARE`]).
+fn usual_daily_km(state: &VehicleState) -> f64 {
+    let mut km: Vec<f64> = state
+        .days()
+        .map(|(_, d)| distance(d))
+        .filter(|km| *km >= MIN_WORKED_KM)
+        .collect();
+    km.sort_by(f64::total_cmp);
+    km.get(km.len() / 2)
+        .copied()
+        .unwrap_or(0.0)
+        .max(MIN_WORKED_KM / WORKED_SHARE)
 }
 
 /// A component observed but whose baselines are still being learned (for the first
@@ -727,11 +769,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_trend_is_judged_where_its_data_end_not_days_later() {
-        let engine = Engine::bundled().expect("model");
-        // A pressure that wobbles down a little over a week, then the vehicle stands
-        // four days: carried on to now, the line would be far along to the limit.
+    /// A pressure that falls a little over a week, then four days without a warm
+    /// idle: parked (no readings) or driven (readings on the move, `driven`); then
+    /// the first reading of a new day.
+    fn after_four_days(driven: bool) -> VehicleState {
         let mut s = VehicleState::new();
         let t0 = 1_750_000_000 - 1_750_000_000 % DAY_S;
         for k in 0..14 * 48 {
@@ -746,15 +787,31 @@ mod tests {
                 p + if k % 2 == 0 { 1.0 } else { -1.0 },
             ));
         }
-        // The first readings of a day after four parked days.
+        for k in (14 * 48..18 * 48).filter(|_| driven) {
+            let mut r = idle(t0 + k * 1800, 300.0);
+            r.signals.insert(names::ENGINE_RPM.to_owned(), 1500.0);
+            r.signals.insert(names::VEHICLE_SPEED_KPH.to_owned(), 80.0);
+            s.apply(&r);
+        }
         s.apply(&idle(t0 + 18 * DAY_S, 189.0));
-        let a = engine.assess(&s).expect("assessed");
-        let oil = a.component(Component::EngineOil).expect("oil");
-        assert!(
-            oil.factors.iter().all(|f| f.abnormal != Some(true)),
-            "{oil:?}"
-        );
+        s
+    }
+
+    #[test]
+    fn a_trend_goes_on_across_the_days_driven_not_the_days_parked() {
+        let engine = Engine::bundled().expect("model");
+        let abnormal = |s: &VehicleState| {
+            let a = engine.assess(s).expect("assessed");
+            let oil = a.component(Component::EngineOil).expect("oil").clone();
+            (oil.factors.iter().any(|f| f.abnormal == Some(true)), oil)
+        };
+        // Parked: carried on to now, the line would be past the trend gate.
+        let (trend, oil) = abnormal(&after_four_days(false));
+        assert!(!trend, "{oil:?}");
         assert_eq!(oil.band, HealthBand::Excellent, "{oil:?}");
+        // Driven without a warm idle: the fall went on unread, and counts.
+        let (trend, oil) = abnormal(&after_four_days(true));
+        assert!(trend, "{oil:?}");
     }
 
     #[test]

@@ -201,8 +201,9 @@ pub struct Features {
     pub damage: f64,
     /// Recent damage without extrapolation: the last two days' weighted mean.
     pub recent: f64,
-    /// The trend line's level at its newest day: `damage` without the extrapolation
-    /// across the days since, when the vehicle was parked or its days too thin to use.
+    /// The trend line's level at its newest day, carried on only across the days
+    /// since on which the vehicle was used (the engine adds those): `damage` without
+    /// the extrapolation across days it stood.
     pub at_newest_day: f64,
     /// Damage change per day.
     pub slope: f64,
@@ -332,7 +333,7 @@ impl Calibration {
             && f.days >= MIN_TREND_DAYS
             && f.t_stat >= self.min_t
             // Where the data put the part, not the line carried on across days
-            // without usable data: a parked truck's last trip is no new evidence.
+            // the vehicle stood: a parked truck's last trip is no new evidence.
             && f.at_newest_day >= self.min_damage;
         let degrading =
             trending && (!wear || f.pace_ratio.is_some_and(|r| r >= self.min_pace_ratio));
