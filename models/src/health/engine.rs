@@ -13,7 +13,7 @@ use super::indicators::Indicator;
 use super::plausibility;
 use super::rul::{self, Calibration, Features, ModelError, Normalization, RulModel, Verdict};
 use super::score;
-use super::state::{Announced, DAY_S, VehicleState, day_of};
+use super::state::{Announced, DAY_S, Day, VehicleState, day_of};
 use super::tracker::{Reported, Transition};
 use super::trend::Point;
 
@@ -378,6 +378,7 @@ struct Judged {
 fn sensor_factors(state: &VehicleState, c: Component) -> Vec<Factor> {
     let base = &state.head.baselines;
     let mut indicators: Vec<Indicator> = damage::parts(c).iter().map(|p| p.indicator).collect();
+    indicators.sort_unstable();
     indicators.dedup();
     indicators
         .into_iter()
@@ -468,13 +469,8 @@ pub fn part_features(
     // vehicle did a usual day's work (a leak does not wait for a warm idle to be
     // read), not across days it stood or only moved about: a parked truck's
     // transmission does not overheat.
-    let usual_km = usual_daily_km(state);
-    let worked_days = state
-        .days()
-        .filter(|(day, data)| *day > latest_day && distance(data) >= WORKED_SHARE * usual_km)
-        .count();
-    features.at_newest_day = (features.at_newest_day
-        + features.slope.max(0.0) * worked_days as f64)
+    let worked = worked_days_after(state, latest_day) as f64;
+    features.at_newest_day = (features.at_newest_day + features.slope.max(0.0) * worked)
         .min(features.damage.max(features.at_newest_day));
     Some(PartSeries {
         spec: p,
@@ -490,8 +486,18 @@ const WORKED_SHARE: f64 = 0.5;
 /// Fewest km a day of work covers, whatever the vehicle's usual distance.
 const MIN_WORKED_KM: f64 = 1.0;
 
+/// Days after `day` on which the vehicle drove at least [`WORKED_SHARE`] of its usual
+/// daily distance.
+fn worked_days_after(state: &VehicleState, day: i64) -> usize {
+    let usual_km = usual_daily_km(state);
+    state
+        .days()
+        .filter(|(d, data)| *d > day && distance(data) >= WORKED_SHARE * usual_km)
+        .count()
+}
+
 /// The distance driven on `day`, km (its odometer's spread).
-fn distance(day: &crate::health::state::Day) -> f64 {
+fn distance(day: &Day) -> f64 {
     let a = day.agg(Indicator::Odometer);
     if a.n > 1 { a.max - a.min } else { 0.0 }
 }

@@ -12,7 +12,8 @@
 //!    out-of-order readings are fine); [`baseline`] learns the vehicle's own healthy
 //!    values from its first days.
 //! 3. [`damage`]: each day, each component's distance from baseline to its physical
-//!    limit (0 healthy, 1 failed).
+//!    limit (0 healthy, 1 failed), leaving out the days [`plausibility`] finds the
+//!    sensor explains (frozen, another unit, beyond physics).
 //! 4. [`rul`]: the damage trend, extrapolated and calibrated by a model learned from
 //!    simulated fleets with known failures, tells whether a part degrades; its RUL is
 //!    the time the part's learned [`growth`] law, fitted to its history, reaches the
