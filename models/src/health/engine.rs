@@ -219,14 +219,18 @@ impl Engine {
             .collect();
         let Some(worst) = judged.iter().min_by(|a, b| a.score.total_cmp(&b.score)) else {
             let mut health = learning(c, state, newest, self.model.version.clone());
-            health.factors.extend(sensor_factors(state, c));
+            health
+                .factors
+                .extend(sensor_findings(state, c, newest).factors);
             return Some(health);
         };
         let (verdict, score) = (worst.verdict, worst.score);
         let mut factors = Vec::with_capacity(judged.len() + 1);
         factors.extend(trend_factor(worst, wear));
         factors.extend(damage_factors(&judged));
-        factors.extend(sensor_factors(state, c));
+        let sensors = sensor_findings(state, c, newest);
+        let believed = sensors.confidence_share();
+        factors.extend(sensors.factors);
         // A component close to its limit without a clear trend scores low on its
         // damage alone; its RUL then says what that score stands for rather than "no
         // failure foreseen", so score, band and RUL never contradict each other.
@@ -249,7 +253,7 @@ impl Engine {
                 .as_ref()
                 .filter(|_| verdict.degrading && rul_days < rul::RUL_CAP_DAYS)
                 .and_then(|iv| iv.interval(rul_days, rul::RUL_CAP_DAYS)),
-            confidence: round(confidence(&worst.features, verdict, &cal), 3),
+            confidence: round(confidence(&worst.features, verdict, &cal) * believed, 3),
             factors,
             model_version: self.model.version.clone(),
         })
@@ -373,37 +377,60 @@ struct Judged {
     score: f64,
 }
 
-/// One factor per indicator of `c` with days its sensor explains, not its part: how
-/// many were set aside from the damage series, since when, and why the latest was.
-fn sensor_factors(state: &VehicleState, c: Component) -> Vec<Factor> {
+/// What the sensors of one component explain instead of its part.
+struct SensorFindings {
+    /// One factor per indicator with days set aside: how many, since when, and why
+    /// the latest was.
+    factors: Vec<Factor>,
+    /// The most days of the last week any one indicator had set aside.
+    recent_days: usize,
+}
+
+impl SensorFindings {
+    /// Confidence scales with the share of the last week the sensors were believed:
+    /// a part judged on days before its gateway went wrong is judged on old news.
+    fn confidence_share(&self) -> f64 {
+        (1.0 - self.recent_days as f64 / (rul::TREND_DAYS + 1.0)).max(0.2)
+    }
+}
+
+/// The days `c`'s sensors explain, not its part, up to the day of `newest`.
+fn sensor_findings(state: &VehicleState, c: Component, newest: i64) -> SensorFindings {
     let base = &state.head.baselines;
     let mut indicators: Vec<Indicator> = damage::parts(c).iter().map(|p| p.indicator).collect();
     indicators.sort_unstable();
     indicators.dedup();
-    indicators
-        .into_iter()
-        .filter_map(|i| {
-            let days = plausibility::set_aside(i, state.day_map(), base);
-            let (first, _) = days.first()?;
-            let (_, latest) = days.last()?;
-            let since = DateTime::<Utc>::from_timestamp(first * DAY_S, 0).unwrap_or_default();
-            Some(Factor {
-                name: format!("{}_set_aside_days", i.name()),
-                value: days.len() as f64,
-                impact: 0.0,
-                detail: format!(
-                    "{}: {} {} set aside since {}, the latest {}: a sensor or gateway \
-                     fault, not wear; the part is judged on its other days. Check the sensor",
-                    i.name(),
-                    days.len(),
-                    if days.len() == 1 { "day" } else { "days" },
-                    since.format("%Y-%m-%d"),
-                    latest.describe()
-                ),
-                ..Factor::default()
-            })
-        })
-        .collect()
+    let week_from = day_of(newest) - rul::TREND_DAYS as i64;
+    let mut findings = SensorFindings {
+        factors: Vec::new(),
+        recent_days: 0,
+    };
+    for i in indicators {
+        let days = plausibility::set_aside(i, state.day_map(), base);
+        let (Some((first, _)), Some((_, latest))) = (days.first(), days.last()) else {
+            continue;
+        };
+        let recent = days.iter().filter(|(d, _)| *d >= week_from).count();
+        findings.recent_days = findings.recent_days.max(recent);
+        let since = DateTime::<Utc>::from_timestamp(first * DAY_S, 0).unwrap_or_default();
+        findings.factors.push(Factor {
+            name: format!("{}_set_aside_days", i.name()),
+            value: days.len() as f64,
+            impact: 0.0,
+            detail: format!(
+                "{}: {} {} set aside since {} ({recent} of the last week), the latest {}: \
+                 a sensor or gateway fault, not wear; the part is judged on its other \
+                 days. Check the sensor",
+                i.name(),
+                days.len(),
+                if days.len() == 1 { "day" } else { "days" },
+                since.format("%Y-%m-%d"),
+                latest.describe()
+            ),
+            ..Factor::default()
+        });
+    }
+    findings
 }
 
 /// One failure part's daily damage series and trend features.
@@ -755,6 +782,8 @@ mod tests {
             .expect("the set-aside days are named");
         assert_eq!(set_aside.value, 4.0, "{set_aside:?}");
         assert!(set_aside.detail.contains("psi"), "{}", set_aside.detail);
+        // Judged on days before the gateway went wrong: half the week not believed.
+        assert!(oil.confidence <= 0.5, "{oil:?}");
     }
 
     #[test]
