@@ -117,8 +117,8 @@ fn a_small_realistic_fleet_keeps_the_decision_figures() {
     // two bands too low 0.055 (0.028 before ADR 0028), healthy 0.56 per 1,000
     // vehicle-days (1.11 before), critical early 0.320, coverage 0.717, precision
     // 0.966 (0.903 before), recall 0.870, cost 425 against 3,194 without prognosis
-    // and 1,250 on trouble codes. The precision and healthy-alarm pins fail without
-    // ADR 0028's stage.
+    // and 1,250 on trouble codes. The precision and healthy-alarm pins fail with the
+    // engine before ADR 0028.
     assert!(s.warned_share() >= 0.75, "warned {:.3}", s.warned_share());
     assert!(
         s.unused_life_p50() <= 0.65,
