@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use fleetsim::simulate::VehicleSim;
-use models::health::engine::part_features;
+use models::health::engine::{part_features, screen};
 use models::health::{Engine, RulModel, VehicleState};
 use models_training::decisions::RealisticSpec;
 use shared_schemas::events::Component;
@@ -37,8 +37,9 @@ fn main() -> anyhow::Result<()> {
         newest = sample.t;
     }
     let model = RulModel::bundled()?;
+    let screen = screen(&state).context("no reading")?;
     for part in models::health::damage::parts(component) {
-        if let Some(series) = part_features(&state, part, newest, &model.normalization) {
+        if let Some(series) = part_features(&state, &screen, part, newest, &model.normalization) {
             println!("{}: {:?}", part.name, series.features);
             for p in &series.points {
                 println!("  t {:7.2} damage {:6.3} weight {:4.1}", p.t, p.y, p.w);

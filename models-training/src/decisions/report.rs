@@ -47,7 +47,10 @@ pub fn print_seed(seed: u64, s: &DecisionScore) {
 pub fn print_pooled(scores: &[DecisionScore]) {
     let mut by_mode: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut confusion = [[0usize; 4]; 4];
+    let mut two_low = (0, 0);
     for s in scores {
+        two_low.0 += s.two_low_before_trend.0;
+        two_low.1 += s.two_low_before_trend.1;
         for (mode, (n, warned)) in &s.by_mode {
             let e = by_mode.entry(mode.as_str()).or_default();
             e.0 += n;
@@ -75,6 +78,10 @@ pub fn print_pooled(scores: &[DecisionScore]) {
             row[0], row[1], row[2], row[3]
         );
     }
+    println!(
+        "all seeds: decisions two or more bands too low {}, of them {} taken before the engine found the part degrading (a RUL from the damage level alone, no trend yet)",
+        two_low.0, two_low.1
+    );
 }
 
 /// The targets, mean ± 95 % interval over the seeds.

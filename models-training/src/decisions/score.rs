@@ -52,6 +52,10 @@ pub struct DecisionScore {
     /// Decisions about a faulty component whose true band is known: `[true][decided]`,
     /// bands low (0) to critical (3).
     pub band_confusion: [[usize; 4]; 4],
+    /// Decisions two or more bands too low, and of them those taken before the engine
+    /// found the part degrading (no RUL interval: the RUL came from the damage level,
+    /// not from a trend), the first signs of fast faults.
+    pub two_low_before_trend: (usize, usize),
     /// Every decision.
     pub decisions: usize,
     /// Decisions of medium or more about a component without a fault.
@@ -261,7 +265,7 @@ fn score_failure(s: &mut DecisionScore, run: &VehicleReplay, f: &FaultEpisode, f
 
 /// Each decision against the truth of its component.
 fn score_decisions(s: &mut DecisionScore, run: &VehicleReplay, end: i64) {
-    for d in &run.decisions {
+    for (k, d) in run.decisions.iter().enumerate() {
         s.decisions += 1;
         let fault = run.fault_at(d.component, d.at);
         // Days left when the failure is inside the run, else at least so many.
@@ -275,7 +279,16 @@ fn score_decisions(s: &mut DecisionScore, run: &VehicleReplay, end: i64) {
             _ => None,
         };
         if let Some(b) = true_band {
-            s.band_confusion[usize::from(b)][usize::from(band_index(d.severity))] += 1;
+            let decided = band_index(d.severity);
+            s.band_confusion[usize::from(b)][usize::from(decided)] += 1;
+            if b >= decided + 2 {
+                s.two_low_before_trend.0 += 1;
+                s.two_low_before_trend.1 += usize::from(
+                    run.events
+                        .get(k)
+                        .is_some_and(|e| e.health.rul_interval_days.is_none()),
+                );
+            }
         }
         if fault.is_none() && d.severity >= Severity::Medium {
             s.false_alarms += 1;

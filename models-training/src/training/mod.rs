@@ -23,7 +23,7 @@ use shared_schemas::events::Component;
 use crate::fleet::{FleetSpec, truth_component, truth_part};
 use fleetsim::vehicle::Vehicle;
 use models::health::damage::{self, PartSpec};
-use models::health::engine::part_features;
+use models::health::engine::{part_features, screen};
 use models::health::indicators::Indicator;
 use models::health::rul::{
     Calibration, Covariates, Features, Normalization, RUL_CAP_DAYS, RulModel,
@@ -171,9 +171,12 @@ fn record_vehicle(v: &Vehicle, spec: &FleetSpec, norm: &Normalization) -> Record
             continue;
         }
         next = sample.t + spec.assess_every_s;
+        let Some(screened) = screen(&state) else {
+            continue;
+        };
         for c in Component::ALL {
             for p in damage::parts(c) {
-                let Some(series) = part_features(&state, p, sample.t, norm) else {
+                let Some(series) = part_features(&state, &screened, p, sample.t, norm) else {
                     continue;
                 };
                 let f = series.features;

@@ -10,10 +10,10 @@ use super::damage::{self, PartDay, PartSpec};
 use super::evidence;
 use super::growth::Fit;
 use super::indicators::Indicator;
-use super::plausibility;
 use super::rul::{self, Calibration, Features, ModelError, Normalization, RulModel, Verdict};
 use super::score;
-use super::state::{Announced, DAY_S, Day, VehicleState, day_of};
+use super::screen::DayScreen;
+use super::state::{Announced, DAY_S, VehicleState, day_of};
 use super::tracker::{Reported, Transition};
 use super::trend::Point;
 
@@ -156,16 +156,10 @@ impl Engine {
     /// Assesses `state`; `None` before its first reading.
     pub fn assess(&self, state: &VehicleState) -> Option<Assessment> {
         let newest = state.head.newest?;
-        let walk_from = day_of(newest) - COUNTER_WALK_DAYS + 1;
-        let odometer = counters::track(
-            &state.counter_points(Counter::Odometer, walk_from),
-            &counters::ODOMETER,
-        );
-        let hours = counters::track(
-            &state.counter_points(Counter::EngineHours, walk_from),
-            &counters::ENGINE_HOURS,
-        );
+        let odometer = walk(state, Counter::Odometer, newest);
+        let hours = walk(state, Counter::EngineHours, newest);
         let daily_km = daily_km(&odometer, newest);
+        let screen = DayScreen::new(state, &odometer.growth_by_day);
         let (anomalies, erratic) = counter_findings(&[
             (Counter::Odometer, &odometer),
             (Counter::EngineHours, &hours),
@@ -173,7 +167,7 @@ impl Engine {
         let mut components = Vec::new();
         let mut unknown = Vec::new();
         for c in Component::ALL {
-            if let Some(h) = self.component(state, c, newest, daily_km) {
+            if let Some(h) = self.component(state, &screen, c, newest, daily_km) {
                 components.push(h);
             } else if state
                 .days()
@@ -201,6 +195,7 @@ impl Engine {
     fn component(
         &self,
         state: &VehicleState,
+        screen: &DayScreen,
         c: Component,
         newest: i64,
         daily_km: Option<f64>,
@@ -214,21 +209,21 @@ impl Engine {
         let cal = self.model.calibration(c);
         let judged: Vec<Judged> = damage::parts(c)
             .iter()
-            .filter_map(|p| part_features(state, p, newest, &self.model.normalization))
+            .filter_map(|p| part_features(state, screen, p, newest, &self.model.normalization))
             .map(|series| self.judge(series, &cal, wear))
             .collect();
         let Some(worst) = judged.iter().min_by(|a, b| a.score.total_cmp(&b.score)) else {
             let mut health = learning(c, state, newest, self.model.version.clone());
             health
                 .factors
-                .extend(sensor_findings(state, c, newest).factors);
+                .extend(sensor_findings(screen, c, newest).factors);
             return Some(health);
         };
         let (verdict, score) = (worst.verdict, worst.score);
         let mut factors = Vec::with_capacity(judged.len() + 1);
         factors.extend(trend_factor(worst, wear));
         factors.extend(damage_factors(&judged));
-        let sensors = sensor_findings(state, c, newest);
+        let sensors = sensor_findings(screen, c, newest);
         let believed = sensors.confidence_share();
         factors.extend(sensors.factors);
         // A component close to its limit without a clear trend scores low on its
@@ -395,8 +390,7 @@ impl SensorFindings {
 }
 
 /// The days `c`'s sensors explain, not its part, up to the day of `newest`.
-fn sensor_findings(state: &VehicleState, c: Component, newest: i64) -> SensorFindings {
-    let base = &state.head.baselines;
+fn sensor_findings(screen: &DayScreen, c: Component, newest: i64) -> SensorFindings {
     let mut indicators: Vec<Indicator> = damage::parts(c).iter().map(|p| p.indicator).collect();
     indicators.sort_unstable();
     indicators.dedup();
@@ -406,7 +400,7 @@ fn sensor_findings(state: &VehicleState, c: Component, newest: i64) -> SensorFin
         recent_days: 0,
     };
     for i in indicators {
-        let days = plausibility::set_aside(i, state.day_map(), base);
+        let days = screen.set_aside(i);
         let (Some((first, _)), Some((_, latest))) = (days.first(), days.last()) else {
             continue;
         };
@@ -447,20 +441,20 @@ pub struct PartSeries {
 }
 
 /// The damage series and trend features of part `p` of a vehicle whose newest reading
-/// is at `newest`; `None` without a usable day. Calibration-free, so the trainer
-/// records it once and tries many calibrations on it.
+/// is at `newest` and whose days `screen` screened; `None` without a usable day.
+/// Calibration-free, so the trainer records it once and tries many calibrations on it.
 pub fn part_features(
     state: &VehicleState,
+    screen: &DayScreen,
     p: &'static PartSpec,
     newest: i64,
     norm: &Normalization,
 ) -> Option<PartSeries> {
     let base = &state.head.baselines;
     // Days the sensor explains are not the part's (see `plausibility`).
-    let aside = plausibility::set_aside(p.indicator, state.day_map(), base);
     let daily: Vec<(i64, PartDay)> = state
         .days()
-        .filter(|(day, _)| !aside.iter().any(|(d, _)| d == day))
+        .filter(|(day, _)| !screen.is_set_aside(p.indicator, *day))
         .filter_map(|(day, data)| damage::of_day(p, data, base, norm).map(|d| (day, d)))
         .collect();
     // A day counts when it has a fair share of the vehicle's usual readings: a yard
@@ -496,9 +490,7 @@ pub fn part_features(
     // vehicle did a usual day's work (a leak does not wait for a warm idle to be
     // read), not across days it stood or only moved about: a parked truck's
     // transmission does not overheat.
-    let worked = worked_days_after(state, latest_day) as f64;
-    features.at_newest_day = (features.at_newest_day + features.slope.max(0.0) * worked)
-        .min(features.damage.max(features.at_newest_day));
+    features.carry_on(screen.worked_days_after(latest_day) as f64);
     Some(PartSeries {
         spec: p,
         latest,
@@ -507,41 +499,22 @@ pub fn part_features(
     })
 }
 
-/// Share of its usual daily distance a vehicle must drive for a day to count as a
-/// day of work.
-const WORKED_SHARE: f64 = 0.5;
-/// Fewest km a day of work covers, whatever the vehicle's usual distance.
-const MIN_WORKED_KM: f64 = 1.0;
-
-/// Days after `day` on which the vehicle drove at least [`WORKED_SHARE`] of its usual
-/// daily distance.
-fn worked_days_after(state: &VehicleState, day: i64) -> usize {
-    let usual_km = usual_daily_km(state);
-    state
-        .days()
-        .filter(|(d, data)| *d > day && distance(data) >= WORKED_SHARE * usual_km)
-        .count()
+/// The walk of counter `c` over the last [`COUNTER_WALK_DAYS`] to `newest`.
+fn walk(state: &VehicleState, c: Counter, newest: i64) -> Track {
+    let limits = match c {
+        Counter::Odometer => &counters::ODOMETER,
+        Counter::EngineHours => &counters::ENGINE_HOURS,
+    };
+    let walk_from = day_of(newest) - COUNTER_WALK_DAYS + 1;
+    counters::track(&state.counter_points(c, walk_from), limits)
 }
 
-/// The distance driven on `day`, km (its odometer's spread).
-fn distance(day: &Day) -> f64 {
-    let a = day.agg(Indicator::Odometer);
-    if a.n > 1 { a.max - a.min } else { 0.0 }
-}
-
-/// The median distance of the days the vehicle moved, km (at least
-/// [`MIN_WORKED_KM`] / [`WORKED_SHARE`]).
-fn usual_daily_km(state: &VehicleState) -> f64 {
-    let mut km: Vec<f64> = state
-        .days()
-        .map(|(_, d)| distance(d))
-        .filter(|km| *km >= MIN_WORKED_KM)
-        .collect();
-    km.sort_by(f64::total_cmp);
-    km.get(km.len() / 2)
-        .copied()
-        .unwrap_or(0.0)
-        .max(MIN_WORKED_KM / WORKED_SHARE)
+/// The screen the engine judges `state`'s parts against (as [`Engine::assess`] does);
+/// `None` before its first reading. For callers of [`part_features`] outside it.
+pub fn screen(state: &VehicleState) -> Option<DayScreen> {
+    let newest = state.head.newest?;
+    let odometer = walk(state, Counter::Odometer, newest);
+    Some(DayScreen::new(state, &odometer.growth_by_day))
 }
 
 /// A component observed but whose baselines are still being learned (for the first
@@ -640,6 +613,7 @@ mod tests {
     use shared_schemas::telemetry::TelemetryReading;
 
     use super::*;
+    use crate::health::plausibility;
 
     fn idle(t: i64, pressure: f64) -> TelemetryReading {
         TelemetryReading {

@@ -13,7 +13,8 @@
 //!    values from its first days.
 //! 3. [`damage`]: each day, each component's distance from baseline to its physical
 //!    limit (0 healthy, 1 failed), leaving out the days [`plausibility`] finds the
-//!    sensor explains (frozen, another unit, beyond physics).
+//!    sensor explains (frozen, another unit, beyond physics); [`screen`] finds them,
+//!    and the vehicle's days of work, once per assessment.
 //! 4. [`rul`]: the damage trend, extrapolated and calibrated by a model learned from
 //!    simulated fleets with known failures, tells whether a part degrades; its RUL is
 //!    the time the part's learned [`growth`] law, fitted to its history, reaches the
@@ -35,6 +36,7 @@ pub mod plausibility;
 pub mod rest;
 pub mod rul;
 pub mod score;
+pub mod screen;
 pub mod service;
 pub mod state;
 pub mod tracker;

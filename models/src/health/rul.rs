@@ -202,7 +202,7 @@ pub struct Features {
     /// Recent damage without extrapolation: the last two days' weighted mean.
     pub recent: f64,
     /// The trend line's level at its newest day, carried on only across the days
-    /// since on which the vehicle was used (the engine adds those): `damage` without
+    /// since on which the vehicle worked ([`Features::carry_on`]): `damage` without
     /// the extrapolation across days it stood.
     pub at_newest_day: f64,
     /// Damage change per day.
@@ -233,6 +233,14 @@ impl Features {
             days: 1,
             pace_ratio: None,
         }
+    }
+
+    /// Carries the line at the newest day on across `worked_days` days of work since
+    /// (a leak does not wait for a warm idle to be read), never past `damage`, the
+    /// line now: a parked truck's transmission does not overheat.
+    pub fn carry_on(&mut self, worked_days: f64) {
+        self.at_newest_day = (self.at_newest_day + self.slope.max(0.0) * worked_days)
+            .min(self.damage.max(self.at_newest_day));
     }
 }
 

@@ -1,7 +1,9 @@
-use shared_schemas::events::{Component, Severity};
-
 use super::*;
+use crate::decisions::event::{DecidedEvent, HealthEvent};
 use crate::decisions::replay::{Decision, RulCheck};
+use shared_schemas::events::{
+    ChangeReason, Component, ComponentHealth, HealthBand, HealthChanged, Severity,
+};
 
 const START: i64 = 1_000 * DAY;
 const END: i64 = START + 100 * DAY;
@@ -184,4 +186,58 @@ fn alarms_intervals_and_codes_are_scored_against_the_fault_present() {
             false_alarms: 1
         }
     );
+}
+
+/// The event of a decision whose component health gave `interval` (a degrading part)
+/// or none (a RUL from the damage level alone).
+fn event_with(interval: Option<[f64; 2]>) -> DecidedEvent {
+    let health = ComponentHealth {
+        component: Component::Dpf,
+        score: 0.7,
+        band: HealthBand::Good,
+        rul_days: 200.0,
+        rul_km: None,
+        rul_interval_days: interval,
+        confidence: 0.5,
+        factors: Vec::new(),
+        model_version: "test".to_owned(),
+    };
+    DecidedEvent {
+        event: HealthEvent::Changed(HealthChanged {
+            org_id: "org".to_owned(),
+            vehicle_id: "VH-1".to_owned(),
+            component: Component::Dpf,
+            previous_score: 0.9,
+            previous_band: HealthBand::Excellent,
+            current_score: 0.7,
+            current_band: HealthBand::Good,
+            rul_days: 200.0,
+            reason: ChangeReason::BandCrossed,
+            detected_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        }),
+        health,
+        daily_km: None,
+    }
+}
+
+#[test]
+fn decisions_two_bands_too_low_are_told_apart_by_whether_a_trend_was_found() {
+    // Failure day 50: low decisions on days 44 and 45 (true band high, two too low),
+    // the first on a level alone, the second on a trend; a low one on day 10 is right.
+    let mut run = vehicle(
+        vec![dpf(5, Some(50))],
+        vec![
+            decision(10, Component::Dpf, Severity::Low, 30),
+            decision(44, Component::Dpf, Severity::Low, 30),
+            decision(45, Component::Dpf, Severity::Low, 30),
+        ],
+    );
+    run.events = vec![
+        event_with(None),
+        event_with(None),
+        event_with(Some([20.0, 60.0])),
+    ];
+    let s = score(&[run], START, END);
+    assert_eq!(s.band_confusion[2][0], 2);
+    assert_eq!(s.two_low_before_trend, (2, 1));
 }
