@@ -83,6 +83,12 @@ pub(crate) fn taken(e: sqlx::Error) -> BookError {
     let Some(db) = e.as_database_error() else {
         return BookError::Db(e);
     };
+    // Two bookings inserting overlapping rows at once each wait on the other's
+    // exclusion check; PostgreSQL aborts one (40P01, deadlock detected). That one lost
+    // the race for the slot as surely as after the other's commit.
+    if db.code().as_deref() == Some("40P01") {
+        return BookError::Taken("another booking took the slot at the same moment".to_owned());
+    }
     let what = match db.constraint() {
         Some("technician_free") => "the technician is booked at that time",
         Some("bay_free") => "every bay of the center is booked at that time",
